@@ -1,0 +1,66 @@
+import type { Hex, Measurement } from "../types.js";
+
+/** The kinds of evidence `cloister verify` reports on (the `tee` field of its JSON). */
+export type TeeKind = "tdx" | "sgx" | "sev-snp" | "nvidia-gpu" | "simulated";
+
+/** One line of the readable report. `skipped` means "could not be checked here", said plainly. */
+export interface Check {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly skipped?: boolean;
+  readonly detail?: string;
+  readonly code?: string;
+}
+
+export interface VerificationIssue {
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * The result of verifying one piece of evidence (or a whole report). Verifiers return
+ * this rather than throwing for evidence that fails, so a caller always learns every
+ * check that passed and every one that failed; they throw AttestationError only for
+ * misuse (no evidence at all).
+ */
+export interface Verification {
+  readonly verified: boolean;
+  readonly tee: TeeKind;
+  /** True when anything in the evidence came from the Cloister simulator. */
+  readonly simulated: boolean;
+  readonly tcbStatus: string | null;
+  readonly advisories: readonly string[];
+  /** Named registers: mrtd, rtmr0..3, mrseam, mrsignerseam, mrenclave, mrsigner, measurement (SNP), gpu0.index3... */
+  readonly measurements: Readonly<Record<string, Measurement>>;
+  readonly reportData: Hex | null;
+  readonly checks: readonly Check[];
+  readonly errors: readonly VerificationIssue[];
+}
+
+/** Collects checks and errors as a verifier goes, then freezes them into a Verification. */
+export class CheckList {
+  readonly checks: Check[] = [];
+  readonly errors: VerificationIssue[] = [];
+
+  pass(name: string, detail?: string): void {
+    this.checks.push(detail === undefined ? { name, ok: true } : { name, ok: true, detail });
+  }
+
+  fail(name: string, code: string, message: string): void {
+    this.checks.push({ name, ok: false, code, detail: message });
+    this.errors.push({ code, message });
+  }
+
+  skip(name: string, why: string): void {
+    this.checks.push({ name, ok: true, skipped: true, detail: why });
+  }
+
+  get ok(): boolean {
+    return this.errors.length === 0;
+  }
+
+  merge(other: { checks: readonly Check[]; errors: readonly VerificationIssue[] }, prefix?: string): void {
+    for (const c of other.checks) this.checks.push(prefix ? { ...c, name: `${prefix}: ${c.name}` } : c);
+    for (const e of other.errors) this.errors.push(e);
+  }
+}

@@ -1,0 +1,24 @@
+/** What a command may touch: passed in so commands run in-process in tests. */
+export interface CliIO {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  /** Aborted on SIGINT/SIGTERM for long-running commands (`up`). */
+  readonly signal?: AbortSignal;
+}
+
+export type Command = (args: string[], io: CliIO) => Promise<number>;
+
+export function processIO(signal?: AbortSignal): CliIO {
+  return {
+    out: (t) => process.stdout.write(t.endsWith("\n") ? t : `${t}\n`),
+    err: (t) => process.stderr.write(t.endsWith("\n") ? t : `${t}\n`),
+    env: process.env,
+    cwd: process.cwd(),
+    ...(signal ? { signal } : {}),
+  };
+}
+
+/** Exit codes shared by every command. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;

@@ -1,0 +1,39 @@
+import { bytesToHex as nobleToHex, hexToBytes as nobleFromHex } from "@noble/hashes/utils.js";
+import { CloisterError } from "../errors.js";
+import type { Hex } from "../types.js";
+
+export function toHex(bytes: Uint8Array): Hex {
+  return nobleToHex(bytes) as Hex;
+}
+
+/** Accepts upper or lower case, with or without 0x; throws a typed error otherwise. */
+export function fromHex(hex: string): Uint8Array {
+  const clean = hex.trim().replace(/^0x/i, "");
+  try {
+    return nobleFromHex(clean.toLowerCase());
+  } catch (cause) {
+    throw new CloisterError("INVALID_HEX", "not a valid hex string", { cause });
+  }
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return diff === 0;
+}
+
+export const utf8 = {
+  encode: (s: string): Uint8Array => new TextEncoder().encode(s),
+  decode: (b: Uint8Array): string => new TextDecoder().decode(b),
+};
