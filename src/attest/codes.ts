@@ -27,9 +27,13 @@ export const AttestCode = {
   COLLATERAL_NOT_YET_VALID: "COLLATERAL_NOT_YET_VALID",
   COLLATERAL_FETCH_FAILED: "COLLATERAL_FETCH_FAILED",
   TCB_LEVEL_NOT_FOUND: "TCB_LEVEL_NOT_FOUND",
+  /** The DCAP library (dcap-qvl) rejected the quote for a reason none of our own checks names. */
+  DCAP_VERIFICATION_FAILED: "DCAP_VERIFICATION_FAILED",
   TCB_STATUS_NOT_ALLOWED: "TCB_STATUS_NOT_ALLOWED",
   DEBUG_ENABLED: "DEBUG_ENABLED",
   SNP_POLICY_INVALID: "SNP_POLICY_INVALID",
+  /** The SNP report's REPORTED_TCB or CHIP_ID is not the one its VCEK/VLEK was issued for. */
+  VCEK_MISMATCH: "VCEK_MISMATCH",
   REPORT_SIGNATURE_INVALID: "REPORT_SIGNATURE_INVALID",
   NONCE_MISMATCH: "NONCE_MISMATCH",
   REPORT_DATA_MISMATCH: "REPORT_DATA_MISMATCH",
@@ -50,6 +54,8 @@ export const AttestCode = {
   SIGSTORE_INVALID: "SIGSTORE_INVALID",
   POLICY_INVALID: "POLICY_INVALID",
   POLICY_VIOLATION: "POLICY_VIOLATION",
+  /** The report's signing_address is not the address of its signing_public_key. */
+  SIGNING_KEY_MISMATCH: "SIGNING_KEY_MISMATCH",
 } as const;
 
 export type AttestCode = (typeof AttestCode)[keyof typeof AttestCode];
