@@ -1,0 +1,15 @@
+export { NVIDIA_DEVICE_ROOT_PEM, NVIDIA_RIM_ROOT_PEM } from "./roots.js";
+export { parseSpdmEvidence, SPDM_GET_MEASUREMENTS, SPDM_MEASUREMENTS, SPDM_P384_SIGNATURE_LENGTH } from "./spdm.js";
+export type { SpdmEvidence, SpdmMeasurementBlock, SpdmRequest, SpdmResponse } from "./spdm.js";
+export { OpaqueField, parseOpaqueData } from "./opaque.js";
+export type { NvidiaOpaqueData } from "./opaque.js";
+export { verifySpdmEvidence } from "./verify-spdm.js";
+export type { SpdmVerification, SpdmVerifyOptions } from "./verify-spdm.js";
+export { verifyNvidiaPayload } from "./payload.js";
+export type { NvidiaPayloadOptions } from "./payload.js";
+export { NRAS_ISSUER, parseNrasBody, verifyNrasResponse } from "./nras.js";
+export type { NrasBody, NrasOptions } from "./nras.js";
+export { parseRimXml, verifyRim } from "./rim.js";
+export type { RimMeasurement, RimOptions, RimReference, RimVerification } from "./rim.js";
+export { compareRim, measurementsFromEvidence } from "./rim-compare.js";
+export type { RimComparison, RuntimeMeasurements } from "./rim-compare.js";

@@ -1,0 +1,12 @@
+export { parseSnpReport, SNP_REPORT_SIZE, SNP_SIGNED_LENGTH } from "./report.js";
+export type { SnpPolicy, SnpReport, SnpSigningKey } from "./report.js";
+export { decodeTcb, formatTcb, productFromCpuid } from "./tcb.js";
+export type { SnpProduct, SnpTcb } from "./tcb.js";
+export { AMD_SNP_ROOTS } from "./roots.js";
+export type { SnpRootSet } from "./roots.js";
+export { readVcekExtensions, VcekOid } from "./vcek-ext.js";
+export type { VcekExtensions } from "./vcek-ext.js";
+export { checkCrl, parseCrl } from "./crl.js";
+export type { SnpCrl } from "./crl.js";
+export { verifySnpReport } from "./verify.js";
+export type { SnpVerification, SnpVerifyOptions } from "./verify.js";
