@@ -1,0 +1,95 @@
+/**
+ * Verifies a Cloister attestation report (cloister/attestation/v1, docs/protocol.md):
+ * the hardware evidence, the nonce, that report_data v1 binds the signing key, the E2E
+ * key, the TLS key and the GPU evidence, the event log, the GPU evidence, and a policy.
+ */
+import type { Hex } from "../../types.js";
+import { fromHex } from "../../util/bytes.js";
+import { AttestCode } from "../codes.js";
+import { checkReportBinding } from "./binding-check.js";
+import { checkGpuPayload } from "./gpu-evidence.js";
+import type { ReportVerifyOptions } from "./options.js";
+import type { ReportState } from "./result.js";
+import { cloisterReportSchema, parseWith, type CloisterReportInput } from "./schema.js";
+import { signerBytes } from "./signer.js";
+import { checkSnpEvidence } from "./snp-evidence.js";
+import { checkComposeHash, checkEventLog, checkTdxQuote } from "./tdx-evidence.js";
+import { readTdQuoteFields } from "./td-quote.js";
+
+const clean = (h: string): string => h.toLowerCase().replace(/^0x/, "");
+
+export async function verifyCloisterReport(s: ReportState, value: unknown, opts: ReportVerifyOptions): Promise<void> {
+  const r: CloisterReportInput = parseWith(cloisterReportSchema, value, "Cloister report");
+  s.list.pass("report parses", `${r.version}, tee ${r.tee}${r.simulated ? " (SIMULATED)" : ""}`);
+  s.signingAddress = r.signing_address.toLowerCase();
+  s.signingAlgo = r.signing_algo;
+  s.signingPublicKey = clean(r.signing_public_key);
+  s.e2ePublicKey = clean(r.e2e_public_key);
+  const nonce = checkNonce(s, clean(r.request_nonce), opts);
+  const now = opts.now ?? new Date();
+
+  let rtmrs: readonly string[] | null = null;
+  if (r.intel_quote) {
+    const quote = fromHex(r.intel_quote);
+    await checkTdxQuote(s, quote, opts);
+    try {
+      rtmrs = readTdQuoteFields(quote).rtmrs;
+    } catch {
+      rtmrs = null; // already reported by the quote check
+    }
+  } else if (r.snp_report) {
+    checkSnpEvidence(s, fromHex(r.snp_report), r.snp_cert_chain, opts);
+  } else {
+    s.list.fail("hardware evidence", AttestCode.EVIDENCE_UNREADABLE, "the report has neither intel_quote nor snp_report");
+  }
+  if (s.reportData !== null && s.reportData !== clean(r.report_data)) {
+    s.list.fail("report_data field", AttestCode.REPORT_DATA_MISMATCH, "the report's report_data is not what the hardware signed");
+  }
+
+  let signer: Uint8Array | null = null;
+  try {
+    const sb = signerBytes(r.signing_algo, fromHex(r.signing_public_key));
+    if (sb.address === r.signing_address.toLowerCase()) {
+      s.list.pass("signing address", `${sb.address} is the address of signing_public_key`);
+      signer = sb.signer;
+    } else {
+      s.list.fail("signing address", AttestCode.SIGNING_KEY_MISMATCH, `signing_public_key's address is ${sb.address}, not ${r.signing_address}`);
+    }
+  } catch (e) {
+    s.list.fail("signing address", AttestCode.SIGNING_KEY_MISMATCH, e instanceof Error ? e.message : "unreadable signing key");
+  }
+
+  if (s.reportData !== null && signer) {
+    const failure = checkReportBinding(
+      fromHex(s.reportData),
+      { signer, e2ePublicKey: fromHex(r.e2e_public_key), tlsSpkiSha256: r.tls_spki_sha256 ? clean(r.tls_spki_sha256) : null, gpuPayload: r.nvidia_payload },
+      fromHex(nonce),
+    );
+    if (failure === null) s.list.pass("report_data binding (v1)", "binds the signing key, E2E key, TLS key and GPU evidence, and the nonce");
+    else s.list.fail("report_data binding (v1)", failure, failure === AttestCode.NONCE_MISMATCH ? "the quote's report_data carries another nonce" : "report_data does not bind these keys and this GPU evidence");
+  }
+
+  if (rtmrs) {
+    s.appIdentity = checkEventLog(s, r.event_log, rtmrs);
+    const tcb = r.info["tcb_info"];
+    const manifestCompose = r.info.app_manifest["compose"];
+    const appCompose = typeof tcb === "object" && tcb !== null && typeof (tcb as Record<string, unknown>)["app_compose"] === "string"
+      ? ((tcb as Record<string, unknown>)["app_compose"] as string)
+      : typeof manifestCompose === "string" ? manifestCompose : null;
+    checkComposeHash(s, s.appIdentity, appCompose, r.info.compose_hash);
+  }
+
+  if (r.nvidia_payload !== null) checkGpuPayload(s, r.nvidia_payload, nonce, opts.allowSimulated ?? false, now);
+  else s.list.skip("GPU", "the report has no GPU evidence");
+}
+
+/** The nonce checks run against: the caller's when given (must equal the echo), else the echo. */
+export function checkNonce(s: ReportState, requestNonce: string, opts: ReportVerifyOptions): Hex {
+  if (opts.nonce === undefined) {
+    s.list.skip("nonce", "no nonce given: this report may be a replay (display only)");
+    return requestNonce as Hex;
+  }
+  if (opts.nonce === requestNonce) s.list.pass("nonce", "the report answers our nonce");
+  else s.list.fail("nonce", AttestCode.NONCE_MISMATCH, `the report answers nonce ${requestNonce}, not ours`);
+  return opts.nonce as string as Hex;
+}
