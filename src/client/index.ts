@@ -1,1 +1,20 @@
-export {};
+/**
+ * `cloister/client`: the verifying client. Attest once with our own nonce, pin the keys,
+ * seal every request end to end, and check every answer's signature before the caller
+ * sees it. Browser-safe: no Node imports on the static path (the default report verifier
+ * is loaded lazily; browsers pass `verifyReport`).
+ */
+export { ClientCode } from "./codes.js";
+export { attestNode, type AttestOptions, type PinnedNode, type SigningAlgo } from "./attestation.js";
+export { createVerifiedFetch, type VerifiedFetch, type VerifiedFetchOptions } from "./verified-fetch.js";
+export type { ReportVerifier, ReportVerifierOptions, VerifiedReport } from "./verifier.js";
+export { checkSignature } from "./signature.js";
+export {
+  createCloisterClient,
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type ChatCompletionParams,
+  type ChatMessageParam,
+  type CloisterClient,
+  type CloisterClientOptions,
+} from "./cloister-client.js";

@@ -1,0 +1,36 @@
+/**
+ * Stable ClientError codes: why the verifying client refused a node or a response.
+ * They show in `cloister chat` output and in thrown errors; never rename, only add.
+ */
+export const ClientCode = {
+  /** The attestation report could not be fetched (network, HTTP status). Nothing was sent. */
+  ATTESTATION_UNAVAILABLE: "ATTESTATION_UNAVAILABLE",
+  /** The report did not verify (quote, chain, TCB, policy, simulated...); details.attestCodes says which checks. */
+  ATTESTATION_FAILED: "ATTESTATION_FAILED",
+  /** The report answers another nonce than ours: a replayed (stale) report. */
+  NONCE_MISMATCH: "NONCE_MISMATCH",
+  /** The keys in the report are not the ones the quote binds, or the node answering is not the node attested. */
+  REPORT_SWAPPED: "REPORT_SWAPPED",
+  /** A response that must be signed came without a signature. */
+  SIGNATURE_MISSING: "SIGNATURE_MISSING",
+  /** The signature does not verify, or does not cover the bytes we sent and received. */
+  SIGNATURE_INVALID: "SIGNATURE_INVALID",
+  /** The response is signed by a key other than the pinned, attested one. */
+  SIGNER_MISMATCH: "SIGNER_MISMATCH",
+  /** A sealed response did not authenticate (altered bytes). */
+  E2E_DECRYPT_FAILED: "E2E_DECRYPT_FAILED",
+  /** A sealed response stream was cut short. */
+  E2E_TRUNCATED: "E2E_TRUNCATED",
+  /** A sealed response's framing is broken. */
+  E2E_MALFORMED: "E2E_MALFORMED",
+  /** We sealed the request but the success answer came back in the clear. */
+  E2E_RESPONSE_UNSEALED: "E2E_RESPONSE_UNSEALED",
+  /** The node refused our sealed request (details.nodeCode says why). */
+  E2E_REJECTED: "E2E_REJECTED",
+  /** Bad options (baseURL, policy file...). */
+  INVALID_OPTIONS: "INVALID_OPTIONS",
+  /** The node answered with an HTTP error (our own client only; the fetch passes these through). */
+  API_ERROR: "API_ERROR",
+} as const;
+
+export type ClientCode = (typeof ClientCode)[keyof typeof ClientCode];

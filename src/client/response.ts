@@ -1,0 +1,115 @@
+/**
+ * Turns what the node sent back into a plain Response for the caller, checking as it
+ * goes: sealed frames are opened (E2E), the plaintext is hashed, and the signature is
+ * checked against the pinned key. A non-stream is checked before it is returned; a stream
+ * passes events through as they are opened and errors at the end if the signature fails
+ * (or is buffered whole first, with verifyStreamBeforeRelease).
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import { ClientError, SealError } from "../errors.js";
+import { FrameOpener, type FrameKeys } from "../seal/e2e/frames.js";
+import { E2EHeader } from "../seal/e2e/headers.js";
+import { toHex, utf8 } from "../util/bytes.js";
+import type { PinnedNode } from "./attestation.js";
+import { ClientCode } from "./codes.js";
+import { checkSignature } from "./signature.js";
+
+/** Header names the node uses beside the body (docs/protocol.md). */
+export const SIGNATURE_HEADER = "x-cloister-signature";
+export const REQUEST_ID_HEADER = "x-cloister-request-id";
+export const INNER_CONTENT_TYPE_HEADER = "x-cloister-e2e-content-type";
+
+export interface ResponseCheck {
+  readonly pinned: PinnedNode;
+  readonly requestSha256: string;
+  /** Present when the response is sealed. */
+  readonly keys: FrameKeys | null;
+  readonly stream: boolean;
+  readonly verifyStreamBeforeRelease: boolean;
+  /** Fetches GET /v1/signature/<id> when neither a header nor a sealed trailer carried it. */
+  readonly fetchSignature: (requestId: string) => Promise<unknown>;
+  /** Called when the answer is signed by another key: the pin may be stale (a restarted node), so the next call re-attests. */
+  readonly onSignerMismatch?: () => void;
+}
+
+/** Maps envelope failures onto the client's codes (the names are shared on purpose). */
+function asClientError(err: unknown): unknown {
+  if (err instanceof SealError) {
+    const code = err.code in ClientCode ? err.code : ClientCode.E2E_MALFORMED;
+    return new ClientError(code, err.message, { cause: err });
+  }
+  return err;
+}
+
+/** Opens (when sealed) and hashes chunk by chunk; at the end checks the signature. */
+function verifyingStream(check: ResponseCheck, res: Response, headerSignature: unknown): TransformStream<Uint8Array, Uint8Array> {
+  const opener = check.keys ? new FrameOpener(check.keys) : null;
+  const hasher = sha256.create();
+  let trailerSignature: unknown;
+  const requestId = res.headers.get(REQUEST_ID_HEADER);
+  return new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      try {
+        if (!opener) {
+          hasher.update(chunk);
+          controller.enqueue(chunk);
+          return;
+        }
+        for (const f of opener.push(chunk)) {
+          if (f.final) {
+            trailerSignature = trailerField(f.plaintext, "signature");
+          } else if (f.plaintext.length > 0) {
+            hasher.update(f.plaintext);
+            controller.enqueue(f.plaintext);
+          }
+        }
+      } catch (err) {
+        throw asClientError(err);
+      }
+    },
+    async flush() {
+      try {
+        opener?.end();
+      } catch (err) {
+        throw asClientError(err);
+      }
+      // Only successful answers are signed; an error body carries no content of ours.
+      if (!res.ok) return;
+      let signed = trailerSignature ?? headerSignature;
+      if (signed === undefined && requestId) signed = await check.fetchSignature(requestId);
+      try {
+        checkSignature(check.pinned, signed, check.requestSha256, toHex(hasher.digest()));
+      } catch (err) {
+        if (err instanceof ClientError && err.code === ClientCode.SIGNER_MISMATCH) check.onSignerMismatch?.();
+        throw err;
+      }
+    },
+  });
+}
+
+function trailerField(bytes: Uint8Array, name: string): unknown {
+  try {
+    const v: unknown = JSON.parse(utf8.decode(bytes));
+    return v !== null && typeof v === "object" ? (v as Record<string, unknown>)[name] : undefined;
+  } catch {
+    throw new ClientError(ClientCode.E2E_MALFORMED, "the sealed trailers are not JSON");
+  }
+}
+
+export async function verifiedResponse(check: ResponseCheck, res: Response, headerSignature: unknown): Promise<Response> {
+  const headers = new Headers(res.headers);
+  if (check.keys) {
+    headers.set("content-type", headers.get(INNER_CONTENT_TYPE_HEADER) ?? "application/json");
+    for (const h of [INNER_CONTENT_TYPE_HEADER, E2EHeader.version, E2EHeader.responseNonce]) headers.delete(h);
+  }
+  // The body we hand on is decoded plaintext: its old length and encoding no longer apply.
+  headers.delete("content-length");
+  headers.delete("content-encoding");
+  const source = res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+  const checked = source.pipeThrough(verifyingStream(check, res, headerSignature));
+  const init = { status: res.status, statusText: res.statusText, headers };
+  if (check.stream && !check.verifyStreamBeforeRelease) return new Response(checked, init);
+  // Non-streams (and streams held back on request) are fully checked before the caller sees a byte.
+  const all = await new Response(checked).arrayBuffer();
+  return new Response(all, init);
+}

@@ -1,0 +1,190 @@
+/**
+ * E2E v1, node side (docs/protocol.md, "End-to-end encryption"): opens HPKE-sealed
+ * requests and seals the response back, frame by frame, so a stream stays a stream.
+ * Mounted OUTERMOST on the inference routes: everything inside (auth, limits, signing,
+ * handlers) sees plaintext, so signatures cover the plaintext bodies, and nothing
+ * outside the enclave (TLS terminator, load balancer) ever does.
+ */
+import { createCipheriv, createDecipheriv } from "node:crypto";
+import type { Context, MiddlewareHandler, Next } from "hono";
+import { GatewayError, SealError } from "../errors.js";
+import { canonicalRoute, requestAad } from "../seal/e2e/aad.js";
+import { E2ECode } from "../seal/e2e/codes.js";
+import type { FrameAead } from "../seal/e2e/frames.js";
+import { E2E_CONTENT_TYPE, E2E_VERSION, E2EHeader, fromBase64Url, toBase64Url } from "../seal/e2e/headers.js";
+import { importE2EPrivateKey, openRequest } from "../seal/e2e/request.js";
+import { deriveResponseKeys, randomResponseNonce, sealingStream, type Trailers } from "../seal/e2e/response.js";
+import { e2eKeyId } from "../seal/e2e/suite.js";
+import type { SignedText, SigningAlgo } from "../seal/signing.js";
+import { bodyBytes, setBodyBytes } from "./context.js";
+import { errorResponse } from "./errors.js";
+
+export const SIGNATURE_HEADER = "x-cloister-signature";
+export const REQUEST_ID_HEADER = "x-cloister-request-id";
+/** The original content type of a sealed response (the body itself is application/cloister-e2e). */
+export const E2E_INNER_CONTENT_TYPE = "x-cloister-e2e-content-type";
+
+export interface E2EMiddlewareOptions {
+  /** Raw 32-byte X25519 key pair; the public half is the one the attestation report binds. */
+  readonly privateKey: Uint8Array;
+  readonly publicKey: Uint8Array;
+  /** Refuse plain requests (`cloister up --require-e2ee`). */
+  readonly required: boolean;
+  /** Largest sealed body accepted (default 8 MiB). */
+  readonly maxBodyBytes?: number;
+  /**
+   * The signature of a completed response, for streams whose signature is only known after
+   * the last byte (the gateway's signature store). Called after the inner body ended.
+   */
+  readonly signatureFor?: (requestId: string, algo: SigningAlgo) => SignedText | null | undefined | Promise<SignedText | null | undefined>;
+  /** How many encapsulated keys to remember against replay (default 100 000). */
+  readonly replayCacheSize?: number;
+}
+
+/** AES-256-GCM from node:crypto (OpenSSL): the node seals one frame per SSE event, so this is the hot path. */
+export const nodeAesGcm: FrameAead = {
+  encrypt(key, nonce, aad, plaintext) {
+    const c = createCipheriv("aes-256-gcm", key, nonce);
+    c.setAAD(aad);
+    const head = c.update(plaintext);
+    const tail = c.final();
+    const out = new Uint8Array(head.length + tail.length + 16);
+    out.set(head, 0);
+    out.set(tail, head.length);
+    out.set(c.getAuthTag(), head.length + tail.length);
+    return out;
+  },
+  decrypt(key, nonce, aad, ciphertext) {
+    const d = createDecipheriv("aes-256-gcm", key, nonce);
+    d.setAAD(aad);
+    d.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
+    const head = d.update(ciphertext.subarray(0, ciphertext.length - 16));
+    return new Uint8Array(Buffer.concat([head, d.final()]));
+  },
+};
+
+/** Requests this module rebuilt around opened plaintext: mounted twice, the inner copy passes them on. */
+const openedRequests = new WeakSet<Request>();
+
+function e2eError(code: string, message: string): Response {
+  return errorResponse(new GatewayError(400, code, message));
+}
+
+/** FIFO set of recently seen encapsulated keys: each is a fresh ephemeral key, so a repeat is a replay. */
+class ReplayCache {
+  private readonly seen = new Set<string>();
+  constructor(private readonly max: number) {}
+  /** False when `key` was already there. */
+  add(key: string): boolean {
+    if (this.seen.has(key)) return false;
+    this.seen.add(key);
+    if (this.seen.size > this.max) {
+      const oldest = this.seen.values().next();
+      if (!oldest.done) this.seen.delete(oldest.value);
+    }
+    return true;
+  }
+}
+
+export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
+  if (opts.privateKey.length !== 32 || opts.publicKey.length !== 32) throw new SealError(E2ECode.E2E_MALFORMED, "the E2E key pair must be raw 32-byte X25519 keys");
+  const keyId = e2eKeyId(opts.publicKey);
+  const maxBody = opts.maxBodyBytes ?? 8 * 1024 * 1024;
+  const replay = new ReplayCache(opts.replayCacheSize ?? 100_000);
+  let recipientKey: Promise<CryptoKey> | null = null;
+
+  return async (c: Context, next: Next) => {
+    if (openedRequests.has(c.req.raw)) return next();
+    const version = c.req.header(E2EHeader.version);
+    if (version === undefined) {
+      if (opts.required) return e2eError(E2ECode.E2E_REQUIRED, "this node accepts only end-to-end encrypted requests (X-Cloister-E2E: v1); use the cloister client");
+      return next();
+    }
+    if (version !== E2E_VERSION) return e2eError(E2ECode.E2E_VERSION_UNSUPPORTED, `E2E version ${JSON.stringify(version.slice(0, 16))} is not supported; this node speaks ${E2E_VERSION}`);
+
+    const enc = fromBase64Url(c.req.header(E2EHeader.enc) ?? "");
+    if (!enc || enc.length !== 32) return e2eError(E2ECode.E2E_MALFORMED, "missing or invalid X-Cloister-E2E-Enc (base64url 32-byte encapsulated key)");
+    if (c.req.header(E2EHeader.keyId) !== keyId) return e2eError(E2ECode.E2E_KEY_UNKNOWN, "the request is sealed to a key this node does not hold; fetch a fresh attestation report");
+    const model = c.req.header(E2EHeader.model) ?? "";
+    const streamFlag = c.req.header(E2EHeader.stream);
+    if (streamFlag !== "true" && streamFlag !== "false") return e2eError(E2ECode.E2E_MALFORMED, "X-Cloister-E2E-Stream must be true or false");
+
+    const declared = Number(c.req.header("content-length") ?? "0");
+    if (declared > maxBody) return errorResponse(new GatewayError(413, "BODY_TOO_LARGE", "request body too large"));
+    const sealed = await bodyBytes(c);
+    if (sealed.length > maxBody) return errorResponse(new GatewayError(413, "BODY_TOO_LARGE", "request body too large"));
+
+    const aad = requestAad({ method: c.req.method, route: canonicalRoute(c.req.path), model, stream: streamFlag === "true", keyId });
+    let opened;
+    try {
+      recipientKey ??= importE2EPrivateKey(opts.privateKey);
+      opened = await openRequest(await recipientKey, enc, sealed, aad);
+    } catch (err) {
+      const code = err instanceof SealError ? err.code : E2ECode.E2E_DECRYPT_FAILED;
+      return e2eError(code, "the sealed request could not be opened (altered bytes, another route or metadata, or another key)");
+    }
+    // Only after it authenticated: a forged envelope must not evict real entries.
+    if (!replay.add(toBase64Url(enc))) return e2eError(E2ECode.E2E_REPLAY, "this sealed request was already received");
+
+    // Hand the plaintext on as if it had arrived plain (signing hashes exactly these bytes).
+    // X-Cloister-E2E stays, so inner layers know the exchange is sealed (e.g. to send no
+    // plaintext signature trailer); the envelope's own headers go.
+    const headers = new Headers(c.req.raw.headers);
+    headers.delete("content-length");
+    headers.delete(E2EHeader.enc);
+    headers.delete(E2EHeader.keyId);
+    headers.set("content-type", "application/json");
+    const plainReq = new Request(c.req.raw.url, { method: c.req.method, headers, body: opened.plaintext.slice(), signal: c.req.raw.signal });
+    openedRequests.add(plainReq);
+    c.req.raw = plainReq;
+    c.req.bodyCache = {};
+    setBodyBytes(plainReq, opened.plaintext);
+
+    await next();
+
+    const inner = c.res;
+    const responseNonce = randomResponseNonce();
+    const keys = deriveResponseKeys(opened.responseSecret, enc, responseNonce);
+    const outHeaders = new Headers(inner.headers);
+    const signatureHeader = outHeaders.get(SIGNATURE_HEADER);
+    // The signature text is two SHA-256 digests of the plaintexts: in the clear they would
+    // let an observer confirm a guessed prompt or answer, so it travels sealed.
+    outHeaders.delete(SIGNATURE_HEADER);
+    outHeaders.delete("content-length");
+    outHeaders.set(E2E_INNER_CONTENT_TYPE, inner.headers.get("content-type") ?? "application/octet-stream");
+    outHeaders.set("content-type", E2E_CONTENT_TYPE);
+    outHeaders.set(E2EHeader.version, E2E_VERSION);
+    outHeaders.set(E2EHeader.responseNonce, toBase64Url(responseNonce));
+    const requestId = outHeaders.get(REQUEST_ID_HEADER) ?? readVar(c, "requestId");
+
+    const trailers = async (): Promise<Trailers> => {
+      const fromHeader = parseSignature(signatureHeader);
+      if (fromHeader) return { signature: fromHeader };
+      if (opts.signatureFor && requestId) {
+        const s = await opts.signatureFor(requestId, c.req.header("x-cloister-signing-algo") === "ed25519" ? "ed25519" : "ecdsa");
+        if (s) return { signature: s };
+      }
+      return {};
+    };
+    const body = (inner.body ?? new ReadableStream<Uint8Array>({ start: (ctl) => ctl.close() })).pipeThrough(sealingStream(keys, trailers, nodeAesGcm));
+    c.res = undefined;
+    c.res = new Response(body, { status: inner.status, statusText: inner.statusText, headers: outHeaders });
+    return undefined;
+  };
+}
+
+function readVar(c: Context, name: string): string | undefined {
+  const v: unknown = c.get(name as never);
+  return typeof v === "string" ? v : undefined;
+}
+
+function parseSignature(header: string | null): SignedText | null {
+  if (!header) return null;
+  try {
+    const v: unknown = JSON.parse(header);
+    if (v && typeof v === "object" && "text" in v && "signature" in v) return v as SignedText;
+  } catch {
+    // not JSON: leave it out; the client will ask GET /v1/signature/<id>
+  }
+  return null;
+}

@@ -1,0 +1,32 @@
+/**
+ * Associated data of a sealed request (RFC 9180 §5.2 `aad`). It binds the ciphertext to
+ * where and how it was sent, so a proxy cannot replay a sealed body to another route,
+ * flip the stream flag, or relabel the model: opening fails unless every field matches
+ * what the node actually routed on.
+ */
+import { utf8 } from "../../util/bytes.js";
+
+export interface RequestMeta {
+  /** Upper-case HTTP method. */
+  readonly method: string;
+  /** The API route from "/v1/" on (e.g. "/v1/chat/completions"), without the query. */
+  readonly route: string;
+  /** The `model` field, or "" when the body has none. */
+  readonly model: string;
+  readonly stream: boolean;
+  /** Hex key id of the recipient key (SHA-256 of the attested X25519 public key). */
+  readonly keyId: string;
+}
+
+/** Canonical, newline-separated; no field may contain a newline (checked). */
+export function requestAad(meta: RequestMeta): Uint8Array {
+  const fields = ["cloister/e2e/v1 request", meta.method.toUpperCase(), meta.route, meta.model, meta.stream ? "stream" : "nostream", meta.keyId];
+  for (const f of fields) if (/[\r\n]/.test(f)) throw new TypeError("E2E metadata must not contain line breaks");
+  return utf8.encode(fields.join("\n"));
+}
+
+/** The route as both sides name it: from the first "/v1/" segment, so a path prefix added by a proxy does not matter. */
+export function canonicalRoute(pathname: string): string {
+  const i = pathname.indexOf("/v1/");
+  return i >= 0 ? pathname.slice(i) : pathname;
+}

@@ -1,0 +1,148 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { SealError } from "../../errors.js";
+import { concatBytes, utf8 } from "../../util/bytes.js";
+import { canonicalRoute, requestAad, type RequestMeta } from "./aad.js";
+import { FrameOpener, FrameSealer } from "./frames.js";
+import { openRequest, sealRequest } from "./request.js";
+import { deriveResponseKeys, openBody, openingStream, randomResponseNonce, sealBody, sealingStream, type Trailers } from "./response.js";
+import { e2eKeyId, generateE2EKeyPair } from "./suite.js";
+
+const node = generateE2EKeyPair();
+const meta: RequestMeta = { method: "POST", route: "/v1/chat/completions", model: "m", stream: true, keyId: e2eKeyId(node.publicKey) };
+const body = utf8.encode(JSON.stringify({ model: "m", stream: true, messages: [{ role: "user", content: "secret prompt" }] }));
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof SealError ? e.code : `not a SealError: ${String(e)}`;
+  }
+  return undefined;
+}
+
+async function codeOfAsync(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+  } catch (e) {
+    return e instanceof SealError ? e.code : `not a SealError: ${String(e)}`;
+  }
+  return undefined;
+}
+
+function keys() {
+  return deriveResponseKeys(new Uint8Array(32).fill(7), new Uint8Array(32).fill(1), randomResponseNonce());
+}
+
+describe("E2E request envelope (HPKE base mode)", () => {
+  it("opens to the same bytes and both sides export the same response secret", async () => {
+    const sealed = await sealRequest(node.publicKey, body, requestAad(meta));
+    expect(utf8.decode(sealed.ciphertext)).not.toContain("secret prompt");
+    const opened = await openRequest(node.privateKey, sealed.enc, sealed.ciphertext, requestAad(meta));
+    expect(utf8.decode(opened.plaintext)).toBe(utf8.decode(body));
+    expect(opened.responseSecret).toEqual(sealed.responseSecret);
+  });
+
+  it("refuses a body replayed to another route, with another stream flag or model, or under another key", async () => {
+    const sealed = await sealRequest(node.publicKey, body, requestAad(meta));
+    for (const other of [{ ...meta, route: "/v1/completions" }, { ...meta, stream: false }, { ...meta, model: "n" }, { ...meta, method: "PUT" }]) {
+      expect(await codeOfAsync(openRequest(node.privateKey, sealed.enc, sealed.ciphertext, requestAad(other)))).toBe("E2E_DECRYPT_FAILED");
+    }
+    const stranger = generateE2EKeyPair();
+    expect(await codeOfAsync(openRequest(stranger.privateKey, sealed.enc, sealed.ciphertext, requestAad(meta)))).toBe("E2E_DECRYPT_FAILED");
+  });
+
+  it("refuses a ciphertext with any single byte flipped", async () => {
+    const sealed = await sealRequest(node.publicKey, body, requestAad(meta));
+    for (const i of [0, 17, sealed.ciphertext.length - 1]) {
+      const ct = sealed.ciphertext.slice();
+      ct[i] = (ct[i] ?? 0) ^ 1;
+      expect(await codeOfAsync(openRequest(node.privateKey, sealed.enc, ct, requestAad(meta)))).toBe("E2E_DECRYPT_FAILED");
+    }
+  });
+
+  it("names routes from /v1/ on so a proxy's path prefix does not matter", () => {
+    expect(canonicalRoute("/api/node1/v1/chat/completions")).toBe("/v1/chat/completions");
+    expect(() => requestAad({ ...meta, model: "a\nb" })).toThrow();
+  });
+});
+
+describe("E2E response frames", () => {
+  it("gives different keys for different response nonces (a replayed request never reuses a key and nonce)", () => {
+    const secret = new Uint8Array(32).fill(9);
+    const enc = new Uint8Array(32).fill(3);
+    expect(deriveResponseKeys(secret, enc, randomResponseNonce()).key).not.toEqual(deriveResponseKeys(secret, enc, randomResponseNonce()).key);
+  });
+
+  it("opens a body and its trailers", () => {
+    const k = keys();
+    const sealed = sealBody(k, utf8.encode("the answer"), { signature: "s" });
+    expect(utf8.decode(sealed)).not.toContain("the answer");
+    const opened = openBody(k, sealed);
+    expect(utf8.decode(opened.body)).toBe("the answer");
+    expect(opened.trailers).toEqual({ signature: "s" });
+  });
+
+  it("detects a flipped byte, a dropped, reordered or duplicated frame, a cut, and bytes after the end", () => {
+    const k = keys();
+    const s = new FrameSealer(k);
+    const f0 = s.seal(utf8.encode("data: one\n\n"), false);
+    const f1 = s.seal(utf8.encode("data: two\n\n"), false);
+    const fin = s.seal(utf8.encode("{}"), true);
+    const open = (bytes: Uint8Array) => () => openBody(k, bytes);
+    const flipped = concatBytes(f0, f1, fin);
+    flipped[10] = (flipped[10] ?? 0) ^ 0x80;
+    expect(codeOf(open(flipped))).toBe("E2E_DECRYPT_FAILED");
+    expect(codeOf(open(concatBytes(f0, fin)))).toBe("E2E_DECRYPT_FAILED");
+    expect(codeOf(open(concatBytes(f1, f0, fin)))).toBe("E2E_DECRYPT_FAILED");
+    expect(codeOf(open(concatBytes(f0, f0, f1, fin)))).toBe("E2E_DECRYPT_FAILED");
+    expect(codeOf(open(concatBytes(f0, f1)))).toBe("E2E_TRUNCATED");
+    expect(codeOf(open(concatBytes(f0, f1, fin.subarray(0, fin.length - 1))))).toBe("E2E_TRUNCATED");
+    expect(codeOf(open(concatBytes(f0, f1, fin, f0)))).toBe("E2E_MALFORMED");
+    // Clearing the final flag changes the authenticated header: it does not turn the trailer into body.
+    const unflagged = fin.slice();
+    unflagged[0] = (unflagged[0] ?? 0) & 0x7f;
+    expect(codeOf(open(concatBytes(f0, f1, unflagged)))).toBe("E2E_DECRYPT_FAILED");
+  });
+
+  it("reassembles frames however the network splits the bytes", () => {
+    const k = keys();
+    const events = ["data: a\n\n", "data: bb\n\n", "data: [DONE]\n\n"];
+    const s = new FrameSealer(k);
+    const wire = concatBytes(...events.map((e) => s.seal(utf8.encode(e), false)), s.seal(utf8.encode('{"x":1}'), true));
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: wire.length - 1 }), { maxLength: 12 }), (cuts) => {
+        const points = [0, ...cuts.sort((a, b) => a - b), wire.length];
+        const o = new FrameOpener(k);
+        const out: string[] = [];
+        for (let i = 0; i + 1 < points.length; i++) for (const f of o.push(wire.subarray(points[i], points[i + 1]))) if (!f.final) out.push(utf8.decode(f.plaintext));
+        o.end();
+        expect(out.join("")).toBe(events.join(""));
+      }),
+    );
+  });
+
+  it("streams: every chunk is its own frame, trailers arrive at the end, truncation errors the stream", async () => {
+    const k = keys();
+    const src = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(utf8.encode("data: 1\n\n"));
+        c.enqueue(utf8.encode("data: 2\n\n"));
+        c.close();
+      },
+    });
+    const sealed = new Uint8Array(await new Response(src.pipeThrough(sealingStream(k, () => ({ signature: "late" })))).arrayBuffer());
+    let got: Trailers | null = null;
+    const plain = await new Response(
+      new Response(sealed).body!.pipeThrough(
+        openingStream(k, (t) => {
+          got = t;
+        }),
+      ),
+    ).text();
+    expect(plain).toBe("data: 1\n\ndata: 2\n\n");
+    expect(got).toEqual({ signature: "late" });
+    const cut = new Response(sealed.subarray(0, sealed.length - 3)).body!.pipeThrough(openingStream(k, () => undefined));
+    expect(await codeOfAsync(new Response(cut).text())).toBe("E2E_TRUNCATED");
+  });
+});

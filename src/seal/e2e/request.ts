@@ -1,0 +1,76 @@
+/**
+ * Sealing and opening a whole request body (RFC 9180 §6.1 single-shot, base mode), and
+ * the secret both sides export from that same context to key the response (§5.3).
+ * Exporting from the request context rather than having the client send a second public
+ * key gives the same confidentiality (only the holder of the request context can derive
+ * it: the client and the enclave) with no extra key, and binds the response to exactly
+ * this request (RFC 9180 §9.8).
+ */
+import type { RecipientContext, SenderContext } from "@hpke/core";
+import { SealError } from "../../errors.js";
+import { utf8 } from "../../util/bytes.js";
+import { E2ECode } from "./codes.js";
+import { assertX25519Key, E2E_INFO, e2eSuite } from "./suite.js";
+
+/** Exporter context label for the response secret (RFC 9180 §5.3 `exporter_context`). */
+const RESPONSE_EXPORT_LABEL = utf8.encode("cloister/e2e/v1 response");
+export const RESPONSE_SECRET_LENGTH = 32;
+
+export interface SealedRequest {
+  /** The HPKE encapsulated key (32 bytes), sent in a header. */
+  readonly enc: Uint8Array;
+  readonly ciphertext: Uint8Array;
+  /** Keys the response; stays with the client. */
+  readonly responseSecret: Uint8Array;
+}
+
+export interface OpenedRequest {
+  readonly plaintext: Uint8Array;
+  readonly responseSecret: Uint8Array;
+}
+
+async function exportSecret(ctx: SenderContext | RecipientContext): Promise<Uint8Array> {
+  return new Uint8Array(await ctx.export(RESPONSE_EXPORT_LABEL, RESPONSE_SECRET_LENGTH));
+}
+
+export async function sealRequest(recipientPublicKey: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<SealedRequest> {
+  assertX25519Key(recipientPublicKey, "the recipient E2E key");
+  const suite = e2eSuite();
+  const ctx = await suite.createSenderContext({ recipientPublicKey: await suite.kem.deserializePublicKey(copy(recipientPublicKey)), info: E2E_INFO });
+  const ciphertext = new Uint8Array(await ctx.seal(copy(plaintext), copy(aad)));
+  return { enc: new Uint8Array(ctx.enc), ciphertext, responseSecret: await exportSecret(ctx) };
+}
+
+/** Imports the node's raw private key once (importing costs about as much as opening). */
+export async function importE2EPrivateKey(privateKey: Uint8Array): Promise<CryptoKey> {
+  assertX25519Key(privateKey, "the node's E2E private key");
+  return e2eSuite().kem.importKey("raw", copy(privateKey), false);
+}
+
+/** Throws SealError E2E_DECRYPT_FAILED when the body, the aad or the key does not match. */
+export async function openRequest(privateKey: Uint8Array | CryptoKey, enc: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Promise<OpenedRequest> {
+  const recipientKey = privateKey instanceof Uint8Array ? await importE2EPrivateKey(privateKey) : privateKey;
+  if (enc.length !== 32) throw new SealError(E2ECode.E2E_MALFORMED, "the encapsulated key must be 32 bytes");
+  const suite = e2eSuite();
+  let ctx: RecipientContext;
+  try {
+    ctx = await suite.createRecipientContext({ recipientKey, enc: copy(enc), info: E2E_INFO });
+  } catch (cause) {
+    // A low-order or otherwise invalid point fails decapsulation (RFC 9180 §7.1.4).
+    throw new SealError(E2ECode.E2E_MALFORMED, "the encapsulated key is not a valid X25519 public key", { cause });
+  }
+  let plaintext: Uint8Array;
+  try {
+    plaintext = new Uint8Array(await ctx.open(copy(ciphertext), copy(aad)));
+  } catch (cause) {
+    throw new SealError(E2ECode.E2E_DECRYPT_FAILED, "the sealed request did not authenticate (wrong key, route or metadata, or altered bytes)", { cause });
+  }
+  return { plaintext, responseSecret: await exportSecret(ctx) };
+}
+
+/** Web Crypto wants a plain ArrayBuffer-backed view it owns; subarrays of pooled Buffers are not that. */
+function copy(bytes: Uint8Array): ArrayBuffer {
+  const out = new ArrayBuffer(bytes.byteLength);
+  new Uint8Array(out).set(bytes);
+  return out;
+}

@@ -1,0 +1,186 @@
+/**
+ * Fixtures for the client and proxy end-to-end tests: an in-process node (the real
+ * gateway, the simulator TEE, an in-memory store, E2E middleware) on 127.0.0.1:0, a fast
+ * fake backend whose answer we can search for, and a real HTTP proxy that records every
+ * byte both ways and can tamper with them.
+ */
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createSimulatorProvider } from "../../src/attest/simulator/provider.js";
+import type { TeeProvider } from "../../src/attest/provider.js";
+import type { GenerationEvent, InferenceBackend } from "../../src/inference/backend.js";
+import { createGateway } from "../../src/gateway/app.js";
+import { startServer, type RunningServer } from "../../src/gateway/server.js";
+import { generateE2EKeyPair, type E2EKeyPair } from "../../src/seal/e2e/suite.js";
+import { generateApiKey } from "../../src/store/api-keys.js";
+import { openSqliteStore } from "../../src/store/sqlite.js";
+import type { Store } from "../../src/store/store.js";
+
+/** Words of the answer; the tests search the wire for them. */
+export const ANSWER_WORDS = ["The", " vault", " code", " is", " ultraviolet", "-", "pangolin", "."];
+export const ANSWER = ANSWER_WORDS.join("");
+
+/** Streams ANSWER_WORDS (or `words`) as deltas; fast, so benchmarks measure our layers. */
+export function fakeBackend(words: readonly string[] = ANSWER_WORDS): InferenceBackend {
+  async function* gen(): AsyncGenerator<GenerationEvent> {
+    for (const w of words) yield { type: "delta", text: w };
+    yield { type: "done", finishReason: "stop", usage: { promptTokens: 5, completionTokens: words.length } };
+  }
+  return {
+    kind: "llama",
+    listModels: async () => [{ id: "fake", ownedBy: "test", created: 1 }],
+    chat: () => gen(),
+    complete: () => gen(),
+    embed: async (_m, input) => ({ vectors: input.map(() => [0.1, 0.2, 0.3]), usage: { promptTokens: input.length, completionTokens: 0 } }),
+    close: async () => {},
+  };
+}
+
+export interface TestNode {
+  readonly url: string;
+  readonly store: Store;
+  /** A valid API key when started with `apiKey: true` (auth on); null with auth off. */
+  readonly apiKey: string | null;
+  readonly e2eKeys: E2EKeyPair;
+  close(): Promise<void>;
+}
+
+export async function startTestNode(opts: { requireE2E?: boolean; backend?: InferenceBackend; tee?: TeeProvider; apiKey?: boolean } = {}): Promise<TestNode> {
+  const store = openSqliteStore({ path: ":memory:" });
+  let apiKey: string | null = null;
+  if (opts.apiKey) {
+    const k = generateApiKey();
+    await store.createApiKey({ id: k.id, hash: k.hash, name: "test", created: Date.now() });
+    apiKey = k.key;
+  }
+  const e2eKeys = generateE2EKeyPair();
+  const e2e = { ...e2eKeys, required: opts.requireE2E ?? false };
+  const app = createGateway({
+    backend: opts.backend ?? fakeBackend(),
+    tee: opts.tee ?? createSimulatorProvider(),
+    store,
+    authRequired: apiKey !== null,
+    // createGateway mounts src/gateway/e2e.ts outside signing when given the keys.
+    e2e,
+  });
+  const server: RunningServer = await startServer(app, { host: "127.0.0.1", port: 0 });
+  return {
+    url: server.url,
+    store,
+    apiKey,
+    e2eKeys,
+    close: async () => {
+      await server.close({ drainMs: 100 });
+      await store.close();
+    },
+  };
+}
+
+export interface Exchange {
+  readonly method: string;
+  readonly path: string;
+  readonly requestBytes: Buffer;
+  readonly responseBytes: Buffer[];
+}
+
+/** What a test may do to the traffic. Each hook sees one exchange. */
+export interface Tamper {
+  /** Where to send this request (default: the proxy's target). */
+  route?(path: string): string | undefined;
+  /** Replace a whole (buffered) response body. */
+  responseBody?(path: string, body: Buffer): Buffer | undefined;
+  /** Change one streamed response chunk (index counts from 0 per response). */
+  responseChunk?(path: string, index: number, chunk: Buffer): Buffer | undefined;
+}
+
+export interface RecordingProxy {
+  readonly url: string;
+  readonly exchanges: Exchange[];
+  tamper: Tamper;
+  /** Every byte seen on the wire both ways (headers included) as latin1 text, for searching. */
+  wire(): string;
+  close(): Promise<void>;
+}
+
+function headerBlock(start: string, headers: IncomingMessage["rawHeaders"]): Buffer {
+  const lines = [start];
+  for (let i = 0; i + 1 < headers.length; i += 2) lines.push(`${headers[i]}: ${headers[i + 1]}`);
+  return Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1");
+}
+
+export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
+  const exchanges: Exchange[] = [];
+  const raw: Buffer[] = [];
+  const proxy: { tamper: Tamper } = { tamper: {} };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const path = req.url ?? "/";
+      const requestBytes = Buffer.concat(chunks);
+      raw.push(headerBlock(`${req.method} ${path} HTTP/1.1`, req.rawHeaders), requestBytes);
+      const ex: Exchange = { method: req.method ?? "GET", path, requestBytes, responseBytes: [] };
+      exchanges.push(ex);
+      const base = new URL(proxy.tamper.route?.(path) ?? target);
+      const headers = { ...req.headers, host: base.host };
+      const up = httpRequest({ host: base.hostname, port: base.port, method: req.method, path, headers }, (upRes) => {
+        raw.push(headerBlock(`HTTP/1.1 ${upRes.statusCode}`, upRes.rawHeaders));
+        const outHeaders = { ...upRes.headers };
+        const whole = proxy.tamper.responseBody;
+        if (whole) {
+          const parts: Buffer[] = [];
+          upRes.on("data", (c: Buffer) => parts.push(c));
+          upRes.on("end", () => {
+            const original = Buffer.concat(parts);
+            const body = whole(path, original) ?? original;
+            ex.responseBytes.push(body);
+            raw.push(body);
+            delete outHeaders["transfer-encoding"];
+            delete outHeaders["trailer"];
+            res.writeHead(upRes.statusCode ?? 502, { ...outHeaders, "content-length": String(body.length) });
+            res.end(body);
+          });
+          return;
+        }
+        res.writeHead(upRes.statusCode ?? 502, outHeaders);
+        let i = 0;
+        upRes.on("data", (c: Buffer) => {
+          const out = proxy.tamper.responseChunk?.(path, i++, c) ?? c;
+          ex.responseBytes.push(out);
+          raw.push(out);
+          res.write(out);
+        });
+        upRes.on("end", () => {
+          const trailers = upRes.rawTrailers;
+          if (trailers.length) raw.push(headerBlock("TRAILERS", trailers));
+          res.end();
+        });
+      });
+      up.on("error", () => {
+        if (!res.headersSent) res.writeHead(502);
+        res.end();
+      });
+      up.end(requestBytes);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  return Object.assign(proxy, {
+    url: `http://127.0.0.1:${port}`,
+    exchanges,
+    wire: () => Buffer.concat(raw).toString("latin1"),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  });
+}
+
+/** Flips one bit of the byte at `at` (negative counts from the end). */
+export function flipByte(buf: Buffer, at: number): Buffer {
+  const out = Buffer.from(buf);
+  const i = at < 0 ? out.length + at : at;
+  out[i] = (out[i] ?? 0) ^ 0x01;
+  return out;
+}
