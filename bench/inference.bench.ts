@@ -1,0 +1,67 @@
+/**
+ * Embedded generation speed: tokens/s through createLlamaBackend (pool, usage counting,
+ * async-iterable stream) against node-llama-cpp called bare on the same model, prompt
+ * and settings, in the same process. The ratio is the cost of our wrapper.
+ */
+import { getLlama, LlamaCompletion, LlamaLogLevel } from "node-llama-cpp";
+import { createLlamaBackend } from "../src/inference/llama/backend.js";
+import { sharedPath } from "../src/util/shared.js";
+import { tinyModelPath } from "../test/fixtures/tiny-gguf.js";
+import { percentile } from "./stats.js";
+
+const PROMPT = "Once upon a time";
+const MAX_TOKENS = 200;
+const ROUNDS = 15;
+const SETTINGS = { threads: 1, contextSize: 512 } as const;
+
+export async function run(): Promise<void> {
+  const stories = sharedPath("models", "stories260K.gguf");
+  const modelPath = stories ?? (await tinyModelPath());
+  console.log(`model: ${stories ? "stories260K (../shared)" : "generated tiny random model (../shared missing)"}; ${MAX_TOKENS} tokens, greedy, 1 thread, ${ROUNDS} rounds`);
+
+  const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
+  const model = await llama.loadModel({ modelPath });
+  const context = await model.createContext({ sequences: 1, ...SETTINGS });
+  const sequence = context.getSequence();
+  const bare = async (): Promise<number> => {
+    const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+    let tokens = 0;
+    const t0 = performance.now();
+    await completion.generateCompletion(PROMPT, { temperature: 0, maxTokens: MAX_TOKENS, onToken: (t) => (tokens += t.length), onTextChunk: () => undefined });
+    const s = (performance.now() - t0) / 1000;
+    completion.dispose({ disposeSequence: false });
+    await sequence.clearHistory();
+    return tokens / s;
+  };
+
+  const backend = await createLlamaBackend({ modelPath, modelId: "bench", parallel: 1, ...SETTINGS });
+  const ours = async (): Promise<number> => {
+    let tokens = 0;
+    const t0 = performance.now();
+    for await (const e of backend.complete({ model: "bench", prompt: PROMPT, temperature: 0, maxTokens: MAX_TOKENS })) {
+      if (e.type === "done") tokens = e.usage.completionTokens;
+    }
+    return tokens / ((performance.now() - t0) / 1000);
+  };
+
+  await bare();
+  await ours(); // warm-up both
+  const bareRates: number[] = [];
+  const ourRates: number[] = [];
+  // Interleaved so drift (thermal, other processes) hits both alike.
+  for (let i = 0; i < ROUNDS; i++) {
+    bareRates.push(await bare());
+    ourRates.push(await ours());
+  }
+  // Medians: on a shared 2-core machine single rounds swing by 2x.
+  const b = percentile(bareRates, 50);
+  const o = percentile(ourRates, 50);
+  const spread = (r: number[]): string => `p10 ${percentile(r, 10).toFixed(0)} – p90 ${percentile(r, 90).toFixed(0)}`;
+  console.log(`node-llama-cpp bare:      ${b.toFixed(0)} tok/s (median; ${spread(bareRates)})`);
+  console.log(`createLlamaBackend:       ${o.toFixed(0)} tok/s (median; ${spread(ourRates)})`);
+  console.log(`ratio (ours / bare):      ${(o / b).toFixed(3)}`);
+
+  await backend.close();
+  await context.dispose();
+  await model.dispose();
+}

@@ -1,0 +1,34 @@
+/**
+ * JSON schema -> llama.cpp grammar, cached per schema text: building a grammar costs far
+ * more than a token, and clients tend to reuse one schema for many requests.
+ */
+import type { GbnfJsonSchema, Llama, LlamaGrammar } from "node-llama-cpp";
+import { InferenceError } from "../../errors.js";
+import { InferenceCode } from "../backend.js";
+import { findSchemaProblem } from "./schema-check.js";
+
+const MAX_CACHED = 32;
+
+export function createGrammarCache(llama: Llama): (schema: Readonly<Record<string, unknown>>) => Promise<LlamaGrammar> {
+  const cache = new Map<string, Promise<LlamaGrammar>>();
+  return (schema) => {
+    const key = JSON.stringify(schema);
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const problem = findSchemaProblem(schema);
+    if (problem) return Promise.reject(new InferenceError(InferenceCode.INVALID_SCHEMA, `response_format json_schema is invalid: ${problem}`));
+    // node-llama-cpp validates the schema shape itself and throws on what its GBNF
+    // converter does not support; that is the client's problem, so INVALID_SCHEMA.
+    const p = llama.createGrammarForJsonSchema<GbnfJsonSchema>(schema as GbnfJsonSchema).catch((cause: unknown) => {
+      cache.delete(key);
+      const why = cause instanceof Error ? cause.message : String(cause);
+      throw new InferenceError(InferenceCode.INVALID_SCHEMA, `response_format json_schema is not supported: ${why}`, { cause });
+    });
+    if (cache.size >= MAX_CACHED) {
+      const oldest = cache.keys().next().value;
+      if (oldest !== undefined) cache.delete(oldest);
+    }
+    cache.set(key, p);
+    return p;
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * Any OpenAI-compatible server in the same TEE (vLLM, SGLang, llama.cpp server, Ollama)
+ * behind the InferenceBackend interface. Requests always stream upstream, so the first
+ * token reaches the client as soon as the upstream sends it.
+ */
+import { InferenceError } from "../../errors.js";
+import {
+  InferenceCode,
+  type ChatRequest,
+  type CompletionRequest,
+  type FinishReason,
+  type GenerationEvent,
+  type InferenceBackend,
+  type ModelInfo,
+  type SamplingParams,
+} from "../backend.js";
+import { parseSse } from "./sse.js";
+import { chatChunk, completionChunk, errorMessage, modelList } from "./wire.js";
+
+export interface UpstreamBackendOptions {
+  /** e.g. `http://127.0.0.1:8000` or `http://127.0.0.1:8000/v1`. */
+  readonly baseURL: string;
+  readonly apiKey?: string;
+  readonly fetch?: typeof fetch;
+  /** Longest wait for the upstream's response headers (default 60 s); streaming is not cut. */
+  readonly timeoutMs?: number;
+}
+
+export function createUpstreamBackend(options: UpstreamBackendOptions): InferenceBackend {
+  const root = options.baseURL.replace(/\/+$/, "").replace(/\/v1$/, "");
+  const doFetch = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const headers = (): Record<string, string> => ({
+    "content-type": "application/json",
+    accept: "text/event-stream, application/json",
+    ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+  });
+
+  async function send(path: string, init: { method: string; body?: BodyInit }, signal?: AbortSignal): Promise<Response> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const headersDone = new AbortController();
+    // The timeout covers connecting and the headers only; a long generation is fine.
+    const onTimeout = (): void => headersDone.abort(timeout.reason);
+    timeout.addEventListener("abort", onTimeout, { once: true });
+    const combined = signal ? AbortSignal.any([signal, headersDone.signal]) : headersDone.signal;
+    try {
+      return await doFetch(`${root}${path}`, { ...init, headers: headers(), signal: combined });
+    } catch (cause) {
+      if (signal?.aborted) throw new InferenceError(InferenceCode.CANCELLED, "the request was cancelled by the client", { cause });
+      const why = timeout.aborted ? `no answer within ${timeoutMs} ms` : "connection failed";
+      throw new InferenceError(InferenceCode.BACKEND_UNAVAILABLE, `the upstream inference server at ${root} is unreachable (${why})`, { cause });
+    } finally {
+      timeout.removeEventListener("abort", onTimeout);
+    }
+  }
+
+  async function* stream(path: "/v1/chat/completions" | "/v1/completions", body: Record<string, unknown>, req: SamplingParams & { model: string }): AsyncGenerator<GenerationEvent> {
+    const res = await send(path, { method: "POST", body: JSON.stringify(body) }, req.signal);
+    if (!res.ok || !res.body) throw await upstreamError(res, req.model);
+    let finishReason: FinishReason = "stop";
+    let usage: { promptTokens: number; completionTokens: number } | null = null;
+    let chunks = 0;
+    try {
+      for await (const data of parseSse(res.body)) {
+        // Events already buffered when the client left are dropped, not delivered.
+        if (req.signal?.aborted) throw new InferenceError(InferenceCode.CANCELLED, "the request was cancelled by the client");
+        if (data.trim() === "[DONE]") break;
+        const json: unknown = JSON.parse(data);
+        const err = errorMessage(json);
+        if (err !== undefined) throw new InferenceError(InferenceCode.GENERATION_FAILED, `upstream failed mid-stream: ${err}`);
+        const chunk = path === "/v1/chat/completions" ? chatChunk.parse(json) : completionChunk.parse(json);
+        for (const choice of chunk.choices) {
+          const text = "delta" in choice ? choice.delta?.content : "text" in choice ? choice.text : undefined;
+          if (text) {
+            chunks++;
+            yield { type: "delta", text };
+          }
+          if (choice.finish_reason) finishReason = choice.finish_reason === "length" ? "length" : "stop";
+        }
+        if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+      }
+    } catch (err) {
+      if (req.signal?.aborted) throw new InferenceError(InferenceCode.CANCELLED, "the request was cancelled by the client", { cause: err });
+      if (err instanceof InferenceError) throw err;
+      throw new InferenceError(InferenceCode.GENERATION_FAILED, "the upstream stream broke off or was malformed", { cause: err });
+    }
+    // Servers without stream_options support: one chunk is one token on vLLM, SGLang and
+    // llama.cpp server; the prompt is estimated at 4 characters a token.
+    yield { type: "done", finishReason, usage: usage ?? { promptTokens: estimatePrompt(body), completionTokens: chunks } };
+  }
+
+  return {
+    kind: "upstream",
+    async listModels(): Promise<readonly ModelInfo[]> {
+      const res = await send("/v1/models", { method: "GET" });
+      if (!res.ok) throw await upstreamError(res, "");
+      const parsed = modelList.safeParse(await res.json().catch(() => null));
+      if (!parsed.success) throw new InferenceError(InferenceCode.BACKEND_UNAVAILABLE, `the upstream at ${root} answered /v1/models with something that is not a model list`);
+      return parsed.data.data.map((m) => ({ id: m.id, ownedBy: m.owned_by ?? "upstream", created: m.created ?? 0 }));
+    },
+    chat(req: ChatRequest) {
+      return stream("/v1/chat/completions", { ...common(req), messages: req.messages }, req);
+    },
+    complete(req: CompletionRequest) {
+      return stream("/v1/completions", { ...common(req), prompt: req.prompt }, req);
+    },
+    async passthrough(path: string, body: Uint8Array, signal: AbortSignal): Promise<Response> {
+      if (!path.startsWith("/v1/")) throw new InferenceError(InferenceCode.GENERATION_FAILED, `refusing to forward ${path}: only /v1/ routes go upstream`);
+      // slice(): a copy over a plain ArrayBuffer, which is what fetch accepts as a body.
+      return send(path, { method: "POST", body: body.slice() }, signal);
+    },
+    async close(): Promise<void> {},
+  };
+}
+
+function common(req: SamplingParams & { model: string }): Record<string, unknown> {
+  const body: Record<string, unknown> = { model: req.model, stream: true, stream_options: { include_usage: true } };
+  if (req.maxTokens !== undefined) body["max_tokens"] = req.maxTokens;
+  if (req.temperature !== undefined) body["temperature"] = req.temperature;
+  if (req.topP !== undefined) body["top_p"] = req.topP;
+  if (req.stop && req.stop.length > 0) body["stop"] = req.stop;
+  if (req.seed !== undefined) body["seed"] = req.seed;
+  if (req.jsonSchema) body["response_format"] = { type: "json_schema", json_schema: { name: "response", schema: req.jsonSchema, strict: true } };
+  return body;
+}
+
+function estimatePrompt(body: Record<string, unknown>): number {
+  const text = typeof body["prompt"] === "string" ? body["prompt"] : JSON.stringify(body["messages"] ?? "");
+  return Math.ceil(text.length / 4);
+}
+
+/** Maps an upstream HTTP failure to our codes; the upstream's own words go in the message. */
+async function upstreamError(res: Response, model: string): Promise<InferenceError> {
+  const text = await res.text().catch(() => "");
+  let said: string | undefined;
+  try {
+    said = errorMessage(JSON.parse(text));
+  } catch {
+    said = undefined;
+  }
+  const detail = (said ?? text).slice(0, 300);
+  const details = { status: res.status };
+  if (res.status === 404) return new InferenceError(InferenceCode.MODEL_NOT_FOUND, `model "${model}" is not served by the upstream: ${detail}`, { details });
+  if (res.status === 429) return new InferenceError(InferenceCode.BACKEND_BUSY, `the upstream is busy: ${detail}`, { details });
+  if (res.status >= 500) return new InferenceError(InferenceCode.BACKEND_UNAVAILABLE, `the upstream failed with HTTP ${res.status}: ${detail}`, { details });
+  if (/context length|maximum context|too long/i.test(detail)) return new InferenceError(InferenceCode.CONTEXT_OVERFLOW, detail, { details });
+  return new InferenceError(InferenceCode.GENERATION_FAILED, `the upstream rejected the request (HTTP ${res.status}): ${detail}`, { details });
+}
