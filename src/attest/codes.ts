@@ -27,6 +27,10 @@ export const AttestCode = {
   COLLATERAL_NOT_YET_VALID: "COLLATERAL_NOT_YET_VALID",
   COLLATERAL_FETCH_FAILED: "COLLATERAL_FETCH_FAILED",
   TCB_LEVEL_NOT_FOUND: "TCB_LEVEL_NOT_FOUND",
+  /** MRSIGNERSEAM/SEAMATTRIBUTES are not those of the TDX module identity in TCB Info, or it has none for this module. */
+  TDX_MODULE_MISMATCH: "TDX_MODULE_MISMATCH",
+  /** Our own TCB evaluation and the DCAP library's disagree: refuse rather than pick one. */
+  TCB_CROSS_CHECK_FAILED: "TCB_CROSS_CHECK_FAILED",
   /** The DCAP library (dcap-qvl) rejected the quote for a reason none of our own checks names. */
   DCAP_VERIFICATION_FAILED: "DCAP_VERIFICATION_FAILED",
   TCB_STATUS_NOT_ALLOWED: "TCB_STATUS_NOT_ALLOWED",
@@ -41,6 +45,10 @@ export const AttestCode = {
   RTMR_MISMATCH: "RTMR_MISMATCH",
   EVENT_LOG_INVALID: "EVENT_LOG_INVALID",
   COMPOSE_HASH_MISMATCH: "COMPOSE_HASH_MISMATCH",
+  /** dstack vm_config's OS image documents do not hash to os_image_hash, or the image does not give the quote's MRTD. */
+  OS_IMAGE_MISMATCH: "OS_IMAGE_MISMATCH",
+  /** dstack SEV-SNP: HOST_DATA is not the hash of the attestation's mr_config, or the runtime events contradict it. */
+  APP_CONFIG_MISMATCH: "APP_CONFIG_MISMATCH",
   SIMULATED_NOT_ALLOWED: "SIMULATED_NOT_ALLOWED",
   GPU_EVIDENCE_INVALID: "GPU_EVIDENCE_INVALID",
   GPU_SIGNATURE_INVALID: "GPU_SIGNATURE_INVALID",

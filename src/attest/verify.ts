@@ -11,12 +11,13 @@ import { finish, type ReportVerification } from "./report/result.js";
 import { newState } from "./report/state.js";
 import { verifyCloisterReport } from "./report/verify-cloister.js";
 import { verifyDstackQuote } from "./report/verify-dstack.js";
+import { verifyDstackAttestation } from "./report/verify-dstack-attestation.js";
 import { verifyNearReport, verifyNearSingle } from "./report/verify-near.js";
 
 export type { ReportVerifyOptions } from "./report/options.js";
 export type { ReportVerification } from "./report/result.js";
 
-export type ReportKind = "cloister" | "near" | "near-attestation" | "dstack";
+export type ReportKind = "cloister" | "near" | "near-attestation" | "dstack" | "dstack-attestation";
 
 /** Which report this JSON value is, or null. */
 export function reportKind(value: unknown): ReportKind | null {
@@ -25,6 +26,8 @@ export function reportKind(value: unknown): ReportKind | null {
   if (typeof o["version"] === "string" && o["version"].startsWith("cloister/")) return "cloister";
   if ("gateway_attestation" in o || "model_attestations" in o) return "near";
   if (typeof o["intel_quote"] === "string" && typeof o["signing_address"] === "string") return "near-attestation";
+  // dstack's verifier input: SCALE-encoded VersionedAttestation as hex (it wins over quote/event_log there too).
+  if (typeof o["attestation"] === "string" && /^(0x)?[0-9a-fA-F]+$/.test(o["attestation"])) return "dstack-attestation";
   if (typeof o["quote"] === "string" && "event_log" in o) return "dstack";
   return null;
 }
@@ -46,7 +49,8 @@ export async function verifyAttestationReport(report: unknown, options: ReportVe
   if (kind === "cloister") await verifyCloisterReport(s, value, opts);
   else if (kind === "near") await verifyNearReport(s, value, opts);
   else if (kind === "near-attestation") await verifyNearSingle(s, value, opts);
-  else await verifyDstackQuote(s, value, opts);
+  else if (kind === "dstack") await verifyDstackQuote(s, value, opts);
+  else await verifyDstackAttestation(s, value, opts);
   const result = finish(s);
   if (!options.policy) return result;
   const judged = applyPolicy(result, options.policy, { allowSimulated, ...(options.policyDir ? { baseDir: options.policyDir } : {}) });

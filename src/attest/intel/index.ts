@@ -8,3 +8,6 @@ export { CollateralSchema, parseCollateral, loadCollateralFile, type Collateral 
 export { fetchCollateral, collateralExpiry, INTEL_PCS_URL, INTEL_ROOT_CRL_URL, type FetchCollateralOptions } from "./fetch-collateral.js";
 export { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_SHA256 } from "./intel-root.js";
 export { initDcapWasm } from "./dcap-wasm.js";
+export { collateralFromPcsResponses, loadPcsResponseDir, type PcsResponses } from "./pcs-responses.js";
+export { evaluateTcb, type TcbEvaluation, type LevelStatus } from "./tcb-eval.js";
+export { INTEL_TCB_SIGNING_PEMS } from "./tcb-signing-certs.js";

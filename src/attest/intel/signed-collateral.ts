@@ -13,6 +13,18 @@ import { ecdsaP256Verify } from "./signatures.js";
 
 const svn = z.object({ svn: z.number().int().nonnegative() });
 const date = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "not a date");
+const isvLevels = z.array(
+  z.object({ tcb: z.object({ isvsvn: z.number().int().nonnegative() }), tcbStatus: z.string(), advisoryIDs: z.array(z.string()).optional() }),
+);
+/** TCB Info v3 (TDX): the TDX module's signer and attributes (PCS API v4, "tdxModule"). */
+const tdxModule = z.object({
+  mrsigner: z.string().regex(/^[0-9a-fA-F]{96}$/),
+  attributes: z.string().regex(/^[0-9a-fA-F]{16}$/),
+  attributesMask: z.string().regex(/^[0-9a-fA-F]{16}$/),
+});
+/** TCB Info v3 (TDX): one identity per TDX module major version, with its own TCB levels. */
+const tdxModuleIdentity = tdxModule.extend({ id: z.string(), tcbLevels: isvLevels });
+export type TdxModuleIdentity = z.infer<typeof tdxModuleIdentity>;
 
 export const TcbInfoSchema = z.object({
   id: z.enum(["SGX", "TDX"]).optional(),
@@ -21,6 +33,8 @@ export const TcbInfoSchema = z.object({
   nextUpdate: date,
   fmspc: z.string().regex(/^[0-9a-fA-F]{12}$/),
   pceId: z.string(),
+  tdxModule: tdxModule.optional(),
+  tdxModuleIdentities: z.array(tdxModuleIdentity).optional(),
   tcbLevels: z.array(
     z.object({
       tcb: z.object({
@@ -47,9 +61,7 @@ export const QeIdentitySchema = z.object({
   attributesMask: z.string().regex(/^[0-9a-fA-F]{32}$/),
   mrsigner: z.string().regex(/^[0-9a-fA-F]{64}$/),
   isvprodid: z.number().int(),
-  tcbLevels: z.array(
-    z.object({ tcb: z.object({ isvsvn: z.number().int() }), tcbStatus: z.string(), advisoryIDs: z.array(z.string()).optional() }),
-  ),
+  tcbLevels: isvLevels,
 });
 export type QeIdentity = z.infer<typeof QeIdentitySchema>;
 

@@ -1,8 +1,7 @@
 /**
- * Our own TCB level selection and QE identity match, so that "no TCB level matches"
- * and "the QE is not Intel's" are judged here too, not only inside dcap-qvl.
- * Algorithms: Intel "SGX and TDX PCS API" v4 TCB Info, "TCB level selection" (also in
- * google/go-tdx-guest's README of the PCS samples) and "Enclave Identity" matching.
+ * Does this collateral belong to this quote, and is the QE Intel's: FMSPC/TEE fit and
+ * "Enclave Identity" matching (Intel "SGX and TDX PCS API" v4). TCB level selection and
+ * status are in tcb-eval.ts.
  */
 import { AttestationError } from "../../errors.js";
 import { fromHex, toHex } from "../../util/bytes.js";
@@ -10,34 +9,6 @@ import { AttestCode } from "../codes.js";
 import type { PckExtensions } from "./pck-extensions.js";
 import type { ParsedQuote, SgxReportBody } from "./quote-types.js";
 import type { QeIdentity, TcbInfo } from "./signed-collateral.js";
-
-export interface TcbMatch {
-  readonly tcbStatus: string;
-  readonly advisoryIds: readonly string[];
-}
-
-/**
- * The first TCB level (Intel sorts them newest first) whose SGX component SVNs and
- * PCESVN are <= the PCK certificate's and, for TDX, whose TDX component SVNs are <= the
- * TD report's TEE_TCB_SVN. Throws TCB_LEVEL_NOT_FOUND when none does.
- */
-export function matchTcbLevel(info: TcbInfo, pck: PckExtensions, q: ParsedQuote): TcbMatch {
-  const teeTcbSvn = q.body.kind === "sgx" ? null : q.body.teeTcbSvn;
-  for (const level of info.tcbLevels) {
-    const t = level.tcb;
-    if (pck.pceSvn < t.pcesvn) continue;
-    if (!t.sgxtcbcomponents.every((c, i) => (pck.sgxTcbComponents[i] ?? 0) >= c.svn)) continue;
-    if (teeTcbSvn) {
-      const tdx = t.tdxtcbcomponents;
-      if (!tdx || !tdx.every((c, i) => (teeTcbSvn[i] ?? 0) >= c.svn)) continue;
-    }
-    return { tcbStatus: level.tcbStatus, advisoryIds: level.advisoryIDs ?? [] };
-  }
-  throw new AttestationError(
-    AttestCode.TCB_LEVEL_NOT_FOUND,
-    `no TCB level in TCB Info (FMSPC ${info.fmspc}) fits this platform's SVNs${teeTcbSvn ? ` and TEE_TCB_SVN ${toHex(teeTcbSvn)}` : ""}`,
-  );
-}
 
 /** The TCB Info is the one for this platform and TEE (FMSPC, PCE-ID, id). */
 export function checkTcbInfoFits(info: TcbInfo, pck: PckExtensions, q: ParsedQuote): void {

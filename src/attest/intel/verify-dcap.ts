@@ -8,9 +8,13 @@
  *   5. CRL signatures, then freshness      CRL_INVALID, CRL_STALE
  *   6. quote signatures (verify-signatures) CERT_CHAIN_INVALID, FOREIGN_ROOT, QE_REPORT_INVALID, QUOTE_SIGNATURE_INVALID
  *   7. PCK leaf / CA revoked               CERT_REVOKED
- *   8. collateral fits platform, QE identity, TCB level   COLLATERAL_INVALID, QE_IDENTITY_MISMATCH, TCB_LEVEL_NOT_FOUND
+ *   8. collateral fits platform, QE identity      COLLATERAL_INVALID, QE_IDENTITY_MISMATCH
+ *   9. not a debug TD / enclave                    DEBUG_ENABLED
+ *  10. our own TCB evaluation (tcb-eval.ts)        TDX_MODULE_MISMATCH, TCB_LEVEL_NOT_FOUND
  * and only when all pass, dcap-qvl (WASM) computes the TCB status and advisories the
- * Intel QVL way; its refusal is mapped to a code too.
+ * Intel QVL way; its refusal is mapped to a code too. Its verdict must equal ours
+ * (TCB_CROSS_CHECK_FAILED otherwise). A v5 TD 1.5 quote, which dcap-qvl-web 0.3.3 cannot
+ * decode, is judged by our evaluation alone, and the check list says so.
  */
 import type { X509Certificate } from "node:crypto";
 import { AttestationError } from "../../errors.js";
@@ -24,7 +28,9 @@ import { codeForQvlError, qvlVerify } from "./dcap-wasm.js";
 import { pckExtensions } from "./pck-extensions.js";
 import { checkSignedJson, checkWindow, parseSignedJson, QeIdentitySchema, TcbInfoSchema, type QeIdentity, type TcbInfo } from "./signed-collateral.js";
 import { checkQuoteSignatures, failWith } from "./signatures.js";
-import { checkQeIdentity, checkTcbInfoFits, matchTcbLevel } from "./tcb-level.js";
+import { evaluateTcb, type TcbEvaluation } from "./tcb-eval.js";
+import { checkQeIdentity, checkTcbInfoFits } from "./tcb-level.js";
+import { checkNotDebug } from "./debug.js";
 import { parseOrFail, unparsed, verificationOf } from "./verify-signatures.js";
 
 export interface DcapOptions {
@@ -77,21 +83,48 @@ export function verifyDcapQuote(bytes: Uint8Array, options: DcapOptions): Verifi
   const pck = leaf ? step(list, "PCK SGX extensions", () => pckExtensions(leaf), (p) => `FMSPC ${p.fmspc}`) : undefined;
   if (tcbInfo && pck) step(list, "TCB Info is for this platform", () => checkTcbInfoFits(tcbInfo, pck, q));
   if (qeId) step(list, "QE identity", () => checkQeIdentity(qeId, q.signatureData.certification.qeReport));
-  // dcap-qvl merges this platform status with the QE's; the detail records ours alone.
-  if (tcbInfo && pck) step(list, "TCB level", () => matchTcbLevel(tcbInfo, pck, q), (m) => `platform ${m.tcbStatus}`);
+  step(list, "not debuggable", () => checkNotDebug(q));
+  const ours = tcbInfo && qeId && pck ? step(list, "TCB level (own evaluation)", () => evaluateTcb(tcbInfo, qeId, pck, q), describe) : undefined;
 
-  if (!list.ok) {
+  if (!list.ok || !ours) {
     list.skip("dcap-qvl verification", "not run: earlier checks failed");
     return verificationOf(q, list, null, [], false);
   }
+  const simulated = sig.chain !== null && !sig.chain.intel;
   const r = qvlVerify(bytes, col, now.getTime() / 1000);
   if ("error" in r) {
-    list.fail("dcap-qvl verification", codeForQvlError(r.error), `dcap-qvl: ${r.error}`);
+    const code = codeForQvlError(r.error);
+    // dcap-qvl-web 0.3.3 cannot decode TD 1.5 bodies: every check above has run, ours decides.
+    if (code === AttestCode.QUOTE_VERSION_UNSUPPORTED && q.bodyType === 3) {
+      list.skip("dcap-qvl verification", `dcap-qvl cannot decode a v${q.header.version} TD 1.5 quote; TCB status is our own evaluation`);
+      return verificationOf(q, list, ours.status, ours.advisoryIds, simulated);
+    }
+    list.fail("dcap-qvl verification", code, `dcap-qvl: ${r.error}`);
     return verificationOf(q, list, null, [], false);
   }
   list.pass("dcap-qvl verification", `${r.status}${r.advisoryIds.length ? ` (${r.advisoryIds.join(", ")})` : ""}`);
-  const simulated = sig.chain !== null && !sig.chain.intel;
+  if (!sameVerdict(ours, r)) {
+    list.fail(
+      "TCB cross-check",
+      AttestCode.TCB_CROSS_CHECK_FAILED,
+      `dcap-qvl says ${r.status} [${r.advisoryIds.join(", ")}], our evaluation ${ours.status} [${ours.advisoryIds.join(", ")}]`,
+    );
+    return verificationOf(q, list, null, [], false);
+  }
+  list.pass("TCB cross-check", "dcap-qvl and our own evaluation agree");
   return verificationOf(q, list, r.status, r.advisoryIds, simulated);
+}
+
+function describe(e: TcbEvaluation): string {
+  const parts = [`platform ${e.platform.status}`, `QE ${e.qe.status}`];
+  if (e.tdxModule) parts.push(`TDX module ${e.tdxModule.status}`);
+  if (e.current) parts.push(`running module ${e.current.status}`);
+  return `${e.status} (${parts.join(", ")})${e.advisoryIds.length ? `; ${e.advisoryIds.join(", ")}` : ""}`;
+}
+
+function sameVerdict(a: { status: string; advisoryIds: readonly string[] }, b: { status: string; advisoryIds: readonly string[] }): boolean {
+  const norm = (x: readonly string[]): string => [...new Set(x)].sort().join(",");
+  return a.status === b.status && norm(a.advisoryIds) === norm(b.advisoryIds);
 }
 
 export interface Crls {

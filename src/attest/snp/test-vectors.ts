@@ -22,9 +22,9 @@ export function genoaSample(): SnpSample | null {
 }
 
 /**
- * dstack's Milan report. The fixture's `attestation` is SCALE-encoded: a 1-byte variant,
- * then Vec<u8> (compact length 0x1281 >> 2 = 1184) holding the report, then the ASK and
- * VCEK as PEM strings.
+ * dstack's Milan report. The fixture's `attestation` is SCALE-encoded (decoded in full by
+ * src/attest/report/dstack-attestation.ts): version and variant bytes, then Vec<u8>
+ * (compact length 0x1281 >> 2 = 1184) holding the report, then the ASK and VCEK as PEM.
  */
 export function milanSample(): SnpSample | null {
   const file = sharedPath("vectors", "dstack", "sev-snp-attestation.json");

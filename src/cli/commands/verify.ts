@@ -4,11 +4,11 @@
  * (or one JSON object). Exit 0 verified, 1 not verified, 2 bad usage or unreadable input.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { JSONWebKeySet } from "jose";
-import { loadCollateralFile, type Collateral } from "../../attest/intel/index.js";
+import { collateralFromPcsResponses, loadCollateralFile, loadPcsResponseDir, type Collateral } from "../../attest/intel/index.js";
 import { loadPolicyFile } from "../../attest/policy/load.js";
 import type { Policy } from "../../attest/policy/schema.js";
 import type { ReportVerification } from "../../attest/report/result.js";
@@ -25,7 +25,9 @@ const USAGE = `usage: cloister verify <evidence-file | https://node> [options]
                          or hex), an SEV-SNP report, GPU evidence (SPDM, nvidia_payload),
                          or an NRAS response
   https://node           fetch GET /v1/attestation/report with a fresh nonce and verify it
-  --collateral FILE      Intel DCAP collateral JSON: checks the TCB status
+  --collateral FILE|DIR  Intel DCAP collateral JSON, or a folder of saved Intel PCS
+                         responses (TCB Info, QE Identity, PCK CRL, root CA CRL):
+                         checks the TCB status
   --now ISO-8601         verify as of this time (or UNIX seconds); default now
   --policy FILE          measurement policy JSON (docs/protocol.md)
   --nonce HEX            the 32-byte nonce the evidence must answer
@@ -81,7 +83,15 @@ async function options(values: Values, io: CliIO, evidencePath: string | null): 
     }
   }
   let collateral: Collateral | undefined;
-  if (values.collateral) collateral = await loadCollateralFile(resolve(io.cwd, values.collateral));
+  let fetchCollateral: ((quote: Uint8Array) => Promise<Collateral>) | undefined;
+  if (values.collateral) {
+    const path = resolve(io.cwd, values.collateral);
+    if (existsSync(path) && statSync(path).isDirectory()) {
+      // Saved PCS bodies: which ones fit depends on the quote (FMSPC, PCK CA).
+      const responses = await loadPcsResponseDir(path);
+      fetchCollateral = (quote) => Promise.resolve(collateralFromPcsResponses(responses, quote));
+    } else collateral = await loadCollateralFile(path);
+  }
   let policy: Policy | undefined;
   let policyDir: string | undefined;
   if (values.policy) {
@@ -106,6 +116,7 @@ async function options(values: Values, io: CliIO, evidencePath: string | null): 
   return {
     ...(nonce ? { nonce } : {}),
     ...(collateral ? { collateral } : {}),
+    ...(fetchCollateral ? { fetchCollateral } : {}),
     ...(policy ? { policy } : {}),
     ...(policyDir ? { policyDir } : {}),
     ...(now ? { now } : {}),
