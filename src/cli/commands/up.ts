@@ -1,7 +1,145 @@
+/**
+ * `cloister up`: start a private inference node. Loads config (flags > env > defaults),
+ * picks the TEE, opens the store, loads the backend, makes fresh per-boot keys, serves,
+ * and on SIGINT/SIGTERM (io.signal) drains in-flight streams before exiting.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { x25519 } from "@noble/curves/ed25519.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import type { ReportInfo } from "../../attest/report/format.js";
+import { loadNodeConfig, UP_USAGE, type NodeConfig } from "../../config/node-config.js";
+import { isCloisterError } from "../../errors.js";
+import { createGateway } from "../../gateway/app.js";
+import { createHttpFetch } from "../../gateway/http-fetch.js";
+import { createMetrics } from "../../gateway/metrics.js";
+import { startServer } from "../../gateway/server.js";
+import type { InferenceBackend } from "../../inference/backend.js";
+import { createLogger } from "../../log/logger.js";
+import { createSigner } from "../../seal/signing.js";
+import { openSqliteStore, storePath } from "../../store/sqlite.js";
+import { selectTeeProvider } from "../../tee/select.js";
+import { toHex, utf8 } from "../../util/bytes.js";
 import { EXIT, type CliIO } from "../io.js";
 
-// Placeholder until the owning work lands.
-export async function upCommand(_args: string[], io: CliIO): Promise<number> {
-  io.err("cloister up: not implemented yet");
-  return EXIT.usage;
+export const VERSION = "0.1.0";
+
+async function fileSha256(path: string): Promise<string> {
+  const h = createHash("sha256");
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest("hex");
+}
+
+async function loadBackend(config: NodeConfig, io: CliIO): Promise<{ backend: InferenceBackend; manifest: Record<string, unknown>; label: string }> {
+  if (config.upstream) {
+    const { createUpstreamBackend } = await import("../../inference/upstream/backend.js");
+    // node:http keep-alive transport: ~half the per-request cost of the built-in fetch.
+    const backend = createUpstreamBackend({ baseURL: config.upstream, fetch: createHttpFetch() });
+    return { backend, manifest: { backend: "upstream", upstream: config.upstream }, label: `upstream ${config.upstream}` };
+  }
+  const { resolveModel } = await import("../../inference/model-source.js");
+  const { createLlamaBackend } = await import("../../inference/llama/backend.js");
+  const model = await resolveModel({
+    ...(config.modelFlag ? { flag: config.modelFlag } : {}),
+    ...(config.modelEnv ? { env: config.modelEnv } : {}),
+    dataDir: config.dataDir,
+    ...(io.signal ? { signal: io.signal } : {}),
+  });
+  const backend = await createLlamaBackend({
+    modelPath: model.path,
+    ...(config.threads ? { threads: config.threads } : {}),
+    ...(config.parallel ? { parallel: config.parallel } : {}),
+  });
+  const ids = (await backend.listModels()).map((m) => m.id);
+  const hash = await fileSha256(model.path);
+  return {
+    backend,
+    manifest: { backend: "llama", models: ids.map((id) => ({ id, source: model.spec, sha256: hash })) },
+    label: `${ids.join(", ")} (sha256 ${hash.slice(0, 12)}…)`,
+  };
+}
+
+function processStopSignal(): AbortSignal {
+  const ac = new AbortController();
+  const onSignal = (): void => {
+    // A second Ctrl-C during the drain exits at once.
+    if (ac.signal.aborted) process.exit(130);
+    ac.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return ac.signal;
+}
+
+export async function upCommand(args: string[], io: CliIO): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    io.out(UP_USAGE);
+    return EXIT.ok;
+  }
+  let config: NodeConfig;
+  try {
+    config = loadNodeConfig(args, io.env, io.cwd);
+  } catch (err) {
+    io.err(`cloister up: ${err instanceof Error ? err.message : String(err)}\n\n${UP_USAGE}`);
+    return EXIT.usage;
+  }
+  const logger = createLogger({ level: config.logLevel, sink: (l) => io.err(l) });
+  const tee = selectTeeProvider(config.tee);
+  const store = openSqliteStore({ path: storePath(config.dataDir) });
+  if (store.interruptedAtOpen > 0) logger.warn("usage rows of requests cut off by the last shutdown marked interrupted", { count: store.interruptedAtOpen });
+
+  let loaded: Awaited<ReturnType<typeof loadBackend>>;
+  try {
+    loaded = await loadBackend(config, io);
+  } catch (err) {
+    await store.close();
+    // A clear message, not a stack trace: e.g. no model and no network.
+    io.err(`cloister up: ${isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
+    return EXIT.failed;
+  }
+  const { backend, manifest, label } = loaded;
+
+  // Fresh keys every boot: nothing to steal from disk, and the report binds them anew.
+  const signers = { ecdsa: createSigner("ecdsa"), ed25519: createSigner("ed25519") };
+  const e2eSecret = x25519.utils.randomSecretKey();
+  const e2e = { privateKey: e2eSecret, publicKey: x25519.getPublicKey(e2eSecret), required: config.requireE2ee };
+  const appManifest = { app: "cloister", version: VERSION, ...manifest };
+  // Measure the manifest into RTMR3 where the TEE supports app events (dstack-style).
+  await tee.extendAppEvent?.("cloister-app-manifest", sha256(utf8.encode(JSON.stringify(appManifest))));
+  const info: ReportInfo = { app_name: "cloister", version: VERSION, app_manifest: appManifest, compose_hash: null };
+
+  const shutdown = new AbortController();
+  const app = createGateway({
+    backend,
+    tee,
+    store,
+    signers,
+    e2e,
+    authRequired: config.auth,
+    limits: { maxBodyBytes: config.maxBodyBytes, maxConcurrent: config.maxConcurrent, requestTimeoutMs: config.requestTimeoutMs },
+    info,
+    metrics: createMetrics(),
+    logger,
+    shutdownSignal: shutdown.signal,
+  });
+  const server = await startServer(app, { host: config.host, port: config.port, abortInFlight: shutdown });
+
+  io.out(`cloister up: serving ${label} at ${server.url}/v1  tee=${tee.name}  data=${config.dataDir}  auth=${config.auth ? "api-keys" : "OFF"}${config.requireE2ee ? "  e2ee=required" : ""}`);
+  io.out(`  signing address ${signers.ecdsa.address}  e2e key ${toHex(e2e.publicKey).slice(0, 16)}…`);
+  if (tee.simulated) io.out("SIMULATED TEE: no hardware protection — for development only");
+  if (!config.auth) io.out(`WARNING: --no-auth: anyone who can reach ${server.url} can use this node`);
+  logger.info("node started", { url: server.url, tee: tee.name, simulated: tee.simulated, auth: config.auth, backend: backend.kind });
+
+  // The CLI entry passes no signal: then this command listens for SIGINT/SIGTERM itself.
+  const stop = io.signal ?? processStopSignal();
+  await new Promise<void>((resolve) => {
+    if (stop.aborted) return resolve();
+    stop.addEventListener("abort", () => resolve(), { once: true });
+  });
+  logger.info("shutting down: draining in-flight requests", { drain_ms: config.drainMs });
+  await server.close({ drainMs: config.drainMs });
+  await backend.close();
+  await store.close();
+  logger.info("stopped");
+  return EXIT.ok;
 }

@@ -1,0 +1,74 @@
+/**
+ * What middleware hands to the handlers through hono's typed context variables, and the
+ * one helper that reads a request body (so the signer and the handler hash and parse the
+ * very same bytes, including after an outer middleware such as E2E replaced the request).
+ */
+import type { Context } from "hono";
+import type { Meter } from "./meter.js";
+
+export interface GatewayVariables {
+  /** chatcmpl-… / cmpl-… / embd-… / req-…: the completion id and X-Cloister-Request-Id. */
+  requestId: string;
+  /** Aborted on client disconnect, request timeout or forced shutdown. */
+  signal: AbortSignal;
+  /** Runs when the response has been fully sent (streams: after the last byte) or abandoned. */
+  onEnd: (cb: (outcome: ResponseOutcome) => void) => void;
+  /** The authenticated API key's id; null with --no-auth. */
+  keyId: string | null;
+  meter: Meter;
+}
+
+export interface ResponseOutcome {
+  readonly status: number;
+  /** True when the client went away or the stream errored before the end. */
+  readonly aborted: boolean;
+}
+
+/** Node bindings when served by @hono/node-server; absent under app.request() in tests. */
+export interface GatewayBindings {
+  readonly outgoing?: unknown;
+}
+
+export interface GatewayEnv {
+  Variables: GatewayVariables;
+  Bindings: GatewayBindings;
+}
+
+export type GatewayContext = Context<GatewayEnv>;
+
+const bodies = new WeakMap<Request, Promise<Uint8Array>>();
+
+/** The exact bytes of the current request body, read once per Request object. */
+export function bodyBytes(c: Context): Promise<Uint8Array> {
+  const raw = c.req.raw;
+  let p = bodies.get(raw);
+  if (!p) {
+    p = raw.arrayBuffer().then((b) => new Uint8Array(b));
+    bodies.set(raw, p);
+  }
+  return p;
+}
+
+/** Records bytes as the body of a Request that was rebuilt around them (body limit, E2E). */
+export function setBodyBytes(req: Request, bytes: Uint8Array): void {
+  bodies.set(req, Promise.resolve(bytes));
+}
+
+/** Replaces the response without hono merging the old headers into it (content-length would go stale). */
+export function replaceResponse(c: Context, res: Response): void {
+  c.res = undefined;
+  c.res = res;
+}
+
+export function newId(prefix: string): string {
+  const b = new Uint8Array(18);
+  crypto.getRandomValues(b);
+  return `${prefix}${Buffer.from(b).toString("base64url")}`;
+}
+
+export function idPrefixFor(path: string): string {
+  if (path.endsWith("/chat/completions")) return "chatcmpl-";
+  if (path.endsWith("/completions")) return "cmpl-";
+  if (path.endsWith("/embeddings")) return "embd-";
+  return "req-";
+}

@@ -1,0 +1,66 @@
+/**
+ * The ONE place where failures become HTTP responses. Every handler and middleware
+ * throws (GatewayError, InferenceError, ZodError, anything); this maps it to an
+ * OpenAI-shaped body `{"error":{"message","type","param","code"}}` with the right status,
+ * so the official SDK raises its typed errors (BadRequestError, AuthenticationError...).
+ * Unknown failures become a 500 whose message reveals nothing (it may echo content).
+ */
+import { ZodError } from "zod";
+import { GatewayError, InferenceError, isCloisterError } from "../errors.js";
+import { InferenceCode } from "../inference/backend.js";
+
+/** Stable GatewayError codes. The wire `code` is the lower-case form. */
+export const GatewayCode = {
+  INVALID_JSON: "INVALID_JSON",
+  INVALID_PARAMS: "INVALID_PARAMS",
+  UNSUPPORTED_PARAM: "UNSUPPORTED_PARAM",
+  INVALID_API_KEY: "INVALID_API_KEY",
+  NOT_FOUND: "NOT_FOUND",
+  BODY_TOO_LARGE: "BODY_TOO_LARGE",
+  TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
+  REQUEST_TIMEOUT: "REQUEST_TIMEOUT",
+  SHUTTING_DOWN: "SHUTTING_DOWN",
+  INTERNAL: "INTERNAL",
+} as const;
+
+export interface OpenAIErrorBody {
+  readonly error: { readonly message: string; readonly type: string; readonly param: string | null; readonly code: string };
+}
+
+const INFERENCE_STATUS: Readonly<Record<string, number>> = {
+  [InferenceCode.MODEL_NOT_FOUND]: 404,
+  [InferenceCode.MODEL_UNAVAILABLE]: 503,
+  [InferenceCode.BACKEND_UNAVAILABLE]: 503,
+  [InferenceCode.BACKEND_BUSY]: 429,
+  [InferenceCode.CONTEXT_OVERFLOW]: 400,
+  [InferenceCode.INVALID_SCHEMA]: 400,
+  [InferenceCode.GENERATION_FAILED]: 500,
+  [InferenceCode.CANCELLED]: 408,
+};
+
+/** Normalises anything thrown into a GatewayError with an HTTP status. */
+export function toGatewayError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  if (err instanceof ZodError) {
+    const issue = err.issues[0];
+    const param = issue && issue.path.length ? issue.path.join(".") : null;
+    const message = issue ? `${param ?? "body"}: ${issue.message}` : "invalid request body";
+    return new GatewayError(400, GatewayCode.INVALID_PARAMS, message, { param, cause: err });
+  }
+  if (err instanceof InferenceError) {
+    const status = INFERENCE_STATUS[err.code] ?? 500;
+    // Inference messages are written by our backends and never carry content.
+    return new GatewayError(status, err.code, err.message, { cause: err, param: err.code === InferenceCode.MODEL_NOT_FOUND ? "model" : null });
+  }
+  if (isCloisterError(err)) return new GatewayError(500, err.code, "internal error", { cause: err });
+  return new GatewayError(500, GatewayCode.INTERNAL, "internal error", { cause: err });
+}
+
+export function errorBody(e: GatewayError): OpenAIErrorBody {
+  return { error: { message: e.message, type: e.type, param: e.param, code: e.code.toLowerCase() } };
+}
+
+export function errorResponse(err: unknown): Response {
+  const e = toGatewayError(err);
+  return new Response(JSON.stringify(errorBody(e)), { status: e.status, headers: { "content-type": "application/json" } });
+}

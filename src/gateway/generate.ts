@@ -1,0 +1,103 @@
+/**
+ * Runs one generation for chat or text completions and shapes it as a JSON body or an
+ * SSE stream. The first backend event is awaited before any status is sent, so an
+ * unknown model or an unavailable backend still gets its proper HTTP status; a failure
+ * after the stream has started is sent as a final `data: {"error":…}` event.
+ */
+import { GatewayError } from "../errors.js";
+import type { FinishReason, GenerationEvent, Usage } from "../inference/backend.js";
+import type { GatewayContext } from "./context.js";
+import { errorBody, GatewayCode, toGatewayError } from "./errors.js";
+
+export interface ResponseShapes {
+  full(text: string, finish: FinishReason, usage: Usage): unknown;
+  /** Sent before the first delta (chat: the assistant role), or null. */
+  head(): unknown | null;
+  delta(text: string): unknown;
+  final(finish: FinishReason): unknown;
+  usage(usage: Usage): unknown;
+}
+
+export interface GenerationPlan {
+  readonly stream: boolean;
+  readonly includeUsage: boolean;
+  readonly start: (signal: AbortSignal) => AsyncIterable<GenerationEvent>;
+  readonly shapes: ResponseShapes;
+}
+
+const JSON_HEADERS = { "content-type": "application/json" } as const;
+const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" } as const;
+const enc = new TextEncoder();
+const sse = (obj: unknown): Uint8Array => enc.encode(`data: ${JSON.stringify(obj)}\n\n`);
+const DONE = enc.encode("data: [DONE]\n\n");
+
+export async function runGeneration(c: GatewayContext, plan: GenerationPlan): Promise<Response> {
+  const stop = new AbortController();
+  const signal = AbortSignal.any([c.var.signal, stop.signal]);
+  const it = plan.start(signal)[Symbol.asyncIterator]();
+  const meter = c.var.meter;
+  // Backends release their slot in the generator's `finally`: a consumer that stops at
+  // the `done` event must close the iterator, exactly as `for await … break` would.
+  const release = async (): Promise<void> => {
+    await it.return?.(undefined).catch(() => undefined);
+  };
+  const first = await it.next();
+
+  if (!plan.stream) {
+    let text = "";
+    for (let ev = first; ; ev = await it.next()) {
+      if (ev.done) throw new GatewayError(500, "GENERATION_FAILED", "the backend ended without a result");
+      if (ev.value.type === "delta") text += ev.value.text;
+      else {
+        await release();
+        await meter.end(ev.value.usage, "ok");
+        return new Response(JSON.stringify(plan.shapes.full(text, ev.value.finishReason, ev.value.usage)), { headers: JSON_HEADERS });
+      }
+    }
+  }
+
+  let pending: IteratorResult<GenerationEvent> | null = first;
+  let headSent = false;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(ctrl) {
+        try {
+          if (!headSent) {
+            headSent = true;
+            const head = plan.shapes.head();
+            if (head !== null) return ctrl.enqueue(sse(head));
+          }
+          for (;;) {
+            const ev: IteratorResult<GenerationEvent> = pending ?? (await it.next());
+            pending = null;
+            if (ev.done) throw new GatewayError(500, "GENERATION_FAILED", "the backend ended without a result");
+            if (ev.value.type === "delta") {
+              if (ev.value.text === "") continue;
+              return ctrl.enqueue(sse(plan.shapes.delta(ev.value.text)));
+            }
+            ctrl.enqueue(sse(plan.shapes.final(ev.value.finishReason)));
+            if (plan.includeUsage) ctrl.enqueue(sse(plan.shapes.usage(ev.value.usage)));
+            ctrl.enqueue(DONE);
+            await release();
+            await meter.end(ev.value.usage, "ok");
+            return ctrl.close();
+          }
+        } catch (err) {
+          const cancelled = signal.aborted;
+          ctrl.enqueue(sse(errorBody(toGatewayError(cancelled && signal.reason instanceof GatewayError ? signal.reason : err))));
+          await release();
+          await meter.end(null, cancelled ? "cancelled" : "error");
+          ctrl.close();
+        }
+      },
+      async cancel() {
+        // The client went away: stop generating now, not at max_tokens.
+        stop.abort(new GatewayError(499, GatewayCode.REQUEST_TIMEOUT, "client closed the request"));
+        await meter.end(null, "cancelled");
+        await release();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(body, { headers: SSE_HEADERS });
+}

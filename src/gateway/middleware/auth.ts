@@ -1,0 +1,28 @@
+/**
+ * Bearer API keys (`Authorization: Bearer sk-cloister-…`), compared by SHA-256 hash
+ * against the store so the node never holds keys in the clear. Revocation by
+ * `cloister keys revoke` in another process takes effect on the next request (no cache).
+ */
+import type { MiddlewareHandler } from "hono";
+import { GatewayError } from "../../errors.js";
+import { hashApiKey } from "../../store/api-keys.js";
+import type { Store } from "../../store/store.js";
+import type { GatewayEnv } from "../context.js";
+import { GatewayCode } from "../errors.js";
+
+export function auth(opts: { store: Store; required: boolean }): MiddlewareHandler<GatewayEnv> {
+  return async (c, next) => {
+    if (!opts.required) {
+      c.set("keyId", null);
+      return next();
+    }
+    const header = c.req.header("authorization") ?? "";
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    const rec = m?.[1] ? await opts.store.findApiKeyByHash(hashApiKey(m[1])) : null;
+    if (!rec || rec.revoked !== null) {
+      throw new GatewayError(401, GatewayCode.INVALID_API_KEY, m ? "Incorrect or revoked API key." : "Missing API key: send Authorization: Bearer <key>.");
+    }
+    c.set("keyId", rec.id);
+    return next();
+  };
+}

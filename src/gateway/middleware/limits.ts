@@ -1,0 +1,60 @@
+/**
+ * Resource limits. Concurrency: a fixed number of completions at once, the rest refused
+ * with 429 at once rather than queued (clients retry with back-off; a queue would hide
+ * overload and hold memory). Body size: refused with 413 from Content-Length when
+ * declared, otherwise while reading, so a huge body is never buffered whole.
+ */
+import type { MiddlewareHandler } from "hono";
+import { GatewayError } from "../../errors.js";
+import type { GatewayEnv } from "../context.js";
+import { setBodyBytes } from "../context.js";
+import { GatewayCode } from "../errors.js";
+
+export function concurrencyLimit(max: number): MiddlewareHandler<GatewayEnv> & { readonly active: () => number } {
+  let active = 0;
+  const mw: MiddlewareHandler<GatewayEnv> = async (c, next) => {
+    if (active >= max) throw new GatewayError(429, GatewayCode.TOO_MANY_REQUESTS, `the node is serving its limit of ${max} requests; retry shortly`);
+    active++;
+    let released = false;
+    c.var.onEnd(() => {
+      if (!released) (released = true), active--;
+    });
+    try {
+      await next();
+    } catch (err) {
+      if (!released) (released = true), active--;
+      throw err;
+    }
+  };
+  return Object.assign(mw, { active: () => active });
+}
+
+export function bodyLimit(maxBytes: number): MiddlewareHandler<GatewayEnv> {
+  const tooLarge = (): GatewayError => new GatewayError(413, GatewayCode.BODY_TOO_LARGE, `request body is larger than ${maxBytes} bytes`);
+  return async (c, next) => {
+    const declared = Number(c.req.header("content-length") ?? "NaN");
+    if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
+    const raw = c.req.raw;
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    if (raw.body) {
+      const reader = raw.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        total += value.length;
+        if (total > maxBytes) {
+          await reader.cancel().catch(() => {});
+          throw tooLarge();
+        }
+        chunks.push(value);
+      }
+    }
+    const bytes = (chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks)) as Uint8Array<ArrayBuffer>;
+    // A fresh Request carrying the bytes, so later middleware (E2E) may read it as usual.
+    const req = new Request(raw.url, { method: raw.method, headers: raw.headers, body: bytes, signal: c.var.signal });
+    setBodyBytes(req, bytes);
+    c.req.raw = req;
+    return next();
+  };
+}

@@ -1,0 +1,22 @@
+import type { MiddlewareHandler } from "hono";
+import type { Logger } from "../../log/logger.js";
+import type { Store } from "../../store/store.js";
+import type { GatewayEnv } from "../context.js";
+import { createMeter } from "../meter.js";
+import type { Metrics } from "../metrics.js";
+import { routeLabel } from "../metrics.js";
+
+/** Gives the handler a Meter and closes it on any exit path the handler did not cover. */
+export function metering(deps: { store: Store; metrics: Metrics; logger: Logger }): MiddlewareHandler<GatewayEnv> {
+  return async (c, next) => {
+    const meter = createMeter(deps, { requestId: c.var.requestId, keyId: c.var.keyId, route: routeLabel(c.req.path) });
+    c.set("meter", meter);
+    c.var.onEnd((o) => void meter.end(null, o.aborted ? "cancelled" : o.status >= 400 ? "error" : "ok"));
+    try {
+      await next();
+    } catch (err) {
+      await meter.end(null, "error");
+      throw err;
+    }
+  };
+}

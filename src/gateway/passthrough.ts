@@ -1,0 +1,90 @@
+/**
+ * Upstream pass-through: when the backend can forward a whole OpenAI request (vLLM,
+ * SGLang, llama.cpp server, Ollama in the same TEE), the validated request bytes go up
+ * unchanged and the upstream's bytes come back unchanged, streamed — no re-parsing and
+ * re-serialising of every chunk. Signing (outside this handler) still hashes exactly the
+ * bytes sent to the client. Usage is read from the upstream's `usage` when present, else
+ * estimated as one token per content chunk (true of vLLM, SGLang and llama.cpp server).
+ */
+import { GatewayError } from "../errors.js";
+import { InferenceError } from "../errors.js";
+import { InferenceCode, type InferenceBackend, type Usage } from "../inference/backend.js";
+import type { GatewayContext } from "./context.js";
+import { bodyBytes } from "./context.js";
+import { GatewayCode } from "./errors.js";
+import { tapStream } from "./stream-tap.js";
+
+const dec = new TextDecoder();
+const ID_RE = /"id"\s*:\s*"([^"\\]{1,200})"/;
+const CONTENT_RE = /"(?:content|text)"\s*:\s*"[^"]/;
+
+function usageOf(v: unknown): Usage | null {
+  if (typeof v !== "object" || v === null || !("usage" in v)) return null;
+  const u = (v as { usage: unknown }).usage;
+  if (typeof u !== "object" || u === null) return null;
+  const p = (u as Record<string, unknown>)["prompt_tokens"];
+  const c = (u as Record<string, unknown>)["completion_tokens"];
+  return typeof p === "number" && typeof c === "number" ? { promptTokens: p, completionTokens: c } : null;
+}
+
+/** Upstream statuses in our one error vocabulary (messages are ours: upstream ones may echo input). */
+function upstreamFailure(status: number): Error {
+  if (status === 404) return new InferenceError(InferenceCode.MODEL_NOT_FOUND, "the model is not served here");
+  if (status === 400 || status === 422) return new GatewayError(400, GatewayCode.INVALID_PARAMS, "the inference server refused the request parameters");
+  if (status === 413) return new GatewayError(413, GatewayCode.BODY_TOO_LARGE, "the inference server refused the request size");
+  if (status === 429) return new InferenceError(InferenceCode.BACKEND_BUSY, "the inference server is busy; retry shortly");
+  return new InferenceError(InferenceCode.BACKEND_UNAVAILABLE, `the inference server answered ${status}`);
+}
+
+export type Passthrough = NonNullable<InferenceBackend["passthrough"]>;
+
+export async function runPassthrough(c: GatewayContext, passthrough: Passthrough, stream: boolean): Promise<Response> {
+  const res = await passthrough(c.req.path, await bodyBytes(c), c.var.signal);
+  if (!res.ok || !res.body) {
+    await res.body?.cancel().catch(() => undefined);
+    throw upstreamFailure(res.status);
+  }
+  const meter = c.var.meter;
+  const contentType = res.headers.get("content-type") ?? (stream ? "text/event-stream" : "application/json");
+  if (!stream || !contentType.startsWith("text/event-stream")) {
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    let parsed: unknown = null;
+    try {
+      parsed = JSON.parse(dec.decode(bytes));
+    } catch {
+      throw new InferenceError(InferenceCode.GENERATION_FAILED, "the inference server sent a body that is not JSON");
+    }
+    await meter.end(usageOf(parsed), "ok");
+    return new Response(bytes, { headers: { "content-type": "application/json" }, status: 200 });
+  }
+
+  let usage: Usage | null = null;
+  let chunks = 0;
+  let carry = "";
+  const streamDec = new TextDecoder();
+  const body = tapStream(res.body, {
+    chunk(b) {
+      const lines = (carry + streamDec.decode(b, { stream: true })).split("\n");
+      carry = lines.pop() ?? "";
+      for (const line of lines) {
+        if (!line.startsWith("data:")) continue;
+        if (CONTENT_RE.test(line)) chunks++;
+        if (line.includes('"usage"')) {
+          try {
+            usage = usageOf(JSON.parse(line.slice(5))) ?? usage;
+          } catch {
+            // not our business: the client gets the bytes as they came
+          }
+        }
+      }
+    },
+    end: () => meter.end(usage ?? { promptTokens: 0, completionTokens: chunks }, "ok"),
+    abort: () => void meter.end(usage ?? { promptTokens: 0, completionTokens: chunks }, "cancelled"),
+  });
+  return new Response(body, { status: 200, headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" } });
+}
+
+/** The response's own `id` (first occurrence), so a signature can be found by it too. */
+export function sniffId(firstBytes: Uint8Array): string | null {
+  return ID_RE.exec(dec.decode(firstBytes.subarray(0, 512)))?.[1] ?? null;
+}

@@ -1,0 +1,57 @@
+/**
+ * Serves a gateway app over HTTP/1.1 with @hono/node-server, and shuts it down
+ * gracefully: stop accepting, let requests (streams included) finish for up to
+ * `drainMs`, then abort what is left through the shutdown signal and close sockets.
+ */
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { serve } from "@hono/node-server";
+import type { Hono } from "hono";
+import type { GatewayEnv } from "./context.js";
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  /** Resolves once every connection is closed. */
+  close(opts?: { drainMs?: number }): Promise<void>;
+}
+
+export interface ServeOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Aborted when draining ends, so unfinished generations stop (wire it to GatewayDeps.shutdownSignal). */
+  readonly abortInFlight?: AbortController;
+}
+
+export async function startServer(app: Hono<GatewayEnv>, opts: ServeOptions): Promise<RunningServer> {
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s as Server)) as Server;
+    s.once("error", reject);
+  });
+  // Streams may legitimately last minutes; the app enforces its own request time limit.
+  server.requestTimeout = 0;
+  server.headersTimeout = 30_000;
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${host}:${addr.port}`,
+    port: addr.port,
+    close({ drainMs = 10_000 } = {}) {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        const idle = setInterval(() => server.closeIdleConnections(), 100);
+        idle.unref();
+        const force = setTimeout(() => {
+          opts.abortInFlight?.abort();
+          // Give aborted streams a moment to write their final event, then cut.
+          setTimeout(() => server.closeAllConnections(), 200).unref();
+        }, drainMs);
+        force.unref();
+        server.once("close", () => (clearInterval(idle), clearTimeout(force)));
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * Schema migrations, applied in order and recorded in SQLite's `user_version` pragma
+ * (https://sqlite.org/pragma.html#pragma_user_version): migration i brings the schema
+ * from version i to i+1. Append only; never edit a released migration.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE api_keys (
+     id TEXT PRIMARY KEY,
+     hash TEXT NOT NULL UNIQUE,
+     name TEXT,
+     created INTEGER NOT NULL,
+     revoked INTEGER
+   );
+   CREATE TABLE usage (
+     request_id TEXT PRIMARY KEY,
+     key_id TEXT,
+     model TEXT NOT NULL,
+     route TEXT NOT NULL,
+     prompt_tokens INTEGER NOT NULL DEFAULT 0,
+     completion_tokens INTEGER NOT NULL DEFAULT 0,
+     status TEXT NOT NULL,
+     started_at INTEGER NOT NULL,
+     finished_at INTEGER
+   );
+   CREATE INDEX usage_key ON usage(key_id, model);
+   CREATE INDEX usage_status ON usage(status);
+   CREATE TABLE signatures (
+     id TEXT NOT NULL,
+     algo TEXT NOT NULL,
+     text TEXT NOT NULL,
+     signature TEXT NOT NULL,
+     address TEXT NOT NULL,
+     created INTEGER NOT NULL,
+     PRIMARY KEY (id, algo)
+   );`,
+];

@@ -1,0 +1,140 @@
+/**
+ * The embedded store: one SQLite file in the data dir, WAL mode.
+ *
+ * Kill safety: every write is its own transaction, committed before the call returns.
+ * With journal_mode=WAL and synchronous=NORMAL a commit survives the process being
+ * killed (it may be lost only on power failure before the next checkpoint — see
+ * https://sqlite.org/wal.html "durability"). Usage rows are written when a request
+ * starts (in_flight) and completed when it ends, so a killed node leaves in_flight rows
+ * that the next open marks `interrupted` rather than losing them.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { StoreError } from "../errors.js";
+import type { SigningAlgo } from "../seal/signing.js";
+import { MIGRATIONS } from "./migrations.js";
+import type { ApiKeyRecord, SignatureRecord, Store, UsageFinish, UsageRecord, UsageStart, UsageStatus } from "./store.js";
+
+export interface SqliteStoreOptions {
+  /** File path, or ":memory:" for tests. */
+  readonly path: string;
+}
+
+export interface SqliteStore extends Store {
+  /** How many in_flight rows this open found and marked interrupted. */
+  readonly interruptedAtOpen: number;
+}
+
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  let db: Database.Database;
+  try {
+    if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+    db = new Database(options.path);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("busy_timeout = 5000");
+    migrate(db);
+  } catch (cause) {
+    if (cause instanceof StoreError) throw cause;
+    throw new StoreError("STORE_OPEN_FAILED", `cannot open the store at ${options.path}`, { cause });
+  }
+  const interruptedAtOpen = db.prepare("UPDATE usage SET status = 'interrupted' WHERE status = 'in_flight'").run().changes;
+
+  const q = {
+    insertKey: db.prepare("INSERT INTO api_keys (id, hash, name, created, revoked) VALUES (?, ?, ?, ?, NULL)"),
+    keyByHash: db.prepare("SELECT id, name, created, revoked FROM api_keys WHERE hash = ?"),
+    listKeys: db.prepare("SELECT id, name, created, revoked FROM api_keys ORDER BY created, id"),
+    revokeKey: db.prepare("UPDATE api_keys SET revoked = COALESCE(revoked, ?) WHERE id = ?"),
+    startUsage: db.prepare(
+      "INSERT INTO usage (request_id, key_id, model, route, status, started_at) VALUES (?, ?, ?, ?, 'in_flight', ?)",
+    ),
+    finishUsage: db.prepare(
+      "UPDATE usage SET prompt_tokens = ?, completion_tokens = ?, status = ?, finished_at = ? WHERE request_id = ?",
+    ),
+    putSig: db.prepare(
+      "INSERT OR REPLACE INTO signatures (id, algo, text, signature, address, created) VALUES (?, ?, ?, ?, ?, ?)",
+    ),
+    getSig: db.prepare("SELECT id, algo, text, signature, address FROM signatures WHERE id = ? AND algo = ?"),
+  };
+
+  const guard = <T>(what: string, fn: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(fn());
+    } catch (cause) {
+      return Promise.reject(new StoreError("STORE_WRITE_FAILED", `store: ${what} failed`, { cause }));
+    }
+  };
+
+  return {
+    interruptedAtOpen,
+    createApiKey: (k) => guard("createApiKey", () => void q.insertKey.run(k.id, k.hash, k.name, k.created)),
+    findApiKeyByHash: (hash) => guard("findApiKeyByHash", () => toKey(q.keyByHash.get(hash))),
+    listApiKeys: () => guard("listApiKeys", () => q.listKeys.all().map((r) => toKey(r) as ApiKeyRecord)),
+    revokeApiKey: (id, at) => guard("revokeApiKey", () => q.revokeKey.run(at, id).changes > 0),
+    startUsage: (u) => guard("startUsage", () => void q.startUsage.run(u.requestId, u.keyId, u.model, u.route, u.startedAt)),
+    finishUsage: (id, f: UsageFinish) =>
+      guard("finishUsage", () => void q.finishUsage.run(f.promptTokens, f.completionTokens, f.status, f.finishedAt, id)),
+    listUsage: (filter) =>
+      guard("listUsage", () => {
+        const where: string[] = [];
+        const args: string[] = [];
+        if (filter?.keyId) (where.push("key_id = ?"), args.push(filter.keyId));
+        if (filter?.status) (where.push("status = ?"), args.push(filter.status));
+        const sql = `SELECT * FROM usage ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY started_at, request_id`;
+        return db.prepare(sql).all(...args).map(toUsage);
+      }),
+    putSignature: (r) => guard("putSignature", () => void q.putSig.run(r.id, r.algo, r.text, r.signature, r.address, Date.now())),
+    getSignature: (id, algo) => guard("getSignature", () => toSig(q.getSig.get(id, algo))),
+    close: () => guard("close", () => void (db.open ? db.close() : undefined)),
+  };
+}
+
+function migrate(db: Database.Database): void {
+  const current = Number(db.pragma("user_version", { simple: true }));
+  if (current > MIGRATIONS.length) {
+    throw new StoreError("STORE_SCHEMA_NEWER", `the store's schema (v${current}) is newer than this cloister (v${MIGRATIONS.length})`);
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v] ?? "");
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+type Row = Record<string, unknown>;
+const isRow = (r: unknown): r is Row => typeof r === "object" && r !== null;
+const str = (v: unknown): string => String(v);
+const num = (v: unknown): number => Number(v);
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+function toKey(r: unknown): ApiKeyRecord | null {
+  if (!isRow(r)) return null;
+  return { id: str(r["id"]), name: r["name"] == null ? null : str(r["name"]), created: num(r["created"]), revoked: numOrNull(r["revoked"]) };
+}
+
+function toUsage(r: unknown): UsageRecord {
+  const row = isRow(r) ? r : {};
+  return {
+    requestId: str(row["request_id"]),
+    keyId: row["key_id"] == null ? null : str(row["key_id"]),
+    model: str(row["model"]),
+    route: str(row["route"]),
+    startedAt: num(row["started_at"]),
+    promptTokens: num(row["prompt_tokens"]),
+    completionTokens: num(row["completion_tokens"]),
+    status: str(row["status"]) as UsageStatus,
+    finishedAt: numOrNull(row["finished_at"]),
+  };
+}
+
+function toSig(r: unknown): SignatureRecord | null {
+  if (!isRow(r)) return null;
+  return { id: str(r["id"]), algo: str(r["algo"]) as SigningAlgo, text: str(r["text"]), signature: str(r["signature"]), address: str(r["address"]) };
+}
+
+/** The store's file inside a data dir. */
+export function storePath(dataDir: string): string {
+  return `${dataDir.replace(/\/+$/, "")}/cloister.db`;
+}

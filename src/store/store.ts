@@ -1,0 +1,68 @@
+/**
+ * Persistence behind one interface. SQLite (embedded, src/store/sqlite.ts) is the
+ * default; a PostgreSQL implementation for multi-machine deployments implements the
+ * same interface later, which is why every method is async even though SQLite is not.
+ * Nothing here ever holds prompt or completion content: only ids, counts, hashes and
+ * signatures over hashes.
+ */
+import type { SigningAlgo } from "../seal/signing.js";
+
+export interface ApiKeyRecord {
+  readonly id: string;
+  readonly name: string | null;
+  /** Unix milliseconds. */
+  readonly created: number;
+  /** Unix milliseconds, or null while the key is valid. */
+  readonly revoked: number | null;
+}
+
+/** in_flight rows that are still open when the node starts again become `interrupted`. */
+export type UsageStatus = "in_flight" | "ok" | "error" | "cancelled" | "interrupted";
+
+export interface UsageStart {
+  readonly requestId: string;
+  readonly keyId: string | null;
+  readonly model: string;
+  readonly route: string;
+  readonly startedAt: number;
+}
+
+export interface UsageFinish {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly status: Exclude<UsageStatus, "in_flight" | "interrupted">;
+  readonly finishedAt: number;
+}
+
+export interface UsageRecord extends UsageStart {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly status: UsageStatus;
+  readonly finishedAt: number | null;
+}
+
+export interface SignatureRecord {
+  readonly id: string;
+  readonly algo: SigningAlgo;
+  readonly text: string;
+  readonly signature: string;
+  readonly address: string;
+}
+
+export interface Store {
+  createApiKey(input: { id: string; hash: string; name: string | null; created: number }): Promise<void>;
+  /** The key whose SHA-256 hash (hex) this is, revoked or not; null when unknown. */
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
+  listApiKeys(): Promise<readonly ApiKeyRecord[]>;
+  /** False when no key has this id; revoking twice keeps the first time. */
+  revokeApiKey(id: string, at: number): Promise<boolean>;
+
+  startUsage(u: UsageStart): Promise<void>;
+  finishUsage(requestId: string, f: UsageFinish): Promise<void>;
+  listUsage(filter?: { keyId?: string; status?: UsageStatus }): Promise<readonly UsageRecord[]>;
+
+  putSignature(r: SignatureRecord): Promise<void>;
+  getSignature(id: string, algo: SigningAlgo): Promise<SignatureRecord | null>;
+
+  close(): Promise<void>;
+}
