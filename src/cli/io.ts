@@ -2,6 +2,8 @@
 export interface CliIO {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+  /** Raw stdout, no newline added: lets `chat` stream token by token. Optional (tests may omit it). */
+  readonly write?: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
   /** Aborted on SIGINT/SIGTERM for long-running commands (`up`). */
@@ -14,6 +16,7 @@ export function processIO(signal?: AbortSignal): CliIO {
   return {
     out: (t) => process.stdout.write(t.endsWith("\n") ? t : `${t}\n`),
     err: (t) => process.stderr.write(t.endsWith("\n") ? t : `${t}\n`),
+    write: (t) => void process.stdout.write(t),
     env: process.env,
     cwd: process.cwd(),
     ...(signal ? { signal } : {}),

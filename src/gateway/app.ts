@@ -4,7 +4,7 @@
  *
  *   scope (id, abort signal, metrics, end-of-stream hooks)
  *   → auth → concurrency limit → body limit → metering
- *   → deps.middleware.outer (E2E: opens sealed requests, seals responses)
+ *   → E2E (always: opens sealed requests, seals responses) → deps.middleware.outer
  *   → signing (hashes the PLAINTEXT request and response bytes)
  *   → handler
  *
@@ -27,6 +27,7 @@ import { chatHandler, completionsHandler } from "./handlers/chat.js";
 import { embeddingsHandler } from "./handlers/embeddings.js";
 import { modelsHandler } from "./handlers/models.js";
 import { signatureHandler } from "./handlers/signature.js";
+import { createUsageProgress, withUsageProgress } from "./handlers/usage-progress.js";
 import { e2eMiddleware } from "./e2e.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { auth } from "./middleware/auth.js";
@@ -58,7 +59,11 @@ export interface GatewayDeps {
   readonly store: Store;
   /** The node's per-boot signing keys; fresh ones when omitted. */
   readonly signers?: Signers;
-  /** The node's E2E key pair; when given, the E2E middleware (e2e.ts) is mounted outside signing. */
+  /**
+   * The node's E2E key pair. The E2E middleware (e2e.ts) is always mounted outside
+   * signing; when omitted, a fresh pair is made here (not required), so the report never
+   * advertises a key the node cannot open.
+   */
   readonly e2e?: E2EKeys;
   /** Forward completions byte for byte when the backend can (upstream servers). Default true. */
   readonly passthrough?: boolean;
@@ -81,7 +86,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   const logger = deps.logger ?? silentLogger;
   const metrics = deps.metrics ?? createMetrics();
   const signers = deps.signers ?? { ecdsa: createSigner("ecdsa"), ed25519: createSigner("ed25519") };
-  const e2ePublicKey = deps.e2e?.publicKey ?? x25519.getPublicKey(x25519.utils.randomSecretKey());
+  const e2e = deps.e2e ?? freshE2EKeys(false);
   const info: ReportInfo = deps.info ?? { app_name: "cloister", version: "0.0.0", app_manifest: {}, compose_hash: null };
   const limits = deps.limits ?? {};
 
@@ -96,7 +101,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   app.use("*", scope({ metrics, requestTimeoutMs: limits.requestTimeoutMs ?? 600_000, ...(deps.shutdownSignal ? { shutdownSignal: deps.shutdownSignal } : {}) }));
   app.get("/health", (c) => c.json({ ok: true }));
   app.get("/metrics", (c) => c.text(metrics.render() + processMetrics(), 200, { "content-type": "text/plain; version=0.0.4" }));
-  app.get("/v1/attestation/report", attestationHandler({ tee: deps.tee, signers, e2ePublicKey, info }));
+  app.get("/v1/attestation/report", attestationHandler({ tee: deps.tee, signers, e2ePublicKey: e2e.publicKey, info }));
 
   const authMw = auth({ store: deps.store, required: deps.authRequired ?? true });
   app.use("/v1/models", authMw);
@@ -104,35 +109,40 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   app.get("/v1/models", modelsHandler(deps.backend));
   app.get("/v1/signature/:id", signatureHandler(deps.store));
 
-  const outer: MiddlewareHandler<GatewayEnv>[] = [];
-  if (deps.e2e) {
-    outer.push(
-      e2eMiddleware({
-        ...deps.e2e,
-        // Streams are signed after their last byte; the sealed trailer reads it back here.
-        signatureFor: async (id, algo) => {
-          const r = await deps.store.getSignature(id, algo);
-          return r && { text: r.text, signature: r.signature, signing_address: r.address, signing_algo: r.algo };
-        },
-      }) as MiddlewareHandler<GatewayEnv>,
-    );
-  }
-  outer.push(...((deps.middleware?.outer ?? []) as MiddlewareHandler<GatewayEnv>[]));
+  const outer: MiddlewareHandler<GatewayEnv>[] = [
+    e2eMiddleware({
+      ...e2e,
+      // Streams are signed after their last byte; the sealed trailer reads it back here.
+      signatureFor: async (id, algo) => {
+        const r = await deps.store.getSignature(id, algo);
+        return r && { text: r.text, signature: r.signature, signing_address: r.address, signing_algo: r.algo };
+      },
+    }) as MiddlewareHandler<GatewayEnv>,
+    ...((deps.middleware?.outer ?? []) as MiddlewareHandler<GatewayEnv>[]),
+  ];
 
   const limit = concurrencyLimit(limits.maxConcurrent ?? 64);
+  const progress = createUsageProgress();
   const chain: MiddlewareHandler<GatewayEnv>[] = [
     authMw,
     limit,
     bodyLimit(limits.maxBodyBytes ?? 4 * 1024 * 1024),
-    metering({ store: deps.store, metrics, logger }),
+    // Streams cut off before `done` are metered by the usage the backend reported so far.
+    metering({ store: withUsageProgress(deps.store, progress), metrics, logger }),
     ...outer,
     signing({ signers, store: deps.store }),
   ];
   for (const route of COMPLETION_ROUTES) app.use(route, ...chain);
-  app.post("/v1/chat/completions", chatHandler(deps.backend, deps.passthrough ?? true));
-  app.post("/v1/completions", completionsHandler(deps.backend, deps.passthrough ?? true));
+  app.post("/v1/chat/completions", chatHandler(deps.backend, deps.passthrough ?? true, progress));
+  app.post("/v1/completions", completionsHandler(deps.backend, deps.passthrough ?? true, progress));
   app.post("/v1/embeddings", embeddingsHandler(deps.backend));
   return app;
+}
+
+/** A per-boot X25519 pair for E2E (docs/protocol.md "End-to-end encryption"); never written to disk. */
+export function freshE2EKeys(required: boolean): E2EKeys {
+  const privateKey = x25519.utils.randomSecretKey();
+  return { privateKey, publicKey: x25519.getPublicKey(privateKey), required };
 }
 
 /** Process memory in the names Prometheus' Node client uses, for flat-memory checks under load. */

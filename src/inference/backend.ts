@@ -41,7 +41,15 @@ export type FinishReason = "stop" | "length";
 
 /** A stream of generated text, then exactly one `done`. */
 export type GenerationEvent =
-  | { readonly type: "delta"; readonly text: string }
+  | {
+      readonly type: "delta";
+      readonly text: string;
+      /**
+       * Running totals up to this delta, when the backend knows them (llama). Lets the
+       * gateway meter a stream the client abandons before `done` by what was generated.
+       */
+      readonly usage?: Usage;
+    }
   | { readonly type: "done"; readonly finishReason: FinishReason; readonly usage: Usage };
 
 export interface ModelInfo {

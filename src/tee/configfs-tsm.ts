@@ -53,6 +53,27 @@ export function configfsTsmAvailable(basePath = TSM_REPORT_PATH): boolean {
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString("utf8").trim();
 
+/** configfs-tsm `provider` values (drivers/virt/coco/{tdx-guest,sev-guest}). */
+export type TsmProviderName = "tdx_guest" | "sev_guest";
+
+/**
+ * Which TSM driver backs this configfs-tsm tree: the `provider` attribute of a fresh
+ * report entry (an entry must exist to read it; it is removed again at once).
+ */
+export async function readTsmProvider(basePath = TSM_REPORT_PATH, fs: TsmFs = nodeFs): Promise<string> {
+  const dir = join(basePath, `cloister-probe-${process.pid}-${randomBytes(4).toString("hex")}`);
+  try {
+    await fs.mkdir(dir);
+  } catch (cause) {
+    throw new AttestationError("TEE_UNAVAILABLE", `cannot create a configfs-tsm report entry under ${basePath}`, { cause });
+  }
+  try {
+    return text(await fs.readFile(join(dir, "provider")));
+  } finally {
+    await fs.rmdir(dir).catch(() => undefined);
+  }
+}
+
 export function createConfigfsTsmProvider(opts: ConfigfsTsmOptions = {}): TeeProvider {
   const base = opts.basePath ?? TSM_REPORT_PATH;
   const ccelPath = opts.ccelPath ?? CCEL_DATA_PATH;

@@ -114,11 +114,41 @@ describe.skipIf(!vector)(`dstack guest agent provider${vector ? "" : " (skipped:
 });
 
 describe("TEE selection", () => {
-  it("falls back to the simulator off-TEE and refuses explicit hardware that is absent", () => {
+  it("falls back to the simulator off-TEE and refuses explicit hardware that is absent", async () => {
     const missing = join(tmpdir(), "definitely-not-here");
-    const p = selectTeeProvider("auto", { tsmPath: missing, dstackSocket: missing });
+    const p = await selectTeeProvider("auto", { tsmPath: missing, dstackSocket: missing });
     expect(p.simulated).toBe(true);
-    expect(() => selectTeeProvider("tdx", { tsmPath: missing })).toThrow(/simulated/);
-    expect(() => selectTeeProvider("dstack", { dstackSocket: missing })).toThrow(/guest agent/);
+    await expect(selectTeeProvider("tdx", { tsmPath: missing })).rejects.toThrow(/simulated/);
+    await expect(selectTeeProvider("dstack", { dstackSocket: missing })).rejects.toMatchObject({ name: "ConfigError", code: "TEE_NOT_FOUND", message: expect.stringMatching(/guest agent socket at .*definitely-not-here/) });
+  });
+
+  it("refuses --tee tdx on an SEV-SNP guest and --tee sev-snp on a TDX guest (configfs-tsm provider)", async () => {
+    const base = mkdtempSync(join(tmpdir(), "tsm-sel-"));
+    await expect(selectTeeProvider("tdx", { tsmPath: base, tsmFs: fakeKernel("sev_guest") })).rejects.toMatchObject({
+      name: "ConfigError",
+      code: "TEE_MISMATCH",
+      message: expect.stringMatching(/"tdx_guest" but this machine's is "sev_guest".*sev-snp/),
+    });
+    await expect(selectTeeProvider("sev-snp", { tsmPath: base, tsmFs: fakeKernel("tdx_guest") })).rejects.toMatchObject({ code: "TEE_MISMATCH" });
+    // The probe entry is removed again.
+    expect(await fsp.readdir(base)).toEqual([]);
+  });
+
+  it("auto uses configfs-tsm when its provider is known, and refuses to start on one it cannot use", async () => {
+    const base = mkdtempSync(join(tmpdir(), "tsm-auto-"));
+    const missing = join(tmpdir(), "definitely-not-here");
+    expect((await selectTeeProvider("auto", { tsmPath: base, dstackSocket: missing, tsmFs: fakeKernel("sev_guest") })).name).toBe("configfs-tsm");
+    await expect(selectTeeProvider("auto", { tsmPath: base, dstackSocket: missing, tsmFs: fakeKernel("arm_cca_guest") })).rejects.toMatchObject({ name: "ConfigError", code: "TEE_MISMATCH" });
+    const noEntries: TsmFs = { ...fakeKernel("tdx_guest"), mkdir: async () => Promise.reject(Object.assign(new Error("EACCES"), { code: "EACCES" })) };
+    await expect(selectTeeProvider("auto", { tsmPath: base, dstackSocket: missing, tsmFs: noEntries })).rejects.toMatchObject({ name: "ConfigError", code: "TEE_NOT_FOUND" });
+  });
+
+  it("accepts the matching provider and returns a working configfs-tsm provider", async () => {
+    const base = mkdtempSync(join(tmpdir(), "tsm-sel-"));
+    const tdx = await selectTeeProvider("tdx", { tsmPath: base, tsmFs: fakeKernel("tdx_guest") });
+    expect(tdx.name).toBe("configfs-tsm");
+    expect((await tdx.getQuote(new Uint8Array(64))).tee).toBe("tdx");
+    const snp = await selectTeeProvider("sev-snp", { tsmPath: base, tsmFs: fakeKernel("sev_guest") });
+    expect((await snp.getQuote(new Uint8Array(64))).tee).toBe("sev-snp");
   });
 });

@@ -4,11 +4,14 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { request } from "node:http";
+import Database from "better-sqlite3";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkReportData } from "../../src/attest/binding.js";
 import type { AttestationReport } from "../../src/attest/report/format.js";
 import { verifyAttestationReport } from "../../src/attest/verify.js";
+import { createCloisterClient } from "../../src/client/index.js";
+import { storePath } from "../../src/store/sqlite.js";
 import { parseNonce } from "../../src/types.js";
 import { fromHex } from "../../src/util/bytes.js";
 import { sharedPath } from "../../src/util/shared.js";
@@ -66,6 +69,46 @@ describe("cloister up serves the official openai client", () => {
     // Same prompt at temperature 0: the stream says what the plain answer said.
     expect(text).toBe(plain.choices[0]?.message.content);
     expect(usage?.completion_tokens).toBe(plain.usage?.completion_tokens);
+  });
+
+  it("opens a request sealed to the report's E2E key (E2E is always mounted, required only with --require-e2ee)", async () => {
+    const sealed = createCloisterClient({ baseURL: `${node.url}/v1`, allowSimulated: true });
+    const messages = [{ role: "user" as const, content: "Tell me a story." }];
+    const r = await sealed.chat.completions.create({ model, messages, max_tokens: 8, temperature: 0 });
+    const plain = await client.chat.completions.create({ model, messages, max_tokens: 8, temperature: 0 });
+    expect(r.choices[0]?.message.content).toBe(plain.choices[0]?.message.content);
+  });
+
+  it("meters a stream the client abandons by the tokens generated so far", async () => {
+    const ac = new AbortController();
+    const res = await fetch(`${node.url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model, prompt: "Once upon a time", max_tokens: 200, temperature: 0, stream: true }),
+      signal: ac.signal,
+    });
+    const id = res.headers.get("x-cloister-request-id") ?? "";
+    const reader = res.body!.getReader();
+    let events = 0;
+    while (events < 3) events += (new TextDecoder().decode((await reader.read()).value).match(/^data: /gm) ?? []).length;
+    ac.abort();
+    await reader.cancel().catch(() => undefined);
+    // Read-only: opening the store for writing would mark the node's in-flight rows interrupted.
+    const db = new Database(storePath(node.dataDir), { readonly: true });
+    try {
+      let row: { status: string; prompt_tokens: number; completion_tokens: number } | undefined;
+      for (let i = 0; i < 200; i++) {
+        row = db.prepare("SELECT status, prompt_tokens, completion_tokens FROM usage WHERE request_id = ?").get(id) as typeof row;
+        if (row && row.status !== "in_flight") break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(row?.status).toBe("cancelled");
+      expect(row?.prompt_tokens).toBeGreaterThan(0);
+      expect(row?.completion_tokens).toBeGreaterThanOrEqual(3);
+      expect(row?.completion_tokens).toBeLessThan(200);
+    } finally {
+      db.close();
+    }
   });
 
   it("answers text completions, streamed and not", async () => {

@@ -46,8 +46,8 @@ function parse(args: string[]) {
 
 /** CliIO's `out` ends every call with a newline; a raw `write`, when the IO has one, lets tokens flow. */
 function writer(io: CliIO): { write: (t: string) => void; end: () => void } {
-  const raw = (io as { write?: unknown }).write;
-  if (typeof raw === "function") return { write: (t) => void raw.call(io, t), end: () => void raw.call(io, "\n") };
+  const raw = io.write;
+  if (raw) return { write: (t) => raw(t), end: () => raw("\n") };
   let line = "";
   return {
     write: (t) => {

@@ -5,16 +5,15 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { x25519 } from "@noble/curves/ed25519.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import type { ReportInfo } from "../../attest/report/format.js";
 import { loadNodeConfig, UP_USAGE, type NodeConfig } from "../../config/node-config.js";
 import { isCloisterError } from "../../errors.js";
-import { createGateway } from "../../gateway/app.js";
+import { createGateway, freshE2EKeys } from "../../gateway/app.js";
 import { createHttpFetch } from "../../gateway/http-fetch.js";
 import { createMetrics } from "../../gateway/metrics.js";
 import { startServer } from "../../gateway/server.js";
-import type { InferenceBackend } from "../../inference/backend.js";
+import { InferenceCode, type InferenceBackend } from "../../inference/backend.js";
 import { createLogger } from "../../log/logger.js";
 import { createSigner } from "../../seal/signing.js";
 import { openSqliteStore, storePath } from "../../store/sqlite.js";
@@ -84,7 +83,14 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
     return EXIT.usage;
   }
   const logger = createLogger({ level: config.logLevel, sink: (l) => io.err(l) });
-  const tee = selectTeeProvider(config.tee);
+  let tee: Awaited<ReturnType<typeof selectTeeProvider>>;
+  try {
+    tee = await selectTeeProvider(config.tee);
+  } catch (err) {
+    // The wrong or a missing TEE is a configuration problem: say which flag to change, exit 2.
+    io.err(`cloister up: ${isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
+    return isCloisterError(err) && err.name === "ConfigError" ? EXIT.usage : EXIT.failed;
+  }
   const store = openSqliteStore({ path: storePath(config.dataDir) });
   if (store.interruptedAtOpen > 0) logger.warn("usage rows of requests cut off by the last shutdown marked interrupted", { count: store.interruptedAtOpen });
 
@@ -93,16 +99,17 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
     loaded = await loadBackend(config, io);
   } catch (err) {
     await store.close();
-    // A clear message, not a stack trace: e.g. no model and no network.
+    // A clear message, not a stack trace: e.g. no model and no network. No usable model is
+    // fixed by passing an option (--model PATH / CLOISTER_MODEL), so it exits like a usage error.
     io.err(`cloister up: ${isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
-    return EXIT.failed;
+    return isCloisterError(err) && err.code === InferenceCode.MODEL_UNAVAILABLE ? EXIT.usage : EXIT.failed;
   }
   const { backend, manifest, label } = loaded;
 
   // Fresh keys every boot: nothing to steal from disk, and the report binds them anew.
   const signers = { ecdsa: createSigner("ecdsa"), ed25519: createSigner("ed25519") };
-  const e2eSecret = x25519.utils.randomSecretKey();
-  const e2e = { privateKey: e2eSecret, publicKey: x25519.getPublicKey(e2eSecret), required: config.requireE2ee };
+  // E2E is always on (the report advertises this key); --require-e2ee only refuses plaintext.
+  const e2e = freshE2EKeys(config.requireE2ee);
   const appManifest = { app: "cloister", version: VERSION, ...manifest };
   // Measure the manifest into RTMR3 where the TEE supports app events (dstack-style).
   await tee.extendAppEvent?.("cloister-app-manifest", sha256(utf8.encode(JSON.stringify(appManifest))));

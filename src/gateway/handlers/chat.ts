@@ -1,11 +1,12 @@
 import type { Handler } from "hono";
-import type { InferenceBackend, SamplingParams } from "../../inference/backend.js";
+import type { GenerationEvent, InferenceBackend, SamplingParams } from "../../inference/backend.js";
 import type { GatewayEnv } from "../context.js";
 import { runGeneration } from "../generate.js";
 import { runPassthrough, type Passthrough } from "../passthrough.js";
 import { chatChunk, chatCompletion, chatUsageChunk, textChunk, textCompletion, textUsageChunk } from "../openai-format.js";
 import { chatRequestSchema, completionRequestSchema, type ChatRequestBody, type CompletionRequestBody } from "../schemas.js";
 import { jsonBody, onlyN1 } from "./parse.js";
+import { trackUsage, type UsageProgress } from "./usage-progress.js";
 
 function schemaOf(rf: ChatRequestBody["response_format"]): Readonly<Record<string, unknown>> | undefined {
   if (rf?.type === "json_schema") return rf.json_schema.schema;
@@ -28,13 +29,18 @@ function sampling(b: ChatRequestBody | CompletionRequestBody, signal: AbortSigna
   };
 }
 
+function tracked(events: AsyncIterable<GenerationEvent>, requestId: string, progress: UsageProgress | undefined): AsyncIterable<GenerationEvent> {
+  return progress ? trackUsage(events, requestId, progress) : events;
+}
+
 /** The backend's pass-through, when it has one and the node wants it. */
 function passthroughOf(backend: InferenceBackend, enabled: boolean): Passthrough | null {
   const pt = backend.passthrough;
   return enabled && pt ? (path, body, signal) => pt.call(backend, path, body, signal) : null;
 }
 
-export function chatHandler(backend: InferenceBackend, usePassthrough = true): Handler<GatewayEnv> {
+/** `progress` records running usage so a stream cut off before `done` is metered by what was generated. */
+export function chatHandler(backend: InferenceBackend, usePassthrough = true, progress?: UsageProgress): Handler<GatewayEnv> {
   const pt = passthroughOf(backend, usePassthrough);
   return async (c) => {
     const b = chatRequestSchema.parse(await jsonBody(c));
@@ -45,7 +51,7 @@ export function chatHandler(backend: InferenceBackend, usePassthrough = true): H
     return runGeneration(c, {
       stream: b.stream === true,
       includeUsage: b.stream_options?.include_usage === true,
-      start: (signal) => backend.chat({ model: b.model, messages: b.messages, ...sampling(b, signal, schemaOf(b.response_format)) }),
+      start: (signal) => tracked(backend.chat({ model: b.model, messages: b.messages, ...sampling(b, signal, schemaOf(b.response_format)) }), meta.id, progress),
       shapes: {
         full: (text, finish, usage) => chatCompletion(meta, text, finish, usage),
         head: () => chatChunk(meta, { role: "assistant", content: "" }, null),
@@ -57,7 +63,7 @@ export function chatHandler(backend: InferenceBackend, usePassthrough = true): H
   };
 }
 
-export function completionsHandler(backend: InferenceBackend, usePassthrough = true): Handler<GatewayEnv> {
+export function completionsHandler(backend: InferenceBackend, usePassthrough = true, progress?: UsageProgress): Handler<GatewayEnv> {
   const pt = passthroughOf(backend, usePassthrough);
   return async (c) => {
     const b = completionRequestSchema.parse(await jsonBody(c));
@@ -68,7 +74,7 @@ export function completionsHandler(backend: InferenceBackend, usePassthrough = t
     return runGeneration(c, {
       stream: b.stream === true,
       includeUsage: b.stream_options?.include_usage === true,
-      start: (signal) => backend.complete({ model: b.model, prompt: b.prompt, ...sampling(b, signal) }),
+      start: (signal) => tracked(backend.complete({ model: b.model, prompt: b.prompt, ...sampling(b, signal) }), meta.id, progress),
       shapes: {
         full: (text, finish, usage) => textCompletion(meta, text, finish, usage),
         head: () => null,

@@ -116,7 +116,7 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
       for await (const text of chunks) {
         // Tokens already buffered when the client left are dropped, not delivered.
         if (req.signal?.aborted) break;
-        if (text) yield { type: "delta", text };
+        if (text) yield { type: "delta", text, usage: usage.snapshot() };
       }
       const reason = await running;
       if (req.signal?.aborted) throw new InferenceError(InferenceCode.CANCELLED, "the request was cancelled by the client");

@@ -10,11 +10,17 @@ import type { Usage } from "../backend.js";
 export interface UsageCounter {
   onToken(tokens: readonly Token[]): void;
   finish(): Usage;
+  /** Totals so far (same rules as finish), for metering a stream cut off before its end. */
+  snapshot(): Usage;
 }
 
 export function countUsage(sequence: LlamaContextSequence, maxTokens: number): UsageCounter {
   let promptTokens = -1;
   let completionTokens = 0;
+  // node-llama-cpp 3.21 skips its maxTokens check while a token that ends in half a
+  // UTF-8 character is pending, so it can sample one token past the limit. OpenAI
+  // promises completion_tokens <= max_tokens and receipts bill on it: clamp.
+  const totals = (): Usage => ({ promptTokens, completionTokens: Math.min(completionTokens, maxTokens) });
   return {
     onToken(tokens) {
       if (promptTokens < 0) promptTokens = sequence.contextTokens.length - (tokens.length - 1);
@@ -23,10 +29,8 @@ export function countUsage(sequence: LlamaContextSequence, maxTokens: number): U
     finish() {
       // Nothing generated (immediate end of text): everything in context is prompt.
       if (promptTokens < 0) promptTokens = sequence.contextTokens.length;
-      // node-llama-cpp 3.21 skips its maxTokens check while a token that ends in half a
-      // UTF-8 character is pending, so it can sample one token past the limit. OpenAI
-      // promises completion_tokens <= max_tokens and receipts bill on it: clamp.
-      return { promptTokens, completionTokens: Math.min(completionTokens, maxTokens) };
+      return totals();
     },
+    snapshot: () => (promptTokens < 0 ? { promptTokens: sequence.contextTokens.length, completionTokens: 0 } : totals()),
   };
 }

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import type { TeeProvider } from "../../attest/provider.js";
+import type { GenerationEvent, InferenceBackend } from "../../inference/backend.js";
+import { openSqliteStore } from "../../store/sqlite.js";
+import { createGateway } from "../app.js";
+import { createUsageProgress } from "./usage-progress.js";
+
+/** Streams two deltas with running usage, then hangs until cancelled. */
+function hangingBackend(): InferenceBackend {
+  async function* gen(signal?: AbortSignal): AsyncGenerator<GenerationEvent> {
+    yield { type: "delta", text: "Once", usage: { promptTokens: 7, completionTokens: 1 } };
+    yield { type: "delta", text: " upon", usage: { promptTokens: 7, completionTokens: 2 } };
+    await new Promise<void>((resolve) => (signal?.aborted ? resolve() : signal?.addEventListener("abort", () => resolve())));
+    yield { type: "delta", text: " never sent", usage: { promptTokens: 7, completionTokens: 3 } };
+  }
+  return {
+    kind: "llama",
+    listModels: async () => [{ id: "fake", ownedBy: "t", created: 1 }],
+    chat: (r) => gen(r.signal),
+    complete: (r) => gen(r.signal),
+    close: async () => {},
+  };
+}
+
+const tee: TeeProvider = {
+  name: "fake",
+  simulated: true,
+  getQuote: async (rd) => ({ tee: "simulated", simulated: true, quote: rd, certChain: null, eventLog: [] }),
+  getGpuEvidence: async () => null,
+};
+
+describe("metering of streams cut off before done", () => {
+  it("records the tokens generated so far for a cancelled stream, not zero", async () => {
+    const store = openSqliteStore({ path: ":memory:" });
+    const app = createGateway({ backend: hangingBackend(), tee, store, authRequired: false });
+    for (const [path, body] of [
+      ["/v1/chat/completions", { model: "fake", stream: true, messages: [{ role: "user", content: "x" }] }],
+      ["/v1/completions", { model: "fake", stream: true, prompt: "x" }],
+    ] as const) {
+      const res = await app.request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const reader = res.body!.getReader();
+      let seen = "";
+      while (!seen.includes("upon")) seen += new TextDecoder().decode((await reader.read()).value);
+      await reader.cancel();
+    }
+    const rows = await store.listUsage();
+    expect(rows.map((r) => [r.route, r.status, r.promptTokens, r.completionTokens])).toEqual([
+      ["/v1/chat/completions", "cancelled", 7, 2],
+      ["/v1/completions", "cancelled", 7, 2],
+    ]);
+  });
+
+  it("forgets a request once its row is closed, and ignores records for untracked ids", () => {
+    const p = createUsageProgress();
+    p.record("never-begun", { promptTokens: 1, completionTokens: 1 });
+    expect(p.take("never-begun")).toBeUndefined();
+    p.begin("r");
+    p.record("r", { promptTokens: 2, completionTokens: 3 });
+    expect(p.take("r")).toEqual({ promptTokens: 2, completionTokens: 3 });
+    p.record("r", { promptTokens: 2, completionTokens: 4 });
+    expect(p.take("r")).toBeUndefined();
+  });
+});
