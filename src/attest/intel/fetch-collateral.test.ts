@@ -1,6 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +9,8 @@ import { intelRootCa } from "./certs.js";
 import { fetchCollateral } from "./fetch-collateral.js";
 import { topLevelRaw } from "./raw-json.js";
 import { checkSignedJson } from "./signed-collateral.js";
-import { GOOGLE_DIR, INTEL_DIR, googleFile, intelCollateral } from "./test-vectors.js";
+import { startFakePcs, type FakePcs } from "./test-pcs-server.js";
+import { GOOGLE_DIR, INTEL_DIR, googleFile } from "./test-vectors.js";
 
 const have = Boolean(GOOGLE_DIR && INTEL_DIR);
 const skipMsg = have ? "" : " (skipped: ../shared missing)";
@@ -41,45 +40,18 @@ describe("topLevelRaw keeps signed JSON verbatim", () => {
 });
 
 describe.skipIf(!have)(`fetchCollateral from a local PCS${skipMsg}`, () => {
-  let server: Server;
+  let pcs: FakePcs;
   let base = "";
-  const requests: string[] = [];
-  let failWith404 = false;
+  let requests: string[] = [];
 
   beforeAll(async () => {
-    // Issuer chains: Intel's TCB Signing and PCK Platform CA chains (from the dcap-qvl collateral).
-    const chains = intelCollateral("tdx_quote_collateral.json");
-    const routes: Record<string, { body: Uint8Array; headers: Record<string, string> }> = {
-      "/tdx/certification/v4/tcb": {
-        body: googleFile("sample_tcbInfo_response"),
-        headers: { "TCB-Info-Issuer-Chain": encodeURIComponent(chains.tcb_info_issuer_chain) },
-      },
-      "/tdx/certification/v4/qe/identity": {
-        body: googleFile("sample_qeIdentity_response"),
-        headers: { "SGX-Enclave-Identity-Issuer-Chain": encodeURIComponent(chains.qe_identity_issuer_chain) },
-      },
-      "/sgx/certification/v4/pckcrl": {
-        body: googleFile("pckcrl"),
-        headers: { "SGX-PCK-CRL-Issuer-Chain": encodeURIComponent(chains.pck_crl_issuer_chain) },
-      },
-      // A PCCS answers the root CA CRL as hex text.
-      "/sgx/certification/v4/rootcacrl": { body: new TextEncoder().encode(toHex(googleFile("rootcrl.der"))), headers: {} },
-    };
-    server = createServer((req, res) => {
-      requests.push(req.url ?? "");
-      const route = routes[new URL(req.url ?? "/", "http://x").pathname];
-      if (!route || failWith404) {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, route.headers).end(Buffer.from(route.body));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    pcs = await startFakePcs();
+    base = pcs.url;
+    requests = pcs.requests;
   });
 
   afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await pcs.close();
   });
 
   it("builds DCAP collateral from the PCS v4 endpoints, signed JSON kept verbatim", async () => {
@@ -123,11 +95,11 @@ describe.skipIf(!have)(`fetchCollateral from a local PCS${skipMsg}`, () => {
   });
 
   it("reports an HTTP error from the PCS as COLLATERAL_FETCH_FAILED", async () => {
-    failWith404 = true;
+    pcs.failWith404 = true;
     try {
       expect(await codeOf(fetchCollateral(googleFile("tdx_prod_quote_SPR_E4.dat"), { pccsUrl: base, now: NOW }))).toBe("COLLATERAL_FETCH_FAILED");
     } finally {
-      failWith404 = false;
+      pcs.failWith404 = false;
     }
   });
 

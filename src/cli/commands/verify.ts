@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { JSONWebKeySet } from "jose";
-import { collateralFromPcsResponses, loadCollateralFile, loadPcsResponseDir, type Collateral } from "../../attest/intel/index.js";
+import { collateralFromPcsResponses, fetchCollateral as fetchIntelCollateral, INTEL_PCS_URL, loadCollateralFile, loadPcsResponseDir, type Collateral } from "../../attest/intel/index.js";
 import { loadPolicyFile } from "../../attest/policy/load.js";
 import type { Policy } from "../../attest/policy/schema.js";
 import type { ReportVerification } from "../../attest/report/result.js";
@@ -17,6 +17,7 @@ import { verifyEvidence, type EvidenceOptions } from "../../attest/verify-eviden
 import { AttestationError, isCloisterError } from "../../errors.js";
 import { parseNonce, type Nonce } from "../../types.js";
 import { toHex } from "../../util/bytes.js";
+import { resolveDataDir } from "../../config/node-config.js";
 import { EXIT, type CliIO } from "../io.js";
 
 const USAGE = `usage: cloister verify <evidence-file | https://node> [options]
@@ -28,6 +29,9 @@ const USAGE = `usage: cloister verify <evidence-file | https://node> [options]
   --collateral FILE|DIR  Intel DCAP collateral JSON, or a folder of saved Intel PCS
                          responses (TCB Info, QE Identity, PCK CRL, root CA CRL):
                          checks the TCB status
+  --fetch-collateral     fetch collateral from Intel PCS (or --pccs URL) and cache it in
+                         <data-dir>/collateral until its nextUpdate
+  --pccs URL             a PCCS or PCS base URL to fetch collateral from (implies --fetch-collateral)
   --now ISO-8601         verify as of this time (or UNIX seconds); default now
   --policy FILE          measurement policy JSON (docs/protocol.md)
   --nonce HEX            the 32-byte nonce the evidence must answer
@@ -44,6 +48,9 @@ function parse(args: string[]) {
     allowPositionals: true,
     options: {
       collateral: { type: "string" },
+      "fetch-collateral": { type: "boolean" },
+      pccs: { type: "string" },
+      "data-dir": { type: "string" },
       now: { type: "string" },
       policy: { type: "string" },
       nonce: { type: "string" },
@@ -91,6 +98,12 @@ async function options(values: Values, io: CliIO, evidencePath: string | null): 
       const responses = await loadPcsResponseDir(path);
       fetchCollateral = (quote) => Promise.resolve(collateralFromPcsResponses(responses, quote));
     } else collateral = await loadCollateralFile(path);
+  } else if (values["fetch-collateral"] || values.pccs) {
+    const pccsUrl = values.pccs ?? INTEL_PCS_URL;
+    if (!/^https?:\/\//i.test(pccsUrl)) throw new UsageError(`--pccs ${pccsUrl} is not an http(s) URL`);
+    const cacheDir = resolve(resolveDataDir(values["data-dir"], io.env, io.cwd), "collateral");
+    const at = parseNow(values.now);
+    fetchCollateral = (quote) => fetchIntelCollateral(quote, { pccsUrl, cacheDir, ...(at ? { now: at } : {}) });
   }
   let policy: Policy | undefined;
   let policyDir: string | undefined;
