@@ -54,6 +54,10 @@ export const AttestCode = {
   GPU_SIGNATURE_INVALID: "GPU_SIGNATURE_INVALID",
   GPU_NONCE_MISMATCH: "GPU_NONCE_MISMATCH",
   GPU_CLAIM_FAILED: "GPU_CLAIM_FAILED",
+  /** The node's GPU evidence collector (nvattest, nvtrust's verifier) failed, hung or printed nothing usable. */
+  GPU_COLLECTOR_FAILED: "GPU_COLLECTOR_FAILED",
+  /** The TEE refused to record an application event (e.g. a dstack agent >= 0.6 without EmitEvent). */
+  APP_EVENT_REJECTED: "APP_EVENT_REJECTED",
   JWT_INVALID: "JWT_INVALID",
   JWT_EXPIRED: "JWT_EXPIRED",
   JWKS_KEY_NOT_FOUND: "JWKS_KEY_NOT_FOUND",

@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../errors.js";
 import type { LogLevel } from "../log/logger.js";
+import { parseGpuEvidenceSetting, type GpuEvidenceSetting } from "../tee/gpu-evidence-config.js";
 import { TEE_KINDS, type TeeKind } from "../tee/select.js";
 
 export interface NodeConfig {
@@ -18,6 +19,8 @@ export interface NodeConfig {
   readonly host: string;
   readonly port: number;
   readonly tee: TeeKind;
+  /** NVIDIA GPU evidence for hardware TEEs: auto (driver says CC on), none, or a collector command. */
+  readonly gpuEvidence: GpuEvidenceSetting;
   readonly dataDir: string;
   readonly auth: boolean;
   readonly threads: number | undefined;
@@ -37,6 +40,7 @@ export const UP_USAGE = `usage: cloister up [options]
   --host H                   listen address (env CLOISTER_HOST; default 127.0.0.1)
   --port P                   listen port (env CLOISTER_PORT; default 8080; 0 picks a free one)
   --tee KIND                 auto|tdx|sev-snp|dstack|simulated (env CLOISTER_TEE; default auto)
+  --gpu-evidence SRC         NVIDIA GPU evidence: auto|none|dstack|"CMD {nonce}" (env CLOISTER_GPU_EVIDENCE; default auto)
   --data-dir DIR             keys, usage and signatures (env CLOISTER_DATA_DIR; default ~/.cloister)
   --no-auth                  serve without API keys (env CLOISTER_NO_AUTH=1) — development only
   --threads N                CPU threads for the embedded model (env CLOISTER_THREADS)
@@ -80,6 +84,7 @@ export function loadNodeConfig(args: readonly string[], env: Env, cwd: string): 
         host: { type: "string" },
         port: { type: "string" },
         tee: { type: "string" },
+        "gpu-evidence": { type: "string" },
         "data-dir": { type: "string" },
         "no-auth": { type: "boolean" },
         threads: { type: "string" },
@@ -113,6 +118,7 @@ export function loadNodeConfig(args: readonly string[], env: Env, cwd: string): 
     host: s("host") ?? env["CLOISTER_HOST"] ?? "127.0.0.1",
     port: int("--port", s("port") ?? env["CLOISTER_PORT"], 0, 8080),
     tee,
+    gpuEvidence: parseGpuEvidenceSetting(s("gpu-evidence") ?? env["CLOISTER_GPU_EVIDENCE"]),
     dataDir: resolveDataDir(s("data-dir"), env, cwd),
     auth: !(values["no-auth"] === true || truthy(env["CLOISTER_NO_AUTH"])),
     threads: int("--threads", s("threads") ?? env["CLOISTER_THREADS"], 1, undefined),

@@ -2,3 +2,8 @@ export * from "./configfs-tsm.js";
 export * from "./dstack.js";
 export * from "./select.js";
 export * from "./snp-certs.js";
+export * from "./dstack-gpu.js";
+export * from "./gpu-evidence-config.js";
+export * from "./nvidia-gpu.js";
+export * from "./nvidia-gpu-output.js";
+export * from "./run-command.js";

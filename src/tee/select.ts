@@ -8,6 +8,7 @@ import { createSimulatorProvider } from "../attest/simulator/provider.js";
 import { ConfigError, isCloisterError } from "../errors.js";
 import { configfsTsmAvailable, createConfigfsTsmProvider, readTsmProvider, TSM_REPORT_PATH, type TsmFs, type TsmProviderName } from "./configfs-tsm.js";
 import { createDstackProvider, dstackAvailable, DSTACK_SOCKET_PATH } from "./dstack.js";
+import type { GpuEvidenceSource } from "./nvidia-gpu.js";
 
 export type TeeKind = "auto" | "tdx" | "sev-snp" | "dstack" | "simulated";
 export const TEE_KINDS: readonly TeeKind[] = ["auto", "tdx", "sev-snp", "dstack", "simulated"];
@@ -17,6 +18,13 @@ export interface SelectTeeOptions {
   readonly dstackSocket?: string;
   /** configfs-tsm file operations; tests pass a fake kernel. */
   readonly tsmFs?: TsmFs;
+  /** NVIDIA evidence for hardware providers (src/tee/gpu-evidence-config.ts); the simulator makes its own. */
+  readonly gpuEvidence?: GpuEvidenceSource | null;
+  /**
+   * Called only once a hardware provider is chosen (so `auto` falling back to the simulator
+   * never probes the GPU driver); its result wins over `gpuEvidence`. Errors propagate.
+   */
+  readonly resolveGpuEvidence?: () => Promise<GpuEvidenceSource | null>;
 }
 
 /** The configfs-tsm provider each explicit --tee kind must find. */
@@ -30,7 +38,11 @@ const TSM_PROVIDER_FOR: Readonly<Record<"tdx" | "sev-snp", TsmProviderName>> = {
 export async function selectTeeProvider(kind: TeeKind, opts: SelectTeeOptions = {}): Promise<TeeProvider> {
   const tsmPath = opts.tsmPath ?? TSM_REPORT_PATH;
   const socket = opts.dstackSocket ?? DSTACK_SOCKET_PATH;
-  const fsOpt = opts.tsmFs ? { fs: opts.tsmFs } : {};
+  const gpuOpt = async (): Promise<{ gpuEvidence?: GpuEvidenceSource }> => {
+    const source = opts.resolveGpuEvidence ? await opts.resolveGpuEvidence() : (opts.gpuEvidence ?? null);
+    return source ? { gpuEvidence: source } : {};
+  };
+  const fsOpt = async (): Promise<{ fs?: TsmFs; gpuEvidence?: GpuEvidenceSource }> => ({ ...(opts.tsmFs ? { fs: opts.tsmFs } : {}), ...(await gpuOpt()) });
   switch (kind) {
     case "tdx":
     case "sev-snp": {
@@ -49,13 +61,13 @@ export async function selectTeeProvider(kind: TeeKind, opts: SelectTeeOptions = 
           `--tee ${kind} needs configfs-tsm provider "${want}" but this machine's is "${provider || "(none)"}"; pass the --tee that matches (${provider === "sev_guest" ? "sev-snp" : provider === "tdx_guest" ? "tdx" : "simulated"}) or --tee auto`,
         );
       }
-      return createConfigfsTsmProvider({ basePath: tsmPath, ...fsOpt });
+      return createConfigfsTsmProvider({ basePath: tsmPath, ...(await fsOpt()) });
     }
     case "dstack":
       if (!dstackAvailable(socket)) {
         throw new ConfigError("TEE_NOT_FOUND", `--tee dstack needs the dstack guest agent socket at ${socket} (mount it into the container: -v ${socket}:${socket}); use --tee simulated for development`);
       }
-      return createDstackProvider({ socketPath: socket });
+      return createDstackProvider({ socketPath: socket, ...(await gpuOpt()) });
     case "simulated":
       return createSimulatorProvider();
     case "auto":
@@ -69,9 +81,9 @@ export async function selectTeeProvider(kind: TeeKind, opts: SelectTeeOptions = 
         if (provider !== "tdx_guest" && provider !== "sev_guest") {
           throw new ConfigError("TEE_MISMATCH", `configfs-tsm provider "${provider}" is not supported (expected tdx_guest or sev_guest); pass --tee dstack or --tee simulated`);
         }
-        return createConfigfsTsmProvider({ basePath: tsmPath, ...fsOpt });
+        return createConfigfsTsmProvider({ basePath: tsmPath, ...(await fsOpt()) });
       }
-      if (dstackAvailable(socket)) return createDstackProvider({ socketPath: socket });
+      if (dstackAvailable(socket)) return createDstackProvider({ socketPath: socket, ...(await gpuOpt()) });
       return createSimulatorProvider();
   }
 }

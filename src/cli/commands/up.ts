@@ -17,6 +17,7 @@ import { InferenceCode, type InferenceBackend } from "../../inference/backend.js
 import { createLogger } from "../../log/logger.js";
 import { createSigner } from "../../seal/signing.js";
 import { openSqliteStore, storePath } from "../../store/sqlite.js";
+import { resolveGpuEvidence, type ResolvedGpuEvidence } from "../../tee/gpu-evidence-config.js";
 import { selectTeeProvider } from "../../tee/select.js";
 import { toHex, utf8 } from "../../util/bytes.js";
 import { EXIT, type CliIO } from "../io.js";
@@ -84,8 +85,15 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   }
   const logger = createLogger({ level: config.logLevel, sink: (l) => io.err(l) });
   let tee: Awaited<ReturnType<typeof selectTeeProvider>>;
+  // GPU evidence is resolved only once a hardware TEE is chosen (the simulator makes its own).
+  let gpu: ResolvedGpuEvidence = { source: null, description: "none" };
   try {
-    tee = await selectTeeProvider(config.tee);
+    tee = await selectTeeProvider(config.tee, {
+      resolveGpuEvidence: async () => {
+        gpu = await resolveGpuEvidence(config.gpuEvidence, { selfTest: true });
+        return gpu.source;
+      },
+    });
   } catch (err) {
     // The wrong or a missing TEE is a configuration problem: say which flag to change, exit 2.
     io.err(`cloister up: ${isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
@@ -112,7 +120,12 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   const e2e = freshE2EKeys(config.requireE2ee);
   const appManifest = { app: "cloister", version: VERSION, ...manifest };
   // Measure the manifest into RTMR3 where the TEE supports app events (dstack-style).
-  await tee.extendAppEvent?.("cloister-app-manifest", sha256(utf8.encode(JSON.stringify(appManifest))));
+  try {
+    await tee.extendAppEvent?.("cloister-app-manifest", sha256(utf8.encode(JSON.stringify(appManifest))));
+  } catch (err) {
+    // dstack >= 0.6 has no app events; its compose hash (RTMR3) still pins the app. Say so, serve on.
+    logger.warn("app manifest not recorded in RTMR3", { code: isCloisterError(err) ? err.code : "UNKNOWN" });
+  }
   const info: ReportInfo = { app_name: "cloister", version: VERSION, app_manifest: appManifest, compose_hash: null };
 
   const shutdown = new AbortController();
@@ -133,6 +146,7 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
 
   io.out(`cloister up: serving ${label} at ${server.url}/v1  tee=${tee.name}  data=${config.dataDir}  auth=${config.auth ? "api-keys" : "OFF"}${config.requireE2ee ? "  e2ee=required" : ""}`);
   io.out(`  signing address ${signers.ecdsa.address}  e2e key ${toHex(e2e.publicKey).slice(0, 16)}…`);
+  if (!tee.simulated && gpu.source) io.out(`  GPU evidence: ${gpu.description}`);
   if (tee.simulated) io.out("SIMULATED TEE: no hardware protection — for development only");
   if (!config.auth) io.out(`WARNING: --no-auth: anyone who can reach ${server.url} can use this node`);
   logger.info("node started", { url: server.url, tee: tee.name, simulated: tee.simulated, auth: config.auth, backend: backend.kind });
