@@ -1,83 +1,110 @@
 /**
- * Gateway overhead: the node in upstream mode (its own process, as in production) versus
- * calling the same upstream fixture process directly, measured in one run:
+ * Gateway overhead: the node in upstream mode (`bin/cloister.js up`, built dist, its own
+ * process, as in production) versus calling the same upstream fixture process directly.
+ * Rounds are interleaved (direct, gateway, direct, gateway, …) and each figure is the
+ * median over rounds, so neither side gets a warmer or quieter machine. Reported:
  *   - p50/p99 latency of non-streamed chat completions, one at a time (added = difference)
- *   - requests/s at concurrency 16
- *   - streamed tokens/s (content chunks received) at concurrency 16
+ *   - requests/s, non-streamed, at a fixed concurrency (BENCH_CONCURRENCY, default 4)
+ *   - streamed tokens/s (content chunks received) at the same concurrency
+ *   - CPU time per request of the gateway and of the upstream (from /proc), which is the
+ *     number that transfers to other hardware: on two shared cores the load generator,
+ *     the gateway and the upstream all compete, so wall-clock ratios mostly measure that
+ *   - a "realistic upstream" row: canned-slow streams (20 ms per token), time to first
+ *     token and total, i.e. the added latency against a generating model
  * then a bounded load test: many concurrent slow streams for BENCH_LOAD_SECONDS (default
  * 20), counting errors and sampling the gateway's RSS and heap from its /metrics.
  * Goals (issue 3): < 1 ms p50 added, >= 90% of direct throughput, no errors, flat memory.
+ * BENCH_GATEWAY_PROF=DIR writes a V8 CPU profile of the gateway there (node --cpu-prof);
+ * BENCH_GATEWAY_CHECKOUT=DIR runs "gateway" from another built checkout.
+ * BENCH_BASELINE=DIR (or NAME=DIR,NAME=DIR) adds sides: the gateway built in other
+ * checkouts (e.g. `git archive <commit> | tar -x -C DIR`, link node_modules, `npx tsc -p
+ * tsconfig.build.json`), interleaved with the others, for before/after in one run.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { spawnUpstreamServer } from "../test/fixtures/spawn-upstream.js";
+import { createClient, processCpuSeconds, type PostResult } from "./http-load.js";
 import { fmt, percentile } from "./stats.js";
 
-const here = fileURLToPath(new URL(".", import.meta.url));
-const CONCURRENCY = 16;
+const root = join(fileURLToPath(new URL(".", import.meta.url)), "..");
+const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 4);
+const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 3);
 const body = (model: string, stream: boolean, maxTokens?: number): string =>
   JSON.stringify({ model, messages: [{ role: "user", content: "Tell me a story." }], stream, ...(maxTokens ? { max_tokens: maxTokens } : {}) });
 
-async function startGateway(upstream: string): Promise<{ url: string; child: ChildProcess }> {
-  const dataDir = mkdtempSync(join(tmpdir(), "cloister-bench-"));
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", join(here, "..", "test", "e2e", "node-child.ts"), "up", "--upstream", upstream, "--no-auth", "--tee", "simulated", "--port", "0", "--data-dir", dataDir, "--log-level", "warn", "--max-concurrent", "256"],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
+interface Proc {
+  readonly url: string;
+  readonly child: ChildProcess;
+}
+
+/** Spawns a process and resolves with the URL its stdout announces. */
+function spawnAnnouncing(args: string[], env: NodeJS.ProcessEnv, match: (out: string) => string | null): Promise<Proc> {
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"], env });
+  return new Promise<Proc>((resolve, reject) => {
     let out = "";
     child.stdout?.on("data", (d: Buffer) => {
       out += d.toString();
-      const m = /at (http:\/\/[^ ]+)\/v1/.exec(out);
-      if (m?.[1]) resolve(m[1]);
+      const url = match(out);
+      if (url) resolve({ url, child });
     });
-    child.once("exit", (code) => reject(new Error(`gateway exited ${code}`)));
+    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited ${code}`)));
   });
-  return { url, child };
 }
 
-async function post(base: string, path: string, payload: string): Promise<{ ok: boolean; chunks: number }> {
-  const res = await fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: payload });
-  if (!res.body) return { ok: res.ok, chunks: 0 };
-  let chunks = 0;
-  const text = await res.text();
-  if (res.headers.get("content-type")?.startsWith("text/event-stream")) chunks = (text.match(/"content":"[^"]/g) ?? []).length;
-  // A stream that errors mid-way still answers 200: an `error` event is a failure too.
-  return { ok: res.ok && !text.includes('"error"'), chunks };
+function startUpstream(): Promise<Proc> {
+  return spawnAnnouncing(["--import", "tsx", join(root, "test", "fixtures", "upstream-server.ts"), "--port", "0"], { ...process.env, CLOISTER_THREADS: "1" }, (out) => {
+    const m = /\{"port":(\d+)\}/.exec(out);
+    return m ? `http://127.0.0.1:${m[1]}` : null;
+  });
 }
 
-async function latencies(base: string, n: number): Promise<number[]> {
-  const payload = body("canned", false);
-  for (let i = 0; i < 50; i++) await post(base, "/v1/chat/completions", payload);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await post(base, "/v1/chat/completions", payload);
-    out.push(performance.now() - t0);
-  }
+function startGateway(upstream: string, checkout = root, prof?: string): Promise<Proc> {
+  const dataDir = mkdtempSync(join(tmpdir(), "cloister-bench-"));
+  return spawnAnnouncing(
+    [...(prof ? ["--cpu-prof", "--cpu-prof-dir", prof] : []), join(checkout, "bin", "cloister.js"), "up", "--upstream", upstream, "--no-auth", "--tee", "simulated", "--port", "0", "--data-dir", dataDir, "--log-level", "warn", "--max-concurrent", "256"],
+    process.env,
+    (out) => /at (http:\/\/[^ ]+)\/v1/.exec(out)?.[1] ?? null,
+  );
+}
+
+type Client = ReturnType<typeof createClient>;
+const median = (xs: readonly number[]): number => percentile(xs, 50);
+const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(1)} MB`;
+const us = (s: number): string => `${(s * 1e6).toFixed(0)} µs`;
+
+/** CPU seconds a process spends while `fn` runs. */
+async function withCpu<T>(proc: Proc, fn: () => Promise<T>): Promise<{ r: T; cpu: number }> {
+  const c0 = processCpuSeconds(proc.child.pid);
+  const r = await fn();
+  return { r, cpu: processCpuSeconds(proc.child.pid) - c0 };
+}
+
+async function sequential(client: Client, url: string, payload: string, n: number): Promise<PostResult[]> {
+  const out: PostResult[] = [];
+  for (let i = 0; i < n; i++) out.push(await client.post(url, payload));
   return out;
 }
 
-async function throughput(base: string, payload: string, ms: number): Promise<{ perSec: number; chunksPerSec: number; errors: number }> {
+async function throughput(client: Client, url: string, payload: string, ms: number, concurrency: number): Promise<{ done: number; perSec: number; chunksPerSec: number; errors: number }> {
   const end = performance.now() + ms;
   let done = 0;
   let chunks = 0;
   let errors = 0;
+  const t0 = performance.now();
   await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
+    Array.from({ length: concurrency }, async () => {
       while (performance.now() < end) {
-        const r = await post(base, "/v1/chat/completions", payload).catch(() => ({ ok: false, chunks: 0 }));
+        const r = await client.post(url, payload);
         if (r.ok) done++;
         else errors++;
         chunks += r.chunks;
       }
     }),
   );
-  return { perSec: (done * 1000) / ms, chunksPerSec: (chunks * 1000) / ms, errors };
+  const secs = (performance.now() - t0) / 1000;
+  return { done, perSec: done / secs, chunksPerSec: chunks / secs, errors };
 }
 
 async function memory(base: string): Promise<{ rss: number; heap: number }> {
@@ -86,37 +113,87 @@ async function memory(base: string): Promise<{ rss: number; heap: number }> {
   return { rss: num("process_resident_memory_bytes"), heap: num("nodejs_heap_size_used_bytes") };
 }
 
-const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(1)} MB`;
+interface Side {
+  readonly name: string;
+  readonly proc: Proc;
+  readonly p50: number[];
+  readonly p99: number[];
+  readonly rps: number[];
+  /** CPU per request of the gateway (direct: of the upstream). */
+  readonly cpu: number[];
+  readonly upCpu: number[];
+  readonly tok: number[];
+  readonly streamCpu: number[];
+  readonly slowFirst: number[];
+  readonly slowTotal: number[];
+  readonly slowTok: number[];
+  errors: number;
+}
+const side = (name: Side["name"], proc: Proc): Side => ({ name, proc, p50: [], p99: [], rps: [], cpu: [], upCpu: [], tok: [], streamCpu: [], slowFirst: [], slowTotal: [], slowTok: [], errors: 0 });
 
 export async function run(): Promise<void> {
-  const upstream = await spawnUpstreamServer();
-  const gw = await startGateway(upstream.url);
+  const up = await startUpstream();
+  const gw = await startGateway(up.url, process.env["BENCH_GATEWAY_CHECKOUT"] ?? root, process.env["BENCH_GATEWAY_PROF"]);
+  const baselines = (process.env["BENCH_BASELINE"] ?? "").split(",").filter(Boolean).map((b) => (b.includes("=") ? b.split("=", 2) : ["before", b]) as [string, string]);
+  const others: Side[] = [];
+  for (const [name, dir] of baselines) others.push(side(name, await startGateway(up.url, dir)));
+  const sides = [side("direct", up), side("gateway", gw), ...others];
+  const client = createClient(Math.max(CONCURRENCY, 64));
+  const chat = (base: string): string => `${base}/v1/chat/completions`;
   try {
     const n = Number(process.env["BENCH_REQUESTS"] ?? 500);
-    // Interleave the two so neither gets a warmer machine.
-    const d1 = await latencies(upstream.url, n);
-    const g1 = await latencies(gw.url, n);
-    const dp50 = percentile(d1, 50);
-    const gp50 = percentile(g1, 50);
-    const dp99 = percentile(d1, 99);
-    const gp99 = percentile(g1, 99);
-    console.log(`latency, non-streamed, 1 at a time (${n} requests each)`);
-    console.log(`  direct   p50 ${fmt(dp50)}  p99 ${fmt(dp99)}`);
-    console.log(`  gateway  p50 ${fmt(gp50)}  p99 ${fmt(gp99)}`);
-    console.log(`  added    p50 ${fmt(gp50 - dp50)}  p99 ${fmt(gp99 - dp99)}   (goal: p50 < 1 ms)`);
+    const ms = Number(process.env["BENCH_ROUND_MS"] ?? 2000);
+    const nonStream = body("canned", false);
+    const stream = body("canned", true);
+    const slow = body("canned-slow", true, 20);
+    // Warm every path (JIT, keep-alive sockets, SQLite pages) before anything counts.
+    for (const s of sides) {
+      await sequential(client, chat(s.proc.url), nonStream, 200);
+      await throughput(client, chat(s.proc.url), stream, 500, CONCURRENCY);
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotate which side goes first, so a drift in machine load hits all alike.
+      const order = sides.map((_, i) => sides[(i + round) % sides.length] as Side);
+      for (const s of order) {
+        const url = chat(s.proc.url);
+        const l = (await sequential(client, url, nonStream, n)).map((r) => r.totalMs);
+        s.p50.push(percentile(l, 50));
+        s.p99.push(percentile(l, 99));
 
-    const secs = 3000;
-    const dr = await throughput(upstream.url, body("canned", false), secs);
-    const gr = await throughput(gw.url, body("canned", false), secs);
-    console.log(`requests/s, non-streamed, concurrency ${CONCURRENCY}`);
-    console.log(`  direct ${dr.perSec.toFixed(0)}/s  gateway ${gr.perSec.toFixed(0)}/s  ratio ${(gr.perSec / dr.perSec).toFixed(2)}  errors ${dr.errors}/${gr.errors}   (goal: >= 0.90)`);
+        const up0 = processCpuSeconds(up.child.pid);
+        const t = await withCpu(s.proc, () => throughput(client, url, nonStream, ms, CONCURRENCY));
+        s.errors += t.r.errors;
+        s.rps.push(t.r.perSec);
+        s.cpu.push(t.cpu / t.r.done);
+        s.upCpu.push((processCpuSeconds(up.child.pid) - up0) / t.r.done);
 
-    const ds = await throughput(upstream.url, body("canned", true), secs);
-    const gs = await throughput(gw.url, body("canned", true), secs);
-    console.log(`streamed tokens/s, concurrency ${CONCURRENCY}`);
-    console.log(`  direct ${ds.chunksPerSec.toFixed(0)} tok/s  gateway ${gs.chunksPerSec.toFixed(0)} tok/s  ratio ${(gs.chunksPerSec / ds.chunksPerSec).toFixed(2)}  errors ${ds.errors}/${gs.errors}`);
+        const st = await withCpu(s.proc, () => throughput(client, url, stream, ms, CONCURRENCY));
+        s.errors += st.r.errors;
+        s.tok.push(st.r.chunksPerSec);
+        s.streamCpu.push(st.cpu / st.r.done);
+
+        const sl = await sequential(client, url, slow, 3);
+        s.slowFirst.push(median(sl.map((r) => r.firstByteMs)));
+        s.slowTotal.push(median(sl.map((r) => r.totalMs)));
+        const slt = await throughput(client, url, slow, ms, 16);
+        s.errors += slt.errors;
+        s.slowTok.push(slt.chunksPerSec);
+      }
+    }
+    const m = (xs: number[]): number => median(xs);
+    const d = sides[0] as Side;
+    console.log(`medians of ${ROUNDS} rotated rounds; concurrency ${CONCURRENCY}; gateway = built dist${baselines.map(([k, v]) => `, ${k} = ${v}`).join("")}; upstream = test/fixtures/upstream-server.ts; ${cpus().length} cores, load avg ${loadavg()[0]?.toFixed(1)}`);
+    console.log(`                     p50       p99       added p50  req/s  ratio  CPU/req (upstream)  tok/s  ratio  CPU/stream  slow: 1st tok  whole     tok/s@16  errors`);
+    for (const s of sides) {
+      const added = s === d ? "" : fmt(m(s.p50) - m(d.p50));
+      console.log(
+        `  ${s.name.padEnd(8)}  ${fmt(m(s.p50)).padStart(9)} ${fmt(m(s.p99)).padStart(9)} ${added.padStart(10)}  ${m(s.rps).toFixed(0).padStart(6)} ${(m(s.rps) / m(d.rps)).toFixed(2).padStart(5)}  ${us(m(s.cpu)).padStart(8)} (${us(m(s.upCpu))})  ${m(s.tok).toFixed(0).padStart(6)} ${(m(s.tok) / m(d.tok)).toFixed(2).padStart(5)}  ${us(m(s.streamCpu)).padStart(9)}  ${fmt(m(s.slowFirst)).padStart(9)} ${fmt(m(s.slowTotal)).padStart(9)}  ${m(s.slowTok).toFixed(0).padStart(6)}  ${s.errors}`,
+      );
+    }
+    console.log(`  goals: added p50 < 1 ms, req/s ratio >= 0.90; CPU/req of "direct" is the upstream's own; slow = canned-slow, 20 tokens at 20 ms`);
 
     const loadSecs = Number(process.env["BENCH_LOAD_SECONDS"] ?? 20);
+    if (loadSecs <= 0) return;
     const streams = Number(process.env["BENCH_LOAD_STREAMS"] ?? 64);
     console.log(`load: ${streams} concurrent streams (canned-slow, 50 tokens at 20 ms) for ${loadSecs} s through the gateway`);
     const end = performance.now() + loadSecs * 1000;
@@ -125,12 +202,13 @@ export async function run(): Promise<void> {
     const samples: Array<{ t: number; rss: number; heap: number }> = [];
     const t0 = performance.now();
     const sampler = setInterval(() => {
-      memory(gw.url).then((m) => samples.push({ t: (performance.now() - t0) / 1000, ...m }), () => errors++);
+      memory(gw.url).then((x) => samples.push({ t: (performance.now() - t0) / 1000, ...x }), () => errors++);
     }, 1000);
+    const loadPayload = body("canned-slow", true, 50);
     await Promise.all(
       Array.from({ length: streams }, async () => {
         while (performance.now() < end) {
-          const r = await post(gw.url, "/v1/chat/completions", body("canned-slow", true, 50)).catch(() => ({ ok: false, chunks: 0 }));
+          const r = await client.post(chat(gw.url), loadPayload);
           if (r.ok && r.chunks === 50) completed++;
           else errors++;
         }
@@ -144,7 +222,10 @@ export async function run(): Promise<void> {
     const last = samples.at(-1);
     if (first && last) console.log(`  rss ${mb(first.rss)} -> ${mb(last.rss)} (ratio ${(last.rss / first.rss).toFixed(2)}), heap ${mb(first.heap)} -> ${mb(last.heap)} (goal: flat)`);
   } finally {
-    gw.child.kill("SIGTERM");
-    await upstream.close();
+    client.close();
+    const exited = (p: Proc): Promise<void> => new Promise((r) => (p.child.exitCode !== null ? r() : p.child.once("exit", () => r())));
+    const procs = [gw, up, ...others.map((o) => o.proc)];
+    for (const p of procs) p.child.kill("SIGTERM");
+    await Promise.all(procs.map(exited));
   }
 }

@@ -2,6 +2,11 @@
  * Usage metering: one row per request, written when generation starts (in_flight) and
  * completed when it ends, so a node killed mid-request leaves a row the next start marks
  * `interrupted` (src/store/sqlite.ts). Counts only: never content.
+ *
+ * `begin` only queues the in_flight row; the metering middleware waits for `committed()`
+ * before it hands the response on, so no response byte leaves before the row is durable,
+ * while the commit itself (shared by every request that started in the same event-loop
+ * turn, src/store/group-commit.ts) overlaps with the upstream call.
  */
 import type { Usage } from "../inference/backend.js";
 import type { Logger } from "../log/logger.js";
@@ -9,8 +14,10 @@ import type { Store, UsageFinish } from "../store/store.js";
 import type { Metrics } from "./metrics.js";
 
 export interface Meter {
-  /** Opens the usage row once the model is known. */
+  /** Opens the usage row once the model is known (queued: see committed()). */
   begin(model: string): Promise<void>;
+  /** Resolves once the row begin() opened is durable (at once when begin was not called); rejects if that write failed. */
+  committed(): Promise<void>;
   /** Closes it; later calls are ignored, so every exit path may call it. */
   end(usage: Usage | null, status: UsageFinish["status"]): Promise<void>;
 }
@@ -18,11 +25,21 @@ export interface Meter {
 export function createMeter(deps: { store: Store; metrics: Metrics; logger: Logger }, req: { requestId: string; keyId: string | null; route: string }): Meter {
   let model: string | null = null;
   let ended = false;
+  let started: Promise<unknown> = Promise.resolve();
   return {
     async begin(m) {
       if (model !== null) return;
       model = m;
-      await deps.store.startUsage({ requestId: req.requestId, keyId: req.keyId, model: m, route: req.route, startedAt: Date.now() });
+      // Kept settled-or-pending with its error as a value, so nothing goes unhandled when
+      // the handler fails before metering asks; committed() turns it back into a throw.
+      started = deps.store.startUsage({ requestId: req.requestId, keyId: req.keyId, model: m, route: req.route, startedAt: Date.now() }).then(
+        () => null,
+        (err: unknown) => ({ err }),
+      );
+    },
+    async committed() {
+      const r = await started;
+      if (r !== null && typeof r === "object" && "err" in r) throw r.err;
     },
     async end(usage, status) {
       if (ended || model === null) return;

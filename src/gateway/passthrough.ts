@@ -12,7 +12,8 @@ import { InferenceCode, type InferenceBackend, type Usage } from "../inference/b
 import type { GatewayContext } from "./context.js";
 import { bodyBytes } from "./context.js";
 import { GatewayCode } from "./errors.js";
-import { tapStream } from "./stream-tap.js";
+import { fetchedBytes } from "./http-fetch.js";
+import { bufferedResponse, streamedResponse, tapStream } from "./stream-tap.js";
 
 const dec = new TextDecoder();
 const ID_RE = /"id"\s*:\s*"([^"\\]{1,200})"/;
@@ -40,14 +41,18 @@ export type Passthrough = NonNullable<InferenceBackend["passthrough"]>;
 
 export async function runPassthrough(c: GatewayContext, passthrough: Passthrough, stream: boolean): Promise<Response> {
   const res = await passthrough(c.req.path, await bodyBytes(c), c.var.signal);
-  if (!res.ok || !res.body) {
-    await res.body?.cancel().catch(() => undefined);
+  // Bytes createHttpFetch already holds are used as they are: `res.body` and
+  // `res.arrayBuffer()` would each build Web streams around them again.
+  const whole = fetchedBytes(res);
+  const upstreamBody = whole ? null : res.body;
+  if (!res.ok || (!whole && !upstreamBody)) {
+    await upstreamBody?.cancel().catch(() => undefined);
     throw upstreamFailure(res.status);
   }
   const meter = c.var.meter;
   const contentType = res.headers.get("content-type") ?? (stream ? "text/event-stream" : "application/json");
-  if (!stream || !contentType.startsWith("text/event-stream")) {
-    const bytes = new Uint8Array(await res.arrayBuffer());
+  if (!upstreamBody || !stream || !contentType.startsWith("text/event-stream")) {
+    const bytes = whole ?? new Uint8Array(await res.arrayBuffer());
     let parsed: unknown = null;
     try {
       parsed = JSON.parse(dec.decode(bytes));
@@ -55,14 +60,14 @@ export async function runPassthrough(c: GatewayContext, passthrough: Passthrough
       throw new InferenceError(InferenceCode.GENERATION_FAILED, "the inference server sent a body that is not JSON");
     }
     await meter.end(usageOf(parsed), "ok");
-    return new Response(bytes, { headers: { "content-type": "application/json" }, status: 200 });
+    return bufferedResponse(bytes, { headers: { "content-type": "application/json" }, status: 200 });
   }
 
   let usage: Usage | null = null;
   let chunks = 0;
   let carry = "";
   const streamDec = new TextDecoder();
-  const body = tapStream(res.body, {
+  const body = tapStream(upstreamBody, {
     chunk(b) {
       const lines = (carry + streamDec.decode(b, { stream: true })).split("\n");
       carry = lines.pop() ?? "";
@@ -81,7 +86,7 @@ export async function runPassthrough(c: GatewayContext, passthrough: Passthrough
     end: () => meter.end(usage ?? { promptTokens: 0, completionTokens: chunks }, "ok"),
     abort: () => void meter.end(usage ?? { promptTokens: 0, completionTokens: chunks }, "cancelled"),
   });
-  return new Response(body, { status: 200, headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" } });
+  return streamedResponse(body, { status: 200, headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" } });
 }
 
 /** The response's own `id` (first occurrence), so a signature can be found by it too. */

@@ -2,6 +2,13 @@
  * Observes a byte stream without changing it: the signer hashes each chunk, the request
  * scope learns when the last byte went out (or the client left). highWaterMark 0 keeps
  * it pull-driven, so back-pressure from a slow client reaches the generator unchanged.
+ *
+ * Several layers tap the same response (pass-through usage, signing, scope). Each
+ * ReadableStream costs a pull, a read promise per chunk and, in Node 20, a costly
+ * constructor (makeTransferable), so tapping a stream this module made adds the hooks to
+ * it instead of wrapping it again. The order is what nesting would give: chunk and end
+ * hooks run innermost (first tapped) first, each `end` awaited before the next, all
+ * before the stream closes.
  */
 export interface TapHooks {
   chunk?(bytes: Uint8Array): void;
@@ -10,43 +17,88 @@ export interface TapHooks {
   abort?(reason: unknown): void;
 }
 
+const tapped = new WeakMap<ReadableStream<Uint8Array>, TapHooks[]>();
+
 export function tapStream(src: ReadableStream<Uint8Array>, hooks: TapHooks): ReadableStream<Uint8Array> {
+  const existing = src.locked ? undefined : tapped.get(src);
+  if (existing) {
+    existing.push(hooks);
+    return src;
+  }
+  const all: TapHooks[] = [hooks];
   const reader = src.getReader();
-  let settled = false;
-  const abort = (reason: unknown): void => {
-    if (settled) return;
-    settled = true;
-    hooks.abort?.(reason);
+  // Hooks whose end (or abort) already ran: each runs at most one of the two, once.
+  let settledUpTo = 0;
+  const abortRest = (reason: unknown): void => {
+    while (settledUpTo < all.length) {
+      const h = all[settledUpTo++];
+      try {
+        h?.abort?.(reason);
+      } catch {
+        // An abort hook must never stop the others from running.
+      }
+    }
   };
-  return new ReadableStream<Uint8Array>(
+  const out = new ReadableStream<Uint8Array>(
     {
       async pull(ctrl) {
         try {
           const { done, value } = await reader.read();
           if (done) {
-            if (!settled) {
-              settled = true;
-              await hooks.end?.();
-            }
+            while (settledUpTo < all.length) await all[settledUpTo++]?.end?.();
             ctrl.close();
             return;
           }
-          hooks.chunk?.(value);
+          for (const h of all) h.chunk?.(value);
           ctrl.enqueue(value);
         } catch (err) {
-          abort(err);
+          abortRest(err);
           ctrl.error(err);
         }
       },
       async cancel(reason) {
-        abort(reason);
+        abortRest(reason);
         await reader.cancel(reason).catch(() => {});
       },
     },
     { highWaterMark: 0 },
   );
+  tapped.set(out, all);
+  return out;
 }
 
 export function isEventStream(res: Response): boolean {
   return (res.headers.get("content-type") ?? "").startsWith("text/event-stream");
+}
+
+const buffered = new WeakMap<Response, Uint8Array>();
+const streamed = new WeakMap<Response, ReadableStream<Uint8Array>>();
+
+/**
+ * A Response over bytes already in memory, remembered so that later layers (signing) can
+ * hash them without reading the body back through a stream, and so that the server
+ * adapter's fast path (a body it can write in one go) stays available.
+ */
+export function bufferedResponse(bytes: Uint8Array, init: ResponseInit): Response {
+  // A Buffer from node:http may sit on a shared pool ArrayBuffer; Response only reads its view.
+  const res = new Response(bytes as Uint8Array<ArrayBuffer>, init);
+  buffered.set(res, bytes);
+  return res;
+}
+
+/** The bytes a Response was made from with bufferedResponse(); undefined for any other. */
+export function bufferedBody(res: Response): Uint8Array | undefined {
+  return buffered.get(res);
+}
+
+/** A Response over a stream, remembered like bufferedResponse() (reading `res.body` of the server's lightweight Response is costly). */
+export function streamedResponse(body: ReadableStream<Uint8Array>, init: ResponseInit): Response {
+  const res = new Response(body, init);
+  streamed.set(res, body);
+  return res;
+}
+
+/** The stream a Response was made from with streamedResponse(); undefined for any other. */
+export function streamedBody(res: Response): ReadableStream<Uint8Array> | undefined {
+  return streamed.get(res);
 }

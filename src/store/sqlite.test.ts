@@ -4,6 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { generateApiKey, hashApiKey } from "./api-keys.js";
+import { FLUSH_MS } from "./group-commit.js";
 import { MIGRATIONS } from "./migrations.js";
 import { openSqliteStore } from "./sqlite.js";
 
@@ -60,5 +61,78 @@ describe("sqlite store", () => {
     await s.putSignature({ id: "x", algo: "ecdsa", text: "t", signature: "s", address: "0xa" });
     expect(await s.getSignature("x", "ecdsa")).toEqual({ id: "x", algo: "ecdsa", text: "t", signature: "s", address: "0xa" });
     expect(await s.getSignature("x", "ed25519")).toBeNull();
+  });
+});
+
+describe("sqlite store group commit", () => {
+  it("shows queued signatures and usage completions to reads at once, and commits them within FLUSH_MS", async () => {
+    const path = tmpDb();
+    const s = openSqliteStore({ path });
+    await s.startUsage({ requestId: "a", keyId: null, model: "m", route: "/v1/chat/completions", startedAt: 1 });
+    await s.finishUsage("a", { promptTokens: 1, completionTokens: 2, status: "ok", finishedAt: 2 });
+    await s.putSignature({ id: "a", algo: "ecdsa", text: "t", signature: "s", address: "0xa" });
+    // Another connection (another process) sees only committed data: not yet here…
+    const raw = new Database(path, { readonly: true });
+    expect(raw.prepare("SELECT COUNT(*) AS n FROM signatures").get()).toEqual({ n: 0 });
+    // …but this store's own reads do, at once.
+    expect(await s.getSignature("a", "ecdsa")).toMatchObject({ text: "t", signature: "s" });
+    expect((await s.listUsage())[0]).toMatchObject({ status: "ok", completionTokens: 2 });
+    await s.putSignature({ id: "b", algo: "ecdsa", text: "t2", signature: "s2", address: "0xa" });
+    await new Promise((r) => setTimeout(r, FLUSH_MS + 20));
+    expect(raw.prepare("SELECT id FROM signatures ORDER BY id").all()).toEqual([{ id: "a" }, { id: "b" }]);
+    raw.close();
+    await s.close();
+  });
+
+  it("commits queued writes together with the next in_flight row, which is durable when startUsage resolves", async () => {
+    const path = tmpDb();
+    const s = openSqliteStore({ path });
+    await s.startUsage({ requestId: "a", keyId: null, model: "m", route: "/v1/completions", startedAt: 1 });
+    await s.finishUsage("a", { promptTokens: 1, completionTokens: 1, status: "ok", finishedAt: 2 });
+    await s.startUsage({ requestId: "b", keyId: null, model: "m", route: "/v1/completions", startedAt: 3 });
+    const raw = new Database(path, { readonly: true });
+    expect(raw.prepare("SELECT request_id, status FROM usage ORDER BY request_id").all()).toEqual([
+      { request_id: "a", status: "ok" },
+      { request_id: "b", status: "in_flight" },
+    ]);
+    raw.close();
+    await s.close();
+  });
+
+  it("keeps the other queued writes and reports the one that failed", async () => {
+    const errors: string[] = [];
+    const s = openSqliteStore({ path: ":memory:", onWriteError: (e) => errors.push(e.code) });
+    await s.putSignature({ id: "ok1", algo: "ecdsa", text: "t", signature: "s", address: "0xa" });
+    // text is NOT NULL in the schema: this one write fails when the batch commits.
+    await s.putSignature({ id: "bad", algo: "ecdsa", text: null as unknown as string, signature: "s", address: "0xa" });
+    await s.putSignature({ id: "ok2", algo: "ecdsa", text: "t", signature: "s", address: "0xa" });
+    await new Promise((r) => setTimeout(r, FLUSH_MS + 20));
+    expect(await s.getSignature("ok1", "ecdsa")).not.toBeNull();
+    expect(await s.getSignature("ok2", "ecdsa")).not.toBeNull();
+    expect(errors).toEqual(["STORE_WRITE_FAILED"]);
+  });
+
+  it("commits queued writes on close, so a clean stop loses nothing", async () => {
+    const path = tmpDb();
+    const s = openSqliteStore({ path });
+    await s.putSignature({ id: "z", algo: "ed25519", text: "t", signature: "s", address: "ab" });
+    await s.close();
+    const again = openSqliteStore({ path });
+    expect(await again.getSignature("z", "ed25519")).toMatchObject({ id: "z" });
+    await again.close();
+  });
+
+  it("commits in_flight rows that start together in one go, each durable when its startUsage resolves", async () => {
+    const path = tmpDb();
+    const s = openSqliteStore({ path });
+    const raw = new Database(path, { readonly: true });
+    const count = (): unknown => raw.prepare("SELECT COUNT(*) AS n FROM usage").get();
+    const started = ["a", "b", "c"].map((id) => s.startUsage({ requestId: id, keyId: null, model: "m", route: "/v1/completions", startedAt: 1 }));
+    expect(count()).toEqual({ n: 0 });
+    await Promise.all(started);
+    expect(count()).toEqual({ n: 3 });
+    raw.close();
+    await s.close();
+    await expect(s.startUsage({ requestId: "d", keyId: null, model: "m", route: "/v1/completions", startedAt: 1 })).rejects.toMatchObject({ code: "STORE_WRITE_FAILED" });
   });
 });

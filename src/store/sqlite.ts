@@ -1,24 +1,34 @@
 /**
  * The embedded store: one SQLite file in the data dir, WAL mode.
  *
- * Kill safety: every write is its own transaction, committed before the call returns.
- * With journal_mode=WAL and synchronous=NORMAL a commit survives the process being
- * killed (it may be lost only on power failure before the next checkpoint — see
- * https://sqlite.org/wal.html "durability"). Usage rows are written when a request
- * starts (in_flight) and completed when it ends, so a killed node leaves in_flight rows
- * that the next open marks `interrupted` rather than losing them.
+ * Kill safety: api-key writes commit before the call returns, and startUsage (the
+ * in_flight row) resolves only once committed. With journal_mode=WAL and
+ * synchronous=NORMAL a commit survives the process being killed (it may be lost only on
+ * power failure before the next checkpoint — see https://sqlite.org/wal.html
+ * "durability"). Usage rows are written when a request starts (in_flight) and completed
+ * when it ends, so a killed node leaves in_flight rows that the next open marks
+ * `interrupted` rather than losing them.
+ *
+ * Usage and signature writes are group-committed (./group-commit.ts): in_flight rows of
+ * requests that start in the same event-loop turn share one commit; completions and
+ * signatures are visible to every read of this store at once and durable within
+ * FLUSH_MS (10 ms) or with the next commit. A kill inside that window leaves the row
+ * `interrupted`, never lost.
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { StoreError } from "../errors.js";
 import type { SigningAlgo } from "../seal/signing.js";
+import { createGroupCommit } from "./group-commit.js";
 import { MIGRATIONS } from "./migrations.js";
 import type { ApiKeyRecord, SignatureRecord, Store, UsageFinish, UsageRecord, UsageStart, UsageStatus } from "./store.js";
 
 export interface SqliteStoreOptions {
   /** File path, or ":memory:" for tests. */
   readonly path: string;
+  /** A group-committed write failed after its caller was answered. Default: a process warning. */
+  readonly onWriteError?: (err: StoreError) => void;
 }
 
 export interface SqliteStore extends Store {
@@ -58,12 +68,24 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     getSig: db.prepare("SELECT id, algo, text, signature, address FROM signatures WHERE id = ? AND algo = ?"),
   };
 
+  const onWriteError =
+    options.onWriteError ?? ((err: StoreError) => process.emitWarning(`${err.message} (${err.cause instanceof Error ? err.cause.message : "unknown"})`, { code: err.code }));
+  const group = createGroupCommit(db, (cause) => onWriteError(new StoreError("STORE_WRITE_FAILED", "store: a group-committed write failed", { cause })));
+  const failed = (what: string, cause: unknown): StoreError => new StoreError("STORE_WRITE_FAILED", `store: ${what} failed`, { cause });
+
+  // Every synchronous statement first commits what is queued, so reads see queued writes.
   const guard = <T>(what: string, fn: () => T): Promise<T> => {
     try {
+      if (db.open) group.flush();
       return Promise.resolve(fn());
     } catch (cause) {
-      return Promise.reject(new StoreError("STORE_WRITE_FAILED", `store: ${what} failed`, { cause }));
+      return Promise.reject(failed(what, cause));
     }
+  };
+  const deferred = (what: string, write: () => void): Promise<void> => {
+    if (!db.open) return Promise.reject(failed(what, new Error("the store is closed")));
+    group.defer(write);
+    return Promise.resolve();
   };
 
   return {
@@ -72,9 +94,15 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     findApiKeyByHash: (hash) => guard("findApiKeyByHash", () => toKey(q.keyByHash.get(hash))),
     listApiKeys: () => guard("listApiKeys", () => q.listKeys.all().map((r) => toKey(r) as ApiKeyRecord)),
     revokeApiKey: (id, at) => guard("revokeApiKey", () => q.revokeKey.run(at, id).changes > 0),
-    startUsage: (u) => guard("startUsage", () => void q.startUsage.run(u.requestId, u.keyId, u.model, u.route, u.startedAt)),
+    // Resolves once committed: the gateway sends no response byte before (kill safety).
+    startUsage: (u) =>
+      db.open
+        ? group.durable(() => void q.startUsage.run(u.requestId, u.keyId, u.model, u.route, u.startedAt)).catch((cause: unknown) => {
+            throw failed("startUsage", cause);
+          })
+        : Promise.reject(failed("startUsage", new Error("the store is closed"))),
     finishUsage: (id, f: UsageFinish) =>
-      guard("finishUsage", () => void q.finishUsage.run(f.promptTokens, f.completionTokens, f.status, f.finishedAt, id)),
+      deferred("finishUsage", () => void q.finishUsage.run(f.promptTokens, f.completionTokens, f.status, f.finishedAt, id)),
     listUsage: (filter) =>
       guard("listUsage", () => {
         const where: string[] = [];
@@ -84,7 +112,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
         const sql = `SELECT * FROM usage ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY started_at, request_id`;
         return db.prepare(sql).all(...args).map(toUsage);
       }),
-    putSignature: (r) => guard("putSignature", () => void q.putSig.run(r.id, r.algo, r.text, r.signature, r.address, Date.now())),
+    putSignature: (r) => {
+      const created = Date.now();
+      return deferred("putSignature", () => void q.putSig.run(r.id, r.algo, r.text, r.signature, r.address, created));
+    },
     getSignature: (id, algo) => guard("getSignature", () => toSig(q.getSig.get(id, algo))),
     close: () => guard("close", () => void (db.open ? db.close() : undefined)),
   };

@@ -57,10 +57,13 @@ export interface Store {
   /** False when no key has this id; revoking twice keeps the first time. */
   revokeApiKey(id: string, at: number): Promise<boolean>;
 
+  /** Durable when it resolves: the response may start only after this (kill safety). */
   startUsage(u: UsageStart): Promise<void>;
+  /** Visible to this store's reads when it resolves; may be group-committed shortly after. */
   finishUsage(requestId: string, f: UsageFinish): Promise<void>;
   listUsage(filter?: { keyId?: string; status?: UsageStatus }): Promise<readonly UsageRecord[]>;
 
+  /** Visible to getSignature when it resolves; may be group-committed shortly after. */
   putSignature(r: SignatureRecord): Promise<void>;
   getSignature(id: string, algo: SigningAlgo): Promise<SignatureRecord | null>;
 

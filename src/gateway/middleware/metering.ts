@@ -6,7 +6,10 @@ import { createMeter } from "../meter.js";
 import type { Metrics } from "../metrics.js";
 import { routeLabel } from "../metrics.js";
 
-/** Gives the handler a Meter and closes it on any exit path the handler did not cover. */
+/**
+ * Gives the handler a Meter and closes it on any exit path the handler did not cover.
+ * The response goes on only once the in_flight usage row is durable (kill safety).
+ */
 export function metering(deps: { store: Store; metrics: Metrics; logger: Logger }): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const meter = createMeter(deps, { requestId: c.var.requestId, keyId: c.var.keyId, route: routeLabel(c.req.path) });
@@ -14,8 +17,11 @@ export function metering(deps: { store: Store; metrics: Metrics; logger: Logger 
     c.var.onEnd((o) => void meter.end(null, o.aborted ? "cancelled" : o.status >= 400 ? "error" : "ok"));
     try {
       await next();
+      await meter.committed();
     } catch (err) {
       await meter.end(null, "error");
+      // A response the handler made but that must not go out (usage not recorded): release it.
+      if (c.finalized) await c.res.body?.cancel().catch(() => undefined);
       throw err;
     }
   };

@@ -7,17 +7,17 @@
  * handed on but before the stream closes, so it is stored (and, over HTTP/1.1 chunked,
  * sent as a trailer) before the client sees the end.
  */
-import { sha256 } from "@noble/hashes/sha2.js";
+import { createHash } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { GatewayError } from "../../errors.js";
 import type { Signer, SigningAlgo, SignedText } from "../../seal/signing.js";
 import type { Store } from "../../store/store.js";
-import { toHex } from "../../util/bytes.js";
 import type { GatewayEnv } from "../context.js";
 import { bodyBytes, replaceResponse } from "../context.js";
 import { GatewayCode } from "../errors.js";
 import { sniffId } from "../passthrough.js";
-import { isEventStream, tapStream } from "../stream-tap.js";
+import type { SigningPool } from "../signing-pool.js";
+import { bufferedBody, bufferedResponse, isEventStream, streamedBody, streamedResponse, tapStream } from "../stream-tap.js";
 
 export const SIGNATURE_HEADER = "X-Cloister-Signature";
 export const SIGNING_ALGO_HEADER = "X-Cloister-Signing-Algo";
@@ -42,55 +42,91 @@ function trailerSink(outgoing: unknown): TrailerSink | null {
   return null;
 }
 
-export function signing(deps: { signers: Signers; store: Store }): MiddlewareHandler<GatewayEnv> {
+export interface SigningDeps {
+  readonly signers: Signers;
+  readonly store: Store;
+  /** Signs on worker threads (./signing-pool.ts) when given; the main thread signs if the pool fails. */
+  readonly pool?: SigningPool;
+}
+
+export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const algo = parseSigningAlgo(c.req.header(SIGNING_ALGO_HEADER), SIGNING_ALGO_HEADER);
     const signer = deps.signers[algo];
-    const requestHash = toHex(sha256(await bodyBytes(c)));
+    const requestHash = sha256hex(await bodyBytes(c));
     await next();
     const res = c.res;
-    if (res.status < 200 || res.status >= 300 || !res.body) return;
+    if (res.status < 200 || res.status >= 300) return;
+    const known = bufferedBody(res);
+    // `res.body` is read only for a Response not made by bufferedResponse/streamedResponse:
+    // on the node server's lightweight Response that access builds a full one (slow path).
+    const stream = known ? null : (streamedBody(res) ?? res.body);
+    if (!known && !stream) return;
 
     const id = c.var.requestId;
     // Pass-through bodies carry the upstream's own id: the signature is found by either.
     let bodyId: string | null = null;
     const sign = async (responseHash: string): Promise<SignedText> => {
       const text = `${requestHash}:${responseHash}`;
-      const signed: SignedText = { text, signature: signer.sign(text), signing_address: signer.address, signing_algo: algo };
+      const signature = deps.pool ? await deps.pool.sign(algo, text).catch(() => signer.sign(text)) : signer.sign(text);
+      const signed: SignedText = { text, signature, signing_address: signer.address, signing_algo: algo };
+      // Visible to GET /v1/signature/<id> once these resolve; committed within 10 ms (src/store/group-commit.ts).
       await deps.store.putSignature({ id, algo, text, signature: signed.signature, address: signer.address });
       if (bodyId && bodyId !== id) await deps.store.putSignature({ id: bodyId, algo, text, signature: signed.signature, address: signer.address });
       return signed;
     };
 
-    const headers = new Headers(res.headers);
-    if (isEventStream(res)) {
-      const hasher = sha256.create();
+    if (stream && isEventStream(res)) {
+      const hasher = createHash("sha256");
       let first = true;
       // Under E2E the signature travels sealed (its hashes would let an observer confirm a
       // guessed prompt), so no plaintext trailer then.
       const sink = c.req.header("x-cloister-e2e") === undefined ? trailerSink(c.env?.outgoing) : null;
-      if (sink) {
-        headers.set("trailer", SIGNATURE_HEADER);
-        // Trailers need chunked framing; this also stops the adapter from buffering a short stream to set Content-Length.
-        headers.set("transfer-encoding", "chunked");
-      }
-      const body = tapStream(res.body, {
+      const body = tapStream(stream, {
         chunk: (b) => {
           if (first) (first = false), (bodyId = sniffId(b));
           hasher.update(b);
         },
         end: async () => {
-          const signed = await sign(toHex(hasher.digest()));
+          const signed = await sign(hasher.digest("hex"));
           sink?.addTrailers({ [SIGNATURE_HEADER]: JSON.stringify(signed) });
         },
       });
-      replaceResponse(c, new Response(body, { status: res.status, headers }));
+      const extra: Record<string, string> = sink
+        ? // Trailers need chunked framing; this also stops the adapter from buffering a short stream to set Content-Length.
+          { trailer: SIGNATURE_HEADER, "transfer-encoding": "chunked" }
+        : {};
+      // The tap usually joins the stream an inner layer already tapped (same object): then
+      // the response stays as it is and only gains headers.
+      if (body !== stream || !setHeaders(res, extra)) replaceResponse(c, streamedResponse(body, { status: res.status, headers: withHeaders(res.headers, extra) }));
       return;
     }
-    const bytes = new Uint8Array(await res.arrayBuffer());
+    const bytes = known ?? new Uint8Array(await res.arrayBuffer());
     bodyId = sniffId(bytes);
-    const signed = await sign(toHex(sha256(bytes)));
-    headers.set(SIGNATURE_HEADER, JSON.stringify(signed));
-    replaceResponse(c, new Response(bytes, { status: res.status, headers }));
+    const signed = await sign(sha256hex(bytes));
+    const header = { [SIGNATURE_HEADER]: JSON.stringify(signed) };
+    if (known && setHeaders(res, header)) return;
+    replaceResponse(c, bufferedResponse(bytes, { status: res.status, headers: withHeaders(res.headers, header) }));
   };
+}
+
+/** SHA-256 in hex via OpenSSL: this file runs only in the node (src/seal stays browser-safe with @noble). */
+function sha256hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** Sets headers in place; false when the Response's headers are immutable (a fetched one). */
+function setHeaders(res: Response, extra: Record<string, string>): boolean {
+  try {
+    for (const [k, v] of Object.entries(extra)) res.headers.set(k, v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function withHeaders(base: Headers, extra: Record<string, string>): Headers {
+  const h = new Headers(base);
+  for (const [k, v] of Object.entries(extra)) h.set(k, v);
+  return h;
 }
