@@ -35,6 +35,7 @@ import { bodyLimit, concurrencyLimit } from "./middleware/limits.js";
 import { metering } from "./middleware/metering.js";
 import { scope } from "./middleware/scope.js";
 import { signing, type Signers } from "./middleware/signing.js";
+import type { SigningPool } from "./signing-pool.js";
 
 export interface GatewayLimits {
   /** Largest request body accepted (413 above). Default 4 MiB. */
@@ -59,6 +60,8 @@ export interface GatewayDeps {
   readonly store: Store;
   /** The node's per-boot signing keys; fresh ones when omitted. */
   readonly signers?: Signers;
+  /** Signs on worker threads (made from the same keys as `signers`); the event loop signs when omitted. */
+  readonly signingPool?: SigningPool;
   /**
    * The node's E2E key pair. The E2E middleware (e2e.ts) is always mounted outside
    * signing; when omitted, a fresh pair is made here (not required), so the report never
@@ -130,7 +133,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
     // Streams cut off before `done` are metered by the usage the backend reported so far.
     metering({ store: withUsageProgress(deps.store, progress), metrics, logger }),
     ...outer,
-    signing({ signers, store: deps.store }),
+    signing({ signers, store: deps.store, ...(deps.signingPool ? { pool: deps.signingPool } : {}) }),
   ];
   for (const route of COMPLETION_ROUTES) app.use(route, ...chain);
   app.post("/v1/chat/completions", chatHandler(deps.backend, deps.passthrough ?? true, progress));

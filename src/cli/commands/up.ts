@@ -5,12 +5,15 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import type { ReportInfo } from "../../attest/report/format.js";
 import { loadNodeConfig, UP_USAGE, type NodeConfig } from "../../config/node-config.js";
 import { isCloisterError } from "../../errors.js";
 import { createGateway, freshE2EKeys } from "../../gateway/app.js";
 import { createHttpFetch } from "../../gateway/http-fetch.js";
+import { createSigningPool } from "../../gateway/signing-pool.js";
 import { createMetrics } from "../../gateway/metrics.js";
 import { startServer } from "../../gateway/server.js";
 import { InferenceCode, type InferenceBackend } from "../../inference/backend.js";
@@ -115,7 +118,11 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   const { backend, manifest, label } = loaded;
 
   // Fresh keys every boot: nothing to steal from disk, and the report binds them anew.
-  const signers = { ecdsa: createSigner("ecdsa"), ed25519: createSigner("ed25519") };
+  // The same per-boot keys go to the signers (address in the report) and to the signing
+  // pool's worker, which takes the ECDSA arithmetic off the event loop.
+  const keys = { ecdsa: secp256k1.utils.randomSecretKey(), ed25519: ed25519.utils.randomSecretKey() };
+  const signers = { ecdsa: createSigner("ecdsa", keys.ecdsa), ed25519: createSigner("ed25519", keys.ed25519) };
+  const signingPool = createSigningPool(keys, 1);
   // E2E is always on (the report advertises this key); --require-e2ee only refuses plaintext.
   const e2e = freshE2EKeys(config.requireE2ee);
   const appManifest = { app: "cloister", version: VERSION, ...manifest };
@@ -134,6 +141,7 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
     tee,
     store,
     signers,
+    signingPool,
     e2e,
     authRequired: config.auth,
     limits: { maxBodyBytes: config.maxBodyBytes, maxConcurrent: config.maxConcurrent, requestTimeoutMs: config.requestTimeoutMs },
@@ -160,6 +168,7 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   logger.info("shutting down: draining in-flight requests", { drain_ms: config.drainMs });
   await server.close({ drainMs: config.drainMs });
   await backend.close();
+  await signingPool.close();
   await store.close();
   logger.info("stopped");
   return EXIT.ok;

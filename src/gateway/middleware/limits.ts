@@ -35,6 +35,14 @@ export function bodyLimit(maxBytes: number): MiddlewareHandler<GatewayEnv> {
     const declared = Number(c.req.header("content-length") ?? "NaN");
     if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
     const raw = c.req.raw;
+    if (Number.isFinite(declared)) {
+      // Declared and within the limit: the node server reads it straight off the socket
+      // (no Web stream, no second Request); every reader goes through bodyBytes().
+      const bytes = new Uint8Array(await raw.arrayBuffer());
+      if (bytes.length > maxBytes) throw tooLarge();
+      setBodyBytes(raw, bytes);
+      return next();
+    }
     const chunks: Uint8Array[] = [];
     let total = 0;
     if (raw.body) {

@@ -37,20 +37,27 @@ export function createUpstreamBackend(options: UpstreamBackendOptions): Inferenc
   });
 
   async function send(path: string, init: { method: string; body?: BodyInit }, signal?: AbortSignal): Promise<Response> {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const headersDone = new AbortController();
+    // One controller and a plain timer: AbortSignal.timeout + AbortSignal.any cost several
+    // times more per request in Node 20 (bench/gateway.bench.ts profile).
+    const ac = new AbortController();
+    let timedOut = false;
     // The timeout covers connecting and the headers only; a long generation is fine.
-    const onTimeout = (): void => headersDone.abort(timeout.reason);
-    timeout.addEventListener("abort", onTimeout, { once: true });
-    const combined = signal ? AbortSignal.any([signal, headersDone.signal]) : headersDone.signal;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError"));
+    }, timeoutMs);
+    const onAbort = (): void => ac.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
+    const combined = ac.signal;
     try {
       return await doFetch(`${root}${path}`, { ...init, headers: headers(), signal: combined });
     } catch (cause) {
       if (signal?.aborted) throw new InferenceError(InferenceCode.CANCELLED, "the request was cancelled by the client", { cause });
-      const why = timeout.aborted ? `no answer within ${timeoutMs} ms` : "connection failed";
+      const why = timedOut ? `no answer within ${timeoutMs} ms` : "connection failed";
       throw new InferenceError(InferenceCode.BACKEND_UNAVAILABLE, `the upstream inference server at ${root} is unreachable (${why})`, { cause });
     } finally {
-      timeout.removeEventListener("abort", onTimeout);
+      clearTimeout(timer);
     }
   }
 
