@@ -33,4 +33,6 @@ export const MIGRATIONS: readonly string[] = [
      created INTEGER NOT NULL,
      PRIMARY KEY (id, algo)
    );`,
+  // Who may read a signature: the API key that made the request (null with --no-auth).
+  `ALTER TABLE signatures ADD COLUMN key_id TEXT;`,
 ];

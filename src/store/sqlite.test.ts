@@ -59,8 +59,11 @@ describe("sqlite store", () => {
   it("stores signatures per id and algorithm", async () => {
     const s = openSqliteStore({ path: ":memory:" });
     await s.putSignature({ id: "x", algo: "ecdsa", text: "t", signature: "s", address: "0xa" });
-    expect(await s.getSignature("x", "ecdsa")).toEqual({ id: "x", algo: "ecdsa", text: "t", signature: "s", address: "0xa" });
+    expect(await s.getSignature("x", "ecdsa")).toEqual({ id: "x", algo: "ecdsa", text: "t", signature: "s", address: "0xa", keyId: null });
     expect(await s.getSignature("x", "ed25519")).toBeNull();
+    // The key that made the request is kept with it (who may read it back).
+    await s.putSignature({ id: "y", algo: "ecdsa", text: "t", signature: "s", address: "0xa", keyId: "key_1" });
+    expect((await s.getSignature("y", "ecdsa"))?.keyId).toBe("key_1");
   });
 });
 

@@ -63,9 +63,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       "UPDATE usage SET prompt_tokens = ?, completion_tokens = ?, status = ?, finished_at = ? WHERE request_id = ?",
     ),
     putSig: db.prepare(
-      "INSERT OR REPLACE INTO signatures (id, algo, text, signature, address, created) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO signatures (id, algo, text, signature, address, created, key_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
     ),
-    getSig: db.prepare("SELECT id, algo, text, signature, address FROM signatures WHERE id = ? AND algo = ?"),
+    getSig: db.prepare("SELECT id, algo, text, signature, address, key_id FROM signatures WHERE id = ? AND algo = ?"),
   };
 
   const onWriteError =
@@ -114,7 +114,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       }),
     putSignature: (r) => {
       const created = Date.now();
-      return deferred("putSignature", () => void q.putSig.run(r.id, r.algo, r.text, r.signature, r.address, created));
+      return deferred("putSignature", () => void q.putSig.run(r.id, r.algo, r.text, r.signature, r.address, created, r.keyId ?? null));
     },
     getSignature: (id, algo) => guard("getSignature", () => toSig(q.getSig.get(id, algo))),
     close: () => guard("close", () => void (db.open ? db.close() : undefined)),
@@ -162,7 +162,7 @@ function toUsage(r: unknown): UsageRecord {
 
 function toSig(r: unknown): SignatureRecord | null {
   if (!isRow(r)) return null;
-  return { id: str(r["id"]), algo: str(r["algo"]) as SigningAlgo, text: str(r["text"]), signature: str(r["signature"]), address: str(r["address"]) };
+  return { id: str(r["id"]), algo: str(r["algo"]) as SigningAlgo, text: str(r["text"]), signature: str(r["signature"]), address: str(r["address"]), keyId: typeof r["key_id"] === "string" ? r["key_id"] : null };
 }
 
 /** The store's file inside a data dir. */

@@ -47,6 +47,8 @@ export interface SignatureRecord {
   readonly text: string;
   readonly signature: string;
   readonly address: string;
+  /** The API key that made the request; null (or absent) with --no-auth. */
+  readonly keyId?: string | null;
 }
 
 export interface Store {

@@ -6,16 +6,6 @@ import { GatewayCode } from "../errors.js";
 import { parseSigningAlgo } from "../middleware/signing.js";
 
 /**
- * True when the API key `keyId` made the completion `id`. The usage row (written at the
- * start of every completion, with the key's id) is the record of who asked; the lookup
- * uses the store's indexed per-key listing, so no schema change is needed.
- */
-export async function keyMadeRequest(store: Store, keyId: string, id: string): Promise<boolean> {
-  const rows = await store.listUsage({ keyId });
-  return rows.some((r) => r.requestId === id);
-}
-
-/**
  * GET /v1/signature/:id?signing_algo= — the stored signature, 404 for an unknown id or algo.
  *
  * The text holds sha256(request):sha256(response) of the PLAINTEXT, which lets anyone who
@@ -28,9 +18,9 @@ export function signatureHandler(store: Store): Handler<GatewayEnv> {
     const id = c.req.param("id") ?? "";
     const algo = parseSigningAlgo(c.req.query("signing_algo"), "signing_algo");
     const keyId = c.var.keyId;
-    const allowed = keyId === null || (await keyMadeRequest(store, keyId, id));
-    const rec = allowed ? await store.getSignature(id, algo) : null;
-    if (!rec) {
+    // One indexed lookup: the signature row records the key that made the request.
+    const rec = await store.getSignature(id, algo);
+    if (!rec || (keyId !== null && rec.keyId !== keyId)) {
       throw new GatewayError(404, GatewayCode.NOT_FOUND, `no ${algo} signature for this id (ids are per completion; the algorithm is chosen at request time with X-Cloister-Signing-Algo)`, { param: "id" });
     }
     return c.json({ text: rec.text, signature: rec.signature, signing_address: rec.address, signing_algo: rec.algo });

@@ -71,8 +71,9 @@ export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
       const signature = deps.pool ? await deps.pool.sign(algo, text).catch(() => signer.sign(text)) : signer.sign(text);
       const signed: SignedText = { text, signature, signing_address: signer.address, signing_algo: algo };
       // Visible to GET /v1/signature/<id> once these resolve; committed within 10 ms (src/store/group-commit.ts).
-      await deps.store.putSignature({ id, algo, text, signature: signed.signature, address: signer.address });
-      if (bodyId && bodyId !== id) await deps.store.putSignature({ id: bodyId, algo, text, signature: signed.signature, address: signer.address });
+      const keyId = c.var.keyId;
+      await deps.store.putSignature({ id, algo, text, signature: signed.signature, address: signer.address, keyId });
+      if (bodyId && bodyId !== id) await deps.store.putSignature({ id: bodyId, algo, text, signature: signed.signature, address: signer.address, keyId });
       return signed;
     };
 
