@@ -5,7 +5,7 @@
  * only to say "simulated" and to reject the evidence unless the caller allowed it
  * (--allow-simulated). Never add them to a list of trusted production roots.
  *
- * Generated once with @peculiar/x509 (ECDSA P-256 for the Intel-style PCK chain, P-384
+ * Generated once with @peculiar/x509 in a one-off script, not a dependency (ECDSA P-256 for the Intel-style PCK chain, P-384
  * for the NVIDIA-style GPU chain, as the real ones use); valid 2025-01-01 .. 2125-01-01.
  * Every subject says SIMULATED and NOT SECURE.
  */
