@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { chatCommand } from "../../src/cli/commands/chat.js";
 import type { CliIO } from "../../src/cli/io.js";
-import { ANSWER, startRecordingProxy, startTestNode, type RecordingProxy, type TestNode } from "./client-fixtures.js";
+import { ANSWER, useNodeBehindProxy } from "./client-fixtures.js";
 
 function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
@@ -9,48 +9,39 @@ function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
   return { stdout, stderr, out: (t) => void stdout.push(t), err: (t) => void stderr.push(t), env: {}, cwd: process.cwd() };
 }
 
-let node: TestNode;
-let proxy: RecordingProxy;
-beforeAll(async () => {
-  node = await startTestNode();
-  proxy = await startRecordingProxy(node.url);
-});
-afterAll(async () => {
-  await proxy?.close();
-  await node?.close();
-});
+const env = useNodeBehindProxy();
 
 describe("cloister chat", () => {
   it("--json prints a verified, end-to-end sealed answer", async () => {
     const io = captureIO();
-    const code = await chatCommand(["--url", proxy.url, "--allow-simulated", "--json", "tell", "me", "about", "wombat-lanterns"], io);
+    const code = await chatCommand(["--url", env.proxy.url, "--allow-simulated", "--json", "tell", "me", "about", "wombat-lanterns"], io);
     expect(io.stderr).toEqual([]);
     expect(code).toBe(0);
     const out = JSON.parse(io.stdout.join("")) as Record<string, unknown>;
     expect(out).toMatchObject({ verified: true, tee: "simulated", e2ee: true, content: ANSWER, model: "fake" });
     expect(out["signingAddress"]).toMatch(/^0x[0-9a-f]{40}$/);
-    expect(proxy.wire()).not.toContain("wombat");
+    expect(env.proxy.wire()).not.toContain("wombat");
   });
 
   it("streams the answer as text", async () => {
     const io = captureIO();
-    expect(await chatCommand(["--url", `${proxy.url}/v1`, "--model", "fake", "--allow-simulated", "hello"], io)).toBe(0);
+    expect(await chatCommand(["--url", `${env.proxy.url}/v1`, "--model", "fake", "--allow-simulated", "hello"], io)).toBe(0);
     expect(io.stdout.join("")).toBe(ANSWER);
     expect(io.stderr.join("")).toContain("SIMULATED");
   });
 
   it("exits 1 with the reason when verification fails", async () => {
     const io = captureIO();
-    expect(await chatCommand(["--url", proxy.url, "--json", "hello"], io)).toBe(1);
+    expect(await chatCommand(["--url", env.proxy.url, "--json", "hello"], io)).toBe(1);
     expect(io.stderr.join("")).toMatch(/ATTESTATION_FAILED: .*SIMULATED_NOT_ALLOWED/);
     expect(JSON.parse(io.stdout.join(""))).toMatchObject({ verified: false, error: { code: "ATTESTATION_FAILED" } });
-    proxy.tamper = { responseChunk: (p, i, c) => (p.startsWith("/v1/chat/completions") && i === 0 ? Buffer.from(c.map((b, j) => (j === 9 ? b ^ 1 : b))) : undefined) };
+    env.proxy.tamper = { responseChunk: (p, i, c) => (p.startsWith("/v1/chat/completions") && i === 0 ? Buffer.from(c.map((b, j) => (j === 9 ? b ^ 1 : b))) : undefined) };
     try {
       const io2 = captureIO();
-      expect(await chatCommand(["--url", proxy.url, "--model", "fake", "--allow-simulated", "hello"], io2)).toBe(1);
+      expect(await chatCommand(["--url", env.proxy.url, "--model", "fake", "--allow-simulated", "hello"], io2)).toBe(1);
       expect(io2.stderr.join("")).toContain("E2E_DECRYPT_FAILED");
     } finally {
-      proxy.tamper = {};
+      env.proxy.tamper = {};
     }
   });
 

@@ -1,24 +1,14 @@
 import OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ClientCode } from "../../src/client/codes.js";
 import { createVerifiedFetch } from "../../src/client/verified-fetch.js";
 import { ClientError } from "../../src/errors.js";
-import { ANSWER, flipByte, startRecordingProxy, startTestNode, type RecordingProxy, type TestNode } from "./client-fixtures.js";
+import { ANSWER, flipByte, useNodeBehindProxy } from "./client-fixtures.js";
 
-let node: TestNode;
-let proxy: RecordingProxy;
-
-beforeAll(async () => {
-  node = await startTestNode();
-  proxy = await startRecordingProxy(node.url);
-});
-afterAll(async () => {
-  await proxy?.close();
-  await node?.close();
-});
+const env = useNodeBehindProxy();
 
 function sdk(): OpenAI {
-  const baseURL = `${proxy.url}/v1`;
+  const baseURL = `${env.proxy.url}/v1`;
   return new OpenAI({ baseURL, apiKey: "unused", fetch: createVerifiedFetch({ baseURL, allowSimulated: true }), maxRetries: 0 });
 }
 
@@ -28,8 +18,8 @@ describe("the official openai SDK through createVerifiedFetch", () => {
   it("gets a verified, end-to-end sealed chat completion", async () => {
     const r = await sdk().chat.completions.create({ model: "fake", messages });
     expect(r.choices[0]?.message.content).toBe(ANSWER);
-    expect(proxy.wire()).not.toContain("quokka");
-    expect(proxy.wire()).not.toContain("pangolin");
+    expect(env.proxy.wire()).not.toContain("quokka");
+    expect(env.proxy.wire()).not.toContain("pangolin");
   });
 
   it("streams a verified, sealed chat completion chunk by chunk", async () => {
@@ -38,12 +28,12 @@ describe("the official openai SDK through createVerifiedFetch", () => {
     for await (const chunk of stream) parts.push(chunk.choices[0]?.delta?.content ?? "");
     expect(parts.filter((p) => p.length > 0).length).toBeGreaterThan(3);
     expect(parts.join("")).toBe(ANSWER);
-    expect(proxy.wire()).not.toContain("quokka");
-    expect(proxy.wire()).not.toContain("pangolin");
+    expect(env.proxy.wire()).not.toContain("quokka");
+    expect(env.proxy.wire()).not.toContain("pangolin");
   });
 
   it("surfaces a tampered answer as a ClientError (the SDK wraps fetch failures; ours is the cause)", async () => {
-    proxy.tamper = { responseBody: (p, b) => (p.startsWith("/v1/chat/completions") ? flipByte(b, 25) : undefined) };
+    env.proxy.tamper = { responseBody: (p, b) => (p.startsWith("/v1/chat/completions") ? flipByte(b, 25) : undefined) };
     try {
       const err = await sdk().chat.completions.create({ model: "fake", messages }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OpenAI.APIConnectionError);
@@ -51,12 +41,12 @@ describe("the official openai SDK through createVerifiedFetch", () => {
       expect(cause).toBeInstanceOf(ClientError);
       expect((cause as ClientError).code).toBe(ClientCode.E2E_DECRYPT_FAILED);
     } finally {
-      proxy.tamper = {};
+      env.proxy.tamper = {};
     }
   });
 
   it("a tampered stream throws from the iterator with the client's code", async () => {
-    proxy.tamper = { responseChunk: (p, i, c) => (p.startsWith("/v1/chat/completions") && i === 0 ? flipByte(c, 8) : undefined) };
+    env.proxy.tamper = { responseChunk: (p, i, c) => (p.startsWith("/v1/chat/completions") && i === 0 ? flipByte(c, 8) : undefined) };
     try {
       const stream = await sdk().chat.completions.create({ model: "fake", messages, stream: true });
       const err = await (async () => {
@@ -67,7 +57,7 @@ describe("the official openai SDK through createVerifiedFetch", () => {
       expect(err).toBeInstanceOf(ClientError);
       expect((err as ClientError).code).toBe(ClientCode.E2E_DECRYPT_FAILED);
     } finally {
-      proxy.tamper = {};
+      env.proxy.tamper = {};
     }
   });
 });

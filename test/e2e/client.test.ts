@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ClientCode } from "../../src/client/codes.js";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createCloisterClient } from "../../src/client/cloister-client.js";
 import { createVerifiedFetch } from "../../src/client/verified-fetch.js";
 import { ClientError } from "../../src/errors.js";
-import { ANSWER, startRecordingProxy, startTestNode, type RecordingProxy, type TestNode } from "./client-fixtures.js";
+import { ANSWER, startTestNode, useNodeBehindProxy } from "./client-fixtures.js";
 
 const PROMPT = "my diagnosis is confidential-narwhal-syndrome";
 
@@ -13,28 +13,18 @@ function chatBody(stream: boolean): string {
   return JSON.stringify({ model: "fake", stream, messages: [{ role: "user", content: PROMPT }] });
 }
 
-let node: TestNode;
-let proxy: RecordingProxy;
-
-beforeAll(async () => {
-  node = await startTestNode();
-  proxy = await startRecordingProxy(node.url);
-});
-afterAll(async () => {
-  await proxy?.close();
-  await node?.close();
-});
+const env = useNodeBehindProxy();
 
 describe("verified fetch through a recording proxy", () => {
   it("attests first, then sends the chat sealed; the proxy never sees the prompt or the answer", async () => {
-    const f = createVerifiedFetch({ baseURL: `${proxy.url}/v1`, allowSimulated: true });
-    const res = await f(`${proxy.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: chatBody(false) });
+    const f = createVerifiedFetch({ baseURL: `${env.proxy.url}/v1`, allowSimulated: true });
+    const res = await f(`${env.proxy.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: chatBody(false) });
     expect(res.status).toBe(200);
     const json = (await res.json()) as { choices: { message: { content: string } }[] };
     expect(json.choices[0]?.message.content).toBe(ANSWER);
     expect(f.pinned?.simulated).toBe(true);
-    expect(proxy.exchanges[0]?.path).toMatch(/^\/v1\/attestation\/report\?nonce=[0-9a-f]{64}/);
-    const wire = proxy.wire();
+    expect(env.proxy.exchanges[0]?.path).toMatch(/^\/v1\/attestation\/report\?nonce=[0-9a-f]{64}/);
+    const wire = env.proxy.wire();
     expect(wire).toContain("x-cloister-e2e");
     expect(wire).not.toContain("narwhal");
     expect(wire).not.toContain("pangolin");
@@ -42,42 +32,42 @@ describe("verified fetch through a recording proxy", () => {
   });
 
   it("streams sealed events and hands back plain SSE, verified at the end", async () => {
-    const f = createVerifiedFetch({ baseURL: `${proxy.url}/v1`, allowSimulated: true });
-    const before = proxy.exchanges.length;
-    const res = await f(`${proxy.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: chatBody(true) });
+    const f = createVerifiedFetch({ baseURL: `${env.proxy.url}/v1`, allowSimulated: true });
+    const before = env.proxy.exchanges.length;
+    const res = await f(`${env.proxy.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: chatBody(true) });
     expect(res.headers.get("content-type")).toContain("text/event-stream");
     const text = await res.text();
     expect(text).toContain("pangolin");
     expect(text).toContain("data: [DONE]");
-    const wire = proxy.wire();
+    const wire = env.proxy.wire();
     expect(wire).not.toContain("narwhal");
     expect(wire).not.toContain("pangolin");
     // Neither the signature endpoint nor a plaintext trailer was needed: it came sealed.
-    expect(proxy.exchanges.slice(before).some((e) => e.path.startsWith("/v1/signature/"))).toBe(false);
+    expect(env.proxy.exchanges.slice(before).some((e) => e.path.startsWith("/v1/signature/"))).toBe(false);
   });
 
   it("without E2E still checks the signature against the pinned key (non-stream and stream)", async () => {
-    const f = createVerifiedFetch({ baseURL: `${proxy.url}/v1`, allowSimulated: true, e2e: false });
-    const res = await f(`${proxy.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: chatBody(false) });
+    const f = createVerifiedFetch({ baseURL: `${env.proxy.url}/v1`, allowSimulated: true, e2e: false });
+    const res = await f(`${env.proxy.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: chatBody(false) });
     expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe(ANSWER);
-    const s = await f(`${proxy.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: chatBody(true) });
+    const s = await f(`${env.proxy.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: chatBody(true) });
     expect(await s.text()).toContain("pangolin");
   });
 
   it("refuses simulated evidence unless allowed, and sends nothing of the caller's", async () => {
-    const f = createVerifiedFetch({ baseURL: `${proxy.url}/v1` });
-    const before = proxy.exchanges.length;
-    const err = await f(`${proxy.url}/v1/chat/completions`, { method: "POST", body: chatBody(false) }).catch((e: unknown) => e);
+    const f = createVerifiedFetch({ baseURL: `${env.proxy.url}/v1` });
+    const before = env.proxy.exchanges.length;
+    const err = await f(`${env.proxy.url}/v1/chat/completions`, { method: "POST", body: chatBody(false) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClientError);
     expect((err as ClientError).code).toBe(ClientCode.ATTESTATION_FAILED);
     expect((err as ClientError).details?.["attestCodes"]).toContain("SIMULATED_NOT_ALLOWED");
-    const after = proxy.exchanges.slice(before);
+    const after = env.proxy.exchanges.slice(before);
     expect(after.every((e) => e.path.startsWith("/v1/attestation/report"))).toBe(true);
   });
 
   it("re-attests when the pin ages out", async () => {
     let t = Date.now();
-    const f = createVerifiedFetch({ baseURL: `${proxy.url}/v1`, allowSimulated: true, maxAttestationAgeMs: 1000, now: () => t });
+    const f = createVerifiedFetch({ baseURL: `${env.proxy.url}/v1`, allowSimulated: true, maxAttestationAgeMs: 1000, now: () => t });
     const a = await f.attest();
     expect(await f.attest()).toBe(a);
     t += 2000;
@@ -106,17 +96,17 @@ describe("with API keys on", () => {
   });
 
   it("concurrent first calls share one attestation", async () => {
-    const f = createVerifiedFetch({ baseURL: `${proxy.url}/v1`, allowSimulated: true });
-    const before = proxy.exchanges.length;
-    const texts = await Promise.all([1, 2, 3].map(() => f(`${proxy.url}/v1/chat/completions`, { method: "POST", body: chatBody(false) }).then((r) => r.text())));
+    const f = createVerifiedFetch({ baseURL: `${env.proxy.url}/v1`, allowSimulated: true });
+    const before = env.proxy.exchanges.length;
+    const texts = await Promise.all([1, 2, 3].map(() => f(`${env.proxy.url}/v1/chat/completions`, { method: "POST", body: chatBody(false) }).then((r) => r.text())));
     expect(texts.every((t) => t.includes("pangolin"))).toBe(true);
-    expect(proxy.exchanges.slice(before).filter((e) => e.path.startsWith("/v1/attestation/report")).length).toBe(1);
+    expect(env.proxy.exchanges.slice(before).filter((e) => e.path.startsWith("/v1/attestation/report")).length).toBe(1);
   });
 });
 
 describe("createCloisterClient (our own typed client)", () => {
   it("returns a verified completion and an async iterable of verified chunks", async () => {
-    const client = createCloisterClient({ baseURL: `${proxy.url}/v1`, allowSimulated: true });
+    const client = createCloisterClient({ baseURL: `${env.proxy.url}/v1`, allowSimulated: true });
     const r = await client.chat.completions.create({ model: "fake", messages: [{ role: "user", content: PROMPT }] });
     expect(r.choices[0]?.message.content).toBe(ANSWER);
     const parts: string[] = [];
@@ -128,7 +118,7 @@ describe("createCloisterClient (our own typed client)", () => {
   });
 
   it("turns an HTTP error into a ClientError carrying the node's code", async () => {
-    const client = createCloisterClient({ baseURL: `${proxy.url}/v1`, allowSimulated: true });
+    const client = createCloisterClient({ baseURL: `${env.proxy.url}/v1`, allowSimulated: true });
     const err = await client.chat.completions.create({ model: "no-such-model", messages: [] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClientError);
     expect((err as ClientError).code).toBe(ClientCode.API_ERROR);
