@@ -59,6 +59,28 @@ export class CheckList {
     return this.errors.length === 0;
   }
 
+  /** Freezes the list into a Verification; `verified` is true only when nothing failed. */
+  toVerification(fields: {
+    tee: TeeKind;
+    simulated?: boolean;
+    tcbStatus?: string | null;
+    advisories?: readonly string[];
+    measurements?: Readonly<Record<string, Measurement>>;
+    reportData?: Hex | null;
+  }): Verification {
+    return {
+      verified: this.ok,
+      tee: fields.tee,
+      simulated: fields.simulated ?? false,
+      tcbStatus: fields.tcbStatus ?? null,
+      advisories: fields.advisories ?? [],
+      measurements: fields.measurements ?? {},
+      reportData: fields.reportData ?? null,
+      checks: this.checks,
+      errors: this.errors,
+    };
+  }
+
   merge(other: { checks: readonly Check[]; errors: readonly VerificationIssue[] }, prefix?: string): void {
     for (const c of other.checks) this.checks.push(prefix ? { ...c, name: `${prefix}: ${c.name}` } : c);
     for (const e of other.errors) this.errors.push(e);

@@ -101,7 +101,7 @@ function checkClaims(checks: CheckList, name: string, payload: JWTPayload, requi
  */
 export async function verifyNrasResponse(body: unknown, opts: NrasOptions): Promise<Verification> {
   const checks = new CheckList();
-  const done = (): Verification => ({ verified: checks.ok, tee: "nvidia-gpu", simulated: false, tcbStatus: null, advisories: [], measurements: {}, reportData: null, checks: checks.checks, errors: checks.errors });
+  const done = (): Verification => checks.toVerification({ tee: "nvidia-gpu" });
   let parsed: NrasBody;
   try {
     parsed = parseNrasBody(body);

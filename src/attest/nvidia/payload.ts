@@ -49,7 +49,7 @@ function certificatePem(field: string): string | null {
 }
 
 function failure(checks: CheckList): Verification {
-  return { verified: false, tee: "nvidia-gpu", simulated: false, tcbStatus: null, advisories: [], measurements: {}, reportData: null, checks: checks.checks, errors: checks.errors };
+  return checks.toVerification({ tee: "nvidia-gpu" });
 }
 
 /**
@@ -107,15 +107,5 @@ export function verifyNvidiaPayload(payloadJson: string, opts: NvidiaPayloadOpti
     Object.assign(measurements, v.measurements);
   });
 
-  return {
-    verified: checks.ok,
-    tee: "nvidia-gpu",
-    simulated,
-    tcbStatus: null,
-    advisories: [],
-    measurements,
-    reportData: null,
-    checks: checks.checks,
-    errors: checks.errors,
-  };
+  return checks.toVerification({ tee: "nvidia-gpu", simulated, measurements });
 }

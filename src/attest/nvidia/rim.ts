@@ -97,7 +97,7 @@ export function parseRimXml(signedXml: string): RimReference {
 }
 
 function verification(checks: CheckList, reference: RimReference | null): RimVerification {
-  return { verified: checks.ok, tee: "nvidia-gpu", simulated: false, tcbStatus: null, advisories: [], measurements: {}, reportData: null, checks: checks.checks, errors: checks.errors, reference };
+  return { ...checks.toVerification({ tee: "nvidia-gpu" }), reference };
 }
 
 /** Verifies a RIM's certificate chain and XMLDSig signature and returns its reference values. */

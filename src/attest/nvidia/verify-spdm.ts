@@ -57,15 +57,7 @@ function gpuMeasurements(ev: SpdmEvidence, prefix: string): Record<string, Measu
 
 function result(checks: CheckList, ev: SpdmEvidence | null, simulated: boolean, prefix: string): SpdmVerification {
   return {
-    verified: checks.ok,
-    tee: "nvidia-gpu",
-    simulated,
-    tcbStatus: null,
-    advisories: [],
-    measurements: ev ? gpuMeasurements(ev, prefix) : {},
-    reportData: null,
-    checks: checks.checks,
-    errors: checks.errors,
+    ...checks.toVerification({ tee: "nvidia-gpu", simulated, measurements: ev ? gpuMeasurements(ev, prefix) : {} }),
     evidence: ev,
   };
 }

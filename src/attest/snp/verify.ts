@@ -98,7 +98,7 @@ export function verifySnpReport(reportBytes: Uint8Array, opts: SnpVerifyOptions)
     checks.pass("report parses", `version ${report.version}, signed by ${report.signingKey.toUpperCase()}`);
   } catch (e) {
     checks.fail("report parses", e instanceof Error && "code" in e ? String(e.code) : AttestCode.QUOTE_MALFORMED, e instanceof Error ? e.message : "unreadable report");
-    return { verified: false, tee: "sev-snp", simulated: false, tcbStatus: null, advisories: [], measurements: {}, reportData: null, checks: checks.checks, errors: checks.errors, report: null, product: null, tcb: null };
+    return { ...checks.toVerification({ tee: "sev-snp" }), report: null, product: null, tcb: null };
   }
 
   let certs: X509Certificate[] = [];
@@ -144,15 +144,7 @@ export function verifySnpReport(reportBytes: Uint8Array, opts: SnpVerifyOptions)
   checkPolicy(checks, report);
 
   return {
-    verified: checks.ok,
-    tee: "sev-snp",
-    simulated,
-    tcbStatus: null,
-    advisories: [],
-    measurements: snpMeasurements(report),
-    reportData: toHex(report.reportData) as Hex,
-    checks: checks.checks,
-    errors: checks.errors,
+    ...checks.toVerification({ tee: "sev-snp", simulated, measurements: snpMeasurements(report), reportData: toHex(report.reportData) as Hex }),
     report,
     product,
     tcb,
