@@ -27,7 +27,7 @@ import { chatHandler, completionsHandler } from "./handlers/chat.js";
 import { embeddingsHandler } from "./handlers/embeddings.js";
 import { modelsHandler } from "./handlers/models.js";
 import { signatureHandler } from "./handlers/signature.js";
-import { createUsageProgress, withUsageProgress } from "./handlers/usage-progress.js";
+import { createUsageProgress } from "./handlers/usage-progress.js";
 import { e2eMiddleware } from "./e2e.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { auth } from "./middleware/auth.js";
@@ -131,7 +131,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
     limit,
     bodyLimit(limits.maxBodyBytes ?? 4 * 1024 * 1024),
     // Streams cut off before `done` are metered by the usage the backend reported so far.
-    metering({ store: withUsageProgress(deps.store, progress), metrics, logger }),
+    metering({ store: deps.store, metrics, logger, usageSoFar: (id) => progress.take(id) }),
     ...outer,
     signing({ signers, store: deps.store, ...(deps.signingPool ? { pool: deps.signingPool } : {}) }),
   ];

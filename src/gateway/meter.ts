@@ -22,7 +22,18 @@ export interface Meter {
   end(usage: Usage | null, status: UsageFinish["status"]): Promise<void>;
 }
 
-export function createMeter(deps: { store: Store; metrics: Metrics; logger: Logger }, req: { requestId: string; keyId: string | null; route: string }): Meter {
+export interface MeterDeps {
+  readonly store: Store;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /**
+   * Running totals for a request whose stream ended before `done` (client gone, time
+   * limit): a count-less end() records these instead of zeros, in the store and metrics.
+   */
+  readonly usageSoFar?: (requestId: string) => Usage | undefined;
+}
+
+export function createMeter(deps: MeterDeps, req: { requestId: string; keyId: string | null; route: string }): Meter {
   let model: string | null = null;
   let ended = false;
   let started: Promise<unknown> = Promise.resolve();
@@ -44,8 +55,10 @@ export function createMeter(deps: { store: Store; metrics: Metrics; logger: Logg
     async end(usage, status) {
       if (ended || model === null) return;
       ended = true;
-      const promptTokens = usage?.promptTokens ?? 0;
-      const completionTokens = usage?.completionTokens ?? 0;
+      const seen = deps.usageSoFar?.(req.requestId);
+      const counted = usage ?? seen;
+      const promptTokens = counted?.promptTokens ?? 0;
+      const completionTokens = counted?.completionTokens ?? 0;
       deps.metrics.tokens(model, promptTokens, completionTokens);
       try {
         await deps.store.finishUsage(req.requestId, { promptTokens, completionTokens, status, finishedAt: Date.now() });

@@ -48,6 +48,10 @@ describe("metering of streams cut off before done", () => {
       ["/v1/chat/completions", "cancelled", 7, 2],
       ["/v1/completions", "cancelled", 7, 2],
     ]);
+    // The Prometheus counters count the same tokens (not zero).
+    const metrics = await (await app.request("/metrics")).text();
+    expect(metrics).toContain('cloister_tokens_total{model="fake",type="completion"} 4');
+    expect(metrics).toContain('cloister_tokens_total{model="fake",type="prompt"} 14');
   });
 
   it("forgets a request once its row is closed, and ignores records for untracked ids", () => {

@@ -2,11 +2,10 @@
  * Metering for streams that end before their `done` event (client gone, time limit,
  * error). The end-of-request hooks close the usage row with no counts, because only
  * `done` carries usage; backends that know their running totals (llama) attach them to
- * each delta, the handler records the latest here by request id, and the store the
- * metering middleware writes through fills a count-less finish from it. Counts only.
+ * each delta, the handler records the latest here by request id, and the meter
+ * (src/gateway/meter.ts, `usageSoFar`) fills a count-less end from it. Counts only.
  */
 import type { GenerationEvent, Usage } from "../../inference/backend.js";
-import type { Store, UsageFinish } from "../../store/store.js";
 
 export interface UsageProgress {
   /** Starts tracking a request; records for untracked (or already finished) ids are dropped. */
@@ -48,19 +47,4 @@ export function trackUsage(events: AsyncIterable<GenerationEvent>, requestId: st
       };
     },
   };
-}
-
-/**
- * The store as the metering middleware sees it: a finish without counts (a stream cut
- * off before `done`) takes the request's recorded progress instead of zeros.
- */
-export function withUsageProgress(store: Store, progress: UsageProgress): Store {
-  const finishUsage = async (requestId: string, f: UsageFinish): Promise<void> => {
-    const seen = progress.take(requestId);
-    const counted = f.promptTokens > 0 || f.completionTokens > 0;
-    return store.finishUsage(requestId, !counted && seen ? { ...f, promptTokens: seen.promptTokens, completionTokens: seen.completionTokens } : f);
-  };
-  return new Proxy(store, {
-    get: (target, prop, receiver) => (prop === "finishUsage" ? finishUsage : Reflect.get(target, prop, receiver)),
-  });
 }

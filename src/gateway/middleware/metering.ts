@@ -1,16 +1,13 @@
 import type { MiddlewareHandler } from "hono";
-import type { Logger } from "../../log/logger.js";
-import type { Store } from "../../store/store.js";
 import type { GatewayEnv } from "../context.js";
-import { createMeter } from "../meter.js";
-import type { Metrics } from "../metrics.js";
+import { createMeter, type MeterDeps } from "../meter.js";
 import { routeLabel } from "../metrics.js";
 
 /**
  * Gives the handler a Meter and closes it on any exit path the handler did not cover.
  * The response goes on only once the in_flight usage row is durable (kill safety).
  */
-export function metering(deps: { store: Store; metrics: Metrics; logger: Logger }): MiddlewareHandler<GatewayEnv> {
+export function metering(deps: MeterDeps): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const meter = createMeter(deps, { requestId: c.var.requestId, keyId: c.var.keyId, route: routeLabel(c.req.path) });
     c.set("meter", meter);
