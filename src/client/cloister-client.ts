@@ -79,10 +79,26 @@ export function createCloisterClient(opts: CloisterClientOptions): CloisterClien
     if (!body) throw new ClientError(ClientCode.API_ERROR, "the stream has no body");
     return (async function* () {
       for await (const data of sseData(body)) yield JSON.parse(data) as ChatCompletionChunk;
+      // Backstop: the signature / truncation check runs when the body ends (response.ts
+      // flush); make sure it has run, and that its error reaches the caller's for-await.
+      await drain(body);
     })();
   }
 
   return { chat: { completions: { create } }, attestation: (force) => vf.attest(force), fetch: vf };
+}
+
+/** Reads whatever is left of a body to its end; a no-op once sseData consumed it. */
+async function drain(body: ReadableStream<Uint8Array>): Promise<void> {
+  if (body.locked) return;
+  const reader = body.getReader();
+  try {
+    while (!(await reader.read()).done) {
+      // discard: only the end-of-stream check matters here
+    }
+  } finally {
+    reader.releaseLock();
+  }
 }
 
 async function apiError(res: Response): Promise<ClientError> {

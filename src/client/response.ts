@@ -17,11 +17,15 @@ import { checkSignature } from "./signature.js";
 /** Header names the node uses beside the body (docs/protocol.md). */
 export const SIGNATURE_HEADER = "x-cloister-signature";
 export const REQUEST_ID_HEADER = "x-cloister-request-id";
+/** 32 random bytes as hex per plain request; the node appends it to the signed text. */
+export const CLIENT_NONCE_HEADER = "x-cloister-client-nonce";
 export const INNER_CONTENT_TYPE_HEADER = "x-cloister-e2e-content-type";
 
 export interface ResponseCheck {
   readonly pinned: PinnedNode;
   readonly requestSha256: string;
+  /** The X-Cloister-Client-Nonce we sent (plain requests); the signed text must end with it. */
+  readonly clientNonce?: string;
   /** Present when the response is sealed. */
   readonly keys: FrameKeys | null;
   readonly stream: boolean;
@@ -78,7 +82,7 @@ function verifyingStream(check: ResponseCheck, res: Response, headerSignature: u
       let signed = trailerSignature ?? headerSignature;
       if (signed === undefined && requestId) signed = await check.fetchSignature(requestId);
       try {
-        checkSignature(check.pinned, signed, check.requestSha256, toHex(hasher.digest()));
+        checkSignature(check.pinned, signed, check.requestSha256, toHex(hasher.digest()), check.clientNonce);
       } catch (err) {
         if (err instanceof ClientError && err.code === ClientCode.SIGNER_MISMATCH) check.onSignerMismatch?.();
         throw err;

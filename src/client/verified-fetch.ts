@@ -10,11 +10,12 @@ import { E2E_CONTENT_TYPE, E2E_VERSION, E2EHeader, fromBase64Url, toBase64Url } 
 import { sealRequest } from "../seal/e2e/request.js";
 import { deriveResponseKeys } from "../seal/e2e/response.js";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { randomBytes } from "@noble/hashes/utils.js";
 import { toHex, utf8 } from "../util/bytes.js";
 import { apiURL, attestNode, type PinnedNode, type SigningAlgo } from "./attestation.js";
 import { ClientCode } from "./codes.js";
 import { defaultReportVerifier } from "./default-verifier.js";
-import { SIGNATURE_HEADER, verifiedResponse } from "./response.js";
+import { CLIENT_NONCE_HEADER, SIGNATURE_HEADER, verifiedResponse } from "./response.js";
 import { signatureFromHeader } from "./signature.js";
 import type { ReportVerifier } from "./verifier.js";
 
@@ -104,8 +105,13 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
       headers.set("x-cloister-signing-algo", node.signingAlgo);
       let sealed: Awaited<ReturnType<typeof sealRequest>> | null = null;
       let wireBody: Uint8Array = body;
+      // A plain answer is fresh only if its signature covers something new per request
+      // (a sealed one is: its response keys derive from this request's HPKE secret).
+      const clientNonce = e2e ? undefined : toHex(randomBytes(32));
+      if (clientNonce) headers.set(CLIENT_NONCE_HEADER, clientNonce);
       if (e2e) {
-        sealed = await sealRequest(node.e2ePublicKey, body, requestAad({ method: "POST", route, model, stream, keyId: node.e2eKeyId }));
+        const time = Math.floor(now() / 1000);
+        sealed = await sealRequest(node.e2ePublicKey, body, requestAad({ method: "POST", route, model, stream, keyId: node.e2eKeyId, time }));
         wireBody = sealed.ciphertext;
         headers.set("content-type", E2E_CONTENT_TYPE);
         headers.set(E2EHeader.version, E2E_VERSION);
@@ -113,12 +119,14 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
         headers.set(E2EHeader.keyId, node.e2eKeyId);
         headers.set(E2EHeader.model, model);
         headers.set(E2EHeader.stream, String(stream));
+        headers.set(E2EHeader.time, String(time));
       }
       const res = await underlying(req.url, { method: "POST", headers, body: wireBody.slice(), signal: req.signal });
       const attested = node;
       const check = {
         pinned: attested,
         requestSha256,
+        ...(clientNonce ? { clientNonce } : {}),
         stream,
         verifyStreamBeforeRelease: opts.verifyStreamBeforeRelease ?? false,
         fetchSignature: fetchSignature(auth, attested.signingAlgo),

@@ -33,10 +33,11 @@ describe("E2E on a gateway created without deps.e2e", () => {
     const pub = fromHex(report.e2e_public_key);
     const keyId = e2eKeyId(pub);
     const body = utf8.encode(JSON.stringify({ model: "fake", messages: [{ role: "user", content: "hi" }] }));
-    const s = await sealRequest(pub, body, requestAad({ method: "POST", route: "/v1/chat/completions", model: "fake", stream: false, keyId }));
+    const time = Math.floor(Date.now() / 1000);
+    const s = await sealRequest(pub, body, requestAad({ method: "POST", route: "/v1/chat/completions", model: "fake", stream: false, keyId, time }));
     const res = await app.request("/v1/chat/completions", {
       method: "POST",
-      headers: { [E2EHeader.version]: "v1", [E2EHeader.enc]: toBase64Url(s.enc), [E2EHeader.keyId]: keyId, [E2EHeader.model]: "fake", [E2EHeader.stream]: "false" },
+      headers: { [E2EHeader.version]: "v1", [E2EHeader.enc]: toBase64Url(s.enc), [E2EHeader.keyId]: keyId, [E2EHeader.model]: "fake", [E2EHeader.stream]: "false", [E2EHeader.time]: String(time) },
       body: s.ciphertext.slice(),
     });
     expect(res.status).toBe(200);

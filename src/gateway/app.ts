@@ -34,6 +34,7 @@ import { auth } from "./middleware/auth.js";
 import { bodyLimit, concurrencyLimit } from "./middleware/limits.js";
 import { metering } from "./middleware/metering.js";
 import { scope } from "./middleware/scope.js";
+import { watchKnownModels } from "./known-models.js";
 import { signing, type Signers } from "./middleware/signing.js";
 import type { SigningPool } from "./signing-pool.js";
 
@@ -103,10 +104,16 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
 
   app.use("*", scope({ metrics, requestTimeoutMs: limits.requestTimeoutMs ?? 600_000, ...(deps.shutdownSignal ? { shutdownSignal: deps.shutdownSignal } : {}) }));
   app.get("/health", (c) => c.json({ ok: true }));
+  // The model label is bounded to what the backend serves (metrics.ts); listed once now,
+  // and again (at most once a minute) when a token count names a model not in the list.
+  const refreshModels = watchKnownModels(deps.backend, metrics, logger);
+  // /metrics is open only when auth is off (a local node); with keys on, it needs one:
+  // counts by model and route tell an outsider how the node is used (docs/protocol.md).
+  const authMw = auth({ store: deps.store, required: deps.authRequired ?? true });
+  app.use("/metrics", authMw, async (_c, next) => (refreshModels(), next()));
   app.get("/metrics", (c) => c.text(metrics.render() + processMetrics(), 200, { "content-type": "text/plain; version=0.0.4" }));
   app.get("/v1/attestation/report", attestationHandler({ tee: deps.tee, signers, e2ePublicKey: e2e.publicKey, info }));
 
-  const authMw = auth({ store: deps.store, required: deps.authRequired ?? true });
   app.use("/v1/models", authMw);
   app.use("/v1/signature/*", authMw);
   app.get("/v1/models", modelsHandler(deps.backend));

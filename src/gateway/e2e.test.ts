@@ -36,8 +36,9 @@ function app(required = false, gate?: Promise<void>) {
 
 async function sealed(stream: boolean, over: Record<string, string> = {}) {
   const body = utf8.encode(JSON.stringify({ model: "m", stream, messages: [{ content: "hush" }] }));
-  const s = await sealRequest(keys.publicKey, body, requestAad({ method: "POST", route: "/v1/chat/completions", model: "m", stream, keyId }));
-  const headers = { [E2EHeader.version]: "v1", [E2EHeader.enc]: toBase64Url(s.enc), [E2EHeader.keyId]: keyId, [E2EHeader.model]: "m", [E2EHeader.stream]: String(stream), ...over };
+  const time = Math.floor(Date.now() / 1000);
+  const s = await sealRequest(keys.publicKey, body, requestAad({ method: "POST", route: "/v1/chat/completions", model: "m", stream, keyId, time }));
+  const headers = { [E2EHeader.version]: "v1", [E2EHeader.enc]: toBase64Url(s.enc), [E2EHeader.keyId]: keyId, [E2EHeader.model]: "m", [E2EHeader.stream]: String(stream), [E2EHeader.time]: String(time), ...over };
   return { s, init: { method: "POST", headers, body: s.ciphertext.slice() } };
 }
 

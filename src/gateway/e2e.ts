@@ -8,7 +8,7 @@
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { GatewayError, SealError } from "../errors.js";
-import { canonicalRoute, requestAad } from "../seal/e2e/aad.js";
+import { canonicalRoute, E2E_TIME_WINDOW_S, requestAad } from "../seal/e2e/aad.js";
 import { E2ECode } from "../seal/e2e/codes.js";
 import type { FrameAead } from "../seal/e2e/frames.js";
 import { E2E_CONTENT_TYPE, E2E_VERSION, E2EHeader, fromBase64Url, toBase64Url } from "../seal/e2e/headers.js";
@@ -37,8 +37,13 @@ export interface E2EMiddlewareOptions {
    * the last byte (the gateway's signature store). Called after the inner body ended.
    */
   readonly signatureFor?: (requestId: string, algo: SigningAlgo) => SignedText | null | undefined | Promise<SignedText | null | undefined>;
-  /** How many encapsulated keys to remember against replay (default 100 000). */
+  /**
+   * Past this many remembered encapsulated keys, expired ones are swept (default 100 000).
+   * Keys still inside the time window are never dropped (that would re-open a replay).
+   */
   readonly replayCacheSize?: number;
+  /** The node's clock in ms (tests). */
+  readonly now?: () => number;
 }
 
 /** AES-256-GCM from node:crypto (OpenSSL): the node seals one frame per SSE event, so this is the hot path. */
@@ -70,18 +75,23 @@ function e2eError(code: string, message: string): Response {
   return errorResponse(new GatewayError(400, code, message));
 }
 
-/** FIFO set of recently seen encapsulated keys: each is a fresh ephemeral key, so a repeat is a replay. */
+/**
+ * Encapsulated keys seen within the time window. Each is a fresh ephemeral key, so a
+ * repeat is a replay. An entry is kept until its request's time leaves the window (after
+ * that the request is refused as stale anyway), never dropped earlier: a fixed-size FIFO
+ * let a replay through once enough other traffic had evicted it. Memory is bounded by
+ * the request rate over 2 × 5 minutes.
+ */
 class ReplayCache {
-  private readonly seen = new Set<string>();
-  constructor(private readonly max: number) {}
-  /** False when `key` was already there. */
-  add(key: string): boolean {
+  private readonly seen = new Map<string, number>();
+  constructor(private readonly sweepAt: number) {}
+  /** False when `key` was already there. `expiresMs`: when the request's time leaves the window. */
+  add(key: string, expiresMs: number, nowMs: number): boolean {
     if (this.seen.has(key)) return false;
-    this.seen.add(key);
-    if (this.seen.size > this.max) {
-      const oldest = this.seen.values().next();
-      if (!oldest.done) this.seen.delete(oldest.value);
+    if (this.seen.size >= this.sweepAt) {
+      for (const [k, exp] of this.seen) if (exp < nowMs) this.seen.delete(k);
     }
+    this.seen.set(key, expiresMs);
     return true;
   }
 }
@@ -91,6 +101,7 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
   const keyId = e2eKeyId(opts.publicKey);
   const maxBody = opts.maxBodyBytes ?? 8 * 1024 * 1024;
   const replay = new ReplayCache(opts.replayCacheSize ?? 100_000);
+  const now = opts.now ?? Date.now;
   let recipientKey: Promise<CryptoKey> | null = null;
 
   return async (c: Context, next: Next) => {
@@ -109,12 +120,18 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     const streamFlag = c.req.header(E2EHeader.stream);
     if (streamFlag !== "true" && streamFlag !== "false") return e2eError(E2ECode.E2E_MALFORMED, "X-Cloister-E2E-Stream must be true or false");
 
+    const timeText = c.req.header(E2EHeader.time) ?? "";
+    if (!/^[0-9]{1,15}$/.test(timeText)) return e2eError(E2ECode.E2E_MALFORMED, "missing or invalid X-Cloister-E2E-Time (decimal seconds since the epoch)");
+    const time = Number(timeText);
+    const nowMs = now();
+    if (Math.abs(nowMs / 1000 - time) > E2E_TIME_WINDOW_S) return e2eError(E2ECode.E2E_STALE, "X-Cloister-E2E-Time is more than 5 minutes from the node's clock (check the client's clock)");
+
     const declared = Number(c.req.header("content-length") ?? "0");
     if (declared > maxBody) return errorResponse(new GatewayError(413, "BODY_TOO_LARGE", "request body too large"));
     const sealed = await bodyBytes(c);
     if (sealed.length > maxBody) return errorResponse(new GatewayError(413, "BODY_TOO_LARGE", "request body too large"));
 
-    const aad = requestAad({ method: c.req.method, route: canonicalRoute(c.req.path), model, stream: streamFlag === "true", keyId });
+    const aad = requestAad({ method: c.req.method, route: canonicalRoute(c.req.path), model, stream: streamFlag === "true", keyId, time });
     let opened;
     try {
       recipientKey ??= importE2EPrivateKey(opts.privateKey);
@@ -124,7 +141,7 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
       return e2eError(code, "the sealed request could not be opened (altered bytes, another route or metadata, or another key)");
     }
     // Only after it authenticated: a forged envelope must not evict real entries.
-    if (!replay.add(toBase64Url(enc))) return e2eError(E2ECode.E2E_REPLAY, "this sealed request was already received");
+    if (!replay.add(toBase64Url(enc), (time + E2E_TIME_WINDOW_S) * 1000, nowMs)) return e2eError(E2ECode.E2E_REPLAY, "this sealed request was already received");
 
     // Hand the plaintext on as if it had arrived plain (signing hashes exactly these bytes).
     // X-Cloister-E2E stays, so inner layers know the exchange is sealed (e.g. to send no
@@ -133,6 +150,7 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     headers.delete("content-length");
     headers.delete(E2EHeader.enc);
     headers.delete(E2EHeader.keyId);
+    headers.delete(E2EHeader.time);
     headers.set("content-type", "application/json");
     const plainReq = new Request(c.req.raw.url, { method: c.req.method, headers, body: opened.plaintext.slice(), signal: c.req.raw.signal });
     openedRequests.add(plainReq);

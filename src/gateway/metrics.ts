@@ -1,7 +1,10 @@
 /**
  * Prometheus text exposition (https://prometheus.io/docs/instrumenting/exposition_formats/).
- * Labels are route, status and model only: nothing derived from content, keys or ids,
- * which also keeps cardinality bounded.
+ * Labels are route, status and model only: nothing derived from content, keys or ids.
+ * The model name comes from the caller, so it is labelled only when the backend serves
+ * it (setKnownModels, from listModels) and is at most MAX_MODEL_LABEL chars; anything
+ * else is model="other". Without that, callers could mint unbounded series (memory, and
+ * a scraper's storage) with made-up model names.
  */
 const BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120] as const;
 
@@ -9,6 +12,8 @@ export interface Metrics {
   requestStarted(): void;
   requestFinished(route: string, status: number, seconds: number): void;
   tokens(model: string, prompt: number, completion: number): void;
+  /** The model ids the backend serves: the only values the model label may take. */
+  setKnownModels(ids: Iterable<string>): void;
   readonly inFlight: number;
   render(): string;
 }
@@ -19,6 +24,8 @@ interface Histogram {
   count: number;
 }
 
+export const MAX_MODEL_LABEL = 128;
+
 const esc = (v: string): string => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 
 export function createMetrics(): Metrics {
@@ -26,6 +33,8 @@ export function createMetrics(): Metrics {
   const latency = new Map<string, Histogram>();
   const tokens = new Map<string, number>();
   let inFlight = 0;
+  let known: ReadonlySet<string> = new Set();
+  const modelLabel = (m: string): string => (m.length <= MAX_MODEL_LABEL && known.has(m) ? m : "other");
   const inc = (m: Map<string, number>, k: string, by: number): void => void m.set(k, (m.get(k) ?? 0) + by);
   return {
     get inFlight() {
@@ -46,8 +55,12 @@ export function createMetrics(): Metrics {
       h.count++;
     },
     tokens(model, prompt, completion) {
-      inc(tokens, `model="${esc(model)}",type="prompt"`, prompt);
-      inc(tokens, `model="${esc(model)}",type="completion"`, completion);
+      const label = esc(modelLabel(model));
+      inc(tokens, `model="${label}",type="prompt"`, prompt);
+      inc(tokens, `model="${label}",type="completion"`, completion);
+    },
+    setKnownModels(ids) {
+      known = new Set(ids);
     },
     render() {
       const lines: string[] = [];

@@ -21,6 +21,8 @@ export interface ServeOptions {
   readonly port: number;
   /** Aborted when draining ends, so unfinished generations stop (wire it to GatewayDeps.shutdownSignal). */
   readonly abortInFlight?: AbortController;
+  /** Most time to receive a whole request, headers and body (default 60 s); see below. */
+  readonly bodyTimeoutMs?: number;
 }
 
 export async function startServer(app: Hono<GatewayEnv>, opts: ServeOptions): Promise<RunningServer> {
@@ -28,9 +30,12 @@ export async function startServer(app: Hono<GatewayEnv>, opts: ServeOptions): Pr
     const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s as Server)) as Server;
     s.once("error", reject);
   });
-  // Streams may legitimately last minutes; the app enforces its own request time limit.
-  server.requestTimeout = 0;
-  server.headersTimeout = 30_000;
+  // Node's requestTimeout bounds only RECEIVING the request (headers + body), not the
+  // response, so long streams are unaffected; it ends sockets whose body never completes
+  // (slowloris), beside the app's own time limit that frees the request's slot.
+  const bodyTimeoutMs = opts.bodyTimeoutMs ?? 60_000;
+  server.requestTimeout = bodyTimeoutMs;
+  server.headersTimeout = Math.min(30_000, bodyTimeoutMs);
   const addr = server.address() as AddressInfo;
   const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
   let closing: Promise<void> | null = null;

@@ -65,6 +65,16 @@ describe("sqlite store", () => {
     await s.putSignature({ id: "y", algo: "ecdsa", text: "t", signature: "s", address: "0xa", keyId: "key_1" });
     expect((await s.getSignature("y", "ecdsa"))?.keyId).toBe("key_1");
   });
+
+  it("never lets one API key replace a signature row another key owns; the owner may refresh it", async () => {
+    const s = openSqliteStore({ path: ":memory:" });
+    await s.putSignature({ id: "chatcmpl-v", algo: "ecdsa", text: "victim", signature: "s1", address: "0xa", keyId: "key_b" });
+    await s.putSignature({ id: "chatcmpl-v", algo: "ecdsa", text: "attacker", signature: "s2", address: "0xa", keyId: "key_a" });
+    expect(await s.getSignature("chatcmpl-v", "ecdsa")).toMatchObject({ text: "victim", keyId: "key_b" });
+    await s.putSignature({ id: "chatcmpl-v", algo: "ecdsa", text: "again", signature: "s3", address: "0xa", keyId: "key_b" });
+    expect(await s.getSignature("chatcmpl-v", "ecdsa")).toMatchObject({ text: "again", keyId: "key_b" });
+    await s.close();
+  });
 });
 
 describe("sqlite store group commit", () => {

@@ -63,7 +63,13 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       "UPDATE usage SET prompt_tokens = ?, completion_tokens = ?, status = ?, finished_at = ? WHERE request_id = ?",
     ),
     putSig: db.prepare(
-      "INSERT OR REPLACE INTO signatures (id, algo, text, signature, address, created, key_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      // Never replace a row another API key owns: ids can be chosen by the caller (a
+      // passthrough upstream echoes request_id into its completion id), so a plain
+      // INSERT OR REPLACE let key A overwrite key B's signature. Same owner (or auth off,
+      // NULL IS NULL) may refresh its own row.
+      "INSERT INTO signatures (id, algo, text, signature, address, created, key_id) VALUES (?, ?, ?, ?, ?, ?, ?) " +
+        "ON CONFLICT (id, algo) DO UPDATE SET text = excluded.text, signature = excluded.signature, address = excluded.address, created = excluded.created " +
+        "WHERE signatures.key_id IS excluded.key_id",
     ),
     getSig: db.prepare("SELECT id, algo, text, signature, address, key_id FROM signatures WHERE id = ? AND algo = ?"),
   };

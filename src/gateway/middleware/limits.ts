@@ -3,6 +3,8 @@
  * with 429 at once rather than queued (clients retry with back-off; a queue would hide
  * overload and hold memory). Body size: refused with 413 from Content-Length when
  * declared, otherwise while reading, so a huge body is never buffered whole.
+ * Body reads race the request's abort signal (time limit, client gone): a body that never
+ * finishes (slowloris) would otherwise hold its concurrency slot forever.
  */
 import type { MiddlewareHandler } from "hono";
 import { GatewayError } from "../../errors.js";
@@ -29,16 +31,44 @@ export function concurrencyLimit(max: number): MiddlewareHandler<GatewayEnv> & {
   return Object.assign(mw, { active: () => active });
 }
 
+/** Why the request stopped, as a GatewayError (the scope's time limit carries a 408). */
+function abortError(signal: AbortSignal): GatewayError {
+  const r: unknown = signal.reason;
+  return r instanceof GatewayError ? r : new GatewayError(408, GatewayCode.REQUEST_TIMEOUT, "the request body did not arrive in time");
+}
+
+/** Resolves with `p`, or rejects once `signal` aborts, calling `onAbort` (cancel the read). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal, onAbort: () => void): Promise<T> {
+  if (signal.aborted) {
+    onAbort();
+    return Promise.reject(abortError(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const stop = (): void => {
+      onAbort();
+      reject(abortError(signal));
+    };
+    signal.addEventListener("abort", stop, { once: true });
+    p.then(
+      (v) => (signal.removeEventListener("abort", stop), resolve(v)),
+      (e: unknown) => (signal.removeEventListener("abort", stop), reject(e)),
+    );
+  });
+}
+
 export function bodyLimit(maxBytes: number): MiddlewareHandler<GatewayEnv> {
   const tooLarge = (): GatewayError => new GatewayError(413, GatewayCode.BODY_TOO_LARGE, `request body is larger than ${maxBytes} bytes`);
   return async (c, next) => {
     const declared = Number(c.req.header("content-length") ?? "NaN");
     if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
     const raw = c.req.raw;
+    const signal = c.var.signal;
     if (Number.isFinite(declared)) {
       // Declared and within the limit: the node server reads it straight off the socket
       // (no Web stream, no second Request); every reader goes through bodyBytes().
-      const bytes = new Uint8Array(await raw.arrayBuffer());
+      const pending = raw.arrayBuffer();
+      pending.catch(() => {}); // abandoned on abort; the server's body timeout ends the socket
+      const bytes = new Uint8Array(await untilAborted(pending, signal, () => {}));
       if (bytes.length > maxBytes) throw tooLarge();
       setBodyBytes(raw, bytes);
       return next();
@@ -48,7 +78,7 @@ export function bodyLimit(maxBytes: number): MiddlewareHandler<GatewayEnv> {
     if (raw.body) {
       const reader = raw.body.getReader();
       for (;;) {
-        const { done, value } = await reader.read();
+        const { done, value } = await untilAborted(reader.read(), signal, () => void reader.cancel().catch(() => {}));
         if (done) break;
         total += value.length;
         if (total > maxBytes) {

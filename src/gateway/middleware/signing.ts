@@ -1,6 +1,10 @@
 /**
  * Response signatures (docs/protocol.md "Signatures"): for every successful completion,
  *   text = sha256hex(request body bytes) + ":" + sha256hex(response body bytes)
+ *          [+ ":" + client nonce, only when the request sent X-Cloister-Client-Nonce]
+ * The nonce makes a plain answer fresh: without it, the signed text of two identical
+ * requests is identical, so anything between TLS and the node could replay an old
+ * answer. Without the header the text stays NEAR-style two fields.
  * signed by the node's attested key. The hashes cover the PLAINTEXT exchanged with the
  * handler, so this runs inside any E2E middleware. For a stream the response hash runs
  * over the exact SSE bytes, in order, and the signature is made after the last byte is
@@ -21,6 +25,14 @@ import { bufferedBody, bufferedResponse, isEventStream, streamedBody, streamedRe
 
 export const SIGNATURE_HEADER = "X-Cloister-Signature";
 export const SIGNING_ALGO_HEADER = "X-Cloister-Signing-Algo";
+export const CLIENT_NONCE_HEADER = "X-Cloister-Client-Nonce";
+
+/** 32 bytes as lowercase hex, or null when absent; anything else is a 400. */
+export function parseClientNonce(value: string | undefined | null): string | null {
+  if (value == null) return null;
+  if (!/^[0-9a-f]{64}$/.test(value)) throw new GatewayError(400, GatewayCode.INVALID_PARAMS, `${CLIENT_NONCE_HEADER} must be 32 bytes as 64 lowercase hex characters`, { param: CLIENT_NONCE_HEADER });
+  return value;
+}
 
 export type Signers = Readonly<Record<SigningAlgo, Signer>>;
 
@@ -53,6 +65,7 @@ export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const algo = parseSigningAlgo(c.req.header(SIGNING_ALGO_HEADER), SIGNING_ALGO_HEADER);
     const signer = deps.signers[algo];
+    const nonce = parseClientNonce(c.req.header(CLIENT_NONCE_HEADER));
     const requestHash = sha256hex(await bodyBytes(c));
     await next();
     const res = c.res;
@@ -67,7 +80,7 @@ export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
     // Pass-through bodies carry the upstream's own id: the signature is found by either.
     let bodyId: string | null = null;
     const sign = async (responseHash: string): Promise<SignedText> => {
-      const text = `${requestHash}:${responseHash}`;
+      const text = nonce ? `${requestHash}:${responseHash}:${nonce}` : `${requestHash}:${responseHash}`;
       const signature = deps.pool ? await deps.pool.sign(algo, text).catch(() => signer.sign(text)) : signer.sign(text);
       const signed: SignedText = { text, signature, signing_address: signer.address, signing_algo: algo };
       // Visible to GET /v1/signature/<id> once these resolve; committed within 10 ms (src/store/group-commit.ts).

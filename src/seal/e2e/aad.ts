@@ -2,7 +2,9 @@
  * Associated data of a sealed request (RFC 9180 §5.2 `aad`). It binds the ciphertext to
  * where and how it was sent, so a proxy cannot replay a sealed body to another route,
  * flip the stream flag, or relabel the model: opening fails unless every field matches
- * what the node actually routed on.
+ * what the node actually routed on. The client's clock (`time`) is bound too, so the node
+ * can refuse a sealed body outside a ±5 minute window and need remember encapsulated
+ * keys only for that window (a FIFO of fixed size let a replay through once evicted).
  */
 import { utf8 } from "../../util/bytes.js";
 
@@ -16,11 +18,17 @@ export interface RequestMeta {
   readonly stream: boolean;
   /** Hex key id of the recipient key (SHA-256 of the attested X25519 public key). */
   readonly keyId: string;
+  /** The client's clock when it sealed, whole seconds since the Unix epoch (X-Cloister-E2E-Time). */
+  readonly time: number;
 }
+
+/** How far the client's `time` may be from the node's clock, either way (seconds). */
+export const E2E_TIME_WINDOW_S = 300;
 
 /** Canonical, newline-separated; no field may contain a newline (checked). */
 export function requestAad(meta: RequestMeta): Uint8Array {
-  const fields = ["cloister/e2e/v1 request", meta.method.toUpperCase(), meta.route, meta.model, meta.stream ? "stream" : "nostream", meta.keyId];
+  if (!Number.isSafeInteger(meta.time) || meta.time < 0) throw new TypeError("E2E time must be whole seconds since the epoch");
+  const fields = ["cloister/e2e/v1 request", meta.method.toUpperCase(), meta.route, meta.model, meta.stream ? "stream" : "nostream", meta.keyId, String(meta.time)];
   for (const f of fields) if (/[\r\n]/.test(f)) throw new TypeError("E2E metadata must not contain line breaks");
   return utf8.encode(fields.join("\n"));
 }

@@ -15,6 +15,8 @@ export const E2ECode = {
   E2E_KEY_UNKNOWN: "E2E_KEY_UNKNOWN",
   /** The same encapsulated key was seen before: a replayed request. */
   E2E_REPLAY: "E2E_REPLAY",
+  /** The sealed request's X-Cloister-E2E-Time is more than 5 minutes from the node's clock (or a stale replay). */
+  E2E_STALE: "E2E_STALE",
   /** An envelope version this code does not speak. */
   E2E_VERSION_UNSUPPORTED: "E2E_VERSION_UNSUPPORTED",
 } as const;

@@ -9,7 +9,7 @@ import { deriveResponseKeys, openBody, openingStream, randomResponseNonce, sealB
 import { e2eKeyId, generateE2EKeyPair } from "./suite.js";
 
 const node = generateE2EKeyPair();
-const meta: RequestMeta = { method: "POST", route: "/v1/chat/completions", model: "m", stream: true, keyId: e2eKeyId(node.publicKey) };
+const meta: RequestMeta = { method: "POST", route: "/v1/chat/completions", model: "m", stream: true, keyId: e2eKeyId(node.publicKey), time: 1_767_225_600 };
 const body = utf8.encode(JSON.stringify({ model: "m", stream: true, messages: [{ role: "user", content: "secret prompt" }] }));
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -43,9 +43,9 @@ describe("E2E request envelope (HPKE base mode)", () => {
     expect(opened.responseSecret).toEqual(sealed.responseSecret);
   });
 
-  it("refuses a body replayed to another route, with another stream flag or model, or under another key", async () => {
+  it("refuses a body replayed to another route, with another stream flag, model or time, or under another key", async () => {
     const sealed = await sealRequest(node.publicKey, body, requestAad(meta));
-    for (const other of [{ ...meta, route: "/v1/completions" }, { ...meta, stream: false }, { ...meta, model: "n" }, { ...meta, method: "PUT" }]) {
+    for (const other of [{ ...meta, route: "/v1/completions" }, { ...meta, stream: false }, { ...meta, model: "n" }, { ...meta, method: "PUT" }, { ...meta, time: meta.time + 1 }]) {
       expect(await codeOfAsync(openRequest(node.privateKey, sealed.enc, sealed.ciphertext, requestAad(other)))).toBe("E2E_DECRYPT_FAILED");
     }
     const stranger = generateE2EKeyPair();

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { createSimulatorProvider } from "../../src/attest/simulator/provider.js";
+import { createGateway } from "../../src/gateway/app.js";
+import type { InferenceBackend } from "../../src/inference/backend.js";
+import { generateApiKey } from "../../src/store/api-keys.js";
+import { openSqliteStore } from "../../src/store/sqlite.js";
+import { fakeBackend } from "./client-fixtures.js";
+
+/** An upstream like vLLM: the completion id is "chatcmpl-" + the body's optional request_id. */
+function vllmLike(): InferenceBackend {
+  return {
+    ...fakeBackend(),
+    async passthrough(_path, body) {
+      const req = JSON.parse(new TextDecoder().decode(body)) as { request_id?: string };
+      const id = `chatcmpl-${req.request_id ?? crypto.randomUUID()}`;
+      return new Response(JSON.stringify({ id, object: "chat.completion", created: 1, model: "fake", choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }), { headers: { "content-type": "application/json" } });
+    },
+  };
+}
+
+describe("signature rows belong to the API key that made them", () => {
+  it("one key cannot replace another key's signature row", async () => {
+    const store = openSqliteStore({ path: ":memory:" });
+    const a = generateApiKey();
+    const b = generateApiKey();
+    await store.createApiKey({ id: a.id, hash: a.hash, name: "a", created: Date.now() });
+    await store.createApiKey({ id: b.id, hash: b.hash, name: "b", created: Date.now() });
+    const app = createGateway({ backend: vllmLike(), tee: createSimulatorProvider(), store });
+    const post = (key: string, extra: Record<string, unknown>) =>
+      app.request("/v1/chat/completions", { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ model: "fake", messages: [{ role: "user", content: "x" }], ...extra }) });
+    const victim = await post(b.key, {});
+    const victimId = victim.headers.get("x-cloister-request-id") ?? "";
+    await victim.arrayBuffer();
+    expect((await app.request(`/v1/signature/${victimId}`, { headers: { authorization: `Bearer ${b.key}` } })).status).toBe(200);
+    // The attacker (key A) saw the victim's plaintext X-Cloister-Request-Id and names it as its own upstream id.
+    await (await post(a.key, { request_id: victimId.slice("chatcmpl-".length) })).arrayBuffer();
+    expect((await app.request(`/v1/signature/${victimId}`, { headers: { authorization: `Bearer ${b.key}` } })).status).toBe(200);
+    expect((await app.request(`/v1/signature/${victimId}`, { headers: { authorization: `Bearer ${a.key}` } })).status).toBe(404);
+    await store.close();
+  });
+});
