@@ -326,6 +326,30 @@ describe.skipIf(!V)(`every genuine vector verifies to what its README says${skip
     // chain, and src/attest/intel/debug.test.ts the TDX/SGX equivalent.
   });
 
+  describe("security review fixes hold on genuine evidence", () => {
+    it("a bare genuine TDX quote: Intel's TD_QE passes the offline pin; --nonce must be report_data[32:64]", async () => {
+      const ok = await verify("google-tdx/ccel/cos-113-tdx-quote.dat", "--now", "2025-01-01T00:00:00Z");
+      expect([ok.rc, ok.r.errors]).toEqual([0, []]);
+      expect(ok.r.unchecked.some((u) => u.startsWith("nonce:") && u.includes("replay"))).toBe(true);
+      const own = (ok.r.reportData ?? "").slice(64);
+      expect((await verify("google-tdx/ccel/cos-113-tdx-quote.dat", "--now", "2025-01-01T00:00:00Z", "--nonce", own)).rc).toBe(0);
+      const bad = await verify("google-tdx/ccel/cos-113-tdx-quote.dat", "--now", "2025-01-01T00:00:00Z", "--nonce", "11".repeat(32));
+      expect([bad.rc, codes(bad.r)]).toEqual([1, ["NONCE_MISMATCH"]]);
+    });
+
+    it("genuine NEAR and dstack RTMR3 logs record each identity event once", async () => {
+      for (const [f, args] of [
+        ["near-ai/nearai_cloud_report_openai_gpt_oss_120b.json", ["--nonce", "deadbeef00000000000000000000000000000000000000000000000000000001", "--now", "2026-03-12T00:00:00Z"]],
+        ["dstack/quote-report.json", ["--now", "2026-06-01T00:00:00Z"]],
+        ["dstack/tdx-lite-attestation.json", ["--now", "2026-06-01T00:00:00Z"]],
+      ] as const) {
+        const { rc, r } = await verify(f, ...args);
+        expect([f, rc, r.errors]).toEqual([f, 0, []]);
+        expect(r.appIdentity?.composeHash ?? r.appIdentity?.appId).toMatch(/^[0-9a-f]+$/);
+      }
+    });
+  });
+
   it("no vector file escaped: every file under ../shared/vectors was used above", () => {
     const all: string[] = [];
     const walk = (d: string): void => {

@@ -21,6 +21,7 @@ import { applyPolicy } from "./policy/apply.js";
 import type { ReportVerifyOptions } from "./report/options.js";
 import { finish, type ReportVerification } from "./report/result.js";
 import { checkSnpEvidence } from "./report/snp-evidence.js";
+import { checkEvidenceNonce } from "./report/nonce-check.js";
 import { newState } from "./report/state.js";
 import { checkTdxQuote } from "./report/tdx-evidence.js";
 import { SIMULATED_GPU_ROOTS_PEM } from "./simulator/roots.js";
@@ -122,11 +123,13 @@ export async function verifyEvidence(input: Uint8Array, opts: EvidenceOptions = 
   if (kind === "dcap-quote") {
     const s = newState();
     await checkTdxQuote(s, bytes, opts);
+    checkEvidenceNonce(s.list, s.reportData, opts.nonce);
     return judged(finish(s), opts);
   }
   if (kind === "snp-report") {
     const s = newState();
     checkSnpEvidence(s, bytes, opts.certChainPem ?? null, opts);
+    checkEvidenceNonce(s.list, s.reportData, opts.nonce);
     return judged(finish(s), opts);
   }
   if (!opts.certChainPem) throw unreadable("SPDM evidence needs the device certificate chain (--cert-chain)");
@@ -181,5 +184,6 @@ function snpBundle(json: unknown, opts: EvidenceOptions): ReportVerification {
   const vcekPem = `-----BEGIN CERTIFICATE-----\n${o.vcek.replace(/\s+/g, "").match(/.{1,64}/g)?.join("\n") ?? ""}\n-----END CERTIFICATE-----\n`;
   const s = newState();
   checkSnpEvidence(s, report, opts.certChainPem ?? vcekPem, opts);
+  checkEvidenceNonce(s.list, s.reportData, opts.nonce);
   return finish(s);
 }

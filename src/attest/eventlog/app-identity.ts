@@ -22,6 +22,9 @@ export interface AppIdentity {
   readonly other: Readonly<Record<string, string>>;
 }
 
+/** Events that name the app: each may be recorded once (see repeatedIdentityEvents). */
+export const IDENTITY_EVENTS: ReadonlySet<string> = new Set(["app-id", "compose-hash", "instance-id", "key-provider", "os-image-hash"]);
+
 const HEX_PAYLOADS = new Set(["app-id", "compose-hash", "instance-id", "os-image-hash"]);
 
 function payloadText(hex: string): string {
@@ -31,6 +34,28 @@ function payloadText(hex: string): string {
   return /^[\x20-\x7e\n\t\r]*$/.test(text) && toHex(utf8.encode(text)) === hex ? text : hex;
 }
 
+function isRuntime(e: EventLogEntry): boolean {
+  return e.imr === 3 && e.event_type === DSTACK_RUNTIME_EVENT_TYPE && !!e.event;
+}
+
+/**
+ * Identity events recorded more than once. RTMR3 is extend-only, so anything running in
+ * the TD (the app itself included) can append a second compose-hash after the measured
+ * one; a verifier that let the last one win would take the app's word for its own
+ * identity. dstack emits each once at boot, so any repeat is a failure.
+ */
+export function repeatedIdentityEvents(events: readonly EventLogEntry[]): string[] {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const e of events) {
+    if (!isRuntime(e) || !IDENTITY_EVENTS.has(e.event)) continue;
+    if (seen.has(e.event)) repeated.add(e.event);
+    seen.add(e.event);
+  }
+  return [...repeated];
+}
+
+/** The first occurrence of each identity event is authoritative (the one dstack measured at boot). */
 export function extractAppIdentity(events: readonly EventLogEntry[]): AppIdentity {
   let appId: string | null = null;
   let composeHash: string | null = null;
@@ -40,15 +65,15 @@ export function extractAppIdentity(events: readonly EventLogEntry[]): AppIdentit
   const imageDigests: string[] = [];
   const other: Record<string, string> = {};
   for (const e of events) {
-    if (e.imr !== 3 || e.event_type !== DSTACK_RUNTIME_EVENT_TYPE || !e.event) continue;
+    if (!isRuntime(e)) continue;
     // dstack records ids and hashes as raw bytes; the report shows them as hex.
     const value = HEX_PAYLOADS.has(e.event) ? e.event_payload : payloadText(e.event_payload);
     switch (e.event) {
-      case "app-id": appId = value; break;
-      case "compose-hash": composeHash = value; break;
-      case "instance-id": instanceId = value; break;
-      case "key-provider": keyProvider = value; break;
-      case "os-image-hash": osImageHash = value; break;
+      case "app-id": appId ??= value; break;
+      case "compose-hash": composeHash ??= value; break;
+      case "instance-id": instanceId ??= value; break;
+      case "key-provider": keyProvider ??= value; break;
+      case "os-image-hash": osImageHash ??= value; break;
       case "image-digest": imageDigests.push(value); break;
       default: if (e.event_payload.length > 0) other[e.event] = value;
     }

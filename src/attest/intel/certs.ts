@@ -96,6 +96,9 @@ function verifyChainUnsafe(certs: readonly X509Certificate[], roots: readonly X5
     if (!safeVerify(child, parent)) {
       fail(AttestCode.CERT_CHAIN_INVALID, `certificate ${i} (${cn(child)}) is not signed by ${cn(parent)}`);
     }
+    // RFC 5280 §6.1.4(k): only a CA (basicConstraints cA=TRUE) may issue; otherwise any
+    // end-entity key (a leaked PCK leaf, say) could mint "PCK certificates" of its own.
+    if (!parent.ca) fail(AttestCode.CERT_CHAIN_INVALID, `certificate ${i + 1} (${cn(parent)}) issues certificate ${i} but is not a CA certificate`);
   }
   const last = certs[certs.length - 1] as X509Certificate;
   const lastKey = spkiSha256(last);
@@ -105,6 +108,7 @@ function verifyChainUnsafe(certs: readonly X509Certificate[], roots: readonly X5
   } else {
     root = roots.find((r) => safeVerify(last, r));
     if (!root) fail(AttestCode.FOREIGN_ROOT, `chain ends at ${cn(last)}, which is not a trusted root`);
+    if (root && !root.ca) fail(AttestCode.CERT_CHAIN_INVALID, `trusted root ${cn(root)} is not a CA certificate`);
   }
   for (const c of [...certs, root as X509Certificate]) {
     const from = new Date(c.validFrom);

@@ -13,7 +13,9 @@ import { trustedRoots } from "./certs.js";
 import { quoteMeasurements } from "./measurements.js";
 import { parseQuote } from "./parse-quote.js";
 import type { ParsedQuote } from "./quote-types.js";
-import { checkQuoteSignatures } from "./signatures.js";
+import { checkNotDebug } from "./debug.js";
+import { checkIntelQe } from "./qe-pin.js";
+import { checkQuoteSignatures, failWith } from "./signatures.js";
 
 export interface QuoteSignatureOptions {
   /** PEM roots to accept; default: Intel SGX Root CA only. Matched by public key. */
@@ -28,8 +30,21 @@ export function verifyQuoteSignatures(bytes: Uint8Array, options: QuoteSignature
   if (!q) return unparsed(bytes, list);
   const roots = trustedRoots(options.trustedRootsPem);
   const { chain } = checkQuoteSignatures(q, roots, options.now ?? new Date(), list);
+  // Without collateral there is no signed QE Identity: pin Intel's QE ourselves, and refuse
+  // debuggable TDs/enclaves here too (verifyDcapQuote does both with collateral).
+  offline(list, "QE is Intel's quoting enclave", () => checkIntelQe(q), AttestCode.QE_IDENTITY_MISMATCH);
+  offline(list, "not debuggable", () => checkNotDebug(q), AttestCode.DEBUG_ENABLED);
   list.skip("TCB status", "needs Intel collateral (TCB info, QE identity, CRLs); use verifyDcapQuote");
   return verificationOf(q, list, null, [], chain !== null && !chain.intel);
+}
+
+function offline(list: CheckList, name: string, fn: () => void, fallback: string): void {
+  try {
+    fn();
+    list.pass(name);
+  } catch (e) {
+    failWith(list, name, e, fallback);
+  }
 }
 
 /** Parses, recording the outcome as the first check; null when the quote is unreadable. */

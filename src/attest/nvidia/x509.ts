@@ -76,6 +76,10 @@ export function verifyChain(chain: readonly X509Certificate[], roots: readonly X
     if (!signedBy(child, parent)) {
       return { ok: false, code: AttestCode.CERT_CHAIN_INVALID, message: `certificate ${i} (${child.subject.replace(/\n/g, ", ")}) is not signed by the next one` };
     }
+    // RFC 5280 §6.1.4(k): only a CA (basicConstraints cA=TRUE) may issue certificates.
+    if (!parent.ca) {
+      return { ok: false, code: AttestCode.CERT_CHAIN_INVALID, message: `certificate ${i + 1} (${parent.subject.replace(/\n/g, ", ")}) issues certificate ${i} but is not a CA certificate` };
+    }
   }
   for (const [i, c] of chain.entries()) {
     if (!validAt(c, now)) {
@@ -90,6 +94,7 @@ export function verifyChain(chain: readonly X509Certificate[], roots: readonly X
       return { ok: true, anchor: root };
     }
     if (signedBy(top, root)) {
+      if (!root.ca) return { ok: false, code: AttestCode.CERT_CHAIN_INVALID, message: "trusted root is not a CA certificate" };
       if (!validAt(root, now)) return { ok: false, code: AttestCode.CERT_EXPIRED, message: "trusted root is not valid at this time" };
       return { ok: true, anchor: root };
     }

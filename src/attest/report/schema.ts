@@ -45,7 +45,8 @@ export const nearAttestationSchema = z
   .object({
     model_name: z.string().optional(),
     signing_address: z.string().min(1),
-    signing_algo: z.string().default("ecdsa"),
+    // Only the two algorithms whose key binding verifyNearAttestation checks.
+    signing_algo: z.enum(["ecdsa", "ed25519"]).default("ecdsa"),
     signing_public_key: hex.optional(),
     request_nonce: hex64,
     intel_quote: hex,

@@ -8,7 +8,7 @@ import { AttestationError } from "../../errors.js";
 import type { Measurement } from "../../types.js";
 import { toHex, utf8 } from "../../util/bytes.js";
 import { AttestCode } from "../codes.js";
-import { extractAppIdentity, type AppIdentity } from "../eventlog/app-identity.js";
+import { extractAppIdentity, repeatedIdentityEvents, type AppIdentity } from "../eventlog/app-identity.js";
 import { mismatchedRuntimeEvents, parseDstackEventLog } from "../eventlog/dstack.js";
 import { replayRtmrs } from "../eventlog/replay.js";
 import { INTEL_SGX_ROOT_CA_PEM, verifyDcapQuote, verifyQuoteSignatures } from "../intel/index.js";
@@ -101,6 +101,12 @@ export function checkEventLog(s: ReportState, eventLog: unknown, quoteRtmrs: rea
   }
   if (!rtmr3ok || bad.length > 0) return null;
   const id = extractAppIdentity(events);
+  const repeated = repeatedIdentityEvents(events);
+  if (repeated.length > 0) {
+    s.list.fail(name("app identity events"), AttestCode.EVENT_LOG_INVALID, `identity events recorded more than once in RTMR3 (a later one could override the measured one): ${repeated.join(", ")}`);
+  } else {
+    s.list.pass(name("app identity events"), "each identity event recorded once");
+  }
   if (id.composeHash && !prefix) s.measurements["compose_hash"] = id.composeHash as Measurement;
   return id;
 }

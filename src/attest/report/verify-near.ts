@@ -81,6 +81,13 @@ async function verifyNearAttestation(s: ReportState, a: NearAttestation, opts: R
     }
   }
 
+  // ed25519: report_data binds signing_address (the raw key); a different signing_public_key
+  // would be an unbound key the client then trusts for signatures.
+  if (a.signing_public_key && a.signing_algo === "ed25519") {
+    if (clean(a.signing_public_key) === clean(a.signing_address)) s.list.pass(name("signing key"), "signing_public_key is the bound signing_address");
+    else s.list.fail(name("signing key"), AttestCode.SIGNING_KEY_MISMATCH, "signing_public_key is not the ed25519 key in signing_address that report_data binds");
+  }
+
   let rtmrs: readonly string[] | null = null;
   try {
     rtmrs = readTdQuoteFields(quote).rtmrs;

@@ -12,9 +12,10 @@
  */
 import { createHash } from "node:crypto";
 import { sha384 } from "@noble/hashes/sha2.js";
-import { concatBytes, utf8 } from "../../util/bytes.js";
+import { concatBytes, fromHex, utf8 } from "../../util/bytes.js";
 import { QUOTE_HEADER_LEN, TD_OFFSETS, TD_REPORT10_LEN, TEE_TYPE_TDX } from "../report/td-quote.js";
 import { SIMULATED_PCK_CA_CERT_PEM, SIMULATED_PCK_LEAF_CERT_PEM, SIMULATED_PCK_LEAF_KEY_PEM, SIMULATED_ROOT_CERT_PEM } from "./roots.js";
+import { INTEL_TD_QE_ISVPRODID, INTEL_TD_QE_MRSIGNER } from "../intel/qe-pin.js";
 import { freshP256, privateKeyFromPem, signRaw } from "./sign.js";
 
 /** 16 bytes where Intel's QE vendor id would be, so a hex dump says what this is. */
@@ -22,6 +23,8 @@ export const SIMULATED_QE_VENDOR_ID = utf8.encode("SIMULATED-QE-VID");
 const SGX_REPORT_LEN = 384;
 const SGX_REPORT_DATA_OFFSET = 320;
 const SGX_MRENCLAVE_OFFSET = 64;
+const SGX_MRSIGNER_OFFSET = 128;
+const SGX_ISVPRODID_OFFSET = 256;
 
 export interface TdRegisters {
   readonly mrtd: Uint8Array;
@@ -78,6 +81,10 @@ export function buildSimulatedTdxQuote(regs: TdRegisters, reportData: Uint8Array
   const authData = utf8.encode("cloister simulated QE");
   const qeReport = new Uint8Array(SGX_REPORT_LEN);
   qeReport.set(simulatedRegister("qe").subarray(0, 32), SGX_MRENCLAVE_OFFSET);
+  // Intel's TD_QE signer and product id, so simulated quotes pass the same offline QE pin
+  // (intel/qe-pin.ts) as genuine ones; the simulated PCK root still marks them simulated.
+  qeReport.set(fromHex(INTEL_TD_QE_MRSIGNER), SGX_MRSIGNER_OFFSET);
+  qeReport.set(u16(INTEL_TD_QE_ISVPRODID), SGX_ISVPRODID_OFFSET);
   qeReport.set(createHash("sha256").update(att.rawPublic).update(authData).digest(), SGX_REPORT_DATA_OFFSET);
   const qeSig = signRaw(privateKeyFromPem(SIMULATED_PCK_LEAF_KEY_PEM), "sha256", qeReport);
   const chain = utf8.encode([SIMULATED_PCK_LEAF_CERT_PEM, SIMULATED_PCK_CA_CERT_PEM, SIMULATED_ROOT_CERT_PEM].join(""));
