@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { TeeProvider } from "../attest/provider.js";
 import type { AttestationReport } from "../attest/report/format.js";
-import type { GenerationEvent, InferenceBackend } from "../inference/backend.js";
+import type { InferenceBackend } from "../inference/backend.js";
 import { requestAad } from "../seal/e2e/aad.js";
 import { E2EHeader, fromBase64Url, toBase64Url } from "../seal/e2e/headers.js";
 import { sealRequest } from "../seal/e2e/request.js";
@@ -10,21 +9,11 @@ import { e2eKeyId } from "../seal/e2e/suite.js";
 import { openSqliteStore } from "../store/sqlite.js";
 import { fromHex, utf8 } from "../util/bytes.js";
 import { createGateway } from "./app.js";
+import { echoTee, wordsBackend } from "./test-fakes.js";
 
-function backend(): InferenceBackend {
-  async function* gen(): AsyncGenerator<GenerationEvent> {
-    yield { type: "delta", text: "sealed hello" };
-    yield { type: "done", finishReason: "stop", usage: { promptTokens: 1, completionTokens: 2 } };
-  }
-  return { kind: "llama", listModels: async () => [{ id: "fake", ownedBy: "t", created: 1 }], chat: () => gen(), complete: () => gen(), close: async () => {} };
-}
+const backend = (): InferenceBackend => wordsBackend(["sealed hello"], { promptTokens: 1, completionTokens: 2 });
 
-const tee: TeeProvider = {
-  name: "fake",
-  simulated: true,
-  getQuote: async (rd) => ({ tee: "simulated", simulated: true, quote: rd, certChain: null, eventLog: [] }),
-  getGpuEvidence: async () => null,
-};
+const tee = echoTee;
 
 describe("E2E on a gateway created without deps.e2e", () => {
   it("opens a request sealed to the key its report advertises, and answers sealed", async () => {

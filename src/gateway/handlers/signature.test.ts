@@ -1,24 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { TeeProvider } from "../../attest/provider.js";
-import type { GenerationEvent, InferenceBackend } from "../../inference/backend.js";
+import type { InferenceBackend } from "../../inference/backend.js";
 import { generateApiKey } from "../../store/api-keys.js";
 import { openSqliteStore } from "../../store/sqlite.js";
 import { createGateway } from "../app.js";
+import { echoTee, wordsBackend } from "../test-fakes.js";
 
-function backend(): InferenceBackend {
-  async function* gen(): AsyncGenerator<GenerationEvent> {
-    yield { type: "delta", text: "Hi" };
-    yield { type: "done", finishReason: "stop", usage: { promptTokens: 1, completionTokens: 1 } };
-  }
-  return { kind: "llama", listModels: async () => [{ id: "fake", ownedBy: "t", created: 1 }], chat: () => gen(), complete: () => gen(), close: async () => {} };
-}
+const backend = (): InferenceBackend => wordsBackend(["Hi"], { promptTokens: 1, completionTokens: 1 });
 
-const tee: TeeProvider = {
-  name: "fake",
-  simulated: true,
-  getQuote: async (rd) => ({ tee: "simulated", simulated: true, quote: rd, certChain: null, eventLog: [] }),
-  getGpuEvidence: async () => null,
-};
+const tee = echoTee;
 
 async function setup(authRequired: boolean) {
   const store = openSqliteStore({ path: ":memory:" });

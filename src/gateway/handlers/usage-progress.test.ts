@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { TeeProvider } from "../../attest/provider.js";
 import type { GenerationEvent, InferenceBackend } from "../../inference/backend.js";
 import { openSqliteStore } from "../../store/sqlite.js";
 import { createGateway } from "../app.js";
 import { createUsageProgress } from "./usage-progress.js";
+import { echoTee } from "../test-fakes.js";
 
 /** Streams two deltas with running usage, then hangs until cancelled. */
 function hangingBackend(): InferenceBackend {
@@ -22,12 +22,7 @@ function hangingBackend(): InferenceBackend {
   };
 }
 
-const tee: TeeProvider = {
-  name: "fake",
-  simulated: true,
-  getQuote: async (rd) => ({ tee: "simulated", simulated: true, quote: rd, certChain: null, eventLog: [] }),
-  getGpuEvidence: async () => null,
-};
+const tee = echoTee;
 
 describe("metering of streams cut off before done", () => {
   it("records the tokens generated so far for a cancelled stream, not zero", async () => {
