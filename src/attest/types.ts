@@ -51,7 +51,7 @@ export class CheckList {
     this.errors.push({ code, message });
   }
 
-  skip(name: string, why: string): void {
+  notChecked(name: string, why: string): void {
     this.checks.push({ name, ok: true, skipped: true, detail: why });
   }
 

@@ -87,7 +87,7 @@ export function verifyDcapQuote(bytes: Uint8Array, options: DcapOptions): Verifi
   const ours = tcbInfo && qeId && pck ? step(list, "TCB level (own evaluation)", () => evaluateTcb(tcbInfo, qeId, pck, q), describe) : undefined;
 
   if (!list.ok || !ours) {
-    list.skip("dcap-qvl verification", "not run: earlier checks failed");
+    list.notChecked("dcap-qvl verification", "not run: earlier checks failed");
     return verificationOf(q, list, null, [], false);
   }
   const simulated = sig.chain !== null && !sig.chain.intel;
@@ -96,7 +96,7 @@ export function verifyDcapQuote(bytes: Uint8Array, options: DcapOptions): Verifi
     const code = codeForQvlError(r.error);
     // dcap-qvl-web 0.3.3 cannot decode TD 1.5 bodies: every check above has run, ours decides.
     if (code === AttestCode.QUOTE_VERSION_UNSUPPORTED && q.bodyType === 3) {
-      list.skip("dcap-qvl verification", `dcap-qvl cannot decode a v${q.header.version} TD 1.5 quote; TCB status is our own evaluation`);
+      list.notChecked("dcap-qvl verification", `dcap-qvl cannot decode a v${q.header.version} TD 1.5 quote; TCB status is our own evaluation`);
       return verificationOf(q, list, ours.status, ours.advisoryIds, simulated);
     }
     list.fail("dcap-qvl verification", code, `dcap-qvl: ${r.error}`);

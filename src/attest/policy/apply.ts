@@ -27,7 +27,7 @@ export function applyPolicy(v: Verification, policy: Policy, opts: ApplyPolicyOp
 
   if (v.tcbStatus === null) {
     if (policy.requireTcbStatus) list.fail("policy: TCB status", AttestCode.TCB_STATUS_NOT_ALLOWED, "the TCB status was not checked (no collateral) and the policy requires it");
-    else if (!v.simulated) list.skip("policy: TCB status", "not known without collateral; the policy's allowed statuses were not applied");
+    else if (!v.simulated) list.notChecked("policy: TCB status", "not known without collateral; the policy's allowed statuses were not applied");
   } else if (policy.tcbStatuses.includes(v.tcbStatus)) {
     list.pass("policy: TCB status", v.tcbStatus);
   } else {
@@ -52,7 +52,7 @@ export function applyPolicy(v: Verification, policy: Policy, opts: ApplyPolicyOp
     else list.fail("policy: GPU evidence present", AttestCode.POLICY_VIOLATION, "the policy requires verified GPU evidence and there is none");
   }
   if (policy.gpu?.claims) {
-    list.skip("policy: GPU claims", "measres/secboot/dbgstat are NRAS appraisals: enforced when an NRAS response is verified, not on local SPDM evidence");
+    list.notChecked("policy: GPU claims", "measres/secboot/dbgstat are NRAS appraisals: enforced when an NRAS response is verified, not on local SPDM evidence");
   }
 
   if (policy.sigstore) checkSigstore(v, policy, opts.baseDir, list);

@@ -11,7 +11,7 @@ import type { CheckList } from "../types.js";
 
 export function checkEvidenceNonce(list: CheckList, reportDataHex: string | null, nonce: Nonce | undefined): void {
   if (!nonce) {
-    list.skip("nonce", "no nonce given: freshness not checked, the evidence may be a replay");
+    list.notChecked("nonce", "no nonce given: freshness not checked, the evidence may be a replay");
     return;
   }
   if (reportDataHex === null || reportDataHex.length !== 128) {

@@ -48,7 +48,7 @@ export async function checkTdxQuote(s: ReportState, quote: Uint8Array, opts: Rep
   if (v.simulated && !opts.allowSimulated) {
     s.list.fail(label(prefix, "not simulated"), AttestCode.SIMULATED_NOT_ALLOWED, "the quote is signed by the Cloister SIMULATED root: it proves nothing (pass --allow-simulated to accept it)");
   } else if (v.simulated) {
-    s.list.skip(label(prefix, "hardware root"), "SIMULATED evidence accepted (--allow-simulated): it proves nothing about hardware");
+    s.list.notChecked(label(prefix, "hardware root"), "SIMULATED evidence accepted (--allow-simulated): it proves nothing about hardware");
   }
   if (!prefix) {
     s.tcbStatus = v.tcbStatus;
@@ -91,7 +91,7 @@ export function checkEventLog(s: ReportState, eventLog: unknown, quoteRtmrs: rea
     const inLog = events.some((e) => e.imr === i);
     const quoted = quoteRtmrs[i] ?? "";
     if (!inLog && i < 3 && quoted !== ZERO48) {
-      s.list.skip(name(`RTMR${i} replay`), "the event log has no events for this register");
+      s.list.notChecked(name(`RTMR${i} replay`), "the event log has no events for this register");
     } else if (replayed[i] === quoted) {
       s.list.pass(name(`RTMR${i} replay`), inLog ? "event log replays to the quote" : "empty, as the quote says");
       if (i === 3) rtmr3ok = true;
@@ -115,7 +115,7 @@ export function checkEventLog(s: ReportState, eventLog: unknown, quoteRtmrs: rea
 export function checkComposeHash(s: ReportState, id: AppIdentity | null, appCompose: string | null | undefined, declared: string | null | undefined, prefix?: string): void {
   const name = label(prefix, "compose hash");
   if (!id?.composeHash) {
-    if (appCompose != null || declared != null) s.list.skip(name, "no compose-hash event in a replayed RTMR3");
+    if (appCompose != null || declared != null) s.list.notChecked(name, "no compose-hash event in a replayed RTMR3");
     return;
   }
   if (appCompose != null) {

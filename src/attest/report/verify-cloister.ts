@@ -80,13 +80,13 @@ export async function verifyCloisterReport(s: ReportState, value: unknown, opts:
   }
 
   if (r.nvidia_payload !== null) checkGpuPayload(s, r.nvidia_payload, nonce, opts.allowSimulated ?? false, now);
-  else s.list.skip("GPU", "the report has no GPU evidence");
+  else s.list.notChecked("GPU", "the report has no GPU evidence");
 }
 
 /** The nonce checks run against: the caller's when given (must equal the echo), else the echo. */
 export function checkNonce(s: ReportState, requestNonce: string, opts: ReportVerifyOptions): Hex {
   if (opts.nonce === undefined) {
-    s.list.skip("nonce", "no nonce given: this report may be a replay (display only)");
+    s.list.notChecked("nonce", "no nonce given: this report may be a replay (display only)");
     return requestNonce as Hex;
   }
   if (opts.nonce === requestNonce) s.list.pass("nonce", "the report answers our nonce");

@@ -51,7 +51,7 @@ function checkReportData(s: ReportState, attested: string | null, claimed: Uint8
 }
 
 function checkNonce(s: ReportState, opts: ReportVerifyOptions): void {
-  if (opts.nonce === undefined) s.list.skip("nonce", "no nonce given: this attestation may be a replay");
+  if (opts.nonce === undefined) s.list.notChecked("nonce", "no nonce given: this attestation may be a replay");
   else if (s.reportData !== null && s.reportData.slice(64) === opts.nonce) s.list.pass("nonce", "report_data[32:64] is our nonce");
   else s.list.fail("nonce", AttestCode.NONCE_MISMATCH, "report_data[32:64] is not our nonce");
 }
@@ -75,7 +75,7 @@ async function verifyTdx(s: ReportState, a: Extract<DstackAttestation, { kind: "
     // unreadable quote: already reported by the quote check
   }
   s.appIdentity = checkEventLog(s, runtimeEntries(a.runtimeEvents), rtmrs);
-  s.list.skip("boot event log", `stripped: ${a.eventLog.filter((e) => e.imr < 3).length} RTMR0 ACPI digests kept, RTMR0-2 cannot be replayed; the image is bound through MRTD below`);
+  s.list.notChecked("boot event log", `stripped: ${a.eventLog.filter((e) => e.imr < 3).length} RTMR0 ACPI digests kept, RTMR0-2 cannot be replayed; the image is bound through MRTD below`);
   try {
     const cfg = parseVmConfig(a.config);
     const doc = imageMeasurement(cfg, "tdx");
@@ -84,7 +84,7 @@ async function verifyTdx(s: ReportState, a: Extract<DstackAttestation, { kind: "
     if (!allowed.includes(mrtd)) throw new AttestationError(AttestCode.OS_IMAGE_MISMATCH, `the quote's MRTD ${mrtd} is none of the image's (${allowed.join(", ")})`);
     s.list.pass("OS image", `os_image_hash ${cfg.os_image_hash} → measurement.tdx.cbor → MRTD matches`);
     s.measurements["os_image_hash"] = cfg.os_image_hash.toLowerCase() as Measurement;
-    s.list.skip("RTMR1/RTMR2 from the image", "needs the TDVF event model (kernel authenticode, cmdline, initrd): not recomputed");
+    s.list.notChecked("RTMR1/RTMR2 from the image", "needs the TDVF event model (kernel authenticode, cmdline, initrd): not recomputed");
   } catch (e) {
     failWith(s, "OS image", e, AttestCode.OS_IMAGE_MISMATCH);
   }
@@ -132,7 +132,7 @@ function verifySnp(s: ReportState, a: Extract<DstackAttestation, { kind: "sev-sn
     s.appIdentity = id;
     s.measurements["compose_hash"] = id.composeHash as Measurement;
     s.list.pass("app identity", `from mr_config (bound by HOST_DATA): app ${id.appId ?? "-"}, compose ${id.composeHash}; runtime events agree`);
-    s.list.skip("runtime events", "SEV-SNP has no RTMR: runtime events are not measured, only compared with mr_config");
+    s.list.notChecked("runtime events", "SEV-SNP has no RTMR: runtime events are not measured, only compared with mr_config");
   } catch (e) {
     failWith(s, "app identity", e, AttestCode.APP_CONFIG_MISMATCH);
   }
@@ -142,7 +142,7 @@ function verifySnp(s: ReportState, a: Extract<DstackAttestation, { kind: "sev-sn
     imageMeasurement(cfg, "snp");
     s.list.pass("OS image documents", `os_image_hash ${cfg.os_image_hash} → measurement.snp.cbor`);
     s.measurements["os_image_hash"] = cfg.os_image_hash.toLowerCase() as Measurement;
-    s.list.skip("SNP launch measurement from the image", "recomputing the SEV-SNP launch digest (OVMF, kernel, initrd, cmdline, VMSA) is not implemented: pin `measurement` in a policy");
+    s.list.notChecked("SNP launch measurement from the image", "recomputing the SEV-SNP launch digest (OVMF, kernel, initrd, cmdline, VMSA) is not implemented: pin `measurement` in a policy");
   } catch (e) {
     failWith(s, "OS image documents", e, AttestCode.OS_IMAGE_MISMATCH);
   }

@@ -25,7 +25,7 @@ export async function verifyDstackQuote(s: ReportState, value: unknown, opts: Re
     if (equalBytes(got, padded)) s.list.pass("report_data", "the quote carries the response's report_data");
     else s.list.fail("report_data", AttestCode.REPORT_DATA_MISMATCH, "the quote's report_data is not the response's report_data");
   }
-  if (opts.nonce === undefined) s.list.skip("nonce", "no nonce given: this quote may be a replay");
+  if (opts.nonce === undefined) s.list.notChecked("nonce", "no nonce given: this quote may be a replay");
   else if (v.reportData !== null && v.reportData.slice(64) === opts.nonce) s.list.pass("nonce", "report_data[32:64] is our nonce");
   else s.list.fail("nonce", AttestCode.NONCE_MISMATCH, "report_data[32:64] is not our nonce");
   try {
@@ -33,5 +33,5 @@ export async function verifyDstackQuote(s: ReportState, value: unknown, opts: Re
   } catch {
     // unreadable quote: already reported by the quote check
   }
-  if (d.vm_config !== undefined) s.list.skip("OS image", "vm_config's os_image_hash needs the image itself to check against MRTD/RTMR0-2");
+  if (d.vm_config !== undefined) s.list.notChecked("OS image", "vm_config's os_image_hash needs the image itself to check against MRTD/RTMR0-2");
 }

@@ -73,8 +73,8 @@ function checkTcbBinding(checks: CheckList, report: SnpReport, tcb: SnpTcb, leaf
   if (wrong.length) checks.fail("key TCB = REPORTED_TCB", AttestCode.VCEK_MISMATCH, wrong.join("; "));
   else checks.pass("key TCB = REPORTED_TCB", formatTcb(tcb));
 
-  if (report.signingKey === "vlek") checks.skip("key chip = CHIP_ID", "VLEKs are not bound to one chip");
-  else if (report.maskChipKey) checks.skip("key chip = CHIP_ID", "the guest masked CHIP_ID (MASK_CHIP_KEY)");
+  if (report.signingKey === "vlek") checks.notChecked("key chip = CHIP_ID", "VLEKs are not bound to one chip");
+  else if (report.maskChipKey) checks.notChecked("key chip = CHIP_ID", "the guest masked CHIP_ID (MASK_CHIP_KEY)");
   else if (ext.hwId && equalBytes(ext.hwId, report.chipId)) checks.pass("key chip = CHIP_ID");
   else checks.fail("key chip = CHIP_ID", AttestCode.VCEK_MISMATCH, "the VCEK was issued for another chip");
 }
@@ -128,7 +128,7 @@ export function verifySnpReport(reportBytes: Uint8Array, opts: SnpVerifyOptions)
         if (issue) checks.fail("revocation (AMD KDS CRL)", issue.code, issue.message);
         else checks.pass("revocation (AMD KDS CRL)");
       } else {
-        checks.skip("revocation (AMD KDS CRL)", "no CRL given");
+        checks.notChecked("revocation (AMD KDS CRL)", "no CRL given");
       }
     } else {
       checks.fail("VCEK certificate chain", chain.code, chain.message);
