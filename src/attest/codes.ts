@@ -36,6 +36,8 @@ export const AttestCode = {
   TCB_STATUS_NOT_ALLOWED: "TCB_STATUS_NOT_ALLOWED",
   DEBUG_ENABLED: "DEBUG_ENABLED",
   SNP_POLICY_INVALID: "SNP_POLICY_INVALID",
+  /** The SNP report was requested from a VMPL above the allowed one (code under an SVSM/paravisor). */
+  SNP_VMPL_NOT_ALLOWED: "SNP_VMPL_NOT_ALLOWED",
   /** The SNP report's REPORTED_TCB or CHIP_ID is not the one its VCEK/VLEK was issued for. */
   VCEK_MISMATCH: "VCEK_MISMATCH",
   REPORT_SIGNATURE_INVALID: "REPORT_SIGNATURE_INVALID",

@@ -1,4 +1,8 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parsePolicy } from "./policy/schema.js";
+import { sharedPath } from "../util/shared.js";
 import { parseNonce } from "../types.js";
 import { toHex, utf8 } from "../util/bytes.js";
 import { buildSimulatedGpuPayload, buildSimulatedSpdmEvidence } from "./simulator/gpu.js";
@@ -50,3 +54,22 @@ describe("verifyEvidence: recognising a file", () => {
     await expect(verifyEvidence(buildSimulatedSpdmEvidence(nonce))).rejects.toMatchObject({ code: "EVIDENCE_UNREADABLE" });
   });
 });
+
+describe.skipIf(!sharedPath("vectors", "amd-sev-snp", "snp-report.bin"))(
+  `a JSON policy's snp section reaches the SEV-SNP verifier${sharedPath("vectors", "amd-sev-snp") ? "" : " (skipped: ../shared missing)"}`,
+  () => {
+    it("refuses VMPL 1 by default and lets `snp.maxVmpl: 1` allow it", async () => {
+      const dir = sharedPath("vectors", "amd-sev-snp") as string;
+      const bundle = JSON.parse(readFileSync(join(dir, "attestation-bundle.json"), "utf8")) as Record<string, unknown>;
+      const vcek = Object.values(bundle).find((v): v is string => typeof v === "string" && v.includes("BEGIN CERTIFICATE"));
+      const report = new Uint8Array(readFileSync(join(dir, "snp-report.bin")));
+      report[0x30] = 1; // VMPL (ABI 56860 Table 22); the signature then fails too, which is not what we look at
+      const now = new Date("2026-02-01T00:00:00Z");
+      const opts = { now, ...(vcek ? { certChainPem: vcek } : {}) };
+      const strict = await verifyEvidence(report, opts);
+      const svsm = await verifyEvidence(report, { ...opts, policy: parsePolicy({ snp: { maxVmpl: 1 } }) });
+      expect(strict.errors.map((e) => e.code)).toContain("SNP_VMPL_NOT_ALLOWED");
+      expect(svsm.errors.map((e) => e.code)).not.toContain("SNP_VMPL_NOT_ALLOWED");
+    });
+  },
+);

@@ -45,6 +45,17 @@ describe.skipIf(runs.length === 0)(`NRAS tokens (captured runs)${runs.length ? "
     }
   });
 
+  it("records a not-checked 'nonce' line (possible replay) when no request nonce is given, and none when it is", async () => {
+    const r = runs[0] as Run;
+    const without = await verifyNrasResponse(r.body, { jwks: r.jwks, now: atIat(r) });
+    expect(without.errors).toEqual([]);
+    const line = without.checks.find((c) => c.name === "nonce");
+    expect(line).toMatchObject({ ok: true, skipped: true });
+    expect(line?.detail).toMatch(/replay/);
+    const withNonce = await verifyNrasResponse(r.body, { jwks: r.jwks, now: atIat(r), expectedNonce: r.nonce });
+    expect(withNonce.checks.some((c) => c.name === "nonce")).toBe(false);
+  });
+
   it("reports JWT_EXPIRED at today's clock", async () => {
     for (const r of runs) {
       const v = await verifyNrasResponse(r.body, { jwks: r.jwks, now: new Date("2026-11-25T00:00:00Z") });
@@ -104,5 +115,6 @@ describe("NRAS body shape", () => {
     expect(() => parseNrasBody([["JWT", "a.b.c"], { "GPU-0": 5 }])).toThrow(/not a string/);
     const v = await verifyNrasResponse("nope", { jwks: { keys: [] }, now: new Date() });
     expect(codes(v)).toEqual(["JWT_INVALID"]);
+    expect(v.checks.find((c) => c.name === "nonce")?.skipped).toBe(true);
   });
 });

@@ -56,6 +56,15 @@ describe("policy", () => {
     expect(applyPolicy(sim, parsePolicy({}), { allowSimulated: true }).verified).toBe(true);
   });
 
+  it("parses snp.maxVmpl (0..3) and snp.allowMigrationAgent, refusing anything else", () => {
+    expect(parsePolicy({ snp: { maxVmpl: 1, allowMigrationAgent: true } }).snp).toEqual({ maxVmpl: 1, allowMigrationAgent: true });
+    expect(parsePolicy({}).snp).toBeUndefined();
+    expect(() => parsePolicy({ snp: { maxVmpl: 4 } })).toThrow(expect.objectContaining({ code: "POLICY_INVALID" }));
+    expect(() => parsePolicy({ snp: { maxVmpl: 1.5 } })).toThrow(expect.objectContaining({ code: "POLICY_INVALID" }));
+    expect(() => parsePolicy({ snp: { maxVMPL: 1 } })).toThrow(expect.objectContaining({ code: "POLICY_INVALID" }));
+    expect(() => parsePolicy({ snp: { allowMigrationAgent: "yes" } })).toThrow(expect.objectContaining({ code: "POLICY_INVALID" }));
+  });
+
   it("requires GPU evidence when the policy says so", () => {
     expect(codes(applyPolicy(verification(), parsePolicy({ gpu: { required: true } })))).toEqual(["POLICY_VIOLATION"]);
     expect(applyPolicy(verification({ measurements: { "gpu0.m1": m("01") } }), parsePolicy({ gpu: { required: true } })).verified).toBe(true);

@@ -39,6 +39,18 @@ export const sigstorePolicySchema = z
   })
   .strict();
 
+/**
+ * SEV-SNP options handed to verifySnpReport (src/attest/snp/verify.ts). Both default to the
+ * strict setting: VMPL 0 only, no migration agent. Raise maxVmpl only for a known SVSM or
+ * paravisor deployment whose VMPL 0 code the measurement pins.
+ */
+export const snpPolicySchema = z
+  .object({
+    maxVmpl: z.number().int().min(0).max(3).optional(),
+    allowMigrationAgent: z.boolean().optional(),
+  })
+  .strict();
+
 export const policySchema = z
   .object({
     allowSimulated: z.boolean().optional(),
@@ -54,12 +66,14 @@ export const policySchema = z
       .strict()
       .optional(),
     sigstore: sigstorePolicySchema.optional(),
+    snp: snpPolicySchema.optional(),
   })
   .strict();
 
 export type Policy = z.output<typeof policySchema>;
 export type PolicyInput = z.input<typeof policySchema>;
 export type SigstorePolicy = z.output<typeof sigstorePolicySchema>;
+export type SnpPolicyOptions = z.output<typeof snpPolicySchema>;
 
 export function parsePolicy(value: unknown): Policy {
   const r = policySchema.safeParse(value);

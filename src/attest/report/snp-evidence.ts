@@ -11,7 +11,8 @@ export function checkSnpEvidence(s: ReportState, report: Uint8Array, certChainPe
     s.list.fail("SNP certificate chain", AttestCode.CERT_CHAIN_INVALID, "the report has an SNP report but no VCEK/VLEK chain");
     return null;
   }
-  const v = verifySnpReport(report, { certChainPem, ...(opts.now ? { now: opts.now } : {}) });
+  // The policy may widen the strict defaults (VMPL 0, no migration agent) for SVSM deployments.
+  const v = verifySnpReport(report, { certChainPem, ...(opts.now ? { now: opts.now } : {}), ...opts.policy?.snp });
   s.list.merge(v);
   s.tcbStatus = v.tcbStatus;
   s.advisories = [...v.advisories];

@@ -49,6 +49,40 @@ describe.skipIf(!genoa)(`SEV-SNP report, genuine Genoa sample${genoa ? "" : " (s
     expect(v.checks.find((c) => c.code === "DEBUG_ENABLED")?.name).toBe("guest policy: debug disabled");
   });
 
+  it("passes the VMPL and migration-agent checks for the genuine report (VMPL 0, MIGRATE_MA clear)", () => {
+    const v = verifySnpReport(g.report, { vcekPem: g.chainPem, now: when });
+    expect(v.report?.vmpl).toBe(0);
+    expect(v.checks.find((c) => c.name === "VMPL")).toMatchObject({ ok: true });
+    expect(v.checks.find((c) => c.name === "guest policy: no migration agent")).toMatchObject({ ok: true });
+  });
+
+  it("reports SNP_VMPL_NOT_ALLOWED for a report requested from VMPL 1, unless maxVmpl allows it", () => {
+    const bad = g.report.slice();
+    bad[0x30] = 1; // VMPL, u32 LE at 0x30 (ABI 56860 Table 22)
+    const strict = verifySnpReport(bad, { vcekPem: g.chainPem, now: when });
+    expect(codes(strict)).toContain("SNP_VMPL_NOT_ALLOWED");
+    expect(strict.checks.find((c) => c.code === "SNP_VMPL_NOT_ALLOWED")?.name).toBe("VMPL");
+    const svsm = verifySnpReport(bad, { vcekPem: g.chainPem, now: when, maxVmpl: 1 });
+    expect(codes(svsm)).toEqual(["REPORT_SIGNATURE_INVALID"]); // the byte flip, nothing else
+    expect(svsm.checks.find((c) => c.name === "VMPL")).toMatchObject({ ok: true });
+    expect(codes(verifySnpReport(bad, { vcekPem: g.chainPem, now: when, maxVmpl: 0 }))).toContain("SNP_VMPL_NOT_ALLOWED");
+  });
+
+  it("refuses a maxVmpl outside 0..3 as a caller error (POLICY_INVALID)", () => {
+    expect(() => verifySnpReport(g.report, { vcekPem: g.chainPem, now: when, maxVmpl: 4 })).toThrow(expect.objectContaining({ code: "POLICY_INVALID" }));
+    expect(() => verifySnpReport(g.report, { vcekPem: g.chainPem, now: when, maxVmpl: 0.5 })).toThrow(expect.objectContaining({ code: "POLICY_INVALID" }));
+  });
+
+  it("reports SNP_POLICY_INVALID when policy bit 18 (MIGRATE_MA) is set, unless allowMigrationAgent", () => {
+    const bad = g.report.slice();
+    bad[0x08 + 2] = (bad[0x08 + 2] ?? 0) | 0x04; // bit 18 = byte 2, bit 2
+    const strict = verifySnpReport(bad, { vcekPem: g.chainPem, now: when });
+    expect(strict.report?.policy.migrateMa).toBe(true);
+    expect(codes(strict)).toContain("SNP_POLICY_INVALID");
+    expect(strict.checks.find((c) => c.code === "SNP_POLICY_INVALID")?.name).toBe("guest policy: no migration agent");
+    expect(codes(verifySnpReport(bad, { vcekPem: g.chainPem, now: when, allowMigrationAgent: true }))).toEqual(["REPORT_SIGNATURE_INVALID"]);
+  });
+
   it("reports FOREIGN_ROOT for a chain that verifies but ends at a non-AMD root", () => {
     const nvidiaChain = sharedPath("vectors", "nvidia-spdm", "hopperCertChain.txt");
     const chain = nvidiaChain ? readFileSync(nvidiaChain, "utf8") : "";

@@ -6,6 +6,7 @@
  */
 import { verify as cryptoVerify, X509Certificate } from "node:crypto";
 import type { Hex, Measurement } from "../../types.js";
+import { AttestationError } from "../../errors.js";
 import { concatBytes, equalBytes, toHex } from "../../util/bytes.js";
 import { AttestCode } from "../codes.js";
 import { CheckList, type Verification } from "../types.js";
@@ -29,6 +30,18 @@ export interface SnpVerifyOptions {
   readonly crlDer?: Uint8Array;
   /** Trust anchors; defaults to AMD's embedded roots. Anything else marks the result simulated. */
   readonly roots?: readonly SnpRootSet[];
+  /**
+   * Highest VMPL the report may have been requested from (0..3, default 0). VMPL 0 is the
+   * most privileged level; a report from VMPL 1-3 was asked for by code running under an
+   * SVSM/paravisor at VMPL 0, which the measurement covers but this guest code does not
+   * control (ABI 56860 rev 1.55, Table 22: VMPL at 0x30).
+   */
+  readonly maxVmpl?: number;
+  /**
+   * Accept guest policy MIGRATE_MA (bit 18): a migration agent may export the guest's
+   * memory to another platform, beyond this report's chip (ABI 56860 "Guest Policy").
+   */
+  readonly allowMigrationAgent?: boolean;
 }
 
 export interface SnpVerification extends Verification {
@@ -79,16 +92,33 @@ function checkTcbBinding(checks: CheckList, report: SnpReport, tcb: SnpTcb, leaf
   else checks.fail("key chip = CHIP_ID", AttestCode.VCEK_MISMATCH, "the VCEK was issued for another chip");
 }
 
-function checkPolicy(checks: CheckList, report: SnpReport): void {
+function checkVmpl(checks: CheckList, report: SnpReport, maxVmpl: number): void {
+  if (report.vmpl <= maxVmpl) checks.pass("VMPL", `report requested from VMPL ${report.vmpl} (allowed up to ${maxVmpl})`);
+  else checks.fail("VMPL", AttestCode.SNP_VMPL_NOT_ALLOWED, `report requested from VMPL ${report.vmpl}; the policy allows up to VMPL ${maxVmpl}`);
+}
+
+function checkPolicy(checks: CheckList, report: SnpReport, allowMigrationAgent: boolean): void {
   // Policy bit 19 (DEBUG): the hypervisor can read and write guest memory; nothing is private.
   if (report.policy.debug) checks.fail("guest policy: debug disabled", AttestCode.DEBUG_ENABLED, "policy bit 19 (DEBUG) is set");
   else checks.pass("guest policy: debug disabled", `policy 0x${report.policy.raw.toString(16)}`);
   // Bit 17 is reserved and must be one (Table "Guest Policy Structure"); firmware rejects launches otherwise.
   if (((report.policy.raw >> 17n) & 1n) !== 1n) checks.fail("guest policy: reserved bit 17", AttestCode.SNP_POLICY_INVALID, "policy bit 17 must be 1");
+  // Bit 18 (MIGRATE_MA): a migration agent may move the guest, and its memory, off this chip.
+  if (!report.policy.migrateMa) checks.pass("guest policy: no migration agent");
+  else if (allowMigrationAgent) checks.pass("guest policy: no migration agent", "policy bit 18 (MIGRATE_MA) is set; allowed by the caller");
+  else checks.fail("guest policy: no migration agent", AttestCode.SNP_POLICY_INVALID, "policy bit 18 (MIGRATE_MA) is set: a migration agent may move the guest off this chip");
+}
+
+function maxVmplOf(opts: SnpVerifyOptions): number {
+  const v = opts.maxVmpl ?? 0;
+  // A caller mistake, not bad evidence: refuse rather than silently widen or narrow the check.
+  if (!Number.isInteger(v) || v < 0 || v > 3) throw new AttestationError(AttestCode.POLICY_INVALID, `maxVmpl must be an integer 0..3, got ${String(v)}`);
+  return v;
 }
 
 export function verifySnpReport(reportBytes: Uint8Array, opts: SnpVerifyOptions): SnpVerification {
   const checks = new CheckList();
+  const maxVmpl = maxVmplOf(opts);
   const now = opts.now ?? new Date();
   const roots = opts.roots ?? AMD_SNP_ROOTS;
   const sets = opts.product ? roots.filter((s) => s.product === opts.product) : roots;
@@ -141,7 +171,8 @@ export function verifySnpReport(reportBytes: Uint8Array, opts: SnpVerifyOptions)
   // Turin lays TCB_VERSION out differently; decode with the product the chain proved.
   const tcb = product ? decodeTcb(report.reportedTcb.raw, product) : report.reportedTcb;
   if (leaf) checkTcbBinding(checks, report, tcb, leaf);
-  checkPolicy(checks, report);
+  checkVmpl(checks, report, maxVmpl);
+  checkPolicy(checks, report, opts.allowMigrationAgent ?? false);
 
   return {
     ...checks.toVerification({ tee: "sev-snp", simulated, measurements: snpMeasurements(report), reportData: toHex(report.reportData) as Hex }),
