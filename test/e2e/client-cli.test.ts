@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { chatCommand } from "../../src/cli/commands/chat.js";
 import type { CliIO } from "../../src/cli/io.js";
-import { ANSWER, useNodeBehindProxy } from "./client-fixtures.js";
+import { ANSWER } from "./client-fixtures.js";
+import { useNodeBehindProxy } from "./client-env.js";
 
 function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];

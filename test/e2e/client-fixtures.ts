@@ -1,4 +1,3 @@
-import { afterAll, beforeAll } from "vitest";
 /**
  * Fixtures for the client and proxy end-to-end tests: an in-process node (the real
  * gateway, the simulator TEE, an in-memory store, E2E middleware) on 127.0.0.1:0, a fast
@@ -186,19 +185,3 @@ export function flipByte(buf: Buffer, at: number): Buffer {
   return out;
 }
 
-/**
- * A test node behind a recording proxy for the whole test file (vitest hooks). The
- * fields are set in beforeAll: read them inside tests, not at module level.
- */
-export function useNodeBehindProxy(opts: Parameters<typeof startTestNode>[0] = {}): { node: TestNode; proxy: RecordingProxy } {
-  const env = {} as { node: TestNode; proxy: RecordingProxy };
-  beforeAll(async () => {
-    env.node = await startTestNode(opts);
-    env.proxy = await startRecordingProxy(env.node.url);
-  });
-  afterAll(async () => {
-    await env.proxy?.close();
-    await env.node?.close();
-  });
-  return env;
-}

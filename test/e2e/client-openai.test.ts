@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { ClientCode } from "../../src/client/codes.js";
 import { createVerifiedFetch } from "../../src/client/verified-fetch.js";
 import { ClientError } from "../../src/errors.js";
-import { ANSWER, flipByte, useNodeBehindProxy } from "./client-fixtures.js";
+import { ANSWER, flipByte } from "./client-fixtures.js";
+import { useNodeBehindProxy } from "./client-env.js";
 
 const env = useNodeBehindProxy();
 

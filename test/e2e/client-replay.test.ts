@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createVerifiedFetch } from "../../src/client/verified-fetch.js";
-import { useNodeBehindProxy } from "./client-fixtures.js";
+import { useNodeBehindProxy } from "./client-env.js";
 
 const env = useNodeBehindProxy();
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createCloisterClient } from "../../src/client/cloister-client.js";
 import { E2EHeader } from "../../src/seal/e2e/headers.js";
-import { useNodeBehindProxy } from "./client-fixtures.js";
+import { useNodeBehindProxy } from "./client-env.js";
 
 const env = useNodeBehindProxy();
 const params = { model: "fake", stream: true as const, messages: [{ role: "user" as const, content: "hi" }] };

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { createCloisterClient } from "../../src/client/cloister-client.js";
 import { createVerifiedFetch } from "../../src/client/verified-fetch.js";
 import { ClientError } from "../../src/errors.js";
-import { ANSWER, startTestNode, useNodeBehindProxy } from "./client-fixtures.js";
+import { ANSWER, startTestNode } from "./client-fixtures.js";
+import { useNodeBehindProxy } from "./client-env.js";
 
 const PROMPT = "my diagnosis is confidential-narwhal-syndrome";
 

@@ -2,25 +2,28 @@
  * Chunked response framing, a STREAM construction (Hoang et al., "Online
  * Authenticated-Encryption and its Nonce-Reuse Misuse-Resistance", 2015) over AES-256-GCM:
  *
- *   frame   = header(4) || AES-256-GCM(key, nonce_i, aad = header, plaintext)
+ *   frame   = header(4) || AES-256-GCM(key, nonce_i, aad = header, padded)
  *   header  = uint32 big-endian: bit 31 = final flag, bits 0..30 = ciphertext length
  *   nonce_i = base_nonce XOR uint96_be(i), i = 0, 1, 2, ...
+ *   padded  = uint32_be(body length) || body || zeros to a size bucket (padding.ts)
  *
  * The counter in the nonce makes reordering, dropping or duplicating a frame fail to
  * authenticate; the final flag, authenticated as part of the header, makes cutting the
  * stream short detectable (a stream that ends without a final frame is truncated).
- * The final frame carries the sealed trailers (JSON), never body bytes.
+ * The final frame carries the sealed trailers (JSON), never body bytes. Padding inside
+ * the AEAD hides each frame's real length (one SSE event ~ one token) from the path.
  */
 import { gcm } from "@noble/ciphers/aes.js";
 import { SealError } from "../../errors.js";
 import { concatBytes } from "../../util/bytes.js";
 import { E2ECode } from "./codes.js";
+import { MAX_PADDED_PLAINTEXT, pad, unpad } from "./padding.js";
 
 export const FRAME_HEADER_LENGTH = 4;
 const TAG_LENGTH = 16;
 const FINAL_BIT = 0x8000_0000;
 /** Largest ciphertext a frame may carry: bounds what a reader buffers before it can authenticate. */
-export const MAX_FRAME_CIPHERTEXT = 16 * 1024 * 1024 + TAG_LENGTH;
+export const MAX_FRAME_CIPHERTEXT = MAX_PADDED_PLAINTEXT + TAG_LENGTH;
 
 export interface FrameKeys {
   readonly key: Uint8Array;
@@ -67,9 +70,10 @@ export class FrameSealer {
     private readonly aead: FrameAead = nobleAesGcm,
   ) {}
 
-  seal(plaintext: Uint8Array, final: boolean): Uint8Array {
+  /** Seals one body (at most MAX_FRAME_BODY bytes), padded to its size bucket. */
+  seal(body: Uint8Array, final: boolean): Uint8Array {
     if (this.done) throw new SealError(E2ECode.E2E_MALFORMED, "no frames may follow the final frame");
-    if (plaintext.length + TAG_LENGTH > MAX_FRAME_CIPHERTEXT) throw new SealError(E2ECode.E2E_MALFORMED, "frame too large");
+    const plaintext = pad(body);
     const h = header(plaintext.length + TAG_LENGTH, final);
     const ct = this.aead.encrypt(this.keys.key, frameNonce(this.keys.baseNonce, this.counter++), h, plaintext);
     this.done = final;
@@ -78,6 +82,7 @@ export class FrameSealer {
 }
 
 export interface OpenedFrame {
+  /** The frame's body, length prefix and padding removed. */
   readonly plaintext: Uint8Array;
   readonly final: boolean;
 }
@@ -109,12 +114,13 @@ export class FrameOpener {
       if (this.buf.length < FRAME_HEADER_LENGTH + length) break;
       const h = this.buf.subarray(0, FRAME_HEADER_LENGTH);
       const ct = this.buf.subarray(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH + length);
-      let plaintext: Uint8Array;
+      let padded: Uint8Array;
       try {
-        plaintext = this.aead.decrypt(this.keys.key, frameNonce(this.keys.baseNonce, this.counter), h, ct);
+        padded = this.aead.decrypt(this.keys.key, frameNonce(this.keys.baseNonce, this.counter), h, ct);
       } catch (cause) {
         throw new SealError(E2ECode.E2E_DECRYPT_FAILED, `response frame ${this.counter} did not authenticate`, { cause });
       }
+      const plaintext = unpad(padded);
       this.counter++;
       this.finished = final;
       out.push({ plaintext, final });

@@ -5,6 +5,7 @@ export { canonicalRoute, requestAad, type RequestMeta } from "./aad.js";
 export { E2E_INFO, e2eKeyId, e2eSuite, generateE2EKeyPair, type E2EKeyPair } from "./suite.js";
 export { importE2EPrivateKey, openRequest, sealRequest, type OpenedRequest, type SealedRequest } from "./request.js";
 export { FrameOpener, FrameSealer, MAX_FRAME_CIPHERTEXT, nobleAesGcm, type FrameAead, type FrameKeys, type OpenedFrame } from "./frames.js";
+export { MAX_FRAME_BODY, paddedLength } from "./padding.js";
 export {
   deriveResponseKeys,
   openBody,

@@ -14,6 +14,7 @@ import { SealError } from "../../errors.js";
 import { concatBytes, utf8 } from "../../util/bytes.js";
 import { E2ECode } from "./codes.js";
 import { FrameOpener, FrameSealer, type FrameAead, type FrameKeys } from "./frames.js";
+import { MAX_FRAME_BODY } from "./padding.js";
 
 export const RESPONSE_NONCE_LENGTH = 32;
 
@@ -30,16 +31,23 @@ export function deriveResponseKeys(secret: Uint8Array, enc: Uint8Array, response
   return { key: expand(sha256, prk, utf8.encode("key"), 32), baseNonce: expand(sha256, prk, utf8.encode("nonce"), 12) };
 }
 
+/** A chunk as frame bodies: one, unless it exceeds what one padded frame holds. */
+function frameBodies(chunk: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < chunk.length; at += MAX_FRAME_BODY) out.push(chunk.subarray(at, at + MAX_FRAME_BODY));
+  return out;
+}
+
 /**
- * Seals each chunk the inner body produces as its own frame (so an SSE event is on the
- * wire as soon as it is made), then a final frame with the trailers the callback returns
- * once the body has ended (the signature is only known then).
+ * Seals each chunk the inner body produces as its own (padded) frame, so an SSE event is
+ * on the wire as soon as it is made, then a final frame with the trailers the callback
+ * returns once the body has ended (the signature is only known then).
  */
 export function sealingStream(keys: FrameKeys, trailers: () => Trailers | Promise<Trailers>, aead?: FrameAead): TransformStream<Uint8Array, Uint8Array> {
   const sealer = new FrameSealer(keys, aead);
   return new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
-      if (chunk.length > 0) controller.enqueue(sealer.seal(chunk, false));
+      for (const body of frameBodies(chunk)) controller.enqueue(sealer.seal(body, false));
     },
     async flush(controller) {
       controller.enqueue(sealer.seal(utf8.encode(JSON.stringify(await trailers())), true));
@@ -82,10 +90,10 @@ function parseTrailers(bytes: Uint8Array): Trailers {
   throw new SealError(E2ECode.E2E_MALFORMED, "the final frame does not hold a trailers object");
 }
 
-/** Seals a whole body at once (one body frame, then the trailers). */
+/** Seals a whole body at once (one body frame per MAX_FRAME_BODY bytes, then the trailers). */
 export function sealBody(keys: FrameKeys, body: Uint8Array, trailers: Trailers): Uint8Array {
   const s = new FrameSealer(keys);
-  return concatBytes(...(body.length > 0 ? [s.seal(body, false)] : []), s.seal(utf8.encode(JSON.stringify(trailers)), true));
+  return concatBytes(...frameBodies(body).map((b) => s.seal(b, false)), s.seal(utf8.encode(JSON.stringify(trailers)), true));
 }
 
 /** Opens a whole sealed body; throws the same codes as the stream. */
