@@ -142,7 +142,12 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
     ...outer,
     signing({ signers, store: deps.store, ...(deps.signingPool ? { pool: deps.signingPool } : {}) }),
   ];
-  for (const route of COMPLETION_ROUTES) app.use(route, ...chain);
+  // POST only: the chain reads bodies and opens usage rows, which other methods must not reach.
+  const postOnly: MiddlewareHandler<GatewayEnv> = async (c, next) => {
+    if (c.req.method !== "POST") return errorResponse(new GatewayError(405, GatewayCode.METHOD_NOT_ALLOWED, `${c.req.method} is not allowed here; use POST`));
+    await next();
+  };
+  for (const route of COMPLETION_ROUTES) app.use(route, postOnly, ...chain);
   app.post("/v1/chat/completions", chatHandler(deps.backend, deps.passthrough ?? true, progress));
   app.post("/v1/completions", completionsHandler(deps.backend, deps.passthrough ?? true, progress));
   app.post("/v1/embeddings", embeddingsHandler(deps.backend));
