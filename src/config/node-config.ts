@@ -22,6 +22,8 @@ export interface NodeConfig {
   /** NVIDIA GPU evidence for hardware TEEs: auto (driver says CC on), none, or a collector command. */
   readonly gpuEvidence: GpuEvidenceSetting;
   readonly dataDir: string;
+  /** postgres:// URL for keys, usage and signatures; undefined: SQLite in dataDir. */
+  readonly store: string | undefined;
   readonly auth: boolean;
   readonly threads: number | undefined;
   readonly parallel: number | undefined;
@@ -42,6 +44,8 @@ export const UP_USAGE = `usage: cloister up [options]
   --tee KIND                 auto|tdx|sev-snp|dstack|simulated (env CLOISTER_TEE; default auto)
   --gpu-evidence SRC         NVIDIA GPU evidence: auto|none|dstack|"CMD {nonce}" (env CLOISTER_GPU_EVIDENCE; default auto)
   --data-dir DIR             keys, usage and signatures (env CLOISTER_DATA_DIR; default ~/.cloister)
+  --store URL                postgres://… for keys, usage and signatures shared by several machines
+                             (env CLOISTER_STORE; default: SQLite in the data dir)
   --no-auth                  serve without API keys (env CLOISTER_NO_AUTH=1) — development only
   --threads N                CPU threads for the embedded model (env CLOISTER_THREADS)
   --parallel N               sequences generating at once (env CLOISTER_PARALLEL)
@@ -63,6 +67,14 @@ function int(name: string, v: string | undefined, min: number, fallback: number 
 }
 
 const truthy = (v: string | undefined): boolean => v !== undefined && /^(1|true|yes|on)$/i.test(v);
+
+/** The store for any command: --store, CLOISTER_STORE, or undefined (SQLite in the data dir). */
+export function resolveStoreUrl(flag: string | undefined, env: Env): string | undefined {
+  const v = flag ?? env["CLOISTER_STORE"];
+  if (v === undefined || v === "") return undefined;
+  if (!/^postgres(ql)?:\/\//i.test(v)) throw new ConfigError("INVALID_OPTION", "--store must be a postgres:// URL (leave it out for SQLite in the data dir)");
+  return v;
+}
 
 /** The data dir for any command: --data-dir, CLOISTER_DATA_DIR, ~/.cloister. */
 export function resolveDataDir(flag: string | undefined, env: Env, cwd: string): string {
@@ -86,6 +98,7 @@ export function loadNodeConfig(args: readonly string[], env: Env, cwd: string): 
         tee: { type: "string" },
         "gpu-evidence": { type: "string" },
         "data-dir": { type: "string" },
+        store: { type: "string" },
         "no-auth": { type: "boolean" },
         threads: { type: "string" },
         parallel: { type: "string" },
@@ -120,6 +133,7 @@ export function loadNodeConfig(args: readonly string[], env: Env, cwd: string): 
     tee,
     gpuEvidence: parseGpuEvidenceSetting(s("gpu-evidence") ?? env["CLOISTER_GPU_EVIDENCE"]),
     dataDir: resolveDataDir(s("data-dir"), env, cwd),
+    store: resolveStoreUrl(s("store"), env),
     auth: !(values["no-auth"] === true || truthy(env["CLOISTER_NO_AUTH"])),
     threads: int("--threads", s("threads") ?? env["CLOISTER_THREADS"], 1, undefined),
     parallel: int("--parallel", s("parallel") ?? env["CLOISTER_PARALLEL"], 1, undefined),

@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { generateApiKey, hashApiKey } from "./api-keys.js";
 import { FLUSH_MS } from "./group-commit.js";
 import { MIGRATIONS } from "./migrations.js";
 import { openSqliteStore } from "./sqlite.js";
+import { describeStoreBehaviour } from "./test-store-behaviour.js";
 
 const tmpDb = (): string => join(mkdtempSync(join(tmpdir(), "store-")), "cloister.db");
 
@@ -19,62 +19,21 @@ describe("sqlite store", () => {
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     db.close();
   });
+});
 
-  it("stores API keys only as hashes and finds, lists and revokes them", async () => {
-    const path = tmpDb();
-    const s = openSqliteStore({ path });
-    const k = generateApiKey();
-    expect(k.key).toMatch(/^sk-cloister-[A-Za-z0-9_-]{43}$/);
-    await s.createApiKey({ id: k.id, hash: k.hash, name: "ci", created: 1 });
-    expect(await s.findApiKeyByHash(hashApiKey(k.key))).toEqual({ id: k.id, name: "ci", created: 1, revoked: null });
-    expect(await s.revokeApiKey(k.id, 5)).toBe(true);
-    expect(await s.revokeApiKey(k.id, 9)).toBe(true);
-    expect((await s.listApiKeys())[0]?.revoked).toBe(5);
-    expect(await s.revokeApiKey("key_nope", 5)).toBe(false);
-    await s.close();
-    const raw = new Database(path);
-    const dump = JSON.stringify(raw.prepare("SELECT * FROM api_keys").all());
-    expect(dump).not.toContain(k.key);
-    raw.close();
-  });
-
-  it("keeps usage of a request killed mid-way, marked interrupted at the next open", async () => {
-    const path = tmpDb();
-    const s = openSqliteStore({ path });
-    await s.startUsage({ requestId: "a", keyId: "k", model: "m", route: "/v1/chat/completions", startedAt: 1 });
-    await s.startUsage({ requestId: "b", keyId: "k", model: "m", route: "/v1/chat/completions", startedAt: 2 });
-    await s.finishUsage("b", { promptTokens: 4, completionTokens: 5, status: "ok", finishedAt: 3 });
-    // No finish for "a": the process "dies" here.
-    await s.close();
-    const again = openSqliteStore({ path });
-    expect(again.interruptedAtOpen).toBe(1);
-    const rows = await again.listUsage();
-    expect(rows.map((r) => [r.requestId, r.status, r.completionTokens])).toEqual([
-      ["a", "interrupted", 0],
-      ["b", "ok", 5],
-    ]);
-    expect((await again.listUsage({ status: "ok" })).length).toBe(1);
-  });
-
-  it("stores signatures per id and algorithm", async () => {
-    const s = openSqliteStore({ path: ":memory:" });
-    await s.putSignature({ id: "x", algo: "ecdsa", text: "t", signature: "s", address: "0xa" });
-    expect(await s.getSignature("x", "ecdsa")).toEqual({ id: "x", algo: "ecdsa", text: "t", signature: "s", address: "0xa", keyId: null });
-    expect(await s.getSignature("x", "ed25519")).toBeNull();
-    // The key that made the request is kept with it (who may read it back).
-    await s.putSignature({ id: "y", algo: "ecdsa", text: "t", signature: "s", address: "0xa", keyId: "key_1" });
-    expect((await s.getSignature("y", "ecdsa"))?.keyId).toBe("key_1");
-  });
-
-  it("never lets one API key replace a signature row another key owns; the owner may refresh it", async () => {
-    const s = openSqliteStore({ path: ":memory:" });
-    await s.putSignature({ id: "chatcmpl-v", algo: "ecdsa", text: "victim", signature: "s1", address: "0xa", keyId: "key_b" });
-    await s.putSignature({ id: "chatcmpl-v", algo: "ecdsa", text: "attacker", signature: "s2", address: "0xa", keyId: "key_a" });
-    expect(await s.getSignature("chatcmpl-v", "ecdsa")).toMatchObject({ text: "victim", keyId: "key_b" });
-    await s.putSignature({ id: "chatcmpl-v", algo: "ecdsa", text: "again", signature: "s3", address: "0xa", keyId: "key_b" });
-    expect(await s.getSignature("chatcmpl-v", "ecdsa")).toMatchObject({ text: "again", keyId: "key_b" });
-    await s.close();
-  });
+describeStoreBehaviour("sqlite store behaviour", async () => {
+  const path = tmpDb();
+  return {
+    open: async () => openSqliteStore({ path }),
+    committedRows: async (table) => {
+      const raw = new Database(path, { readonly: true });
+      try {
+        return raw.prepare(`SELECT * FROM ${table}`).all() as Record<string, unknown>[];
+      } finally {
+        raw.close();
+      }
+    },
+  };
 });
 
 describe("sqlite store group commit", () => {

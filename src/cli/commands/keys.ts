@@ -3,10 +3,10 @@
  * A key is printed once, at creation, and stored only as its SHA-256 hash.
  */
 import { parseArgs } from "node:util";
-import { resolveDataDir } from "../../config/node-config.js";
-import { ConfigError } from "../../errors.js";
+import { resolveDataDir, resolveStoreUrl } from "../../config/node-config.js";
+import { ConfigError, isCloisterError } from "../../errors.js";
 import { generateApiKey } from "../../store/api-keys.js";
-import { openSqliteStore, storePath } from "../../store/sqlite.js";
+import { openNodeStore, type OpenedStore } from "../../store/postgres-select.js";
 import { EXIT, type CliIO } from "../io.js";
 
 const USAGE = `usage: cloister keys <create|list|revoke> [options]
@@ -14,7 +14,8 @@ const USAGE = `usage: cloister keys <create|list|revoke> [options]
   keys create [--name NAME]   make a key; it is shown once, only its hash is kept
   keys list                   id, name, created, revoked (never the key)
   keys revoke ID              the key stops working on the next request
-  --data-dir DIR              the node's data dir (env CLOISTER_DATA_DIR; default ~/.cloister)`;
+  --data-dir DIR              the node's data dir (env CLOISTER_DATA_DIR; default ~/.cloister)
+  --store URL                 postgres://… when the node keeps its keys there (env CLOISTER_STORE)`;
 
 export async function keysCommand(args: string[], io: CliIO): Promise<number> {
   let parsed: ReturnType<typeof parse>;
@@ -31,6 +32,13 @@ export async function keysCommand(args: string[], io: CliIO): Promise<number> {
   }
   const [sub, ...rest] = positionals;
   const dataDir = resolveDataDir(values["data-dir"], io.env, io.cwd);
+  let storeUrl: string | undefined;
+  try {
+    storeUrl = resolveStoreUrl(values.store, io.env);
+  } catch (err) {
+    io.err(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
   if (sub !== "create" && sub !== "list" && sub !== "revoke") {
     io.err(USAGE);
     return EXIT.usage;
@@ -39,19 +47,26 @@ export async function keysCommand(args: string[], io: CliIO): Promise<number> {
     io.err(`keys revoke needs exactly one key id\n\n${USAGE}`);
     return EXIT.usage;
   }
-  const store = openSqliteStore({ path: storePath(dataDir) });
+  let store: OpenedStore;
+  try {
+    store = await openNodeStore({ url: storeUrl, dataDir });
+  } catch (err) {
+    io.err(`cloister keys: ${isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
+    return EXIT.failed;
+  }
+  const where = storeUrl ? store.where : dataDir;
   try {
     if (sub === "create") {
       const k = generateApiKey();
       await store.createApiKey({ id: k.id, hash: k.hash, name: values.name ?? null, created: Date.now() });
       io.out(`${k.key}`);
-      io.err(`created ${k.id}${values.name ? ` (${values.name})` : ""} in ${dataDir}; the key above is shown only once — store it now`);
+      io.err(`created ${k.id}${values.name ? ` (${values.name})` : ""} in ${where}; the key above is shown only once — store it now`);
       return EXIT.ok;
     }
     if (sub === "list") {
       const keys = await store.listApiKeys();
       if (!keys.length) {
-        io.err(`no API keys in ${dataDir}; make one with: cloister keys create --name NAME`);
+        io.err(`no API keys in ${where}; make one with: cloister keys create --name NAME`);
         return EXIT.ok;
       }
       io.out(["ID".padEnd(18), "NAME".padEnd(20), "CREATED".padEnd(25), "REVOKED"].join(" "));
@@ -63,7 +78,7 @@ export async function keysCommand(args: string[], io: CliIO): Promise<number> {
     }
     const id = rest[0] ?? "";
     if (!(await store.revokeApiKey(id, Date.now()))) {
-      io.err(`no API key with id ${id} in ${dataDir} (see: cloister keys list)`);
+      io.err(`no API key with id ${id} in ${where} (see: cloister keys list)`);
       return EXIT.failed;
     }
     io.out(`revoked ${id}`);
@@ -78,7 +93,7 @@ function parse(args: string[]) {
     args,
     allowPositionals: true,
     strict: true,
-    options: { name: { type: "string" }, "data-dir": { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: { name: { type: "string" }, "data-dir": { type: "string" }, store: { type: "string" }, help: { type: "boolean", short: "h" } },
   });
   if (r.positionals.length > 2) throw new ConfigError("USAGE", "too many arguments");
   return r;

@@ -19,7 +19,7 @@ import { startServer } from "../../gateway/server.js";
 import { InferenceCode, type InferenceBackend } from "../../inference/backend.js";
 import { createLogger } from "../../log/logger.js";
 import { createSigner } from "../../seal/signing.js";
-import { openSqliteStore, storePath } from "../../store/sqlite.js";
+import { openNodeStore, type OpenedStore } from "../../store/postgres-select.js";
 import { resolveGpuEvidence, type ResolvedGpuEvidence } from "../../tee/gpu-evidence-config.js";
 import { selectTeeProvider } from "../../tee/select.js";
 import { toHex, utf8 } from "../../util/bytes.js";
@@ -102,7 +102,14 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
     io.err(`cloister up: ${isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
     return isCloisterError(err) && err.name === "ConfigError" ? EXIT.usage : EXIT.failed;
   }
-  const store = openSqliteStore({ path: storePath(config.dataDir) });
+  let store: OpenedStore;
+  try {
+    store = await openNodeStore({ url: config.store, dataDir: config.dataDir });
+  } catch (err) {
+    // e.g. --store names a database that is down: say so plainly (never the password).
+    io.err(`cloister up: ${isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
+    return EXIT.failed;
+  }
   if (store.interruptedAtOpen > 0) logger.warn("usage rows of requests cut off by the last shutdown marked interrupted", { count: store.interruptedAtOpen });
 
   let loaded: Awaited<ReturnType<typeof loadBackend>>;
@@ -152,7 +159,7 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   });
   const server = await startServer(app, { host: config.host, port: config.port, abortInFlight: shutdown });
 
-  io.out(`cloister up: serving ${label} at ${server.url}/v1  tee=${tee.name}  data=${config.dataDir}  auth=${config.auth ? "api-keys" : "OFF"}${config.requireE2ee ? "  e2ee=required" : ""}`);
+  io.out(`cloister up: serving ${label} at ${server.url}/v1  tee=${tee.name}  data=${config.dataDir}${config.store ? `  store=${store.where}` : ""}  auth=${config.auth ? "api-keys" : "OFF"}${config.requireE2ee ? "  e2ee=required" : ""}`);
   io.out(`  signing address ${signers.ecdsa.address}  e2e key ${toHex(e2e.publicKey).slice(0, 16)}…`);
   if (!tee.simulated && gpu.source) io.out(`  GPU evidence: ${gpu.description}`);
   if (tee.simulated) io.out("SIMULATED TEE: no hardware protection — for development only");

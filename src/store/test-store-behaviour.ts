@@ -1,0 +1,126 @@
+/**
+ * The behaviour every Store must have, run against each implementation (sqlite.test.ts,
+ * postgres.test.ts) so the two cannot drift apart. Test support only: the build skips
+ * src/**\/test-*.ts.
+ */
+import { describe, expect, it } from "vitest";
+import { generateApiKey, hashApiKey } from "./api-keys.js";
+import type { Store } from "./store.js";
+
+export interface StoreLocation {
+  /** Opens the store at this location; may be called again after close (a restart). */
+  open(): Promise<Store & { readonly interruptedAtOpen: number }>;
+  /** Every row of a table as another connection sees it: committed data only. */
+  committedRows(table: "api_keys" | "usage" | "signatures"): Promise<readonly Record<string, unknown>[]>;
+}
+
+/** `newLocation` gives a fresh, empty database (file, schema) each call; `skip` skips all (say why in the title). */
+export function describeStoreBehaviour(title: string, newLocation: () => Promise<StoreLocation>, skip = false): void {
+  describe.skipIf(skip)(title, () => {
+    it("stores API keys only as hashes and finds, lists and revokes them", async () => {
+      const loc = await newLocation();
+      const s = await loc.open();
+      const k = generateApiKey();
+      expect(k.key).toMatch(/^sk-cloister-[A-Za-z0-9_-]{43}$/);
+      await s.createApiKey({ id: k.id, hash: k.hash, name: "ci", created: 1 });
+      expect(await s.findApiKeyByHash(hashApiKey(k.key))).toEqual({ id: k.id, name: "ci", created: 1, revoked: null });
+      expect(await s.findApiKeyByHash(hashApiKey("sk-cloister-nope"))).toBeNull();
+      expect(await s.revokeApiKey(k.id, 5)).toBe(true);
+      expect(await s.revokeApiKey(k.id, 9)).toBe(true);
+      expect((await s.listApiKeys())[0]?.revoked).toBe(5);
+      expect(await s.revokeApiKey("key_nope", 5)).toBe(false);
+      await s.close();
+      const dump = JSON.stringify(await loc.committedRows("api_keys"));
+      expect(dump).toContain(k.hash);
+      expect(dump).not.toContain(k.key);
+    });
+
+    it("keeps usage of a request killed mid-way, marked interrupted at the next open", async () => {
+      const loc = await newLocation();
+      const s = await loc.open();
+      await s.startUsage({ requestId: "a", keyId: "k", model: "m", route: "/v1/chat/completions", startedAt: 1 });
+      await s.startUsage({ requestId: "b", keyId: "k", model: "m", route: "/v1/chat/completions", startedAt: 2 });
+      await s.startUsage({ requestId: "c", keyId: "k2", model: "m", route: "/v1/chat/completions", startedAt: 3 });
+      await s.finishUsage("b", { promptTokens: 4, completionTokens: 5, status: "ok", finishedAt: 3 });
+      await s.finishUsage("c", { promptTokens: 1, completionTokens: 1, status: "error", finishedAt: 4 });
+      // No finish for "a": the process "dies" here.
+      await s.close();
+      const again = await loc.open();
+      expect(again.interruptedAtOpen).toBe(1);
+      const rows = await again.listUsage();
+      expect(rows.map((r) => [r.requestId, r.status, r.completionTokens])).toEqual([
+        ["a", "interrupted", 0],
+        ["b", "ok", 5],
+        ["c", "error", 1],
+      ]);
+      expect(rows[1]).toEqual({ requestId: "b", keyId: "k", model: "m", route: "/v1/chat/completions", startedAt: 2, promptTokens: 4, completionTokens: 5, status: "ok", finishedAt: 3 });
+      expect((await again.listUsage({ status: "ok" })).map((r) => r.requestId)).toEqual(["b"]);
+      expect((await again.listUsage({ keyId: "k2" })).map((r) => r.requestId)).toEqual(["c"]);
+      expect(await again.listUsage({ keyId: "k", status: "error" })).toEqual([]);
+      await again.close();
+    });
+
+    it("has the in_flight row committed when startUsage resolves", async () => {
+      const loc = await newLocation();
+      const s = await loc.open();
+      await Promise.all(["a", "b"].map((id) => s.startUsage({ requestId: id, keyId: null, model: "m", route: "/v1/completions", startedAt: 1 })));
+      expect((await loc.committedRows("usage")).map((r) => [r["request_id"], r["status"]]).sort()).toEqual([
+        ["a", "in_flight"],
+        ["b", "in_flight"],
+      ]);
+      await s.close();
+    });
+
+    it("shows usage completions and signatures to its reads as soon as the write resolves", async () => {
+      const loc = await newLocation();
+      const s = await loc.open();
+      await s.startUsage({ requestId: "a", keyId: null, model: "m", route: "/v1/chat/completions", startedAt: 1 });
+      await s.finishUsage("a", { promptTokens: 1, completionTokens: 2, status: "ok", finishedAt: 2 });
+      await s.putSignature({ id: "a", algo: "ecdsa", text: "t", signature: "s", address: "0xa" });
+      expect(await s.getSignature("a", "ecdsa")).toMatchObject({ text: "t", signature: "s" });
+      expect((await s.listUsage())[0]).toMatchObject({ status: "ok", completionTokens: 2, finishedAt: 2 });
+      await s.close();
+    });
+
+    it("stores signatures per id and algorithm, with the key that made the request", async () => {
+      const loc = await newLocation();
+      const s = await loc.open();
+      await s.putSignature({ id: "x", algo: "ecdsa", text: "t", signature: "s", address: "0xa" });
+      expect(await s.getSignature("x", "ecdsa")).toEqual({ id: "x", algo: "ecdsa", text: "t", signature: "s", address: "0xa", keyId: null });
+      expect(await s.getSignature("x", "ed25519")).toBeNull();
+      await s.putSignature({ id: "y", algo: "ecdsa", text: "t", signature: "s", address: "0xa", keyId: "key_1" });
+      expect((await s.getSignature("y", "ecdsa"))?.keyId).toBe("key_1");
+      await s.close();
+    });
+
+    it("never lets one API key replace a signature row another key owns; the owner may refresh it", async () => {
+      const loc = await newLocation();
+      const s = await loc.open();
+      await s.putSignature({ id: "chatcmpl-v", algo: "ecdsa", text: "victim", signature: "s1", address: "0xa", keyId: "key_b" });
+      await s.putSignature({ id: "chatcmpl-v", algo: "ecdsa", text: "attacker", signature: "s2", address: "0xa", keyId: "key_a" });
+      expect(await s.getSignature("chatcmpl-v", "ecdsa")).toMatchObject({ text: "victim", keyId: "key_b" });
+      // Auth off (no key) may not take over a keyed row either…
+      await s.putSignature({ id: "chatcmpl-v", algo: "ecdsa", text: "anon", signature: "s4", address: "0xa" });
+      expect(await s.getSignature("chatcmpl-v", "ecdsa")).toMatchObject({ text: "victim", keyId: "key_b" });
+      await s.putSignature({ id: "chatcmpl-v", algo: "ecdsa", text: "again", signature: "s3", address: "0xa", keyId: "key_b" });
+      expect(await s.getSignature("chatcmpl-v", "ecdsa")).toMatchObject({ text: "again", keyId: "key_b" });
+      // …but an unkeyed row refreshes itself (NULL owner matches NULL owner).
+      await s.putSignature({ id: "n", algo: "ecdsa", text: "one", signature: "s", address: "0xa" });
+      await s.putSignature({ id: "n", algo: "ecdsa", text: "two", signature: "s", address: "0xa" });
+      expect(await s.getSignature("n", "ecdsa")).toMatchObject({ text: "two", keyId: null });
+      await s.close();
+    });
+
+    it("keeps what was written across a clean close and refuses writes after it", async () => {
+      const loc = await newLocation();
+      const s = await loc.open();
+      await s.putSignature({ id: "z", algo: "ed25519", text: "t", signature: "s", address: "ab" });
+      await s.close();
+      await expect(s.startUsage({ requestId: "d", keyId: null, model: "m", route: "/v1/completions", startedAt: 1 })).rejects.toMatchObject({ code: "STORE_WRITE_FAILED" });
+      const again = await loc.open();
+      expect(again.interruptedAtOpen).toBe(0);
+      expect(await again.getSignature("z", "ed25519")).toMatchObject({ id: "z" });
+      await again.close();
+    });
+  });
+}
