@@ -19,9 +19,9 @@
  */
 import pg from "pg";
 import { StoreError } from "../errors.js";
-import type { SigningAlgo } from "../seal/signing.js";
 import { PG_MIGRATIONS, PG_MIGRATIONS_TABLE } from "./postgres-migrations.js";
-import type { ApiKeyRecord, SignatureRecord, Store, UsageRecord, UsageStatus } from "./store.js";
+import type { ApiKeyRecord, Store } from "./store.js";
+import { toKey, toSig, toUsage, type Row } from "./rows.js";
 
 export interface PostgresStoreOptions {
   /** postgres://user@host:port/db (libpq-style URL, as `pg` parses it). */
@@ -164,33 +164,3 @@ async function migrate(pool: pg.Pool): Promise<void> {
   }
 }
 
-type Row = Record<string, unknown>;
-const isRow = (r: unknown): r is Row => typeof r === "object" && r !== null;
-const str = (v: unknown): string => String(v);
-// BIGINT comes back as a string (it may exceed 2^53); ours are Unix ms and counts, well below.
-const num = (v: unknown): number => Number(v);
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-
-function toKey(r: unknown): ApiKeyRecord | null {
-  if (!isRow(r)) return null;
-  return { id: str(r["id"]), name: r["name"] == null ? null : str(r["name"]), created: num(r["created"]), revoked: numOrNull(r["revoked"]) };
-}
-
-function toUsage(row: Row): UsageRecord {
-  return {
-    requestId: str(row["request_id"]),
-    keyId: row["key_id"] == null ? null : str(row["key_id"]),
-    model: str(row["model"]),
-    route: str(row["route"]),
-    startedAt: num(row["started_at"]),
-    promptTokens: num(row["prompt_tokens"]),
-    completionTokens: num(row["completion_tokens"]),
-    status: str(row["status"]) as UsageStatus,
-    finishedAt: numOrNull(row["finished_at"]),
-  };
-}
-
-function toSig(r: unknown): SignatureRecord | null {
-  if (!isRow(r)) return null;
-  return { id: str(r["id"]), algo: str(r["algo"]) as SigningAlgo, text: str(r["text"]), signature: str(r["signature"]), address: str(r["address"]), keyId: typeof r["key_id"] === "string" ? r["key_id"] : null };
-}

@@ -19,10 +19,10 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { StoreError } from "../errors.js";
-import type { SigningAlgo } from "../seal/signing.js";
 import { createGroupCommit } from "./group-commit.js";
 import { MIGRATIONS } from "./migrations.js";
-import type { ApiKeyRecord, SignatureRecord, Store, UsageFinish, UsageRecord, UsageStart, UsageStatus } from "./store.js";
+import type { ApiKeyRecord, Store, UsageFinish } from "./store.js";
+import { toKey, toSig, toUsage } from "./rows.js";
 
 export interface SqliteStoreOptions {
   /** File path, or ":memory:" for tests. */
@@ -138,37 +138,6 @@ function migrate(db: Database.Database): void {
       db.pragma(`user_version = ${v + 1}`);
     })();
   }
-}
-
-type Row = Record<string, unknown>;
-const isRow = (r: unknown): r is Row => typeof r === "object" && r !== null;
-const str = (v: unknown): string => String(v);
-const num = (v: unknown): number => Number(v);
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-
-function toKey(r: unknown): ApiKeyRecord | null {
-  if (!isRow(r)) return null;
-  return { id: str(r["id"]), name: r["name"] == null ? null : str(r["name"]), created: num(r["created"]), revoked: numOrNull(r["revoked"]) };
-}
-
-function toUsage(r: unknown): UsageRecord {
-  const row = isRow(r) ? r : {};
-  return {
-    requestId: str(row["request_id"]),
-    keyId: row["key_id"] == null ? null : str(row["key_id"]),
-    model: str(row["model"]),
-    route: str(row["route"]),
-    startedAt: num(row["started_at"]),
-    promptTokens: num(row["prompt_tokens"]),
-    completionTokens: num(row["completion_tokens"]),
-    status: str(row["status"]) as UsageStatus,
-    finishedAt: numOrNull(row["finished_at"]),
-  };
-}
-
-function toSig(r: unknown): SignatureRecord | null {
-  if (!isRow(r)) return null;
-  return { id: str(r["id"]), algo: str(r["algo"]) as SigningAlgo, text: str(r["text"]), signature: str(r["signature"]), address: str(r["address"]), keyId: typeof r["key_id"] === "string" ? r["key_id"] : null };
 }
 
 /** The store's file inside a data dir. */
