@@ -13,13 +13,9 @@ import { toHex, utf8 } from "../util/bytes.js";
 import type { PinnedNode } from "./attestation.js";
 import { ClientCode } from "./codes.js";
 import { checkSignature } from "./signature.js";
+import { E2E_INNER_CONTENT_TYPE_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER } from "../seal/headers.js";
 
-/** Header names the node uses beside the body (docs/protocol.md). */
-export const SIGNATURE_HEADER = "x-cloister-signature";
-export const REQUEST_ID_HEADER = "x-cloister-request-id";
-/** 32 random bytes as hex per plain request; the node appends it to the signed text. */
-export const CLIENT_NONCE_HEADER = "x-cloister-client-nonce";
-export const INNER_CONTENT_TYPE_HEADER = "x-cloister-e2e-content-type";
+export { CLIENT_NONCE_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER } from "../seal/headers.js";
 
 export interface ResponseCheck {
   readonly pinned: PinnedNode;
@@ -103,8 +99,8 @@ function trailerField(bytes: Uint8Array, name: string): unknown {
 export async function verifiedResponse(check: ResponseCheck, res: Response, headerSignature: unknown): Promise<Response> {
   const headers = new Headers(res.headers);
   if (check.keys) {
-    headers.set("content-type", headers.get(INNER_CONTENT_TYPE_HEADER) ?? "application/json");
-    for (const h of [INNER_CONTENT_TYPE_HEADER, E2EHeader.version, E2EHeader.responseNonce]) headers.delete(h);
+    headers.set("content-type", headers.get(E2E_INNER_CONTENT_TYPE_HEADER) ?? "application/json");
+    for (const h of [E2E_INNER_CONTENT_TYPE_HEADER, E2EHeader.version, E2EHeader.responseNonce]) headers.delete(h);
   }
   // The body we hand on is decoded plaintext: its old length and encoding no longer apply.
   headers.delete("content-length");

@@ -18,11 +18,8 @@ import { e2eKeyId } from "../seal/e2e/suite.js";
 import type { SignedText, SigningAlgo } from "../seal/signing.js";
 import { bodyBytes, setBodyBytes } from "./context.js";
 import { errorResponse } from "./errors.js";
+import { E2E_INNER_CONTENT_TYPE_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER } from "../seal/headers.js";
 
-export const SIGNATURE_HEADER = "x-cloister-signature";
-export const REQUEST_ID_HEADER = "x-cloister-request-id";
-/** The original content type of a sealed response (the body itself is application/cloister-e2e). */
-export const E2E_INNER_CONTENT_TYPE = "x-cloister-e2e-content-type";
 
 export interface E2EMiddlewareOptions {
   /** Raw 32-byte X25519 key pair; the public half is the one the attestation report binds. */
@@ -169,7 +166,7 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     // let an observer confirm a guessed prompt or answer, so it travels sealed.
     outHeaders.delete(SIGNATURE_HEADER);
     outHeaders.delete("content-length");
-    outHeaders.set(E2E_INNER_CONTENT_TYPE, inner.headers.get("content-type") ?? "application/octet-stream");
+    outHeaders.set(E2E_INNER_CONTENT_TYPE_HEADER, inner.headers.get("content-type") ?? "application/octet-stream");
     outHeaders.set("content-type", E2E_CONTENT_TYPE);
     outHeaders.set(E2EHeader.version, E2E_VERSION);
     outHeaders.set(E2EHeader.responseNonce, toBase64Url(responseNonce));

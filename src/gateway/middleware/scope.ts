@@ -11,6 +11,7 @@ import { GatewayCode } from "../errors.js";
 import type { Metrics } from "../metrics.js";
 import { routeLabel } from "../metrics.js";
 import { isEventStream, streamedBody, streamedResponse, tapStream } from "../stream-tap.js";
+import { REQUEST_ID_HEADER } from "../../seal/headers.js";
 
 function setHeader(res: Response, k: string, v: string): boolean {
   try {
@@ -85,19 +86,19 @@ export function scope(opts: ScopeOptions): MiddlewareHandler<GatewayEnv> {
     const stream = isEventStream(res) || res.headers.has("x-cloister-e2e") ? (streamedBody(res) ?? res.body) : null;
     if (stream) {
       const body = tapStream(stream, { end: () => finish(res.status, false), abort: () => finish(res.status, true) });
-      if (body === stream && setHeader(res, "x-cloister-request-id", requestId)) return;
+      if (body === stream && setHeader(res, REQUEST_ID_HEADER, requestId)) return;
       const headers = new Headers(res.headers);
-      headers.set("x-cloister-request-id", requestId);
+      headers.set(REQUEST_ID_HEADER, requestId);
       replaceResponse(c, streamedResponse(body, { status: res.status, headers }));
       return;
     }
     try {
       // In place, so a buffered body stays buffered (the adapter's fast path).
-      res.headers.set("x-cloister-request-id", requestId);
+      res.headers.set(REQUEST_ID_HEADER, requestId);
     } catch {
       // Headers of a fetched Response are immutable: copy instead.
       const headers = new Headers(res.headers);
-      headers.set("x-cloister-request-id", requestId);
+      headers.set(REQUEST_ID_HEADER, requestId);
       replaceResponse(c, new Response(res.body, { status: res.status, headers }));
     }
     finish(res.status, false);

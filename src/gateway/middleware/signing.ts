@@ -22,10 +22,9 @@ import { GatewayCode } from "../errors.js";
 import { sniffId } from "../passthrough.js";
 import type { SigningPool } from "../signing-pool.js";
 import { bufferedBody, bufferedResponse, isEventStream, streamedBody, streamedResponse, tapStream } from "../stream-tap.js";
+import { CLIENT_NONCE_HEADER, SIGNATURE_HEADER, SIGNING_ALGO_HEADER } from "../../seal/headers.js";
 
-export const SIGNATURE_HEADER = "X-Cloister-Signature";
-export const SIGNING_ALGO_HEADER = "X-Cloister-Signing-Algo";
-export const CLIENT_NONCE_HEADER = "X-Cloister-Client-Nonce";
+export { CLIENT_NONCE_HEADER, SIGNATURE_HEADER, SIGNING_ALGO_HEADER } from "../../seal/headers.js";
 
 /** 32 bytes as lowercase hex, or null when absent; anything else is a 400. */
 export function parseClientNonce(value: string | undefined | null): string | null {
