@@ -50,6 +50,7 @@ export async function attestNode(opts: AttestOptions): Promise<PinnedNode> {
   try {
     res = await opts.fetch(url, { method: "GET", headers: opts.headers ?? {} });
   } catch (cause) {
+    if (cause instanceof ClientError) throw cause; // e.g. REDIRECT_REFUSED
     throw new ClientError(ClientCode.ATTESTATION_UNAVAILABLE, `could not fetch the attestation report from ${url}`, { cause });
   }
   if (!res.ok) throw new ClientError(ClientCode.ATTESTATION_UNAVAILABLE, `the attestation report request failed with HTTP ${res.status}`);

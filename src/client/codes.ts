@@ -27,6 +27,12 @@ export const ClientCode = {
   E2E_RESPONSE_UNSEALED: "E2E_RESPONSE_UNSEALED",
   /** The node refused our sealed request (details.nodeCode says why). */
   E2E_REJECTED: "E2E_REJECTED",
+  /** The request is neither sealable nor a public read under the baseURL: refused before a byte left. */
+  ROUTE_REFUSED: "ROUTE_REFUSED",
+  /** The node (or something in front of it) answered with a redirect; never followed. */
+  REDIRECT_REFUSED: "REDIRECT_REFUSED",
+  /** A public answer (model list, report, health) does not have the shape it must have. */
+  PUBLIC_ANSWER_INVALID: "PUBLIC_ANSWER_INVALID",
   /** Bad options (baseURL, policy file...). */
   INVALID_OPTIONS: "INVALID_OPTIONS",
   /** The node answered with an HTTP error (our own client only; the fetch passes these through). */

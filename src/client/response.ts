@@ -12,6 +12,7 @@ import { E2EHeader } from "../seal/e2e/headers.js";
 import { toHex, utf8 } from "../util/bytes.js";
 import type { PinnedNode } from "./attestation.js";
 import { ClientCode } from "./codes.js";
+import { EndHold } from "./end-hold.js";
 import { checkSignature } from "./signature.js";
 import { E2E_INNER_CONTENT_TYPE_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER } from "../seal/headers.js";
 
@@ -47,44 +48,55 @@ function verifyingStream(check: ResponseCheck, res: Response, headerSignature: u
   const hasher = sha256.create();
   let trailerSignature: unknown;
   const requestId = res.headers.get(REQUEST_ID_HEADER);
+  // Streams: `data: [DONE]` and the body's end wait for the checks in flush (./end-hold.ts).
+  const hold = check.stream ? new EndHold() : null;
+  const pass = (bytes: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>): void => {
+    hasher.update(bytes);
+    const now = hold ? hold.push(bytes) : bytes;
+    if (now.length > 0) controller.enqueue(now);
+  };
   return new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       try {
         if (!opener) {
-          hasher.update(chunk);
-          controller.enqueue(chunk);
+          pass(chunk, controller);
           return;
         }
         for (const f of opener.push(chunk)) {
           if (f.final) {
             trailerSignature = trailerField(f.plaintext, "signature");
           } else if (f.plaintext.length > 0) {
-            hasher.update(f.plaintext);
-            controller.enqueue(f.plaintext);
+            pass(f.plaintext, controller);
           }
         }
       } catch (err) {
         throw asClientError(err);
       }
     },
-    async flush() {
-      try {
-        opener?.end();
-      } catch (err) {
-        throw asClientError(err);
-      }
-      // Only successful answers are signed; an error body carries no content of ours.
-      if (!res.ok) return;
-      let signed = trailerSignature ?? headerSignature;
-      if (signed === undefined && requestId) signed = await check.fetchSignature(requestId);
-      try {
-        checkSignature(check.pinned, signed, check.requestSha256, toHex(hasher.digest()), check.clientNonce);
-      } catch (err) {
-        if (err instanceof ClientError && err.code === ClientCode.SIGNER_MISMATCH) check.onSignerMismatch?.();
-        throw err;
-      }
+    async flush(controller) {
+      await checkEnd();
+      const rest = hold?.release();
+      if (rest && rest.length > 0) controller.enqueue(rest);
     },
   });
+
+  async function checkEnd(): Promise<void> {
+    try {
+      opener?.end();
+    } catch (err) {
+      throw asClientError(err);
+    }
+    // Only successful answers are signed; an error body carries no content of ours.
+    if (!res.ok) return;
+    let signed = trailerSignature ?? headerSignature;
+    if (signed === undefined && requestId) signed = await check.fetchSignature(requestId);
+    try {
+      checkSignature(check.pinned, signed, check.requestSha256, toHex(hasher.digest()), check.clientNonce);
+    } catch (err) {
+      if (err instanceof ClientError && err.code === ClientCode.SIGNER_MISMATCH) check.onSignerMismatch?.();
+      throw err;
+    }
+  }
 }
 
 function trailerField(bytes: Uint8Array, name: string): unknown {

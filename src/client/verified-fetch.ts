@@ -1,11 +1,14 @@
 /**
  * createVerifiedFetch: a `fetch` for the official `openai` SDK (`new OpenAI({ baseURL,
- * apiKey, fetch })`) that attests the node before sending anything, pins its keys, seals
- * every inference request to the attested E2E key, opens the sealed answer and checks
- * its signature against the pinned signer. Other requests (GET /v1/models) pass through.
+ * apiKey, fetch })`), the Vercel AI SDK and LangChain, that attests the node before
+ * sending anything, pins its keys, seals every POST under the baseURL to the attested E2E
+ * key (any route: the route is bound into the AAD), opens the sealed answer and checks
+ * its signature against the pinned signer. Only a short list of public reads goes out
+ * unsealed (./routes.ts); everything else is refused before a byte leaves. Redirects are
+ * never followed. Refusals come back as a non-retryable HTTP error (./failure.ts).
  */
 import { ClientError } from "../errors.js";
-import { canonicalRoute, requestAad } from "../seal/e2e/aad.js";
+import { requestAad } from "../seal/e2e/aad.js";
 import { E2E_CONTENT_TYPE, E2E_VERSION, E2EHeader, fromBase64Url, toBase64Url } from "../seal/e2e/headers.js";
 import { sealRequest } from "../seal/e2e/request.js";
 import { deriveResponseKeys } from "../seal/e2e/response.js";
@@ -15,6 +18,9 @@ import { toHex, utf8 } from "../util/bytes.js";
 import { apiURL, attestNode, type PinnedNode, type SigningAlgo } from "./attestation.js";
 import { ClientCode } from "./codes.js";
 import { defaultReportVerifier } from "./default-verifier.js";
+import { failureResponse } from "./failure.js";
+import { checkPublicAnswer } from "./public-answers.js";
+import { classifyRequest, nodeBase, type RouteKind } from "./routes.js";
 import { CLIENT_NONCE_HEADER, SIGNATURE_HEADER, verifiedResponse } from "./response.js";
 import { signatureFromHeader } from "./signature.js";
 import type { ReportVerifier } from "./verifier.js";
@@ -37,8 +43,14 @@ export interface VerifiedFetchOptions {
   readonly maxAttestationAgeMs?: number;
   /** Hold a stream back until its signature is checked (default false: events flow, the stream errors at the end on a bad signature). */
   readonly verifyStreamBeforeRelease?: boolean;
-  /** Extra headers for the attestation and signature requests. */
+  /** Extra headers for the attestation and signature requests (never a credential under E2E: Authorization is dropped). */
   readonly headers?: HeadersInit;
+  /**
+   * How a refusal (a ClientError) reaches the caller: "response" (default) answers with a
+   * synthetic non-retryable 403 carrying our code (what every SDK surfaces without retrying,
+   * see ./failure.ts; `clientErrorOf(res)` gives the error back); "throw" rejects with it.
+   */
+  readonly onFailure?: "response" | "throw";
   readonly now?: () => number;
 }
 
@@ -50,13 +62,26 @@ export interface VerifiedFetch {
   readonly pinned: PinnedNode | null;
 }
 
-/** The routes whose bodies carry prompts and answers. */
-const PROTECTED_ROUTES = new Set(["/v1/chat/completions", "/v1/completions", "/v1/embeddings"]);
-
 export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
-  if (!/^https?:\/\//.test(opts.baseURL)) throw new ClientError(ClientCode.INVALID_OPTIONS, "baseURL must be an http(s) URL");
-  const underlying = opts.fetch ?? globalThis.fetch.bind(globalThis);
+  const base = nodeBase(opts.baseURL);
+  const raw = opts.fetch ?? globalThis.fetch.bind(globalThis);
   const e2e = opts.e2e ?? true;
+  // Every request we send: redirects are answered, never followed (a 302 would turn a
+  // sealed POST into a GET to wherever the proxy points, a 307 resend it there).
+  const underlying: typeof fetch = async (input, init) => {
+    const res = await raw(input, { ...init, redirect: "manual" });
+    if (res.type === "opaqueredirect" || (res.status >= 300 && res.status < 400)) {
+      await res.body?.cancel().catch(() => {});
+      throw new ClientError(ClientCode.REDIRECT_REFUSED, `the node answered with a redirect (HTTP ${res.status}); a verified request is never redirected`, { details: { status: res.status } });
+    }
+    return res;
+  };
+  // Under E2E no credential leaves in the clear, not even on the attestation request.
+  const extraHeaders = (): Headers => {
+    const h = new Headers(opts.headers);
+    if (e2e) h.delete("authorization");
+    return h;
+  };
   const maxAge = opts.maxAttestationAgeMs ?? 15 * 60_000;
   const now = opts.now ?? Date.now;
   let pinned: PinnedNode | null = null;
@@ -71,7 +96,7 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
       policy: opts.policy,
       allowSimulated: opts.allowSimulated ?? false,
       signingAlgo: opts.signingAlgo ?? "ecdsa",
-      ...(opts.headers ? { headers: opts.headers } : {}),
+      headers: extraHeaders(),
       now,
     })
       .then((p) => (pinned = p))
@@ -79,18 +104,34 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
     return inflight;
   };
 
+  // Plain mode only: a sealed exchange's signature travels only in its sealed trailer.
   const fetchSignature = (auth: string | null, algo: SigningAlgo) => async (requestId: string): Promise<unknown> => {
-    const headers = new Headers(opts.headers);
+    const headers = extraHeaders();
     if (auth) headers.set("authorization", auth);
     const res = await underlying(apiURL(opts.baseURL, `signature/${encodeURIComponent(requestId)}?signing_algo=${algo}`), { headers });
     if (!res.ok) throw new ClientError(ClientCode.SIGNATURE_MISSING, `no signature for ${requestId} (HTTP ${res.status})`);
     return signatureFromHeader(await res.text());
   };
 
-  const verified = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+  const publicRead = async (req: Request, which: RouteKind): Promise<Response> => {
+    const headers = new Headers(req.headers);
+    if (e2e) headers.delete("authorization");
+    const res = await underlying(req.url, { method: "GET", headers, signal: req.signal });
+    if (!res.ok) return res;
+    const text = await res.text();
+    checkPublicAnswer(which, text);
+    const out = new Headers(res.headers);
+    out.delete("content-length");
+    out.delete("content-encoding");
+    return new Response(text, { status: res.status, statusText: res.statusText, headers: out });
+  };
+
+  const send = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const req = new Request(input, init);
-    const route = canonicalRoute(new URL(req.url).pathname);
-    if (req.method !== "POST" || !PROTECTED_ROUTES.has(route)) return underlying(input, init);
+    const decision = classifyRequest(base, req.method, new URL(req.url));
+    if (decision.kind === "refused") throw new ClientError(ClientCode.ROUTE_REFUSED, `refused before sending: ${decision.reason}`);
+    if (decision.kind === "public") return publicRead(req, decision.which);
+    const route = decision.route;
 
     const body = new Uint8Array(await req.arrayBuffer());
     const { model, stream } = routingMeta(body);
@@ -101,6 +142,8 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
     for (let attempt = 0; ; attempt++) {
       const headers = new Headers(req.headers);
       headers.delete("content-length");
+      // Under E2E the API key goes inside the envelope (X-Cloister-E2E-Auth), never in the clear.
+      if (e2e) headers.delete("authorization");
       // Ask for signatures by the algorithm we attested (gateway: X-Cloister-Signing-Algo).
       headers.set("x-cloister-signing-algo", node.signingAlgo);
       let sealed: Awaited<ReturnType<typeof sealRequest>> | null = null;
@@ -111,7 +154,7 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
       if (clientNonce) headers.set(CLIENT_NONCE_HEADER, clientNonce);
       if (e2e) {
         const time = Math.floor(now() / 1000);
-        sealed = await sealRequest(node.e2ePublicKey, body, requestAad({ method: "POST", route, model, stream, keyId: node.e2eKeyId, time }));
+        sealed = await sealRequest(node.e2ePublicKey, body, requestAad({ method: "POST", route, model, stream, keyId: node.e2eKeyId, time }), auth ? utf8.encode(auth) : undefined);
         wireBody = sealed.ciphertext;
         headers.set("content-type", E2E_CONTENT_TYPE);
         headers.set(E2EHeader.version, E2E_VERSION);
@@ -120,6 +163,7 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
         headers.set(E2EHeader.model, model);
         headers.set(E2EHeader.stream, String(stream));
         headers.set(E2EHeader.time, String(time));
+        if (sealed.credential) headers.set(E2EHeader.auth, toBase64Url(sealed.credential));
       }
       const res = await underlying(req.url, { method: "POST", headers, body: wireBody.slice(), signal: req.signal });
       const attested = node;
@@ -129,7 +173,7 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
         ...(clientNonce ? { clientNonce } : {}),
         stream,
         verifyStreamBeforeRelease: opts.verifyStreamBeforeRelease ?? false,
-        fetchSignature: fetchSignature(auth, attested.signingAlgo),
+        fetchSignature: sealed ? sealedSignatureMissing : fetchSignature(auth, attested.signingAlgo),
         onSignerMismatch: () => {
           if (pinned === attested) pinned = null;
         },
@@ -160,11 +204,26 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
     }
   };
 
+  const verified = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    try {
+      return await send(input, init);
+    } catch (err) {
+      // Network errors and aborts stay what they are (SDKs may retry those); refusals are final.
+      if (!(err instanceof ClientError) || opts.onFailure === "throw") throw err;
+      return failureResponse(err);
+    }
+  };
+
   // Object.assign would copy the getter's value once; define it so `pinned` stays live.
   return Object.defineProperties(verified, {
     attest: { value: attest, enumerable: true },
     pinned: { get: () => pinned, enumerable: true },
   }) as VerifiedFetch;
+}
+
+/** The sealed trailer had no signature: never fall back to GET /v1/signature (its hashes must not cross in the clear). */
+async function sealedSignatureMissing(requestId: string): Promise<unknown> {
+  throw new ClientError(ClientCode.SIGNATURE_MISSING, `the sealed answer ${requestId} carries no signature in its sealed trailer`);
 }
 
 function swapped(): ClientError {

@@ -3,13 +3,14 @@
  * the completion routes, outermost first:
  *
  *   scope (id, abort signal, metrics, end-of-stream hooks)
- *   → auth → concurrency limit → body limit → metering
- *   → E2E (always: opens sealed requests, seals responses) → deps.middleware.outer
+ *   → E2E (always: opens sealed requests and their sealed credential, seals responses)
+ *   → auth → concurrency limit → body limit → metering → deps.middleware.outer
  *   → signing (hashes the PLAINTEXT request and response bytes)
  *   → handler
  *
  * so the signature covers what the handler read and wrote, whether or not it travelled
- * sealed. Every error, from any layer, becomes an OpenAI-shaped body in errors.ts.
+ * sealed, and under E2E the API key is read from inside the envelope (no plaintext
+ * Authorization crosses the proxy where TLS ends). Every error, from any layer, becomes an OpenAI-shaped body in errors.ts.
  */
 import { x25519 } from "@noble/curves/ed25519.js";
 import { Hono, type MiddlewareHandler } from "hono";
@@ -114,29 +115,25 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   app.get("/metrics", (c) => c.text(metrics.render() + processMetrics(), 200, { "content-type": "text/plain; version=0.0.4" }));
   app.get("/v1/attestation/report", attestationHandler({ tee: deps.tee, signers, e2ePublicKey: e2e.publicKey, info }));
 
-  app.use("/v1/models", authMw);
+  // The model list is public: the attestation report already names every model
+  // (app_manifest), and an E2E client sends no credential in the clear to read it.
   app.use("/v1/signature/*", authMw);
   app.get("/v1/models", modelsHandler(deps.backend));
   app.get("/v1/signature/:id", signatureHandler(deps.store));
 
-  const outer: MiddlewareHandler<GatewayEnv>[] = [
-    e2eMiddleware({
-      ...e2e,
-      // Streams are signed after their last byte; the sealed trailer reads it back here.
-      signatureFor: async (id, algo) => {
-        const r = await deps.store.getSignature(id, algo);
-        return r && { text: r.text, signature: r.signature, signing_address: r.address, signing_algo: r.algo };
-      },
-    }) as MiddlewareHandler<GatewayEnv>,
-    ...((deps.middleware?.outer ?? []) as MiddlewareHandler<GatewayEnv>[]),
-  ];
+  const maxBodyBytes = limits.maxBodyBytes ?? 4 * 1024 * 1024;
+  // Signatures of sealed exchanges reach the sealed trailer in memory (sealed-exchange.ts).
+  // +16: the AEAD tag of the sealed body; the plaintext then meets bodyLimit below.
+  const e2eMw = e2eMiddleware({ ...e2e, maxBodyBytes: maxBodyBytes + 16 }) as MiddlewareHandler<GatewayEnv>;
+  const outer = (deps.middleware?.outer ?? []) as MiddlewareHandler<GatewayEnv>[];
 
   const limit = concurrencyLimit(limits.maxConcurrent ?? 64);
   const progress = createUsageProgress();
   const chain: MiddlewareHandler<GatewayEnv>[] = [
+    e2eMw,
     authMw,
     limit,
-    bodyLimit(limits.maxBodyBytes ?? 4 * 1024 * 1024),
+    bodyLimit(maxBodyBytes),
     // Streams cut off before `done` are metered by the usage the backend reported so far.
     metering({ store: deps.store, metrics, logger, usageSoFar: (id) => progress.take(id) }),
     ...outer,

@@ -8,7 +8,7 @@
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { GatewayError, SealError } from "../errors.js";
-import { canonicalRoute, E2E_TIME_WINDOW_S, requestAad } from "../seal/e2e/aad.js";
+import { E2E_TIME_WINDOW_S, requestAad } from "../seal/e2e/aad.js";
 import { E2ECode } from "../seal/e2e/codes.js";
 import type { FrameAead } from "../seal/e2e/frames.js";
 import { E2E_CONTENT_TYPE, E2E_VERSION, E2EHeader, fromBase64Url, toBase64Url } from "../seal/e2e/headers.js";
@@ -19,6 +19,8 @@ import type { SignedText, SigningAlgo } from "../seal/signing.js";
 import { bodyBytes, setBodyBytes } from "./context.js";
 import { errorResponse } from "./errors.js";
 import { E2E_INNER_CONTENT_TYPE_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER } from "../seal/headers.js";
+import { utf8 } from "../util/bytes.js";
+import { markSealed } from "./sealed-exchange.js";
 
 
 export interface E2EMiddlewareOptions {
@@ -128,11 +130,19 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     const sealed = await bodyBytes(c);
     if (sealed.length > maxBody) return errorResponse(new GatewayError(413, "BODY_TOO_LARGE", "request body too large"));
 
-    const aad = requestAad({ method: c.req.method, route: canonicalRoute(c.req.path), model, stream: streamFlag === "true", keyId, time });
+    const authText = c.req.header(E2EHeader.auth);
+    const sealedCredential = authText === undefined ? null : fromBase64Url(authText);
+    if (authText !== undefined && (!sealedCredential || sealedCredential.length < 16 || sealedCredential.length > 4096)) {
+      return e2eError(E2ECode.E2E_MALFORMED, "invalid X-Cloister-E2E-Auth (base64url sealed credential)");
+    }
+
+    // The route is the node's own path: the client names it relative to its baseURL, so a
+    // proxy's prefix is invisible here and nothing is searched for "/v1/".
+    const aad = requestAad({ method: c.req.method, route: c.req.path, model, stream: streamFlag === "true", keyId, time });
     let opened;
     try {
       recipientKey ??= importE2EPrivateKey(opts.privateKey);
-      opened = await openRequest(await recipientKey, enc, sealed, aad);
+      opened = await openRequest(await recipientKey, enc, sealed, aad, sealedCredential);
     } catch (err) {
       const code = err instanceof SealError ? err.code : E2ECode.E2E_DECRYPT_FAILED;
       return e2eError(code, "the sealed request could not be opened (altered bytes, another route or metadata, or another key)");
@@ -148,12 +158,19 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     headers.delete(E2EHeader.enc);
     headers.delete(E2EHeader.keyId);
     headers.delete(E2EHeader.time);
+    headers.delete(E2EHeader.auth);
+    // The credential of a sealed request is the sealed one only: auth (inside) reads it
+    // from here; a plaintext Authorization beside an envelope is ignored, not merged.
+    headers.delete("authorization");
+    const credential = opened.credential ? utf8.decode(opened.credential) : "";
+    if (credential && /^[\x21-\x7e][\x20-\x7e]*$/.test(credential)) headers.set("authorization", credential);
     headers.set("content-type", "application/json");
     const plainReq = new Request(c.req.raw.url, { method: c.req.method, headers, body: opened.plaintext.slice(), signal: c.req.raw.signal });
     openedRequests.add(plainReq);
     c.req.raw = plainReq;
     c.req.bodyCache = {};
     setBodyBytes(plainReq, opened.plaintext);
+    const exchange = markSealed(c);
 
     await next();
 
@@ -173,7 +190,7 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     const requestId = outHeaders.get(REQUEST_ID_HEADER) ?? readVar(c, "requestId");
 
     const trailers = async (): Promise<Trailers> => {
-      const fromHeader = parseSignature(signatureHeader);
+      const fromHeader = parseSignature(signatureHeader) ?? exchange.signature;
       if (fromHeader) return { signature: fromHeader };
       if (opts.signatureFor && requestId) {
         const s = await opts.signatureFor(requestId, c.req.header("x-cloister-signing-algo") === "ed25519" ? "ed25519" : "ecdsa");

@@ -33,14 +33,12 @@ describe("the official openai SDK through createVerifiedFetch", () => {
     expect(env.proxy.wire()).not.toContain("pangolin");
   });
 
-  it("surfaces a tampered answer as a ClientError (the SDK wraps fetch failures; ours is the cause)", async () => {
+  it("surfaces a tampered answer as a non-retryable API error carrying the client's code", async () => {
     env.proxy.tamper = { responseBody: (p, b) => (p.startsWith("/v1/chat/completions") ? flipByte(b, 25) : undefined) };
     try {
       const err = await sdk().chat.completions.create({ model: "fake", messages }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(OpenAI.APIConnectionError);
-      const cause = (err as { cause?: unknown }).cause;
-      expect(cause).toBeInstanceOf(ClientError);
-      expect((cause as ClientError).code).toBe(ClientCode.E2E_DECRYPT_FAILED);
+      expect(err).toBeInstanceOf(OpenAI.PermissionDeniedError);
+      expect((err as { code?: unknown }).code).toBe(ClientCode.E2E_DECRYPT_FAILED);
     } finally {
       env.proxy.tamper = {};
     }

@@ -16,7 +16,7 @@ describe("plain (non-E2E) answers are bound to a fresh client nonce", () => {
       saved = { body: await res.arrayBuffer(), status: res.status, headers: new Headers(res.headers) };
       return new Response(saved.body.slice(0), { status: saved.status, headers: saved.headers });
     };
-    const f = createVerifiedFetch({ baseURL: `${env.proxy.url}/v1`, allowSimulated: true, e2e: false, fetch: mitm });
+    const f = createVerifiedFetch({ baseURL: `${env.proxy.url}/v1`, allowSimulated: true, e2e: false, fetch: mitm, onFailure: "throw" });
     const body = JSON.stringify({ model: "fake", messages: [{ role: "user", content: "what is the vault code today?" }] });
     const first = (await (await f(`${env.proxy.url}/v1/chat/completions`, { method: "POST", body })).json()) as { id: string };
     const second = f(`${env.proxy.url}/v1/chat/completions`, { method: "POST", body }).then((r) => r.json() as Promise<{ id: string }>);

@@ -56,7 +56,7 @@ describe("verified fetch through a recording proxy", () => {
   });
 
   it("refuses simulated evidence unless allowed, and sends nothing of the caller's", async () => {
-    const f = createVerifiedFetch({ baseURL: `${env.proxy.url}/v1` });
+    const f = createVerifiedFetch({ baseURL: `${env.proxy.url}/v1`, onFailure: "throw" });
     const before = env.proxy.exchanges.length;
     const err = await f(`${env.proxy.url}/v1/chat/completions`, { method: "POST", body: chatBody(false) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClientError);

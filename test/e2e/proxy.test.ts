@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 function client(over: { e2e?: boolean } = {}): VerifiedFetch {
-  return createVerifiedFetch({ baseURL: `${proxy.url}/v1`, allowSimulated: true, ...over });
+  return createVerifiedFetch({ baseURL: `${proxy.url}/v1`, allowSimulated: true, onFailure: "throw", ...over });
 }
 
 async function chat(f: VerifiedFetch, stream: boolean): Promise<string> {
@@ -150,7 +150,7 @@ describe("rotation and release", () => {
 
   it("verifyStreamBeforeRelease: a tampered stream is refused before the caller gets a Response", async () => {
     proxy.tamper = { responseChunk: (p, i, c) => (isChat(p) && i === 0 ? flipByte(c, 10) : undefined) };
-    const f = createVerifiedFetch({ baseURL: `${proxy.url}/v1`, allowSimulated: true, e2e: false, verifyStreamBeforeRelease: true });
+    const f = createVerifiedFetch({ baseURL: `${proxy.url}/v1`, allowSimulated: true, e2e: false, verifyStreamBeforeRelease: true, onFailure: "throw" });
     const got = f(`${proxy.url}/v1/chat/completions`, { method: "POST", body: body(true) });
     expect(await codeOf(got)).toBe(ClientCode.SIGNATURE_INVALID);
   });
@@ -189,7 +189,7 @@ describe("the node refuses what it must", () => {
       const plain = await fetch(`${strict.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: body(false) });
       expect(plain.status).toBe(400);
       expect(((await plain.json()) as { error: { code: string } }).error.code).toBe("e2e_required");
-      const f = createVerifiedFetch({ baseURL: `${strict.url}/v1`, allowSimulated: true });
+      const f = createVerifiedFetch({ baseURL: `${strict.url}/v1`, allowSimulated: true, onFailure: "throw" });
       const res = await f(`${strict.url}/v1/chat/completions`, { method: "POST", body: body(false) });
       expect(await res.text()).toContain("pangolin");
     } finally {

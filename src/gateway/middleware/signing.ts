@@ -21,6 +21,7 @@ import { bodyBytes, replaceResponse } from "../context.js";
 import { GatewayCode } from "../errors.js";
 import { sniffId } from "../passthrough.js";
 import type { SigningPool } from "../signing-pool.js";
+import { sealedExchange } from "../sealed-exchange.js";
 import { bufferedBody, bufferedResponse, isEventStream, streamedBody, streamedResponse, tapStream } from "../stream-tap.js";
 import { CLIENT_NONCE_HEADER, SIGNATURE_HEADER, SIGNING_ALGO_HEADER } from "../../seal/headers.js";
 
@@ -82,6 +83,13 @@ export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
       const text = nonce ? `${requestHash}:${responseHash}:${nonce}` : `${requestHash}:${responseHash}`;
       const signature = deps.pool ? await deps.pool.sign(algo, text).catch(() => signer.sign(text)) : signer.sign(text);
       const signed: SignedText = { text, signature, signing_address: signer.address, signing_algo: algo };
+      // A sealed exchange's signature goes only into its sealed trailer (src/gateway/e2e.ts),
+      // never to the store that GET /v1/signature/<id> serves in the clear.
+      const sealed = sealedExchange(c);
+      if (sealed) {
+        sealed.signature = signed;
+        return signed;
+      }
       // Visible to GET /v1/signature/<id> once these resolve; committed within 10 ms (src/store/group-commit.ts).
       const keyId = c.var.keyId;
       await deps.store.putSignature({ id, algo, text, signature: signed.signature, address: signer.address, keyId });

@@ -11,7 +11,11 @@ import { utf8 } from "../../util/bytes.js";
 export interface RequestMeta {
   /** Upper-case HTTP method. */
   readonly method: string;
-  /** The API route from "/v1/" on (e.g. "/v1/chat/completions"), without the query. */
+  /**
+   * The node's route, without the query: the node uses its own request path; the client
+   * "/v1/" + the path relative to its baseURL (so a proxy's prefix does not matter, and
+   * no path is ever searched for "/v1/").
+   */
   readonly route: string;
   /** The `model` field, or "" when the body has none. */
   readonly model: string;
@@ -31,10 +35,4 @@ export function requestAad(meta: RequestMeta): Uint8Array {
   const fields = ["cloister/e2e/v1 request", meta.method.toUpperCase(), meta.route, meta.model, meta.stream ? "stream" : "nostream", meta.keyId, String(meta.time)];
   for (const f of fields) if (/[\r\n]/.test(f)) throw new TypeError("E2E metadata must not contain line breaks");
   return utf8.encode(fields.join("\n"));
-}
-
-/** The route as both sides name it: from the first "/v1/" segment, so a path prefix added by a proxy does not matter. */
-export function canonicalRoute(pathname: string): string {
-  const i = pathname.indexOf("/v1/");
-  return i >= 0 ? pathname.slice(i) : pathname;
 }

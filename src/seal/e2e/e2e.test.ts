@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SealError } from "../../errors.js";
 import { concatBytes, utf8 } from "../../util/bytes.js";
-import { canonicalRoute, requestAad, type RequestMeta } from "./aad.js";
+import { requestAad, type RequestMeta } from "./aad.js";
 import { FrameOpener, FrameSealer } from "./frames.js";
 import { openRequest, sealRequest } from "./request.js";
 import { deriveResponseKeys, openBody, openingStream, randomResponseNonce, sealBody, sealingStream, type Trailers } from "./response.js";
@@ -61,9 +61,20 @@ describe("E2E request envelope (HPKE base mode)", () => {
     }
   });
 
-  it("names routes from /v1/ on so a proxy's path prefix does not matter", () => {
-    expect(canonicalRoute("/api/node1/v1/chat/completions")).toBe("/v1/chat/completions");
+  it("refuses metadata with a line break", () => {
     expect(() => requestAad({ ...meta, model: "a\nb" })).toThrow();
+  });
+
+  it("opens a sealed credential only with its own request's context and metadata", async () => {
+    const key = utf8.encode("Bearer sk-cloister-secret");
+    const a = await sealRequest(node.publicKey, body, requestAad(meta), key);
+    const b = await sealRequest(node.publicKey, body, requestAad(meta), key);
+    expect(Buffer.from(a.credential ?? []).toString("latin1")).not.toContain("sk-cloister");
+    const opened = await openRequest(node.privateKey, a.enc, a.ciphertext, requestAad(meta), a.credential);
+    expect(utf8.decode(opened.credential ?? new Uint8Array())).toBe("Bearer sk-cloister-secret");
+    // Moved onto another request, or with the route changed, it does not open.
+    expect(await codeOfAsync(openRequest(node.privateKey, b.enc, b.ciphertext, requestAad(meta), a.credential))).toBe("E2E_DECRYPT_FAILED");
+    expect(await codeOfAsync(openRequest(node.privateKey, a.enc, a.ciphertext, requestAad(meta), flip(a.credential)))).toBe("E2E_DECRYPT_FAILED");
   });
 });
 
@@ -146,3 +157,9 @@ describe("E2E response frames", () => {
     expect(await codeOfAsync(new Response(cut).text())).toBe("E2E_TRUNCATED");
   });
 });
+
+function flip(bytes: Uint8Array | null): Uint8Array {
+  const out = (bytes ?? new Uint8Array(1)).slice();
+  out[0] = (out[0] ?? 0) ^ 1;
+  return out;
+}

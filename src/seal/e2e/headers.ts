@@ -15,6 +15,8 @@ export const E2EHeader = {
   /** Routing metadata (also bound into the AEAD's associated data). */
   model: "x-cloister-e2e-model",
   stream: "x-cloister-e2e-stream",
+  /** Base64url HPKE-sealed credential ("Bearer <API key>"), request only: no plaintext Authorization under E2E. */
+  auth: "x-cloister-e2e-auth",
   /** The client's clock, decimal seconds since the epoch; bound into the AAD (aad.ts). Request only. */
   time: "x-cloister-e2e-time",
   /** Base64url 32-byte random response nonce chosen by the node (RFC 9458 §4.4 style), response only. */

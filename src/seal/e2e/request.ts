@@ -16,16 +16,28 @@ import { assertX25519Key, E2E_INFO, e2eSuite } from "./suite.js";
 const RESPONSE_EXPORT_LABEL = utf8.encode("cloister/e2e/v1 response");
 export const RESPONSE_SECRET_LENGTH = 32;
 
+/**
+ * AAD prefix of the sealed credential: the API key travels as the SECOND message of the
+ * request's HPKE context (RFC 9180 §5.2, sequence number 1), so a proxy after TLS sees no
+ * key it could spend, and the credential cannot be moved to another request (its context
+ * is that request's).
+ */
+const CREDENTIAL_AAD_PREFIX = utf8.encode("cloister/e2e/v1 credential\n");
+
 export interface SealedRequest {
   /** The HPKE encapsulated key (32 bytes), sent in a header. */
   readonly enc: Uint8Array;
   readonly ciphertext: Uint8Array;
+  /** The sealed credential (X-Cloister-E2E-Auth), when one was given. */
+  readonly credential: Uint8Array | null;
   /** Keys the response; stays with the client. */
   readonly responseSecret: Uint8Array;
 }
 
 export interface OpenedRequest {
   readonly plaintext: Uint8Array;
+  /** The opened credential (e.g. "Bearer sk-cloister-…"), null when none was sealed. */
+  readonly credential: Uint8Array | null;
   readonly responseSecret: Uint8Array;
 }
 
@@ -33,12 +45,21 @@ async function exportSecret(ctx: SenderContext | RecipientContext): Promise<Uint
   return new Uint8Array(await ctx.export(RESPONSE_EXPORT_LABEL, RESPONSE_SECRET_LENGTH));
 }
 
-export async function sealRequest(recipientPublicKey: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<SealedRequest> {
+function credentialAad(aad: Uint8Array): Uint8Array {
+  const out = new Uint8Array(CREDENTIAL_AAD_PREFIX.length + aad.length);
+  out.set(CREDENTIAL_AAD_PREFIX);
+  out.set(aad, CREDENTIAL_AAD_PREFIX.length);
+  return out;
+}
+
+export async function sealRequest(recipientPublicKey: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, credential?: Uint8Array): Promise<SealedRequest> {
   assertX25519Key(recipientPublicKey, "the recipient E2E key");
   const suite = e2eSuite();
   const ctx = await suite.createSenderContext({ recipientPublicKey: await suite.kem.deserializePublicKey(copy(recipientPublicKey)), info: E2E_INFO });
   const ciphertext = new Uint8Array(await ctx.seal(copy(plaintext), copy(aad)));
-  return { enc: new Uint8Array(ctx.enc), ciphertext, responseSecret: await exportSecret(ctx) };
+  // Sealed after the body: sequence 1 of the same context (the node opens in this order).
+  const sealedCredential = credential ? new Uint8Array(await ctx.seal(copy(credential), copy(credentialAad(aad)))) : null;
+  return { enc: new Uint8Array(ctx.enc), ciphertext, credential: sealedCredential, responseSecret: await exportSecret(ctx) };
 }
 
 /** Imports the node's raw private key once (importing costs about as much as opening). */
@@ -47,8 +68,8 @@ export async function importE2EPrivateKey(privateKey: Uint8Array): Promise<Crypt
   return e2eSuite().kem.importKey("raw", copy(privateKey), false);
 }
 
-/** Throws SealError E2E_DECRYPT_FAILED when the body, the aad or the key does not match. */
-export async function openRequest(privateKey: Uint8Array | CryptoKey, enc: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Promise<OpenedRequest> {
+/** Throws SealError E2E_DECRYPT_FAILED when the body, the credential, the aad or the key does not match. */
+export async function openRequest(privateKey: Uint8Array | CryptoKey, enc: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array, sealedCredential?: Uint8Array | null): Promise<OpenedRequest> {
   const recipientKey = privateKey instanceof Uint8Array ? await importE2EPrivateKey(privateKey) : privateKey;
   if (enc.length !== 32) throw new SealError(E2ECode.E2E_MALFORMED, "the encapsulated key must be 32 bytes");
   const suite = e2eSuite();
@@ -60,12 +81,14 @@ export async function openRequest(privateKey: Uint8Array | CryptoKey, enc: Uint8
     throw new SealError(E2ECode.E2E_MALFORMED, "the encapsulated key is not a valid X25519 public key", { cause });
   }
   let plaintext: Uint8Array;
+  let credential: Uint8Array | null = null;
   try {
     plaintext = new Uint8Array(await ctx.open(copy(ciphertext), copy(aad)));
+    if (sealedCredential) credential = new Uint8Array(await ctx.open(copy(sealedCredential), copy(credentialAad(aad))));
   } catch (cause) {
     throw new SealError(E2ECode.E2E_DECRYPT_FAILED, "the sealed request did not authenticate (wrong key, route or metadata, or altered bytes)", { cause });
   }
-  return { plaintext, responseSecret: await exportSecret(ctx) };
+  return { plaintext, credential, responseSecret: await exportSecret(ctx) };
 }
 
 /** Web Crypto wants a plain ArrayBuffer-backed view it owns; subarrays of pooled Buffers are not that. */
