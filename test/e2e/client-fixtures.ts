@@ -83,10 +83,23 @@ export interface Exchange {
   readonly responseBytes: Buffer[];
 }
 
+/** An answer the proxy makes up itself, without asking the node. */
+export interface ForgedAnswer {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body: string | Buffer;
+}
+
 /** What a test may do to the traffic. Each hook sees one exchange. */
 export interface Tamper {
   /** Where to send this request (default: the proxy's target). */
   route?(path: string): string | undefined;
+  /** The path to ask the node for (a reverse proxy mapping its own prefix onto the node's /v1). */
+  rewritePath?(path: string): string | undefined;
+  /** Answer without asking the node (a hostile proxy forging a response). */
+  respond?(method: string, path: string, body: Buffer): ForgedAnswer | undefined;
+  /** Change the response headers (e.g. strip the signature headers). */
+  responseHeaders?(path: string, headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> | undefined;
   /** Replace a whole (buffered) response body. */
   responseBody?(path: string, body: Buffer): Buffer | undefined;
   /** Change one streamed response chunk (index counts from 0 per response). */
@@ -121,11 +134,21 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
       raw.push(headerBlock(`${req.method} ${path} HTTP/1.1`, req.rawHeaders), requestBytes);
       const ex: Exchange = { method: req.method ?? "GET", path, requestBytes, responseBytes: [] };
       exchanges.push(ex);
+      const forged = proxy.tamper.respond?.(ex.method, path, requestBytes);
+      if (forged) {
+        const body = Buffer.from(forged.body);
+        ex.responseBytes.push(body);
+        raw.push(Buffer.from(`HTTP/1.1 ${forged.status}\r\n\r\n`, "latin1"), body);
+        res.writeHead(forged.status, { ...forged.headers, "content-length": String(body.length) });
+        res.end(body);
+        return;
+      }
       const base = new URL(proxy.tamper.route?.(path) ?? target);
       const headers = { ...req.headers, host: base.host };
-      const up = httpRequest({ host: base.hostname, port: base.port, method: req.method, path, headers }, (upRes) => {
+      const upPath = proxy.tamper.rewritePath?.(path) ?? path;
+      const up = httpRequest({ host: base.hostname, port: base.port, method: req.method, path: upPath, headers }, (upRes) => {
         raw.push(headerBlock(`HTTP/1.1 ${upRes.statusCode}`, upRes.rawHeaders));
-        const outHeaders = { ...upRes.headers };
+        const outHeaders = proxy.tamper.responseHeaders?.(path, { ...upRes.headers }) ?? { ...upRes.headers };
         const whole = proxy.tamper.responseBody;
         if (whole) {
           const parts: Buffer[] = [];
@@ -175,6 +198,29 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
         server.close(() => resolve());
       }),
   });
+}
+
+/**
+ * A proxy chunk hook that drops every E2E frame whose FINAL bit is set (the sealed
+ * trailer with the signature) from the responses whose path `which` matches; state is
+ * per response (chunk index 0 starts a new one).
+ */
+export function dropFinalFrames(which: (path: string) => boolean): NonNullable<Tamper["responseChunk"]> {
+  let buf = Buffer.alloc(0);
+  return (path, index, chunk) => {
+    if (!which(path)) return undefined;
+    if (index === 0) buf = Buffer.alloc(0);
+    buf = Buffer.concat([buf, chunk]);
+    const out: Buffer[] = [];
+    while (buf.length >= 4) {
+      const word = buf.readUInt32BE(0);
+      const len = word & 0x7fffffff;
+      if (buf.length < 4 + len) break;
+      if ((word & 0x80000000) === 0) out.push(buf.subarray(0, 4 + len));
+      buf = buf.subarray(4 + len);
+    }
+    return Buffer.concat(out);
+  };
 }
 
 /** Flips one bit of the byte at `at` (negative counts from the end). */
