@@ -46,7 +46,8 @@ describe("API keys", () => {
       const r = await good.chat.completions.create({ model: "canned", messages: [{ role: "user", content: "hi" }] });
       expect(r.choices[0]?.message.content).toBe(CANNED_TOKENS.join(""));
       const wrong = new OpenAI({ baseURL: `${node.url}/v1`, apiKey: "sk-cloister-nope", maxRetries: 0 });
-      await expect(wrong.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+      // (GET /v1/models is public: the report names the models, and E2E clients send no key in the clear.)
+      await expect(wrong.chat.completions.create({ model: "canned", messages: [{ role: "user", content: "hi" }] })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
 
       expect(await main(["keys", "revoke", id, "--data-dir", dataDir], capture(dataDir).io)).toBe(0);
       const after = await fetch(`${node.url}/v1/chat/completions`, {
