@@ -6,6 +6,7 @@
 import { ClientError } from "../errors.js";
 import { apiURL, type PinnedNode } from "./attestation.js";
 import { ClientCode } from "./codes.js";
+import { clientErrorOf } from "./failure.js";
 import { sseData } from "./sse.js";
 import { createVerifiedFetch, type VerifiedFetch, type VerifiedFetchOptions } from "./verified-fetch.js";
 
@@ -66,6 +67,9 @@ export function createCloisterClient(opts: CloisterClientOptions): CloisterClien
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (opts.apiKey) headers["authorization"] = `Bearer ${opts.apiKey}`;
     const res = await vf(apiURL(opts.baseURL, path), { method: "POST", headers, body: JSON.stringify(body) });
+    // A refusal the fetch answered as a synthetic 403 (./failure.ts): throw the ClientError itself.
+    const refused = clientErrorOf(res);
+    if (refused) throw refused;
     if (!res.ok) throw await apiError(res);
     return res;
   };

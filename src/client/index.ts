@@ -9,6 +9,7 @@ export { attestNode, type AttestOptions, type PinnedNode, type SigningAlgo } fro
 export { createVerifiedFetch, type VerifiedFetch, type VerifiedFetchOptions } from "./verified-fetch.js";
 export type { ReportVerifier, ReportVerifierOptions, VerifiedReport } from "./verifier.js";
 export { checkSignature } from "./signature.js";
+export { clientErrorOf, VERIFICATION_ERROR_TYPE, VERIFICATION_FAILURE_STATUS } from "./failure.js";
 export {
   createCloisterClient,
   type ChatCompletion,

@@ -3,7 +3,7 @@
  * the completion routes, outermost first:
  *
  *   scope (id, abort signal, metrics, end-of-stream hooks)
- *   → E2E (always: opens sealed requests and their sealed credential, seals responses)
+ *   → E2E (every POST under /v1: opens sealed requests and their sealed credential, seals responses)
  *   → auth → concurrency limit → body limit → metering → deps.middleware.outer
  *   → signing (hashes the PLAINTEXT request and response bytes)
  *   → handler
@@ -105,6 +105,13 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
 
   app.use("*", scope({ metrics, requestTimeoutMs: limits.requestTimeoutMs ?? 600_000, ...(deps.shutdownSignal ? { shutdownSignal: deps.shutdownSignal } : {}) }));
   app.get("/health", (c) => c.json({ ok: true }));
+  // Every POST under /v1 — any route, today's and those added later (/v1/responses) — is
+  // opened here, before auth (which reads the sealed credential): the client seals every
+  // POST under its baseURL, so no route may depend on being listed somewhere to be opened.
+  const maxBodyBytes = limits.maxBodyBytes ?? 4 * 1024 * 1024;
+  // +16: the AEAD tag of the sealed body; the plaintext then meets bodyLimit in the chain.
+  const e2eMw = e2eMiddleware({ ...e2e, maxBodyBytes: maxBodyBytes + 16 }) as MiddlewareHandler<GatewayEnv>;
+  app.use("/v1/*", (c, next) => (c.req.method === "POST" ? e2eMw(c, next) : next()));
   // The model label is bounded to what the backend serves (metrics.ts); listed once now,
   // and again (at most once a minute) when a token count names a model not in the list.
   const refreshModels = watchKnownModels(deps.backend, metrics, logger);
@@ -121,16 +128,12 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   app.get("/v1/models", modelsHandler(deps.backend));
   app.get("/v1/signature/:id", signatureHandler(deps.store));
 
-  const maxBodyBytes = limits.maxBodyBytes ?? 4 * 1024 * 1024;
   // Signatures of sealed exchanges reach the sealed trailer in memory (sealed-exchange.ts).
-  // +16: the AEAD tag of the sealed body; the plaintext then meets bodyLimit below.
-  const e2eMw = e2eMiddleware({ ...e2e, maxBodyBytes: maxBodyBytes + 16 }) as MiddlewareHandler<GatewayEnv>;
   const outer = (deps.middleware?.outer ?? []) as MiddlewareHandler<GatewayEnv>[];
 
   const limit = concurrencyLimit(limits.maxConcurrent ?? 64);
   const progress = createUsageProgress();
   const chain: MiddlewareHandler<GatewayEnv>[] = [
-    e2eMw,
     authMw,
     limit,
     bodyLimit(maxBodyBytes),
