@@ -18,6 +18,8 @@ import { defaultReportVerifier } from "./default-verifier.js";
 import { CLIENT_NONCE_HEADER, SIGNATURE_HEADER, verifiedResponse } from "./response.js";
 import { signatureFromHeader } from "./signature.js";
 import type { ReportVerifier } from "./verifier.js";
+import type { ReleaseLogOptions } from "../transparency/release-log.js";
+import { withReleaseLog } from "./release-log.js";
 
 export interface VerifiedFetchOptions {
   /** The node's OpenAI base URL, e.g. "https://node.example/v1". */
@@ -33,6 +35,8 @@ export interface VerifiedFetchOptions {
   readonly fetch?: typeof fetch;
   /** Report verifier; defaults to src/attest's, loaded lazily (Node only). */
   readonly verifyReport?: ReportVerifier;
+  /** Trust only measurements published in this release log (src/transparency), proven by inclusion. */
+  readonly releaseLog?: ReleaseLogOptions;
   /** Re-attest after this long (default 15 minutes). */
   readonly maxAttestationAgeMs?: number;
   /** Hold a stream back until its signature is checked (default false: events flow, the stream errors at the end on a bad signature). */
@@ -59,6 +63,8 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
   const e2e = opts.e2e ?? true;
   const maxAge = opts.maxAttestationAgeMs ?? 15 * 60_000;
   const now = opts.now ?? Date.now;
+  const baseVerifier = opts.verifyReport ?? defaultReportVerifier;
+  const releaseVerifier = opts.releaseLog ? withReleaseLog(baseVerifier, opts.releaseLog) : baseVerifier;
   let pinned: PinnedNode | null = null;
   let inflight: Promise<PinnedNode> | null = null;
 
@@ -67,7 +73,7 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
     inflight ??= attestNode({
       baseURL: opts.baseURL,
       fetch: underlying,
-      verifyReport: opts.verifyReport ?? defaultReportVerifier,
+      verifyReport: releaseVerifier,
       policy: opts.policy,
       allowSimulated: opts.allowSimulated ?? false,
       signingAlgo: opts.signingAlgo ?? "ecdsa",

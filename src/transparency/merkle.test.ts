@@ -69,7 +69,7 @@ describe("Merkle tree (RFC 9162 §2.1)", () => {
         if (n > 1) expect(verifyInclusion(many[(i + 1) % n] as Hash, i, n, p, roots[n] as Hash)).toBe(false);
         if (p.length > 0) {
           const bad = p.map((h) => h.slice());
-          (bad[0] as Hash)[0] ^= 1;
+          (bad[0] as Hash)[0] = ((bad[0] as Hash)[0] as number) ^ 1;
           expect(verifyInclusion(many[i] as Hash, i, n, bad, roots[n] as Hash)).toBe(false);
           expect(verifyInclusion(many[i] as Hash, i, n, p.slice(0, -1), roots[n] as Hash)).toBe(false);
           expect(verifyInclusion(many[i] as Hash, i, n, [...p, p[0] as Hash], roots[n] as Hash)).toBe(false);
@@ -82,7 +82,7 @@ describe("Merkle tree (RFC 9162 §2.1)", () => {
           expect(verifyConsistency(m, n, roots[m] as Hash, roots[n - 1] as Hash, p)).toBe(false);
           expect(verifyConsistency(m, n, roots[m] as Hash, roots[n] as Hash, p.slice(1))).toBe(false);
           const bad = p.map((h) => h.slice());
-          (bad[bad.length - 1] as Hash)[5] ^= 0x80;
+          { const last = bad[bad.length - 1] as Hash; last[5] = (last[5] as number) ^ 0x80; }
           expect(verifyConsistency(m, n, roots[m] as Hash, roots[n] as Hash, bad)).toBe(false);
         }
       }

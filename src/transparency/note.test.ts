@@ -27,6 +27,10 @@ describe("signed notes (C2SP signed-note)", () => {
     expect(() => openNote(GO_NOTE, other)).toThrow(expect.objectContaining({ code: TransparencyCode.CHECKPOINT_SIGNATURE_INVALID }));
   });
 
+  it("parses a verifier key whose base64 contains '+' (transparency-dev/formats' TEST key)", () => {
+    expect(parseVerifierKey("TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6").name).toBe("TEST");
+  });
+
   it("refuses a verifier key whose id does not match its key", () => {
     expect(() => parseVerifierKey(GO_VKEY.replace("c74f20a3", "c74f20a4"))).toThrow(expect.objectContaining({ code: TransparencyCode.NOTE_INVALID }));
   });

@@ -66,9 +66,10 @@ export function encodeVerifierKey(v: NoteVerifier): string {
 }
 
 export function parseVerifierKey(text: string): NoteVerifier {
-  const parts = text.trim().split("+");
-  if (parts.length !== 3) throw new TransparencyError(TransparencyCode.NOTE_INVALID, "a verifier key is name+keyid+key");
-  const [name, id, key] = parts as [string, string, string];
+  // The base64 key may itself contain '+': split at the first two only (as Go's note does).
+  const m = /^([^+\s]+)\+([0-9a-fA-F]{8})\+([A-Za-z0-9+/=]+)$/.exec(text.trim());
+  if (!m) throw new TransparencyError(TransparencyCode.NOTE_INVALID, "a verifier key is name+keyid+key");
+  const [, name, id, key] = m as unknown as [string, string, string, string];
   const raw = fromBase64(key);
   if (!raw || raw.length !== 33 || raw[0] !== ALG_ED25519) {
     throw new TransparencyError(TransparencyCode.NOTE_INVALID, "only Ed25519 verifier keys (algorithm 1) are supported");
