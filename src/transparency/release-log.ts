@@ -15,7 +15,7 @@ export interface ReleaseLogOptions {
   readonly read?: ReadLogFile;
   /** The log's note verifier key, "<origin>+<keyid>+<base64 key>". */
   readonly key: string;
-  /** Release signer keys (hex Ed25519) accepted; default: any signature that verifies. */
+  /** Release signer keys (hex Ed25519) accepted; default: every signature that verifies. */
   readonly signers?: readonly string[];
   /** Where the last accepted checkpoint is kept (default: memory of this process). */
   readonly state?: CheckpointState;
