@@ -20,6 +20,16 @@ import { signatureFromHeader } from "./signature.js";
 import type { ReportVerifier } from "./verifier.js";
 import type { ReleaseLogOptions } from "../transparency/release-log.js";
 import { withReleaseLog } from "./release-log.js";
+import { createOhttpTransport, type OhttpTransport } from "../transparency/ohttp/client.js";
+import { equalBytes } from "../util/bytes.js";
+
+/** The relay's key configuration must be the attested E2E key: anything else could be a key per user. */
+async function checkRelayKey(relay: OhttpTransport, p: PinnedNode): Promise<void> {
+  const config = await relay.keyConfig();
+  if (!equalBytes(config.publicKey, p.e2ePublicKey)) {
+    throw new ClientError(ClientCode.ATTESTATION_FAILED, "the OHTTP relay's gateway key is not the node's attested key (a key per user would let the node tell users apart)", { details: { attestCodes: ["OHTTP_KEY_NOT_ATTESTED"] } });
+  }
+}
 
 export interface VerifiedFetchOptions {
   /** The node's OpenAI base URL, e.g. "https://node.example/v1". */
@@ -35,6 +45,12 @@ export interface VerifiedFetchOptions {
   readonly fetch?: typeof fetch;
   /** Report verifier; defaults to src/attest's, loaded lazily (Node only). */
   readonly verifyReport?: ReportVerifier;
+  /**
+   * Send everything through this OHTTP relay (RFC 9458): the relay learns who, never
+   * what; the node learns what, never who. The relay's key configuration must be the
+   * node's attested E2E key, or nothing is sent.
+   */
+  readonly relayUrl?: string;
   /** Trust only measurements published in this release log (src/transparency), proven by inclusion. */
   readonly releaseLog?: ReleaseLogOptions;
   /** Re-attest after this long (default 15 minutes). */
@@ -59,7 +75,9 @@ const PROTECTED_ROUTES = new Set(["/v1/chat/completions", "/v1/completions", "/v
 
 export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
   if (!/^https?:\/\//.test(opts.baseURL)) throw new ClientError(ClientCode.INVALID_OPTIONS, "baseURL must be an http(s) URL");
-  const underlying = opts.fetch ?? globalThis.fetch.bind(globalThis);
+  const network = opts.fetch ?? globalThis.fetch.bind(globalThis);
+  const relay = opts.relayUrl ? createOhttpTransport({ relayUrl: opts.relayUrl, fetch: network }) : null;
+  const underlying = relay ? relay.fetch : network;
   const e2e = opts.e2e ?? true;
   const maxAge = opts.maxAttestationAgeMs ?? 15 * 60_000;
   const now = opts.now ?? Date.now;
@@ -80,7 +98,10 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
       ...(opts.headers ? { headers: opts.headers } : {}),
       now,
     })
-      .then((p) => (pinned = p))
+      .then(async (p) => {
+        if (relay) await checkRelayKey(relay, p);
+        return (pinned = p);
+      })
       .finally(() => (inflight = null));
     return inflight;
   };

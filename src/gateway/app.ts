@@ -29,6 +29,8 @@ import { modelsHandler } from "./handlers/models.js";
 import { signatureHandler } from "./handlers/signature.js";
 import { createUsageProgress } from "./handlers/usage-progress.js";
 import { e2eMiddleware } from "./e2e.js";
+import { ohttpGatewayHandler, ohttpKeysHandler } from "../transparency/ohttp/gateway.js";
+import { nodeKeyConfig, ohttpKeyId } from "../transparency/ohttp/key-config.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { auth } from "./middleware/auth.js";
 import { bodyLimit, concurrencyLimit } from "./middleware/limits.js";
@@ -112,6 +114,12 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   const authMw = auth({ store: deps.store, required: deps.authRequired ?? true });
   app.use("/metrics", authMw, async (_c, next) => (refreshModels(), next()));
   app.get("/metrics", (c) => c.text(metrics.render() + processMetrics(), 200, { "content-type": "text/plain; version=0.0.4" }));
+  // OHTTP (RFC 9458): the gateway key is the attested E2E key; inner requests run through
+  // this same app, with no client address (docs/protocol.md "Oblivious HTTP").
+  const ohttpKeys = [{ config: nodeKeyConfig(e2e.publicKey, ohttpKeyId(e2e.publicKey)), privateKey: e2e.privateKey }];
+  app.get("/ohttp-keys", ohttpKeysHandler(ohttpKeys));
+  const ohttp = ohttpGatewayHandler({ keys: ohttpKeys, dispatch: async (r) => app.fetch(r) });
+  app.post("/ohttp", (c) => ohttp(c.req.raw));
   app.get("/v1/attestation/report", attestationHandler({ tee: deps.tee, signers, e2ePublicKey: e2e.publicKey, info }));
 
   app.use("/v1/models", authMw);
