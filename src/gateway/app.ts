@@ -29,6 +29,9 @@ import { modelsHandler } from "./handlers/models.js";
 import { signatureHandler } from "./handlers/signature.js";
 import { createUsageProgress } from "./handlers/usage-progress.js";
 import { e2eMiddleware } from "./e2e.js";
+import type { IssuerKey } from "../transparency/tokens/issuer.js";
+import type { TokenRedeemer } from "../transparency/tokens/redeemer.js";
+import { mountTokenIssuer } from "./handlers/tokens.js";
 import { ohttpGatewayHandler, ohttpKeysHandler } from "../transparency/ohttp/gateway.js";
 import { nodeKeyConfig, ohttpKeyId } from "../transparency/ohttp/key-config.js";
 import { createMetrics, type Metrics } from "./metrics.js";
@@ -82,6 +85,8 @@ export interface GatewayDeps {
   readonly logger?: Logger;
   /** Aborts every request in flight (forced shutdown after the drain period). */
   readonly shutdownSignal?: AbortSignal;
+  /** Anonymous tokens (Privacy Pass, RFC 9578 type 2): this boot's issuer key; bought with an API key, spent instead of one. */
+  readonly tokens?: { readonly key: IssuerKey; readonly redeemer: TokenRedeemer };
   /** Extra middleware between metering and signing (after the E2E one when e2e is set). */
   readonly middleware?: { readonly outer?: readonly MiddlewareHandler[] };
 }
@@ -111,7 +116,8 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   const refreshModels = watchKnownModels(deps.backend, metrics, logger);
   // /metrics is open only when auth is off (a local node); with keys on, it needs one:
   // counts by model and route tell an outsider how the node is used (docs/protocol.md).
-  const authMw = auth({ store: deps.store, required: deps.authRequired ?? true });
+  const authMw = auth({ store: deps.store, required: deps.authRequired ?? true, ...(deps.tokens ? { tokens: deps.tokens.redeemer } : {}) });
+  if (deps.tokens) mountTokenIssuer(app, deps.tokens.key, auth({ store: deps.store, required: true }));
   app.use("/metrics", authMw, async (_c, next) => (refreshModels(), next()));
   app.get("/metrics", (c) => c.text(metrics.render() + processMetrics(), 200, { "content-type": "text/plain; version=0.0.4" }));
   // OHTTP (RFC 9458): the gateway key is the attested E2E key; inner requests run through
