@@ -32,6 +32,8 @@ import { e2eMiddleware } from "./e2e.js";
 import type { IssuerKey } from "../transparency/tokens/issuer.js";
 import type { TokenRedeemer } from "../transparency/tokens/redeemer.js";
 import { mountTokenIssuer } from "./handlers/tokens.js";
+import { ReceiptLog } from "../transparency/receipt-log.js";
+import { mountReceipts, withReceiptLog } from "./handlers/receipts.js";
 import { ohttpGatewayHandler, ohttpKeysHandler } from "../transparency/ohttp/gateway.js";
 import { nodeKeyConfig, ohttpKeyId } from "../transparency/ohttp/key-config.js";
 import { createMetrics, type Metrics } from "./metrics.js";
@@ -93,10 +95,13 @@ export interface GatewayDeps {
 
 export const COMPLETION_ROUTES = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"] as const;
 
-export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
-  const logger = deps.logger ?? silentLogger;
-  const metrics = deps.metrics ?? createMetrics();
-  const signers = deps.signers ?? { ecdsa: createSigner("ecdsa"), ed25519: createSigner("ed25519") };
+export function createGateway(input: GatewayDeps): Hono<GatewayEnv> {
+  const logger = input.logger ?? silentLogger;
+  const metrics = input.metrics ?? createMetrics();
+  const signers = input.signers ?? { ecdsa: createSigner("ecdsa"), ed25519: createSigner("ed25519") };
+  // Every stored signature also goes into this boot's receipt log (src/transparency/receipt-log.ts).
+  const receipts = new ReceiptLog(`cloister-receipts/${signers.ecdsa.address}`);
+  const deps: GatewayDeps = { ...input, store: withReceiptLog(input.store, receipts) };
   const e2e = deps.e2e ?? freshE2EKeys(false);
   const info: ReportInfo = deps.info ?? { app_name: "cloister", version: "0.0.0", app_manifest: {}, compose_hash: null };
   const limits = deps.limits ?? {};
@@ -126,6 +131,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   app.get("/ohttp-keys", ohttpKeysHandler(ohttpKeys));
   const ohttp = ohttpGatewayHandler({ keys: ohttpKeys, dispatch: async (r) => app.fetch(r) });
   app.post("/ohttp", (c) => ohttp(c.req.raw));
+  mountReceipts(app, receipts, signers);
   app.get("/v1/attestation/report", attestationHandler({ tee: deps.tee, signers, e2ePublicKey: e2e.publicKey, info }));
 
   app.use("/v1/models", authMw);
