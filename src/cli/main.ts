@@ -6,6 +6,8 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   verify: { summary: "verify attestation evidence, a report, or a live node", load: async () => (await import("./commands/verify.js")).verifyCommand },
   up: { summary: "start a private inference node", load: async () => (await import("./commands/up.js")).upCommand },
   keys: { summary: "create, list and revoke API keys", load: async () => (await import("./commands/keys.js")).keysCommand },
+  log: { summary: "keep and check a release log (signed statements in a Merkle log)", load: async () => (await import("./commands/log.js")).logCommand },
+  relay: { summary: "run an OHTTP relay in front of a node (unlinks who from what)", load: async () => (await import("./commands/relay.js")).relayCommand },
   chat: { summary: "chat with a node through the verifying, encrypting client", load: async () => (await import("./commands/chat.js")).chatCommand },
 };
 

@@ -24,6 +24,18 @@ import { classifyRequest, nodeBase, type RouteKind } from "./routes.js";
 import { CLIENT_NONCE_HEADER, SIGNATURE_HEADER, verifiedResponse } from "./response.js";
 import { signatureFromHeader } from "./signature.js";
 import type { ReportVerifier } from "./verifier.js";
+import type { ReleaseLogOptions } from "../transparency/release-log.js";
+import { withReleaseLog } from "./release-log.js";
+import { createOhttpTransport, type OhttpTransport } from "../transparency/ohttp/client.js";
+import { equalBytes } from "../util/bytes.js";
+
+/** The relay's key configuration must be the attested E2E key: anything else could be a key per user. */
+async function checkRelayKey(relay: OhttpTransport, p: PinnedNode): Promise<void> {
+  const config = await relay.keyConfig();
+  if (!equalBytes(config.publicKey, p.e2ePublicKey)) {
+    throw new ClientError(ClientCode.ATTESTATION_FAILED, "the OHTTP relay's gateway key is not the node's attested key (a key per user would let the node tell users apart)", { details: { attestCodes: ["OHTTP_KEY_NOT_ATTESTED"] } });
+  }
+}
 
 export interface VerifiedFetchOptions {
   /** The node's OpenAI base URL, e.g. "https://node.example/v1". */
@@ -39,6 +51,14 @@ export interface VerifiedFetchOptions {
   readonly fetch?: typeof fetch;
   /** Report verifier; defaults to src/attest's, loaded lazily (Node only). */
   readonly verifyReport?: ReportVerifier;
+  /**
+   * Send everything through this OHTTP relay (RFC 9458): the relay learns who, never
+   * what; the node learns what, never who. The relay's key configuration must be the
+   * node's attested E2E key, or nothing is sent.
+   */
+  readonly relayUrl?: string;
+  /** Trust only measurements published in this release log (src/transparency), proven by inclusion. */
+  readonly releaseLog?: ReleaseLogOptions;
   /** Re-attest after this long (default 15 minutes). */
   readonly maxAttestationAgeMs?: number;
   /** Hold a stream back until its signature is checked (default false: events flow, the stream errors at the end on a bad signature). */
@@ -64,7 +84,9 @@ export interface VerifiedFetch {
 
 export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
   const base = nodeBase(opts.baseURL);
-  const raw = opts.fetch ?? globalThis.fetch.bind(globalThis);
+  const network = opts.fetch ?? globalThis.fetch.bind(globalThis);
+  const relay = opts.relayUrl ? createOhttpTransport({ relayUrl: opts.relayUrl, fetch: network }) : null;
+  const raw = relay ? relay.fetch : network;
   const e2e = opts.e2e ?? true;
   // Every request we send: redirects are answered, never followed (a 302 would turn a
   // sealed POST into a GET to wherever the proxy points, a 307 resend it there).
@@ -84,6 +106,8 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
   };
   const maxAge = opts.maxAttestationAgeMs ?? 15 * 60_000;
   const now = opts.now ?? Date.now;
+  const baseVerifier = opts.verifyReport ?? defaultReportVerifier;
+  const releaseVerifier = opts.releaseLog ? withReleaseLog(baseVerifier, opts.releaseLog) : baseVerifier;
   let pinned: PinnedNode | null = null;
   let inflight: Promise<PinnedNode> | null = null;
 
@@ -92,14 +116,17 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
     inflight ??= attestNode({
       baseURL: opts.baseURL,
       fetch: underlying,
-      verifyReport: opts.verifyReport ?? defaultReportVerifier,
+      verifyReport: releaseVerifier,
       policy: opts.policy,
       allowSimulated: opts.allowSimulated ?? false,
       signingAlgo: opts.signingAlgo ?? "ecdsa",
       headers: extraHeaders(),
       now,
     })
-      .then((p) => (pinned = p))
+      .then(async (p) => {
+        if (relay) await checkRelayKey(relay, p);
+        return (pinned = p);
+      })
       .finally(() => (inflight = null));
     return inflight;
   };

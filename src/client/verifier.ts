@@ -21,6 +21,8 @@ export interface VerifiedReport {
   readonly signingAlgo?: string | null;
   /** Hex or raw bytes of the attested X25519 key. */
   readonly e2ePublicKey?: string | Uint8Array | null;
+  /** Named registers (mrtd, rtmr0..3, measurement, compose_hash...), for the release-log policy. */
+  readonly measurements?: Readonly<Record<string, string>>;
 }
 
 export type ReportVerifier = (report: unknown, opts: ReportVerifierOptions) => Promise<VerifiedReport>;

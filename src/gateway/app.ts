@@ -30,6 +30,13 @@ import { modelsHandler } from "./handlers/models.js";
 import { signatureHandler } from "./handlers/signature.js";
 import { createUsageProgress } from "./handlers/usage-progress.js";
 import { e2eMiddleware } from "./e2e.js";
+import type { IssuerKey } from "../transparency/tokens/issuer.js";
+import type { TokenRedeemer } from "../transparency/tokens/redeemer.js";
+import { mountTokenIssuer } from "./handlers/tokens.js";
+import { ReceiptLog } from "../transparency/receipt-log.js";
+import { mountReceipts, withReceiptLog } from "./handlers/receipts.js";
+import { ohttpGatewayHandler, ohttpKeysHandler } from "../transparency/ohttp/gateway.js";
+import { nodeKeyConfig, ohttpKeyId } from "../transparency/ohttp/key-config.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { auth } from "./middleware/auth.js";
 import { bodyLimit, concurrencyLimit } from "./middleware/limits.js";
@@ -81,16 +88,21 @@ export interface GatewayDeps {
   readonly logger?: Logger;
   /** Aborts every request in flight (forced shutdown after the drain period). */
   readonly shutdownSignal?: AbortSignal;
+  /** Anonymous tokens (Privacy Pass, RFC 9578 type 2): this boot's issuer key; bought with an API key, spent instead of one. */
+  readonly tokens?: { readonly key: IssuerKey; readonly redeemer: TokenRedeemer };
   /** Extra middleware between metering and signing (after the E2E one when e2e is set). */
   readonly middleware?: { readonly outer?: readonly MiddlewareHandler[] };
 }
 
 export const COMPLETION_ROUTES = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"] as const;
 
-export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
-  const logger = deps.logger ?? silentLogger;
-  const metrics = deps.metrics ?? createMetrics();
-  const signers = deps.signers ?? { ecdsa: createSigner("ecdsa"), ed25519: createSigner("ed25519") };
+export function createGateway(input: GatewayDeps): Hono<GatewayEnv> {
+  const logger = input.logger ?? silentLogger;
+  const metrics = input.metrics ?? createMetrics();
+  const signers = input.signers ?? { ecdsa: createSigner("ecdsa"), ed25519: createSigner("ed25519") };
+  // Every stored signature also goes into this boot's receipt log (src/transparency/receipt-log.ts).
+  const receipts = new ReceiptLog(`cloister-receipts/${signers.ecdsa.address}`);
+  const deps: GatewayDeps = { ...input, store: withReceiptLog(input.store, receipts) };
   const e2e = deps.e2e ?? freshE2EKeys(false);
   const info: ReportInfo = deps.info ?? { app_name: "cloister", version: "0.0.0", app_manifest: {}, compose_hash: null };
   const limits = deps.limits ?? {};
@@ -117,9 +129,17 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   const refreshModels = watchKnownModels(deps.backend, metrics, logger);
   // /metrics is open only when auth is off (a local node); with keys on, it needs one:
   // counts by model and route tell an outsider how the node is used (docs/protocol.md).
-  const authMw = auth({ store: deps.store, required: deps.authRequired ?? true });
+  const authMw = auth({ store: deps.store, required: deps.authRequired ?? true, ...(deps.tokens ? { tokens: deps.tokens.redeemer } : {}) });
+  if (deps.tokens) mountTokenIssuer(app, deps.tokens.key, auth({ store: deps.store, required: true }));
   app.use("/metrics", authMw, async (_c, next) => (refreshModels(), next()));
   app.get("/metrics", (c) => c.text(metrics.render() + processMetrics(), 200, { "content-type": "text/plain; version=0.0.4" }));
+  // OHTTP (RFC 9458): the gateway key is the attested E2E key; inner requests run through
+  // this same app, with no client address (docs/protocol.md "Oblivious HTTP").
+  const ohttpKeys = [{ config: nodeKeyConfig(e2e.publicKey, ohttpKeyId(e2e.publicKey)), privateKey: e2e.privateKey }];
+  app.get("/ohttp-keys", ohttpKeysHandler(ohttpKeys));
+  const ohttp = ohttpGatewayHandler({ keys: ohttpKeys, dispatch: async (r) => app.fetch(r) });
+  app.post("/ohttp", (c) => ohttp(c.req.raw));
+  mountReceipts(app, receipts, signers);
   app.get("/v1/attestation/report", attestationHandler({ tee: deps.tee, signers, e2ePublicKey: e2e.publicKey, info }));
 
   // The model list is public: the attestation report already names every model

@@ -14,6 +14,8 @@ import { startServer, type RunningServer } from "../../src/gateway/server.js";
 import { generateE2EKeyPair, type E2EKeyPair } from "../../src/seal/e2e/suite.js";
 import { generateApiKey } from "../../src/store/api-keys.js";
 import { openSqliteStore } from "../../src/store/sqlite.js";
+import { generateIssuerKey } from "../../src/transparency/tokens/issuer.js";
+import { TokenRedeemer } from "../../src/transparency/tokens/redeemer.js";
 import type { Store } from "../../src/store/store.js";
 
 /** Words of the answer; the tests search the wire for them. */
@@ -45,7 +47,7 @@ export interface TestNode {
   close(): Promise<void>;
 }
 
-export async function startTestNode(opts: { requireE2E?: boolean; backend?: InferenceBackend; tee?: TeeProvider; apiKey?: boolean } = {}): Promise<TestNode> {
+export async function startTestNode(opts: { requireE2E?: boolean; backend?: InferenceBackend; tee?: TeeProvider; apiKey?: boolean; tokens?: boolean } = {}): Promise<TestNode> {
   const store = openSqliteStore({ path: ":memory:" });
   let apiKey: string | null = null;
   if (opts.apiKey) {
@@ -53,6 +55,7 @@ export async function startTestNode(opts: { requireE2E?: boolean; backend?: Infe
     await store.createApiKey({ id: k.id, hash: k.hash, name: "test", created: Date.now() });
     apiKey = k.key;
   }
+  const tokenKey = opts.tokens ? await generateIssuerKey() : null;
   const e2eKeys = generateE2EKeyPair();
   const e2e = { ...e2eKeys, required: opts.requireE2E ?? false };
   const app = createGateway({
@@ -60,6 +63,7 @@ export async function startTestNode(opts: { requireE2E?: boolean; backend?: Infe
     tee: opts.tee ?? createSimulatorProvider(),
     store,
     authRequired: apiKey !== null,
+    ...(tokenKey ? { tokens: { key: tokenKey, redeemer: new TokenRedeemer(tokenKey) } } : {}),
     // createGateway mounts src/gateway/e2e.ts outside signing when given the keys.
     e2e,
   });

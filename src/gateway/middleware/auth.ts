@@ -9,14 +9,25 @@ import { hashApiKey } from "../../store/api-keys.js";
 import type { Store } from "../../store/store.js";
 import type { GatewayEnv } from "../context.js";
 import { GatewayCode } from "../errors.js";
+import { TransparencyError } from "../../transparency/errors.js";
+import { isTokenAuthorization, type TokenRedeemer } from "../../transparency/tokens/redeemer.js";
 
-export function auth(opts: { store: Store; required: boolean }): MiddlewareHandler<GatewayEnv> {
+export function auth(opts: { store: Store; required: boolean; tokens?: TokenRedeemer }): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     if (!opts.required) {
       c.set("keyId", null);
       return next();
     }
     const header = c.req.header("authorization") ?? "";
+    // An anonymous Privacy Pass token instead of a key: spent once, linked to nobody.
+    if (opts.tokens && isTokenAuthorization(header)) {
+      try {
+        c.set("keyId", `token:${await opts.tokens.redeem(header)}`);
+      } catch (e) {
+        throw new GatewayError(401, e instanceof TransparencyError ? e.code : "TOKEN_INVALID", e instanceof Error ? e.message : "invalid token");
+      }
+      return next();
+    }
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     const rec = m?.[1] ? await opts.store.findApiKeyByHash(hashApiKey(m[1])) : null;
     if (!rec || rec.revoked !== null) {

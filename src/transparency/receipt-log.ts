@@ -1,0 +1,92 @@
+/**
+ * The node's receipt log: every signed exchange (the `sha256(request):sha256(response)`
+ * text that the node signed) becomes one leaf, salted per request so the log reveals
+ * nothing about content. Checkpoints are signed by the node's attested signing key, so
+ * a leaf's inclusion proof under a signed checkpoint shows anyone that this attested
+ * node served exactly this exchange, and a node cannot later deny or rewrite it.
+ * One log per boot: its origin names the boot's signing address.
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import { concatBytes, fromHex, toHex, utf8 } from "../util/bytes.js";
+import { toBase64 } from "./base64.js";
+import { formatCheckpoint, parseCheckpointText } from "./checkpoint.js";
+import { inclusionProof, leafHash, verifyInclusion, type Hash } from "./merkle.js";
+import { MerkleTree } from "./tree.js";
+
+const LEAF_CONTEXT = utf8.encode("cloister/receipt/v1\0");
+
+export function receiptLeaf(salt: Uint8Array, signedText: string): Hash {
+  return leafHash(concatBytes(LEAF_CONTEXT, salt, utf8.encode(signedText)));
+}
+
+export interface ReceiptRef {
+  readonly index: number;
+  readonly salt: string;
+}
+
+export interface ReceiptProof {
+  readonly index: number;
+  readonly salt: string;
+  readonly tree_size: number;
+  readonly inclusion_proof: readonly string[];
+  /** The checkpoint text (C2SP tlog-checkpoint body) the proof is against. */
+  readonly checkpoint: string;
+}
+
+export class ReceiptLog {
+  private readonly tree = new MerkleTree();
+  private readonly byId = new Map<string, ReceiptRef>();
+  private readonly bySignature = new Map<string, ReceiptRef>();
+
+  constructor(readonly origin: string) {}
+
+  get size(): number {
+    return this.tree.size;
+  }
+
+  /** Logs one signed exchange (once per signature, whatever ids it is found by). */
+  append(id: string, signedText: string, signature: string): ReceiptRef {
+    const seen = this.bySignature.get(signature);
+    if (seen) {
+      this.byId.set(id, seen);
+      return seen;
+    }
+    const salt = crypto.getRandomValues(new Uint8Array(32));
+    const ref = { index: this.tree.append(receiptLeaf(salt, signedText)), salt: toHex(salt) };
+    this.byId.set(id, ref);
+    this.bySignature.set(signature, ref);
+    return ref;
+  }
+
+  checkpointText(size = this.tree.size): string {
+    return formatCheckpoint({ origin: this.origin, size, root: this.tree.root(size), extensions: [] });
+  }
+
+  proof(id: string): ReceiptProof | null {
+    const ref = this.byId.get(id);
+    if (!ref) return null;
+    const size = this.tree.size;
+    return { ...ref, tree_size: size, inclusion_proof: inclusionProof(this.tree, ref.index, size).map(toHex), checkpoint: this.checkpointText(size) };
+  }
+}
+
+/**
+ * Checks that `signedText` is leaf `proof.index` under `proof.checkpoint` (whose
+ * signature the caller checks with the node's attested key). True or false, never throws.
+ */
+export function verifyReceiptInclusion(signedText: string, proof: ReceiptProof): boolean {
+  try {
+    const cp = parseCheckpointText(proof.checkpoint);
+    if (cp.size !== proof.tree_size) return false;
+    const leaf = receiptLeaf(fromHex(proof.salt), signedText);
+    return verifyInclusion(leaf, proof.index, proof.tree_size, proof.inclusion_proof.map(fromHex), cp.root);
+  } catch {
+    return false;
+  }
+}
+
+export function rootOfCheckpoint(text: string): string {
+  return toBase64(parseCheckpointText(text).root);
+}
+
+export const receiptDigest = (text: string): string => toHex(sha256(utf8.encode(text)));
