@@ -34,7 +34,7 @@ import type { IssuerKey } from "../transparency/tokens/issuer.js";
 import type { TokenRedeemer } from "../transparency/tokens/redeemer.js";
 import { mountTokenIssuer } from "./handlers/tokens.js";
 import { ReceiptLog } from "../transparency/receipt-log.js";
-import { mountReceipts, withReceiptLog } from "./handlers/receipts.js";
+import { mountReceipts } from "./handlers/receipts.js";
 import { ohttpGatewayHandler, ohttpKeysHandler } from "../transparency/ohttp/gateway.js";
 import { nodeKeyConfig, ohttpKeyId } from "../transparency/ohttp/key-config.js";
 import { createMetrics, type Metrics } from "./metrics.js";
@@ -96,13 +96,12 @@ export interface GatewayDeps {
 
 export const COMPLETION_ROUTES = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"] as const;
 
-export function createGateway(input: GatewayDeps): Hono<GatewayEnv> {
-  const logger = input.logger ?? silentLogger;
-  const metrics = input.metrics ?? createMetrics();
-  const signers = input.signers ?? { ecdsa: createSigner("ecdsa"), ed25519: createSigner("ed25519") };
-  // Every stored signature also goes into this boot's receipt log (src/transparency/receipt-log.ts).
+export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
+  const logger = deps.logger ?? silentLogger;
+  const metrics = deps.metrics ?? createMetrics();
+  const signers = deps.signers ?? { ecdsa: createSigner("ecdsa"), ed25519: createSigner("ed25519") };
+  // Every signed exchange, sealed or not, goes into this boot's receipt log (src/transparency/receipt-log.ts).
   const receipts = new ReceiptLog(`cloister-receipts/${signers.ecdsa.address}`);
-  const deps: GatewayDeps = { ...input, store: withReceiptLog(input.store, receipts) };
   const e2e = deps.e2e ?? freshE2EKeys(false);
   const info: ReportInfo = deps.info ?? { app_name: "cloister", version: "0.0.0", app_manifest: {}, compose_hash: null };
   const limits = deps.limits ?? {};
@@ -160,7 +159,7 @@ export function createGateway(input: GatewayDeps): Hono<GatewayEnv> {
     // Streams cut off before `done` are metered by the usage the backend reported so far.
     metering({ store: deps.store, metrics, logger, usageSoFar: (id) => progress.take(id) }),
     ...outer,
-    signing({ signers, store: deps.store, ...(deps.signingPool ? { pool: deps.signingPool } : {}) }),
+    signing({ signers, store: deps.store, onSigned: (id, s) => void receipts.append(id, s.text, s.signature), ...(deps.signingPool ? { pool: deps.signingPool } : {}) }),
   ];
   // POST only: the chain reads bodies and opens usage rows, which other methods must not reach.
   const postOnly: MiddlewareHandler<GatewayEnv> = async (c, next) => {

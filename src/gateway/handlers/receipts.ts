@@ -7,24 +7,8 @@ import type { Hono } from "hono";
 import { GatewayError } from "../../errors.js";
 import type { ReceiptLog } from "../../transparency/receipt-log.js";
 import type { SigningAlgo } from "../../seal/signing.js";
-import type { Store } from "../../store/store.js";
 import type { GatewayEnv } from "../context.js";
 import type { Signers } from "../middleware/signing.js";
-
-/** Logs every signature the node stores (a store wrapper: the signing path stays as it is). */
-export function withReceiptLog(store: Store, log: ReceiptLog): Store {
-  const putSignature: Store["putSignature"] = async (r) => {
-    log.append(r.id, r.text, r.signature);
-    return store.putSignature(r);
-  };
-  return new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === "putSignature") return putSignature;
-      const v: unknown = Reflect.get(target, prop, receiver);
-      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-}
 
 export function mountReceipts(app: Hono<GatewayEnv>, log: ReceiptLog, signers: Signers): void {
   app.get("/v1/receipts/:id", (c) => {

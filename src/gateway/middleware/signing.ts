@@ -59,6 +59,8 @@ export interface SigningDeps {
   readonly store: Store;
   /** Signs on worker threads (./signing-pool.ts) when given; the main thread signs if the pool fails. */
   readonly pool?: SigningPool;
+  /** Told of every signed exchange, sealed or not (the receipt log; hashes only). */
+  readonly onSigned?: (id: string, signed: SignedText) => void;
 }
 
 export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
@@ -83,6 +85,8 @@ export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
       const text = nonce ? `${requestHash}:${responseHash}:${nonce}` : `${requestHash}:${responseHash}`;
       const signature = deps.pool ? await deps.pool.sign(algo, text).catch(() => signer.sign(text)) : signer.sign(text);
       const signed: SignedText = { text, signature, signing_address: signer.address, signing_algo: algo };
+      deps.onSigned?.(id, signed);
+      if (bodyId && bodyId !== id) deps.onSigned?.(bodyId, signed);
       // A sealed exchange's signature goes only into its sealed trailer (src/gateway/e2e.ts),
       // never to the store that GET /v1/signature/<id> serves in the clear.
       const sealed = sealedExchange(c);
