@@ -5,15 +5,26 @@
  * after the stream has started is sent as a final `data: {"error":…}` event.
  */
 import { GatewayError } from "../errors.js";
-import type { FinishReason, GenerationEvent, Usage } from "../inference/backend.js";
+import type { FinishReason, GenerationEvent, TokenLogprob, ToolCall, Usage } from "../inference/backend.js";
 import type { GatewayContext } from "./context.js";
 import { errorBody, GatewayCode, toGatewayError } from "./errors.js";
 
+/** What a whole (non-streamed) answer holds besides its text. */
+export interface AnswerExtras {
+  readonly toolCalls: readonly ToolCall[];
+  /** Null unless the backend reported logprobs (only when asked for). */
+  readonly logprobs: readonly TokenLogprob[] | null;
+}
+
+export type ToolCallDelta = Extract<GenerationEvent, { type: "tool_call" }>;
+
 export interface ResponseShapes {
-  full(text: string, finish: FinishReason, usage: Usage): unknown;
+  full(text: string, finish: FinishReason, usage: Usage, extras: AnswerExtras): unknown;
   /** Sent before the first delta (chat: the assistant role), or null. */
   head(): unknown | null;
-  delta(text: string): unknown;
+  delta(text: string, logprobs: readonly TokenLogprob[] | undefined): unknown;
+  /** A piece of a tool call; routes without tools never see one. */
+  toolDelta?(ev: ToolCallDelta): unknown;
   final(finish: FinishReason): unknown;
   usage(usage: Usage): unknown;
 }
@@ -41,18 +52,36 @@ export async function runGeneration(c: GatewayContext, plan: GenerationPlan): Pr
   const release = async (): Promise<void> => {
     await it.return?.(undefined).catch(() => undefined);
   };
-  const first = await it.next();
+  const first = await it.next().catch((err: unknown) => {
+    throw signal.aborted && signal.reason instanceof GatewayError ? signal.reason : err;
+  });
 
   if (!plan.stream) {
     let text = "";
-    for (let ev = first; ; ev = await it.next()) {
-      if (ev.done) throw new GatewayError(500, "GENERATION_FAILED", "the backend ended without a result");
-      if (ev.value.type === "delta") text += ev.value.text;
-      else {
-        await release();
-        await meter.end(ev.value.usage, "ok");
-        return new Response(JSON.stringify(plan.shapes.full(text, ev.value.finishReason, ev.value.usage)), { headers: JSON_HEADERS });
+    const calls: { id: string; name: string; arguments: string }[] = [];
+    let logprobs: TokenLogprob[] | null = null;
+    try {
+      for (let ev = first; ; ev = await it.next()) {
+        if (ev.done) throw new GatewayError(500, "GENERATION_FAILED", "the backend ended without a result");
+        const v = ev.value;
+        if (v.type === "delta") {
+          text += v.text;
+          if (v.logprobs) (logprobs ??= []).push(...v.logprobs);
+        } else if (v.type === "tool_call") {
+          const call = (calls[v.index] ??= { id: v.id ?? "", name: v.name ?? "", arguments: "" });
+          call.arguments += v.argumentsDelta;
+        } else {
+          await release();
+          await meter.end(v.usage, "ok");
+          const extras: AnswerExtras = { toolCalls: calls.filter((x) => x !== undefined), logprobs };
+          return new Response(JSON.stringify(plan.shapes.full(text, v.finishReason, v.usage, extras)), { headers: JSON_HEADERS });
+        }
       }
+    } catch (err) {
+      // The node's own reasons to stop (time limit: 408 request_timeout; shutdown) win over
+      // the backend's generic "cancelled".
+      if (signal.aborted && signal.reason instanceof GatewayError) throw signal.reason;
+      throw err;
     }
   }
 
@@ -73,7 +102,12 @@ export async function runGeneration(c: GatewayContext, plan: GenerationPlan): Pr
             if (ev.done) throw new GatewayError(500, "GENERATION_FAILED", "the backend ended without a result");
             if (ev.value.type === "delta") {
               if (ev.value.text === "") continue;
-              return ctrl.enqueue(sse(plan.shapes.delta(ev.value.text)));
+              return ctrl.enqueue(sse(plan.shapes.delta(ev.value.text, ev.value.logprobs)));
+            }
+            if (ev.value.type === "tool_call") {
+              const shaped = plan.shapes.toolDelta?.(ev.value);
+              if (shaped === undefined) continue;
+              return ctrl.enqueue(sse(shaped));
             }
             ctrl.enqueue(sse(plan.shapes.final(ev.value.finishReason)));
             if (plan.includeUsage) ctrl.enqueue(sse(plan.shapes.usage(ev.value.usage)));
