@@ -76,8 +76,11 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
   const vocabSize = model.fileInfo.metadata.tokenizer.ggml.tokens.length;
 
   /** logit_bias as node-llama-cpp's TokenBias; token ids outside the vocabulary are refused. */
+  const biases = new WeakMap<object, TokenBias>();
   function biasOf(req: SamplingParams): TokenBias | undefined {
     if (!req.logitBias || Object.keys(req.logitBias).length === 0) return undefined;
+    const known = biases.get(req.logitBias);
+    if (known) return known;
     const bias = new TokenBias(model.tokenizer);
     for (const [id, v] of Object.entries(req.logitBias)) {
       const t = Number(id);
@@ -85,6 +88,7 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
       // OpenAI: -100 bans the token, +100 forces it; in between the value is added to the logit.
       bias.set(t as Token, v <= -100 ? "never" : { logit: v });
     }
+    biases.set(req.logitBias, bias);
     return bias;
   }
 
@@ -121,6 +125,7 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     run: (seq: LlamaContextSequence, grammar: LlamaGrammar | undefined, maxTokens: number, hooks: GenerateHooks) => Promise<{ metadata: { stopReason: StopReason } }>,
   ): AsyncGenerator<GenerationEvent> {
     checkFits(promptTokens);
+    biasOf(req); // a bad logit_bias is refused before a slot is taken
     const grammar = req.jsonSchema ? await grammarFor(req.jsonSchema) : undefined;
     const seq = await pool.acquire(req.signal);
     const stop = new AbortController();
