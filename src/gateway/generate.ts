@@ -7,7 +7,7 @@
 import { GatewayError } from "../errors.js";
 import type { FinishReason, GenerationEvent, TokenLogprob, ToolCall, Usage } from "../inference/backend.js";
 import type { GatewayContext } from "./context.js";
-import { errorBody, GatewayCode, toGatewayError } from "./errors.js";
+import { errorBody, GatewayCode, toGatewayError, type OpenAIErrorBody } from "./errors.js";
 
 /** What a whole (non-streamed) answer holds besides its text. */
 export interface AnswerExtras {
@@ -25,8 +25,12 @@ export interface ResponseShapes {
   delta(text: string, logprobs: readonly TokenLogprob[] | undefined): unknown;
   /** A piece of a tool call; routes without tools never see one. */
   toolDelta?(ev: ToolCallDelta): unknown;
-  final(finish: FinishReason): unknown;
+  final(finish: FinishReason, usage: Usage): unknown;
   usage(usage: Usage): unknown;
+  /** The stream's last bytes; default `data: [DONE]` (the Responses API sends none). */
+  readonly terminator?: Uint8Array | null;
+  /** A failure after the stream started; default `data: {"error": …}`. */
+  error?(body: OpenAIErrorBody): unknown;
 }
 
 export interface GenerationPlan {
@@ -39,7 +43,8 @@ export interface GenerationPlan {
 const JSON_HEADERS = { "content-type": "application/json" } as const;
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" } as const;
 const enc = new TextEncoder();
-const sse = (obj: unknown): Uint8Array => enc.encode(`data: ${JSON.stringify(obj)}\n\n`);
+/** One `data:` event per object; shapes that name their events (Responses API) hand over bytes. */
+const sse = (obj: unknown): Uint8Array => (obj instanceof Uint8Array ? obj : enc.encode(`data: ${JSON.stringify(obj)}\n\n`));
 const DONE = enc.encode("data: [DONE]\n\n");
 
 export async function runGeneration(c: GatewayContext, plan: GenerationPlan): Promise<Response> {
@@ -109,16 +114,18 @@ export async function runGeneration(c: GatewayContext, plan: GenerationPlan): Pr
               if (shaped === undefined) continue;
               return ctrl.enqueue(sse(shaped));
             }
-            ctrl.enqueue(sse(plan.shapes.final(ev.value.finishReason)));
+            ctrl.enqueue(sse(plan.shapes.final(ev.value.finishReason, ev.value.usage)));
             if (plan.includeUsage) ctrl.enqueue(sse(plan.shapes.usage(ev.value.usage)));
-            ctrl.enqueue(DONE);
+            const end = plan.shapes.terminator === undefined ? DONE : plan.shapes.terminator;
+            if (end) ctrl.enqueue(end);
             await release();
             await meter.end(ev.value.usage, "ok");
             return ctrl.close();
           }
         } catch (err) {
           const cancelled = signal.aborted;
-          ctrl.enqueue(sse(errorBody(toGatewayError(cancelled && signal.reason instanceof GatewayError ? signal.reason : err))));
+          const failure = errorBody(toGatewayError(cancelled && signal.reason instanceof GatewayError ? signal.reason : err));
+          ctrl.enqueue(sse(plan.shapes.error ? plan.shapes.error(failure) : failure));
           await release();
           await meter.end(null, cancelled ? "cancelled" : "error");
           ctrl.close();

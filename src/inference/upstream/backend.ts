@@ -103,7 +103,7 @@ export function createUpstreamBackend(options: UpstreamBackendOptions): Inferenc
       if (!res.ok) throw await upstreamError(res, "");
       const parsed = modelList.safeParse(await res.json().catch(() => null));
       if (!parsed.success) throw new InferenceError(InferenceCode.BACKEND_UNAVAILABLE, `the upstream at ${root} answered /v1/models with something that is not a model list`);
-      return parsed.data.data.map((m) => ({ id: m.id, ownedBy: m.owned_by ?? "upstream", created: m.created ?? 0 }));
+      return parsed.data.data.map((m) => ({ id: m.id, ownedBy: m.owned_by ?? "upstream", created: m.created ?? 0, ...(m.max_model_len !== undefined ? { maxModelLen: m.max_model_len } : {}) }));
     },
     chat(req: ChatRequest) {
       // With pass-through on (the default) the gateway forwards tools and logprobs byte for
