@@ -127,28 +127,31 @@ export function chatHandler(backend: InferenceBackend, usePassthrough = true, pr
   return completionRoute((v) => chatRequestSchema.parse(v), backend, usePassthrough, progress, (b, meta) => {
     const req = chatRequestOf(b);
     return {
-    events: (signal) => backend.chat({ ...req, signal }),
-    shapes: {
-      full: (text, finish, usage, extras) => chatCompletion(meta, text, finish, usage, extras),
-      head: () => chatChunk(meta, { role: "assistant", content: "" }, null),
-      delta: (text, logprobs) => chatChunk(meta, { content: text }, null, logprobs),
-      toolDelta: (ev) => chatChunk(meta, toolCallDelta(ev), null),
-      final: (finish) => chatChunk(meta, {}, finish),
-      usage: (u) => chatUsageChunk(meta, u),
-    },
-  };
+      events: (signal) => backend.chat({ ...req, signal }),
+      shapes: {
+        full: (text, finish, usage, extras) => chatCompletion(meta, text, finish, usage, extras),
+        head: () => chatChunk(meta, { role: "assistant", content: "" }, null),
+        delta: (text, logprobs) => chatChunk(meta, { content: text }, null, logprobs),
+        toolDelta: (ev) => chatChunk(meta, toolCallDelta(ev), null),
+        final: (finish) => chatChunk(meta, {}, finish),
+        usage: (u) => chatUsageChunk(meta, u),
+      },
+    };
   });
 }
 
 export function completionsHandler(backend: InferenceBackend, usePassthrough = true, progress?: UsageProgress): Handler<GatewayEnv> {
-  return completionRoute((v) => completionRequestSchema.parse(v), backend, usePassthrough, progress, (b, meta) => (refuseUnsupported(b, UNSUPPORTED.completions), {
-    events: (signal) => backend.complete({ model: b.model, prompt: b.prompt, ...sampling(b, undefined, b.logprobs ?? undefined), signal }),
-    shapes: {
-      full: (text, finish, usage, extras) => textCompletion(meta, text, finish, usage, extras),
-      head: () => null,
-      delta: (text, logprobs) => textChunk(meta, text, null, logprobs),
-      final: (finish) => textChunk(meta, "", finish),
-      usage: (u) => textUsageChunk(meta, u),
-    },
-  }));
+  return completionRoute((v) => completionRequestSchema.parse(v), backend, usePassthrough, progress, (b, meta) => {
+    refuseUnsupported(b, UNSUPPORTED.completions);
+    return {
+      events: (signal) => backend.complete({ model: b.model, prompt: b.prompt, ...sampling(b, undefined, b.logprobs ?? undefined), signal }),
+      shapes: {
+        full: (text, finish, usage, extras) => textCompletion(meta, text, finish, usage, extras),
+        head: () => null,
+        delta: (text, logprobs) => textChunk(meta, text, null, logprobs),
+        final: (finish) => textChunk(meta, "", finish),
+        usage: (u) => textUsageChunk(meta, u),
+      },
+    };
+  });
 }
