@@ -33,6 +33,8 @@ export interface NodeConfig {
   readonly requestTimeoutMs: number;
   readonly drainMs: number;
   readonly logLevel: LogLevel;
+  /** Browser origins allowed by CORS (--cors-origin, repeatable); none by default. */
+  readonly corsOrigins: readonly string[];
 }
 
 export const UP_USAGE = `usage: cloister up [options]
@@ -53,7 +55,9 @@ export const UP_USAGE = `usage: cloister up [options]
   --max-concurrent N         completions at once before 429 (default 64)
   --max-body-bytes N         largest request body before 413 (default 4194304)
   --request-timeout-ms N     whole-request limit, streams included (default 600000)
-  --log-level L              debug|info|warn|error (default info)`;
+  --log-level L              debug|info|warn|error (default info)
+  --cors-origin ORIGIN       let browser pages from ORIGIN call the API (repeatable; env
+                             CLOISTER_CORS_ORIGINS, comma-separated; default: none)`;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -84,7 +88,7 @@ export function resolveDataDir(flag: string | undefined, env: Env, cwd: string):
 }
 
 export function loadNodeConfig(args: readonly string[], env: Env, cwd: string): NodeConfig {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...args],
@@ -107,6 +111,7 @@ export function loadNodeConfig(args: readonly string[], env: Env, cwd: string): 
         "max-body-bytes": { type: "string" },
         "request-timeout-ms": { type: "string" },
         "log-level": { type: "string" },
+        "cors-origin": { type: "string", multiple: true },
       },
     }));
   } catch (cause) {
@@ -143,5 +148,15 @@ export function loadNodeConfig(args: readonly string[], env: Env, cwd: string): 
     requestTimeoutMs: int("--request-timeout-ms", s("request-timeout-ms") ?? env["CLOISTER_REQUEST_TIMEOUT_MS"], 1000, 600_000),
     drainMs: int("CLOISTER_DRAIN_MS", env["CLOISTER_DRAIN_MS"], 0, 10_000),
     logLevel,
+    corsOrigins: corsOrigins(values["cors-origin"], env["CLOISTER_CORS_ORIGINS"]),
   };
+}
+
+/** Origins as browsers send them (scheme://host[:port], no path); "*" is refused: name them. */
+function corsOrigins(flag: unknown, envValue: string | undefined): readonly string[] {
+  const list = Array.isArray(flag) ? flag.filter((v): v is string => typeof v === "string") : (envValue ?? "").split(",").map((v) => v.trim()).filter(Boolean);
+  for (const o of list) {
+    if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError("INVALID_OPTION", `--cors-origin must be an origin like https://app.example (got "${o}")`);
+  }
+  return list;
 }

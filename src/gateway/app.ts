@@ -26,7 +26,9 @@ import { errorResponse, GatewayCode, toGatewayError } from "./errors.js";
 import { attestationHandler } from "./handlers/attestation.js";
 import { chatHandler, completionsHandler } from "./handlers/chat.js";
 import { embeddingsHandler } from "./handlers/embeddings.js";
-import { modelsHandler } from "./handlers/models.js";
+import { modelHandler, modelsHandler } from "./handlers/models.js";
+import { responsesHandler } from "./handlers/responses.js";
+import { cors } from "./middleware/cors.js";
 import { signatureHandler } from "./handlers/signature.js";
 import { createUsageProgress } from "./handlers/usage-progress.js";
 import { e2eMiddleware } from "./e2e.js";
@@ -90,11 +92,13 @@ export interface GatewayDeps {
   readonly shutdownSignal?: AbortSignal;
   /** Anonymous tokens (Privacy Pass, RFC 9578 type 2): this boot's issuer key; bought with an API key, spent instead of one. */
   readonly tokens?: { readonly key: IssuerKey; readonly redeemer: TokenRedeemer };
+  /** Origins allowed to call the API from a browser (CORS); none by default. */
+  readonly corsOrigins?: readonly string[];
   /** Extra middleware between metering and signing (after the E2E one when e2e is set). */
   readonly middleware?: { readonly outer?: readonly MiddlewareHandler[] };
 }
 
-export const COMPLETION_ROUTES = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"] as const;
+export const COMPLETION_ROUTES = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses"] as const;
 
 export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   const logger = deps.logger ?? silentLogger;
@@ -114,6 +118,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   });
   app.notFound(() => errorResponse(new GatewayError(404, GatewayCode.NOT_FOUND, "no such route")));
 
+  if (deps.corsOrigins?.length) app.use("*", cors(deps.corsOrigins));
   app.use("*", scope({ metrics, requestTimeoutMs: limits.requestTimeoutMs ?? 600_000, ...(deps.shutdownSignal ? { shutdownSignal: deps.shutdownSignal } : {}) }));
   app.get("/health", (c) => c.json({ ok: true }));
   // Every POST under /v1 — any route, today's and those added later (/v1/responses) — is
@@ -145,6 +150,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   // (app_manifest), and an E2E client sends no credential in the clear to read it.
   app.use("/v1/signature/*", authMw);
   app.get("/v1/models", modelsHandler(deps.backend));
+  app.get("/v1/models/:id{.+}", modelHandler(deps.backend));
   app.get("/v1/signature/:id", signatureHandler(deps.store));
 
   // Signatures of sealed exchanges reach the sealed trailer in memory (sealed-exchange.ts).
@@ -170,6 +176,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   app.post("/v1/chat/completions", chatHandler(deps.backend, deps.passthrough ?? true, progress));
   app.post("/v1/completions", completionsHandler(deps.backend, deps.passthrough ?? true, progress));
   app.post("/v1/embeddings", embeddingsHandler(deps.backend));
+  app.post("/v1/responses", responsesHandler(deps.backend, progress));
   return app;
 }
 

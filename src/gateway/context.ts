@@ -70,5 +70,6 @@ export function idPrefixFor(path: string): string {
   if (path.endsWith("/chat/completions")) return "chatcmpl-";
   if (path.endsWith("/completions")) return "cmpl-";
   if (path.endsWith("/embeddings")) return "embd-";
+  if (path.endsWith("/responses")) return "resp_";
   return "req-";
 }

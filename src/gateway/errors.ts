@@ -37,6 +37,7 @@ const INFERENCE_STATUS: Readonly<Record<string, number>> = {
   [InferenceCode.INVALID_SCHEMA]: 400,
   [InferenceCode.GENERATION_FAILED]: 500,
   [InferenceCode.CANCELLED]: 408,
+  [InferenceCode.UNSUPPORTED_PARAM]: 400,
 };
 
 /** Normalises anything thrown into a GatewayError with an HTTP status. */
@@ -51,7 +52,8 @@ export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof InferenceError) {
     const status = INFERENCE_STATUS[err.code] ?? 500;
     // Inference messages are written by our backends and never carry content.
-    return new GatewayError(status, err.code, err.message, { cause: err, param: err.code === InferenceCode.MODEL_NOT_FOUND ? "model" : null });
+    const named = typeof err.details?.["param"] === "string" ? err.details["param"] : null;
+    return new GatewayError(status, err.code, err.message, { cause: err, param: err.code === InferenceCode.MODEL_NOT_FOUND ? "model" : named });
   }
   if (isCloisterError(err)) return new GatewayError(500, err.code, "internal error", { cause: err });
   return new GatewayError(500, GatewayCode.INTERNAL, "internal error", { cause: err });
@@ -63,5 +65,7 @@ export function errorBody(e: GatewayError): OpenAIErrorBody {
 
 export function errorResponse(err: unknown): Response {
   const e = toGatewayError(err);
-  return new Response(JSON.stringify(errorBody(e)), { status: e.status, headers: { "content-type": "application/json" } });
+  // RFC 9110 §10.2.3: a 429 says when to come back (slots free within a second or so).
+  const headers: Record<string, string> = e.status === 429 ? { "content-type": "application/json", "retry-after": "1" } : { "content-type": "application/json" };
+  return new Response(JSON.stringify(errorBody(e)), { status: e.status, headers });
 }

@@ -5,17 +5,32 @@
  * after the stream has started is sent as a final `data: {"error":…}` event.
  */
 import { GatewayError } from "../errors.js";
-import type { FinishReason, GenerationEvent, Usage } from "../inference/backend.js";
+import type { FinishReason, GenerationEvent, TokenLogprob, ToolCall, Usage } from "../inference/backend.js";
 import type { GatewayContext } from "./context.js";
-import { errorBody, GatewayCode, toGatewayError } from "./errors.js";
+import { errorBody, GatewayCode, toGatewayError, type OpenAIErrorBody } from "./errors.js";
+
+/** What a whole (non-streamed) answer holds besides its text. */
+export interface AnswerExtras {
+  readonly toolCalls: readonly ToolCall[];
+  /** Null unless the backend reported logprobs (only when asked for). */
+  readonly logprobs: readonly TokenLogprob[] | null;
+}
+
+export type ToolCallDelta = Extract<GenerationEvent, { type: "tool_call" }>;
 
 export interface ResponseShapes {
-  full(text: string, finish: FinishReason, usage: Usage): unknown;
+  full(text: string, finish: FinishReason, usage: Usage, extras: AnswerExtras): unknown;
   /** Sent before the first delta (chat: the assistant role), or null. */
   head(): unknown | null;
-  delta(text: string): unknown;
-  final(finish: FinishReason): unknown;
+  delta(text: string, logprobs: readonly TokenLogprob[] | undefined): unknown;
+  /** A piece of a tool call; routes without tools never see one. */
+  toolDelta?(ev: ToolCallDelta): unknown;
+  final(finish: FinishReason, usage: Usage): unknown;
   usage(usage: Usage): unknown;
+  /** The stream's last bytes; default `data: [DONE]` (the Responses API sends none). */
+  readonly terminator?: Uint8Array | null;
+  /** A failure after the stream started; default `data: {"error": …}`. */
+  error?(body: OpenAIErrorBody): unknown;
 }
 
 export interface GenerationPlan {
@@ -28,7 +43,8 @@ export interface GenerationPlan {
 const JSON_HEADERS = { "content-type": "application/json" } as const;
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" } as const;
 const enc = new TextEncoder();
-const sse = (obj: unknown): Uint8Array => enc.encode(`data: ${JSON.stringify(obj)}\n\n`);
+/** One `data:` event per object; shapes that name their events (Responses API) hand over bytes. */
+const sse = (obj: unknown): Uint8Array => (obj instanceof Uint8Array ? obj : enc.encode(`data: ${JSON.stringify(obj)}\n\n`));
 const DONE = enc.encode("data: [DONE]\n\n");
 
 export async function runGeneration(c: GatewayContext, plan: GenerationPlan): Promise<Response> {
@@ -41,18 +57,36 @@ export async function runGeneration(c: GatewayContext, plan: GenerationPlan): Pr
   const release = async (): Promise<void> => {
     await it.return?.(undefined).catch(() => undefined);
   };
-  const first = await it.next();
+  const first = await it.next().catch((err: unknown) => {
+    throw signal.aborted && signal.reason instanceof GatewayError ? signal.reason : err;
+  });
 
   if (!plan.stream) {
     let text = "";
-    for (let ev = first; ; ev = await it.next()) {
-      if (ev.done) throw new GatewayError(500, "GENERATION_FAILED", "the backend ended without a result");
-      if (ev.value.type === "delta") text += ev.value.text;
-      else {
-        await release();
-        await meter.end(ev.value.usage, "ok");
-        return new Response(JSON.stringify(plan.shapes.full(text, ev.value.finishReason, ev.value.usage)), { headers: JSON_HEADERS });
+    const calls: { id: string; name: string; arguments: string }[] = [];
+    let logprobs: TokenLogprob[] | null = null;
+    try {
+      for (let ev = first; ; ev = await it.next()) {
+        if (ev.done) throw new GatewayError(500, "GENERATION_FAILED", "the backend ended without a result");
+        const v = ev.value;
+        if (v.type === "delta") {
+          text += v.text;
+          if (v.logprobs) (logprobs ??= []).push(...v.logprobs);
+        } else if (v.type === "tool_call") {
+          const call = (calls[v.index] ??= { id: v.id ?? "", name: v.name ?? "", arguments: "" });
+          call.arguments += v.argumentsDelta;
+        } else {
+          await release();
+          await meter.end(v.usage, "ok");
+          const extras: AnswerExtras = { toolCalls: calls.filter((x) => x !== undefined), logprobs };
+          return new Response(JSON.stringify(plan.shapes.full(text, v.finishReason, v.usage, extras)), { headers: JSON_HEADERS });
+        }
       }
+    } catch (err) {
+      // The node's own reasons to stop (time limit: 408 request_timeout; shutdown) win over
+      // the backend's generic "cancelled".
+      if (signal.aborted && signal.reason instanceof GatewayError) throw signal.reason;
+      throw err;
     }
   }
 
@@ -73,18 +107,25 @@ export async function runGeneration(c: GatewayContext, plan: GenerationPlan): Pr
             if (ev.done) throw new GatewayError(500, "GENERATION_FAILED", "the backend ended without a result");
             if (ev.value.type === "delta") {
               if (ev.value.text === "") continue;
-              return ctrl.enqueue(sse(plan.shapes.delta(ev.value.text)));
+              return ctrl.enqueue(sse(plan.shapes.delta(ev.value.text, ev.value.logprobs)));
             }
-            ctrl.enqueue(sse(plan.shapes.final(ev.value.finishReason)));
+            if (ev.value.type === "tool_call") {
+              const shaped = plan.shapes.toolDelta?.(ev.value);
+              if (shaped === undefined) continue;
+              return ctrl.enqueue(sse(shaped));
+            }
+            ctrl.enqueue(sse(plan.shapes.final(ev.value.finishReason, ev.value.usage)));
             if (plan.includeUsage) ctrl.enqueue(sse(plan.shapes.usage(ev.value.usage)));
-            ctrl.enqueue(DONE);
+            const end = plan.shapes.terminator === undefined ? DONE : plan.shapes.terminator;
+            if (end) ctrl.enqueue(end);
             await release();
             await meter.end(ev.value.usage, "ok");
             return ctrl.close();
           }
         } catch (err) {
           const cancelled = signal.aborted;
-          ctrl.enqueue(sse(errorBody(toGatewayError(cancelled && signal.reason instanceof GatewayError ? signal.reason : err))));
+          const failure = errorBody(toGatewayError(cancelled && signal.reason instanceof GatewayError ? signal.reason : err));
+          ctrl.enqueue(sse(plan.shapes.error ? plan.shapes.error(failure) : failure));
           await release();
           await meter.end(null, cancelled ? "cancelled" : "error");
           ctrl.close();

@@ -84,6 +84,7 @@ export function createMetrics(): Metrics {
 /** Bounded route label: known paths by name, everything else "other". */
 export function routeLabel(path: string): string {
   if (path.startsWith("/v1/signature/")) return "/v1/signature/:id";
-  const known = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models", "/v1/attestation/report", "/metrics", "/health"];
+  if (path.startsWith("/v1/models/")) return "/v1/models/:id";
+  const known = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses", "/v1/models", "/v1/attestation/report", "/metrics", "/health"];
   return known.includes(path) ? path : "other";
 }

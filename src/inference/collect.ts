@@ -15,7 +15,7 @@ export async function collect(events: AsyncIterable<GenerationEvent>): Promise<C
     if (e.type === "delta") {
       text += e.text;
       deltas++;
-    } else {
+    } else if (e.type === "done") {
       return { text, deltas, finishReason: e.finishReason, usage: e.usage };
     }
   }

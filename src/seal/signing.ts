@@ -22,7 +22,7 @@ export interface Signer {
   readonly publicKey: Uint8Array;
   /** What report_data binds: the 20-byte address (ecdsa) or the 32-byte key (ed25519). */
   readonly bindingBytes: Uint8Array;
-  /** Hex signature of the text. */
+  /** Signature of the text: 0x + 130 hex (ecdsa, r||s||v), or 128 hex (ed25519). */
   sign(text: string): string;
 }
 
@@ -55,9 +55,10 @@ export function createSigner(algo: SigningAlgo, secretKey?: Uint8Array): Signer 
       publicKey,
       bindingBytes: fromHex(address),
       sign(text) {
-        // noble's "recovered" format is v||r||s with v in {0,1}; Ethereum wants r||s||(v+27).
+        // noble's "recovered" format is v||r||s with v in {0,1}; Ethereum wants r||s||(v+27),
+        // 0x-prefixed as ethers' and viem's verifyMessage expect (docs/protocol.md "Signatures").
         const sig = secp256k1.sign(personalMessageHash(text), sk, { prehash: false, format: "recovered" });
-        return toHex(concatBytes(sig.subarray(1), new Uint8Array([(sig[0] ?? 0) + 27])));
+        return `0x${toHex(concatBytes(sig.subarray(1), new Uint8Array([(sig[0] ?? 0) + 27])))}`;
       },
     };
   }
@@ -72,7 +73,10 @@ export function createSigner(algo: SigningAlgo, secretKey?: Uint8Array): Signer 
   };
 }
 
-/** Recovers the Ethereum address that made a 65-byte personal-message signature. */
+/**
+ * Recovers the Ethereum address that made a 65-byte personal-message signature, given as
+ * hex with or without `0x` (nodes before protocol 2026-12 sent it bare), v in {27,28} or {0,1}.
+ */
 export function recoverAddress(text: string, signatureHex: string): string {
   const sig = fromHex(signatureHex);
   if (sig.length !== 65) throw new SealError("SIGNATURE_INVALID", "an ecdsa signature must be 65 bytes (r||s||v)");

@@ -14,7 +14,7 @@ export function personalHash(text: string): string {
 
 /** The Ethereum address that made this 65-byte r||s||v signature over `text`. */
 export function recoverWithElliptic(text: string, signatureHex: string): string {
-  const sig = Buffer.from(signatureHex, "hex");
+  const sig = Buffer.from(signatureHex.replace(/^0x/i, ""), "hex"); // 0x form since protocol 2026-12; bare before
   const r = sig.subarray(0, 32).toString("hex");
   const s = sig.subarray(32, 64).toString("hex");
   const v = (sig[64] ?? 27) - 27;
@@ -25,7 +25,7 @@ export function recoverWithElliptic(text: string, signatureHex: string): string 
 
 /** ECDSA verification against the report's compressed public key. */
 export function verifyWithElliptic(text: string, signatureHex: string, publicKeyHex: string): boolean {
-  const sig = Buffer.from(signatureHex, "hex");
+  const sig = Buffer.from(signatureHex.replace(/^0x/i, ""), "hex"); // 0x form since protocol 2026-12; bare before
   const key = ec.keyFromPublic(publicKeyHex, "hex");
   return key.verify(personalHash(text), { r: sig.subarray(0, 32).toString("hex"), s: sig.subarray(32, 64).toString("hex") });
 }

@@ -190,7 +190,7 @@ describe("attestation report and response signatures", () => {
     expect(tamperedText).not.toBe(stored.text);
     expect(verifyWithElliptic(tamperedText, stored.signature, report.signing_public_key)).toBe(false);
     expect(recoverWithElliptic(tamperedText, stored.signature)).not.toBe(report.signing_address);
-    const sig = Buffer.from(stored.signature, "hex");
+    const sig = Buffer.from(stored.signature.replace(/^0x/, ""), "hex");
     flip(sig, 10);
     expect(verifyWithElliptic(stored.text, sig.toString("hex"), report.signing_public_key)).toBe(false);
   });

@@ -156,6 +156,7 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
     metrics: createMetrics(),
     logger,
     shutdownSignal: shutdown.signal,
+    corsOrigins: config.corsOrigins,
   });
   const server = await startServer(app, { host: config.host, port: config.port, abortInFlight: shutdown });
 

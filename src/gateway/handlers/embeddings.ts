@@ -5,6 +5,7 @@ import type { GatewayEnv } from "../context.js";
 import { GatewayCode } from "../errors.js";
 import { embeddingRequestSchema } from "../schemas.js";
 import { jsonBody } from "./parse.js";
+import { refuseUnsupported, UNSUPPORTED } from "./unsupported.js";
 
 /** base64 of little-endian float32, which the official SDK asks for by default. */
 function toBase64(v: readonly number[]): string {
@@ -15,6 +16,7 @@ function toBase64(v: readonly number[]): string {
 export function embeddingsHandler(backend: InferenceBackend): Handler<GatewayEnv> {
   return async (c) => {
     const b = embeddingRequestSchema.parse(await jsonBody(c));
+    refuseUnsupported(b, UNSUPPORTED.embeddings);
     if (!backend.embed) throw new GatewayError(404, GatewayCode.NOT_FOUND, "this node's backend does not serve embeddings");
     await c.var.meter.begin(b.model);
     const { vectors, usage } = await backend.embed(b.model, b.input, c.var.signal);

@@ -86,19 +86,23 @@ export function scope(opts: ScopeOptions): MiddlewareHandler<GatewayEnv> {
     const stream = isEventStream(res) || res.headers.has("x-cloister-e2e") ? (streamedBody(res) ?? res.body) : null;
     if (stream) {
       const body = tapStream(stream, { end: () => finish(res.status, false), abort: () => finish(res.status, true) });
-      if (body === stream && setHeader(res, REQUEST_ID_HEADER, requestId)) return;
+      if (body === stream && setHeader(res, REQUEST_ID_HEADER, requestId) && setHeader(res, "x-request-id", requestId)) return;
       const headers = new Headers(res.headers);
       headers.set(REQUEST_ID_HEADER, requestId);
+      headers.set("x-request-id", requestId);
       replaceResponse(c, streamedResponse(body, { status: res.status, headers }));
       return;
     }
     try {
       // In place, so a buffered body stays buffered (the adapter's fast path).
       res.headers.set(REQUEST_ID_HEADER, requestId);
+      // The name OpenAI, vLLM and proxies use; same value (the completion id).
+      res.headers.set("x-request-id", requestId);
     } catch {
       // Headers of a fetched Response are immutable: copy instead.
       const headers = new Headers(res.headers);
       headers.set(REQUEST_ID_HEADER, requestId);
+      headers.set("x-request-id", requestId);
       replaceResponse(c, new Response(res.body, { status: res.status, headers }));
     }
     finish(res.status, false);

@@ -4,7 +4,7 @@
  * a cleared sequence so no user's tokens are ever visible to the next request.
  */
 import { basename } from "node:path";
-import { LlamaChat, LlamaCompletion, resolveChatWrapper, type LlamaContextSequence, type LlamaGrammar, type Token } from "node-llama-cpp";
+import { LlamaChat, LlamaCompletion, resolveChatWrapper, TokenBias, type ChatHistoryItem, type LlamaContextSequence, type LlamaGrammar, type Token } from "node-llama-cpp";
 import { InferenceError } from "../../errors.js";
 import {
   InferenceCode,
@@ -14,6 +14,7 @@ import {
   type InferenceBackend,
   type ModelInfo,
   type SamplingParams,
+  type TokenLogprob,
   type Usage,
 } from "../backend.js";
 import { createChannel } from "../channel.js";
@@ -21,7 +22,9 @@ import { SlotPool, type PoolOptions } from "../pool.js";
 import { createEmbedder } from "./embed.js";
 import { createGrammarCache } from "./grammar.js";
 import { toChatHistory } from "./history.js";
+import { generateWithLogprobs } from "./logprobs.js";
 import { loadRuntime, resolveThreads } from "./runtime.js";
+import { forcedCallParser, forcedCallSchema, forcedTools, functionsOf, newToolCallId } from "./tools.js";
 import { countUsage } from "./usage.js";
 
 export interface LlamaBackendOptions extends PoolOptions {
@@ -40,8 +43,14 @@ export interface LlamaBackendOptions extends PoolOptions {
 /** Stop reasons from node-llama-cpp; only running out of tokens maps to "length". */
 type StopReason = "eogToken" | "stopGenerationTrigger" | "functionCalls" | "maxTokens" | "abort" | "customStopTrigger";
 
+/** What a generation pushes out before `done` (usage is added by `generate`). */
+type Piece =
+  | { readonly type: "delta"; readonly text: string; readonly logprobs?: readonly TokenLogprob[] }
+  | { readonly type: "tool_call"; readonly index: number; readonly id?: string; readonly name?: string; readonly argumentsDelta: string };
+
 interface GenerateHooks {
   readonly onTextChunk: (text: string) => void;
+  readonly emit: (piece: Piece) => void;
   readonly onToken: (tokens: Token[]) => void;
   readonly signal: AbortSignal;
   readonly stopOnAbortSignal: true;
@@ -64,6 +73,36 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
   const pool = new SlotPool<LlamaContextSequence>(sequences, options);
   const chatWrapper = resolveChatWrapper(model);
   const grammarFor = createGrammarCache(llama);
+  const vocabSize = model.fileInfo.metadata.tokenizer.ggml.tokens.length;
+
+  /** logit_bias as node-llama-cpp's TokenBias; token ids outside the vocabulary are refused. */
+  const biases = new WeakMap<object, TokenBias>();
+  function biasOf(req: SamplingParams): TokenBias | undefined {
+    if (!req.logitBias || Object.keys(req.logitBias).length === 0) return undefined;
+    const known = biases.get(req.logitBias);
+    if (known) return known;
+    const bias = new TokenBias(model.tokenizer);
+    for (const [id, v] of Object.entries(req.logitBias)) {
+      const t = Number(id);
+      if (!Number.isInteger(t) || t < 0 || t >= vocabSize) throw new InferenceError(InferenceCode.UNSUPPORTED_PARAM, `logit_bias names token ${id}, outside this model's vocabulary of ${vocabSize}`, { details: { param: "logit_bias" } });
+      // OpenAI: -100 bans the token, +100 forces it; in between the value is added to the logit.
+      bias.set(t as Token, v <= -100 ? "never" : { logit: v });
+    }
+    biases.set(req.logitBias, bias);
+    return bias;
+  }
+
+  /** Options every LlamaChat/LlamaCompletion call shares: sampling, penalties, bias, hooks. */
+  function common(req: SamplingParams) {
+    const tokenBias = biasOf(req);
+    const penalised = req.frequencyPenalty !== undefined || req.presencePenalty !== undefined;
+    return {
+      ...sampling(req),
+      ...(tokenBias ? { tokenBias } : {}),
+      // OpenAI's penalties count every generated token; node-llama-cpp's window is the last N.
+      ...(penalised ? { repeatPenalty: { lastTokens: 4096, penalty: 1, frequencyPenalty: req.frequencyPenalty ?? 0, presencePenalty: req.presencePenalty ?? 0 } } : {}),
+    };
+  }
   const embedder = createEmbedder(model, threads);
   const created = Math.floor(Date.now() / 1000);
 
@@ -86,18 +125,24 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     run: (seq: LlamaContextSequence, grammar: LlamaGrammar | undefined, maxTokens: number, hooks: GenerateHooks) => Promise<{ metadata: { stopReason: StopReason } }>,
   ): AsyncGenerator<GenerationEvent> {
     checkFits(promptTokens);
+    biasOf(req); // a bad logit_bias is refused before a slot is taken
     const grammar = req.jsonSchema ? await grammarFor(req.jsonSchema) : undefined;
     const seq = await pool.acquire(req.signal);
     const stop = new AbortController();
     const onClientAbort = (): void => stop.abort();
     req.signal?.addEventListener("abort", onClientAbort, { once: true });
-    const chunks = createChannel<string>();
+    const chunks = createChannel<Piece>();
+    let calledTools = false;
     // OpenAI semantics: generation ends with "length" when the context is full too.
     const room = context.contextSize - promptTokens;
     const maxTokens = req.maxTokens === undefined ? room : Math.min(req.maxTokens, room);
     const usage = countUsage(seq, maxTokens);
     const running = run(seq, grammar, maxTokens, {
-      onTextChunk: (t) => chunks.push(t),
+      onTextChunk: (t) => chunks.push({ type: "delta", text: t }),
+      emit: (piece) => {
+        if (piece.type === "tool_call") calledTools = true;
+        chunks.push(piece);
+      },
       onToken: (t) => usage.onToken(t),
       signal: stop.signal,
       stopOnAbortSignal: true,
@@ -113,15 +158,16 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     );
     let final: GenerationEvent;
     try {
-      for await (const text of chunks) {
+      for await (const piece of chunks) {
         // Tokens already buffered when the client left are dropped, not delivered.
         if (req.signal?.aborted) break;
-        if (text) yield { type: "delta", text, usage: usage.snapshot() };
+        if (piece.type === "tool_call" || piece.text) yield { ...piece, usage: usage.snapshot() };
       }
       const reason = await running;
-      if (req.signal?.aborted) throw new InferenceError(InferenceCode.CANCELLED, "the request was cancelled by the client");
+      // The gateway reports its own reason (time limit, shutdown) from the signal; this is the fallback.
+      if (req.signal?.aborted) throw new InferenceError(InferenceCode.CANCELLED, "the request was cancelled");
       const usageTotals: Usage = usage.finish();
-      final = { type: "done", finishReason: reason === "maxTokens" ? "length" : "stop", usage: usageTotals };
+      final = { type: "done", finishReason: reason === "maxTokens" ? "length" : calledTools ? "tool_calls" : "stop", usage: usageTotals };
     } catch (err) {
       if (err instanceof InferenceError) throw err;
       throw new InferenceError(InferenceCode.GENERATION_FAILED, "generation failed", { cause: err });
@@ -138,31 +184,135 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     yield final;
   }
 
+  /** The logprobs path (./logprobs.ts) behind the same hooks as LlamaChat/LlamaCompletion. */
+  function logprobRun(req: SamplingParams, seq: LlamaContextSequence, prompt: readonly Token[], grammar: LlamaGrammar | undefined, maxTokens: number, hooks: GenerateHooks, extraStops: readonly string[] = []) {
+    const tokenBias = biasOf(req);
+    return generateWithLogprobs({
+      seq,
+      model,
+      prompt,
+      maxTokens,
+      topLogprobs: req.topLogprobs ?? 0,
+      ...sampling(req),
+      ...(grammar ? { grammar } : {}),
+      ...(tokenBias ? { tokenBias } : {}),
+      ...(req.frequencyPenalty === undefined ? {} : { frequencyPenalty: req.frequencyPenalty }),
+      ...(req.presencePenalty === undefined ? {} : { presencePenalty: req.presencePenalty }),
+      stop: [...(req.stop ?? []), ...extraStops.filter((s) => s.length > 0)],
+      signal: hooks.signal,
+      onToken: hooks.onToken,
+      emit: (text, logprobs) => hooks.emit({ type: "delta", text, logprobs }),
+    });
+  }
+
+  /**
+   * tool_choice "required" or a named function: the answer is generated under the grammar
+   * of the call (./tools.ts), with the tools documented in a system message — the chat
+   * wrapper's own documentation when it leaves half the context free, else one line.
+   */
+  async function* forcedCall(req: ChatRequest, tools: NonNullable<ReturnType<typeof forcedTools>>): AsyncGenerator<GenerationEvent> {
+    if (tools.length === 0) {
+      const name = typeof req.toolChoice === "object" ? req.toolChoice.name : "";
+      throw new InferenceError(InferenceCode.UNSUPPORTED_PARAM, `tool_choice names "${name}", which is not in tools`, { details: { param: "tool_choice" } });
+    }
+    const base = toChatHistory(req.messages);
+    const documented = chatWrapper.addAvailableFunctionsSystemMessageToHistory(base, functionsOf(tools), { documentParams: true });
+    const tokensOf = (h: readonly ChatHistoryItem[]): number => chatWrapper.generateContextState({ chatHistory: [...h] }).contextText.tokenize(model.tokenizer).length;
+    let history: ChatHistoryItem[] = [...documented];
+    let promptTokens = tokensOf(history);
+    if (promptTokens > context.contextSize / 2) {
+      const names = tools.map((t) => t.name).join(", ");
+      history = [{ type: "system", text: `Call ${tools.length === 1 ? "the function" : "one of the functions"} ${names}; answer with its arguments as JSON.` }, ...base];
+      promptTokens = tokensOf(history);
+    }
+    const parser = forcedCallParser(tools);
+    const id = newToolCallId();
+    let named = false;
+    const emitAll = (hooks: GenerateHooks, evs: ReturnType<typeof parser.push>): void => {
+      for (const e of evs) {
+        const first = !named && e.name !== undefined;
+        if (first) named = true;
+        if (!named) continue;
+        hooks.emit({ type: "tool_call", index: 0, ...(first ? { id, name: e.name } : {}), argumentsDelta: e.argumentsDelta });
+      }
+    };
+    yield* generate({ ...req, jsonSchema: forcedCallSchema(tools) }, promptTokens, (seq, grammar, maxTokens, hooks) => {
+      const chat = new LlamaChat({ contextSequence: seq, chatWrapper, autoDisposeSequence: false });
+      return chat
+        .generateResponse(history, {
+          ...common(req),
+          onToken: hooks.onToken,
+          signal: hooks.signal,
+          stopOnAbortSignal: true,
+          maxTokens,
+          onTextChunk: (t) => emitAll(hooks, parser.push(t)),
+          ...(grammar ? { grammar } : {}),
+        })
+        .then((r) => (emitAll(hooks, parser.end()), r))
+        .finally(() => chat.dispose({ disposeSequence: false }));
+    });
+  }
+
   return {
     kind: "llama",
     async listModels(): Promise<readonly ModelInfo[]> {
-      return [{ id: modelId, ownedBy: "cloister", created }];
+      return [{ id: modelId, ownedBy: "cloister", created, maxModelLen: context.contextSize }];
     },
     async *complete(req: CompletionRequest): AsyncGenerator<GenerationEvent> {
       checkModel(req.model);
       // LlamaCompletion prepends BOS; +1 is enough for the overflow check.
       const estimate = model.tokenize(req.prompt).length + 1;
       yield* generate(req, estimate, (seq, grammar, maxTokens, hooks) => {
+        if (req.topLogprobs !== undefined) {
+          const prompt = model.tokenize(req.prompt);
+          return logprobRun(req, seq, [...(model.tokens.bos !== null && model.tokens.shouldPrependBosToken ? [model.tokens.bos] : []), ...prompt], grammar, maxTokens, hooks);
+        }
         const completion = new LlamaCompletion({ contextSequence: seq, autoDisposeSequence: false });
         return completion
-          .generateCompletionWithMeta(req.prompt, { ...sampling(req), ...hooks, maxTokens, disableContextShift: true, ...(grammar ? { grammar } : {}) })
+          .generateCompletionWithMeta(req.prompt, { ...common(req), ...textHooks(hooks), maxTokens, disableContextShift: true, ...(grammar ? { grammar } : {}) })
           .finally(() => completion.dispose({ disposeSequence: false }));
       });
     },
     async *chat(req: ChatRequest): AsyncGenerator<GenerationEvent> {
       checkModel(req.model);
+      const tools = req.tools ?? [];
+      const choice = tools.length > 0 ? (req.toolChoice ?? "auto") : "none";
+      const forced = choice === "none" ? null : forcedTools(tools, choice);
+      if (req.topLogprobs !== undefined && choice !== "none") {
+        throw new InferenceError(InferenceCode.UNSUPPORTED_PARAM, "logprobs cannot be combined with tools on this backend", { details: { param: "logprobs" } });
+      }
+      if (forced && req.jsonSchema) throw new InferenceError(InferenceCode.UNSUPPORTED_PARAM, "response_format cannot be combined with a required tool call", { details: { param: "response_format" } });
+      if (forced) return yield* forcedCall(req, forced);
       const history = toChatHistory(req.messages);
-      const rendered = chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(model.tokenizer).length;
-      yield* generate(req, rendered, (seq, grammar, maxTokens, hooks) => {
+      const functions = choice === "auto" ? functionsOf(tools) : undefined;
+      const state = chatWrapper.generateContextState({ chatHistory: history, ...(functions ? { availableFunctions: functions, documentFunctionParams: true } : {}) });
+      const rendered = state.contextText.tokenize(model.tokenizer);
+      yield* generate(req, rendered.length, (seq, grammar, maxTokens, hooks) => {
+        if (req.topLogprobs !== undefined) return logprobRun(req, seq, rendered, grammar, maxTokens, hooks, state.stopGenerationTriggers.map((t) => t.toString()));
         const chat = new LlamaChat({ contextSequence: seq, chatWrapper, autoDisposeSequence: false });
-        return chat
-          .generateResponse(history, { ...sampling(req), ...hooks, maxTokens, ...(grammar ? { grammar } : {}) })
-          .finally(() => chat.dispose({ disposeSequence: false }));
+        const base = { ...common(req), ...textHooks(hooks), maxTokens };
+        if (functions && !grammar) {
+          // Calls are streamed as node-llama-cpp generates them; each callIndex is one tool call.
+          const ids: string[] = [];
+          const argLength: number[] = [];
+          return chat
+            .generateResponse(history, {
+              ...base,
+              functions,
+              documentFunctionParams: true,
+              ...(req.parallelToolCalls === false ? { maxParallelFunctionCalls: 1 } : {}),
+              onFunctionCallParamsChunk: (c) => {
+                const first = ids[c.callIndex] === undefined;
+                if (first) ids[c.callIndex] = newToolCallId();
+                argLength[c.callIndex] = (argLength[c.callIndex] ?? 0) + c.paramsChunk.length;
+                // A function without parameters streams nothing: its arguments are "{}".
+                const delta = c.done && argLength[c.callIndex] === 0 ? "{}" : c.paramsChunk;
+                if (first || delta) hooks.emit({ type: "tool_call", index: c.callIndex, ...(first ? { id: ids[c.callIndex], name: c.functionName } : {}), argumentsDelta: delta });
+              },
+            })
+            .finally(() => chat.dispose({ disposeSequence: false }));
+        }
+        return chat.generateResponse(history, { ...base, ...(grammar ? { grammar } : {}) }).finally(() => chat.dispose({ disposeSequence: false }));
       });
     },
     async embed(id: string, input: readonly string[], signal?: AbortSignal) {
@@ -176,6 +326,11 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
       await model.dispose();
     },
   };
+}
+
+/** The hooks LlamaChat/LlamaCompletion take (`emit` is ours). */
+function textHooks(h: GenerateHooks): Omit<GenerateHooks, "emit"> {
+  return { onTextChunk: h.onTextChunk, onToken: h.onToken, signal: h.signal, stopOnAbortSignal: h.stopOnAbortSignal };
 }
 
 function sampling(req: SamplingParams): { temperature?: number; topP?: number; seed?: number; customStopTriggers?: string[] } {

@@ -103,9 +103,13 @@ export function createUpstreamBackend(options: UpstreamBackendOptions): Inferenc
       if (!res.ok) throw await upstreamError(res, "");
       const parsed = modelList.safeParse(await res.json().catch(() => null));
       if (!parsed.success) throw new InferenceError(InferenceCode.BACKEND_UNAVAILABLE, `the upstream at ${root} answered /v1/models with something that is not a model list`);
-      return parsed.data.data.map((m) => ({ id: m.id, ownedBy: m.owned_by ?? "upstream", created: m.created ?? 0 }));
+      return parsed.data.data.map((m) => ({ id: m.id, ownedBy: m.owned_by ?? "upstream", created: m.created ?? 0, ...(m.max_model_len !== undefined ? { maxModelLen: m.max_model_len } : {}) }));
     },
     chat(req: ChatRequest) {
+      // With pass-through on (the default) the gateway forwards tools and logprobs byte for
+      // byte; this re-encoding path carries text only, so it refuses rather than drops them.
+      const dropped = req.tools?.length ? "tools" : req.messages.some((m) => m.role === "tool" || m.toolCalls) ? "messages" : req.topLogprobs !== undefined ? "logprobs" : req.logitBias ? "logit_bias" : null;
+      if (dropped) throw new InferenceError(InferenceCode.UNSUPPORTED_PARAM, `${dropped} need the node's pass-through to the inference server (on by default)`, { details: { param: dropped } });
       return stream("/v1/chat/completions", { ...common(req), messages: req.messages }, req);
     },
     complete(req: CompletionRequest) {
@@ -127,6 +131,8 @@ function common(req: SamplingParams & { model: string }): Record<string, unknown
   if (req.topP !== undefined) body["top_p"] = req.topP;
   if (req.stop && req.stop.length > 0) body["stop"] = req.stop;
   if (req.seed !== undefined) body["seed"] = req.seed;
+  if (req.frequencyPenalty !== undefined) body["frequency_penalty"] = req.frequencyPenalty;
+  if (req.presencePenalty !== undefined) body["presence_penalty"] = req.presencePenalty;
   if (req.jsonSchema) body["response_format"] = { type: "json_schema", json_schema: { name: "response", schema: req.jsonSchema, strict: true } };
   return body;
 }

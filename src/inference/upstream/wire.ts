@@ -25,7 +25,7 @@ export const completionChunk = z.object({
 export const errorBody = z.object({ error: z.union([z.string(), z.object({ message: z.string().optional(), code: z.unknown().optional() })]) });
 
 export const modelList = z.object({
-  data: z.array(z.object({ id: z.string(), owned_by: z.string().optional(), created: z.number().optional() })),
+  data: z.array(z.object({ id: z.string(), owned_by: z.string().optional(), created: z.number().optional(), max_model_len: z.number().int().positive().optional() })),
 });
 
 export function errorMessage(body: unknown): string | undefined {

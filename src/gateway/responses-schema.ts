@@ -1,0 +1,97 @@
+/**
+ * POST /v1/responses, the stateless subset (https://platform.openai.com/docs/api-reference/responses/create):
+ * `input` as text or items (messages, function_call, function_call_output), `instructions`,
+ * function `tools`, `tool_choice`, `text.format`, `max_output_tokens`, sampling, `stream`.
+ * A request is translated into the chat body it means and goes through the chat checks,
+ * so both routes refuse and accept the same things. Server-side state
+ * (`previous_response_id`, `conversation`, `background`) is refused by name.
+ */
+import { z } from "zod";
+
+const text = z.string();
+const inputPart = z.object({ type: z.enum(["input_text", "output_text", "text"]), text }).passthrough();
+const messageContent = z.union([text, z.array(inputPart).min(1)]).transform((c) => (typeof c === "string" ? c : c.map((p) => p.text).join("")));
+
+const messageItem = z.object({ type: z.literal("message").optional(), role: z.enum(["user", "system", "developer", "assistant"]), content: messageContent }).passthrough();
+const functionCallItem = z.object({ type: z.literal("function_call"), call_id: z.string().min(1).max(256), name: z.string().min(1).max(256), arguments: z.string(), id: z.string().optional() }).passthrough();
+const functionOutputItem = z
+  .object({ type: z.literal("function_call_output"), call_id: z.string().min(1).max(256), output: z.union([text, z.array(inputPart)]).transform((o) => (typeof o === "string" ? o : o.map((p) => p.text).join(""))) })
+  .passthrough();
+const item = z.union([functionCallItem, functionOutputItem, messageItem]);
+
+const functionTool = z.object({
+  type: z.literal("function"),
+  name: z.string().min(1),
+  description: z.string().nullish(),
+  parameters: z.record(z.unknown()).nullish(),
+  strict: z.boolean().nullish(),
+});
+
+const format = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("text") }),
+  z.object({ type: z.literal("json_object") }),
+  z.object({ type: z.literal("json_schema"), name: z.string().optional(), schema: z.record(z.unknown()), strict: z.boolean().nullish(), description: z.string().nullish() }),
+]);
+
+export const responsesRequestSchema = z
+  .object({
+    model: z.string().min(1),
+    input: z.union([text, z.array(item).min(1)]),
+    instructions: z.string().nullish(),
+    tools: z.array(functionTool).max(128).nullish(),
+    tool_choice: z.union([z.enum(["auto", "none", "required"]), z.object({ type: z.literal("function"), name: z.string().min(1) })]).nullish(),
+    parallel_tool_calls: z.boolean().nullish(),
+    text: z.object({ format: format.nullish() }).passthrough().nullish(),
+    max_output_tokens: z.number().int().positive().nullish(),
+    temperature: z.number().min(0).max(2).nullish(),
+    top_p: z.number().gt(0).max(1).nullish(),
+    stream: z.boolean().nullish(),
+    top_logprobs: z.number().int().min(0).max(20).nullish(),
+  })
+  .passthrough();
+
+export type ResponsesRequestBody = z.infer<typeof responsesRequestSchema>;
+
+/** The chat completions body a Responses request means (validated again by the chat schema). */
+export function toChatBody(b: ResponsesRequestBody): Record<string, unknown> {
+  const messages: Record<string, unknown>[] = [];
+  if (b.instructions) messages.push({ role: "system", content: b.instructions });
+  if (typeof b.input === "string") messages.push({ role: "user", content: b.input });
+  else {
+    for (const it of b.input) {
+      if ("call_id" in it && it.type === "function_call") {
+        const call = { id: it.call_id, type: "function", function: { name: it.name, arguments: it.arguments } };
+        // Consecutive calls are one assistant turn (parallel calls), as chat expects.
+        const last = messages[messages.length - 1];
+        if (last && last["role"] === "assistant" && Array.isArray(last["tool_calls"])) (last["tool_calls"] as unknown[]).push(call);
+        else messages.push({ role: "assistant", content: null, tool_calls: [call] });
+      } else if ("call_id" in it && it.type === "function_call_output") messages.push({ role: "tool", tool_call_id: it.call_id, content: it.output });
+      else if ("role" in it) messages.push({ role: it.role, content: it.content });
+    }
+  }
+  const f = b.text?.format;
+  const response_format = f?.type === "json_schema" ? { type: "json_schema", json_schema: { name: f.name ?? "response", schema: f.schema, strict: f.strict ?? null } } : f?.type === "json_object" ? { type: "json_object" } : undefined;
+  const tc = b.tool_choice;
+  return {
+    model: b.model,
+    messages,
+    ...(b.tools?.length ? { tools: b.tools.map((t) => ({ type: "function", function: { name: t.name, description: t.description ?? null, parameters: t.parameters ?? null } })) } : {}),
+    ...(tc ? { tool_choice: typeof tc === "string" ? tc : { type: "function", function: { name: tc.name } } } : {}),
+    ...(b.parallel_tool_calls != null ? { parallel_tool_calls: b.parallel_tool_calls } : {}),
+    ...(response_format ? { response_format } : {}),
+    ...(b.max_output_tokens != null ? { max_completion_tokens: b.max_output_tokens } : {}),
+    ...(b.temperature != null ? { temperature: b.temperature } : {}),
+    ...(b.top_p != null ? { top_p: b.top_p } : {}),
+    ...(b.top_logprobs != null ? { logprobs: true, top_logprobs: b.top_logprobs } : {}),
+  };
+}
+
+/** Parameters that need server-side state or features this node does not have. */
+export const RESPONSES_UNSUPPORTED = {
+  previous_response_id: (v: unknown) => v === null || v === undefined,
+  conversation: (v: unknown) => v === null || v === undefined,
+  background: (v: unknown) => v === null || v === undefined || v === false,
+  prompt: (v: unknown) => v === null || v === undefined,
+  reasoning: (v: unknown) => v === null || v === undefined || (typeof v === "object" && Object.values(v).every((x) => x === null || x === undefined)),
+  include: (v: unknown) => v === null || v === undefined || (Array.isArray(v) && v.length === 0),
+} as const;
