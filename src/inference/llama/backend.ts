@@ -22,13 +22,14 @@ import { createEmbedder } from "./embed.js";
 import { createGrammarCache } from "./grammar.js";
 import { toChatHistory } from "./history.js";
 import { loadRuntime, resolveThreads } from "./runtime.js";
+import { machineCpus } from "./threads.js";
 import { countUsage } from "./usage.js";
 
 export interface LlamaBackendOptions extends PoolOptions {
   readonly modelPath: string;
   /** Id clients use in `model`; default: the file name without `.gguf`. */
   readonly modelId?: string;
-  /** CPU threads; default CLOISTER_THREADS, 1 under CI, else llama.cpp's choice. */
+  /** CPU threads; default CLOISTER_THREADS, 1 under CI, else defaultThreads() (./threads.ts). */
   readonly threads?: number;
   /** Sequences generating at once (default 2). */
   readonly parallel?: number;
@@ -49,7 +50,7 @@ interface GenerateHooks {
 
 export async function createLlamaBackend(options: LlamaBackendOptions): Promise<InferenceBackend> {
   const llama = await loadRuntime(options.gpu ?? false);
-  const threads = resolveThreads(options.threads);
+  const threads = resolveThreads(options.threads, process.env, machineCpus(llama.cpuMathCores));
   const modelId = options.modelId ?? basename(options.modelPath).replace(/\.gguf$/i, "");
   const model = await llama.loadModel({ modelPath: options.modelPath }).catch((cause: unknown) => {
     throw new InferenceError(InferenceCode.MODEL_UNAVAILABLE, `could not load the model file ${options.modelPath}; pass --model PATH or set CLOISTER_MODEL to a valid GGUF file`, { cause });
@@ -58,7 +59,7 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
   const context = await model.createContext({
     sequences: parallel,
     contextSize: options.contextSize ?? Math.min(model.trainContextSize, 4096),
-    ...(threads === undefined ? {} : { threads }),
+    threads,
   });
   const sequences = Array.from({ length: parallel }, () => context.getSequence());
   const pool = new SlotPool<LlamaContextSequence>(sequences, options);
