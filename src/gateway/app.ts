@@ -35,6 +35,7 @@ import { bodyLimit, concurrencyLimit } from "./middleware/limits.js";
 import { metering } from "./middleware/metering.js";
 import { scope } from "./middleware/scope.js";
 import { watchKnownModels } from "./known-models.js";
+import { createModelCheck } from "./model-check.js";
 import { signing, type Signers } from "./middleware/signing.js";
 import type { SigningPool } from "./signing-pool.js";
 
@@ -138,7 +139,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
     limit,
     bodyLimit(limits.maxBodyBytes ?? 4 * 1024 * 1024),
     // Streams cut off before `done` are metered by the usage the backend reported so far.
-    metering({ store: deps.store, metrics, logger, usageSoFar: (id) => progress.take(id) }),
+    metering({ store: deps.store, metrics, logger, usageSoFar: (id) => progress.take(id), checkModel: createModelCheck(deps.backend) }),
     ...outer,
     signing({ signers, store: deps.store, ...(deps.signingPool ? { pool: deps.signingPool } : {}) }),
   ];

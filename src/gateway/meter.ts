@@ -31,6 +31,8 @@ export interface MeterDeps {
    * limit): a count-less end() records these instead of zeros, in the store and metrics.
    */
   readonly usageSoFar?: (requestId: string) => Usage | undefined;
+  /** Throws (404 model_not_found) for a model the backend does not serve: no row is opened for it. */
+  readonly checkModel?: (model: string) => Promise<void>;
 }
 
 export function createMeter(deps: MeterDeps, req: { requestId: string; keyId: string | null; route: string }): Meter {
@@ -39,6 +41,9 @@ export function createMeter(deps: MeterDeps, req: { requestId: string; keyId: st
   let started: Promise<unknown> = Promise.resolve();
   return {
     async begin(m) {
+      if (model !== null) return;
+      // Only known ids reach the usage table (./model-check.ts), never the caller's string.
+      await deps.checkModel?.(m);
       if (model !== null) return;
       model = m;
       // Kept settled-or-pending with its error as a value, so nothing goes unhandled when

@@ -15,12 +15,12 @@
  * FLUSH_MS (10 ms) or with the next commit. A kill inside that window leaves the row
  * `interrupted`, never lost.
  */
-import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { StoreError } from "../errors.js";
 import { createGroupCommit } from "./group-commit.js";
 import { MIGRATIONS } from "./migrations.js";
+import { ensurePrivateDbFiles, ensurePrivateDir } from "./private-files.js";
 import type { ApiKeyRecord, Store, UsageFinish } from "./store.js";
 import { toKey, toSig, toUsage } from "./rows.js";
 
@@ -39,7 +39,11 @@ export interface SqliteStore extends Store {
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   let db: Database.Database;
   try {
-    if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+    if (options.path !== ":memory:") {
+      // Private to this user (./private-files.ts): signature texts confirm guessed prompts.
+      ensurePrivateDir(dirname(options.path));
+      ensurePrivateDbFiles(options.path);
+    }
     db = new Database(options.path);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
