@@ -33,6 +33,8 @@ export interface NodeConfig {
   readonly requestTimeoutMs: number;
   readonly drainMs: number;
   readonly logLevel: LogLevel;
+  /** CLOISTER_NODE_ID: this node's label in a shared store; default: kept in the data dir. */
+  readonly nodeId: string | undefined;
 }
 
 export const UP_USAGE = `usage: cloister up [options]
@@ -143,5 +145,6 @@ export function loadNodeConfig(args: readonly string[], env: Env, cwd: string): 
     requestTimeoutMs: int("--request-timeout-ms", s("request-timeout-ms") ?? env["CLOISTER_REQUEST_TIMEOUT_MS"], 1000, 600_000),
     drainMs: int("CLOISTER_DRAIN_MS", env["CLOISTER_DRAIN_MS"], 0, 10_000),
     logLevel,
+    nodeId: env["CLOISTER_NODE_ID"] || undefined,
   };
 }

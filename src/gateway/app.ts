@@ -133,7 +133,11 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   ];
 
   const limit = concurrencyLimit(limits.maxConcurrent ?? 64);
-  const progress = createUsageProgress();
+  // Running totals reach the in_flight row at least once a second: a crash loses at most that.
+  const progress = createUsageProgress({
+    persist: (id, u) =>
+      void deps.store.progressUsage(id, u).catch((err: unknown) => logger.warn("usage progress write failed", { request_id: id, code: err instanceof Error ? err.name : "unknown" })),
+  });
   const chain: MiddlewareHandler<GatewayEnv>[] = [
     authMw,
     limit,

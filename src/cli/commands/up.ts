@@ -104,7 +104,7 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   }
   let store: OpenedStore;
   try {
-    store = await openNodeStore({ url: config.store, dataDir: config.dataDir });
+    store = await openNodeStore({ url: config.store, dataDir: config.dataDir, nodeId: config.nodeId });
   } catch (err) {
     // e.g. --store names a database that is down: say so plainly (never the password).
     io.err(`cloister up: ${isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
