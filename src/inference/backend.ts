@@ -82,6 +82,8 @@ export const InferenceCode = {
   BACKEND_BUSY: "BACKEND_BUSY",
   CONTEXT_OVERFLOW: "CONTEXT_OVERFLOW",
   INVALID_SCHEMA: "INVALID_SCHEMA",
+  /** A request part larger than anything the model could use (stop sequences): 400. */
+  INPUT_TOO_LARGE: "INPUT_TOO_LARGE",
   GENERATION_FAILED: "GENERATION_FAILED",
   CANCELLED: "CANCELLED",
 } as const;

@@ -20,6 +20,7 @@ import { createChannel } from "../channel.js";
 import { SlotPool, type PoolOptions } from "../pool.js";
 import { createEmbedder } from "./embed.js";
 import { createGrammarCache } from "./grammar.js";
+import { createInputBounds, longestTokenBytes } from "./input-bounds.js";
 import { toChatHistory } from "./history.js";
 import { loadRuntime, resolveThreads } from "./runtime.js";
 import { machineCpus } from "./threads.js";
@@ -62,6 +63,8 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     threads,
   });
   const sequences = Array.from({ length: parallel }, () => context.getSequence());
+  // Refuses oversized input before tokenizing it on the event loop (./input-bounds.ts).
+  const bounds = createInputBounds(context.contextSize, longestTokenBytes(model));
   const pool = new SlotPool<LlamaContextSequence>(sequences, options);
   const chatWrapper = resolveChatWrapper(model);
   const grammarFor = createGrammarCache(llama);
@@ -146,6 +149,8 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     },
     async *complete(req: CompletionRequest): AsyncGenerator<GenerationEvent> {
       checkModel(req.model);
+      bounds.checkPrompt([req.prompt]);
+      bounds.checkStops(req.stop);
       // LlamaCompletion prepends BOS; +1 is enough for the overflow check.
       const estimate = model.tokenize(req.prompt).length + 1;
       yield* generate(req, estimate, (seq, grammar, maxTokens, hooks) => {
@@ -157,6 +162,8 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     },
     async *chat(req: ChatRequest): AsyncGenerator<GenerationEvent> {
       checkModel(req.model);
+      bounds.checkPrompt(req.messages.map((m) => m.content));
+      bounds.checkStops(req.stop);
       const history = toChatHistory(req.messages);
       const rendered = chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(model.tokenizer).length;
       yield* generate(req, rendered, (seq, grammar, maxTokens, hooks) => {
@@ -168,6 +175,8 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     },
     async embed(id: string, input: readonly string[], signal?: AbortSignal) {
       checkModel(id);
+      // Each input is tokenized on its own, with the event loop free between them.
+      for (const text of input) bounds.checkPrompt([text]);
       return embedder.embed(input, signal);
     },
     async close(): Promise<void> {
