@@ -33,6 +33,7 @@ import { createMetrics, type Metrics } from "./metrics.js";
 import { auth } from "./middleware/auth.js";
 import { bodyLimit, concurrencyLimit } from "./middleware/limits.js";
 import { metering } from "./middleware/metering.js";
+import { rateLimitByAddress, type RateLimitOptions } from "./middleware/rate-limit.js";
 import { scope } from "./middleware/scope.js";
 import { watchKnownModels } from "./known-models.js";
 import { createModelCheck } from "./model-check.js";
@@ -46,6 +47,8 @@ export interface GatewayLimits {
   readonly maxConcurrent?: number;
   /** Whole-request time limit, streams included. Default 10 minutes. */
   readonly requestTimeoutMs?: number;
+  /** Per-address limit on the unauthenticated attestation report (default 30 at once, 5/s). */
+  readonly reportRateLimit?: RateLimitOptions;
 }
 
 export interface E2EKeys {
@@ -113,6 +116,8 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   const authMw = auth({ store: deps.store, required: deps.authRequired ?? true });
   app.use("/metrics", authMw, async (_c, next) => (refreshModels(), next()));
   app.get("/metrics", (c) => c.text(metrics.render() + processMetrics(), 200, { "content-type": "text/plain; version=0.0.4" }));
+  // Unauthenticated, and each answer costs a quote and a signature: limited per address.
+  app.use("/v1/attestation/report", rateLimitByAddress(limits.reportRateLimit));
   app.get("/v1/attestation/report", attestationHandler({ tee: deps.tee, signers, e2ePublicKey: e2e.publicKey, info }));
 
   app.use("/v1/models", authMw);
