@@ -49,13 +49,15 @@ export const UP_USAGE = `usage: cloister up [options]
   --store URL                postgres://… for keys, usage and signatures shared by several machines
                              (env CLOISTER_STORE; default: SQLite in the data dir)
   --no-auth                  serve without API keys (env CLOISTER_NO_AUTH=1) — development only
-  --threads N                CPU threads for the embedded model (env CLOISTER_THREADS)
+  --threads N                CPU threads for the embedded model (env CLOISTER_THREADS; default: physical
+                             cores, leaving one CPU for Node — 1 on a 2-core machine)
   --parallel N               sequences generating at once (env CLOISTER_PARALLEL)
   --require-e2ee             refuse completion requests that are not end-to-end encrypted
   --max-concurrent N         completions at once before 429 (default 64)
   --max-body-bytes N         largest request body before 413 (default 4194304)
   --request-timeout-ms N     whole-request limit, streams included (default 600000)
-  --log-level L              debug|info|warn|error (default info)`;
+  --log-level L              debug|info|warn|error (default info)
+  env CLOISTER_NODE_ID       this node's id in a shared store (default: made once, kept in <data-dir>/node-id)`;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
