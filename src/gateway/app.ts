@@ -37,6 +37,7 @@ import { rateLimitByAddress, type RateLimitOptions } from "./middleware/rate-lim
 import { scope } from "./middleware/scope.js";
 import { watchKnownModels } from "./known-models.js";
 import { createModelCheck } from "./model-check.js";
+import { completionBodyLimit } from "./body-bound.js";
 import { signing, type Signers } from "./middleware/signing.js";
 import type { SigningPool } from "./signing-pool.js";
 
@@ -146,7 +147,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   const chain: MiddlewareHandler<GatewayEnv>[] = [
     authMw,
     limit,
-    bodyLimit(limits.maxBodyBytes ?? 4 * 1024 * 1024),
+    bodyLimit(bodyLimitFor(limits.maxBodyBytes ?? 4 * 1024 * 1024, deps.backend.maxPromptBytes)),
     // Streams cut off before `done` are metered by the usage the backend reported so far.
     metering({ store: deps.store, metrics, logger, usageSoFar: (id) => progress.take(id), checkModel: createModelCheck(deps.backend) }),
     ...outer,
@@ -162,6 +163,12 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   app.post("/v1/completions", completionsHandler(deps.backend, deps.passthrough ?? true, progress));
   app.post("/v1/embeddings", embeddingsHandler(deps.backend));
   return app;
+}
+
+/** Chat and text completions are bounded by the model's context too; embeddings by the node's limit only. */
+function bodyLimitFor(maxBodyBytes: number, maxPromptBytes: number | undefined): (path: string) => number {
+  const completions = completionBodyLimit(maxBodyBytes, maxPromptBytes);
+  return (path) => (path === "/v1/embeddings" ? maxBodyBytes : completions);
 }
 
 /** A per-boot X25519 pair for E2E (docs/protocol.md "End-to-end encryption"); never written to disk. */

@@ -37,21 +37,27 @@ export function guardBodyRate(server: Server, opts: BodyRateOptions = {}): void 
     const base = socket.bytesRead;
     let seen = base;
     let lastProgress = start;
+    // Removes everything this request added: a keep-alive socket serves many requests.
+    const done = (): void => {
+      clearInterval(timer);
+      req.off("end", done);
+      socket.off("close", done);
+    };
     const timer = setInterval(() => {
-      if (req.complete || socket.destroyed) return clearInterval(timer);
+      if (req.complete || socket.destroyed) return done();
       const now = Date.now();
       const read = socket.bytesRead;
       if (read !== seen) (seen = read), (lastProgress = now);
       const elapsed = now - start;
       const tooSlow = elapsed > graceMs && read - base < (minRate * (elapsed - graceMs)) / 1000;
       if (tooSlow || now - lastProgress > idleMs) {
-        clearInterval(timer);
+        done();
         socket.destroy();
       }
     }, tickMs);
     timer.unref();
-    req.once("end", () => clearInterval(timer));
-    socket.once("close", () => clearInterval(timer));
+    req.once("end", done);
+    socket.once("close", done);
   });
 }
 

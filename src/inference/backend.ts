@@ -60,6 +60,8 @@ export interface ModelInfo {
 
 export interface InferenceBackend {
   readonly kind: "llama" | "upstream";
+  /** UTF-8 bytes of prompt beyond which nothing can fit the context, when known (llama). */
+  readonly maxPromptBytes?: number;
   listModels(): Promise<readonly ModelInfo[]>;
   /** Throws InferenceError MODEL_NOT_FOUND for an unknown model id. */
   chat(req: ChatRequest): AsyncIterable<GenerationEvent>;

@@ -5,10 +5,19 @@
  */
 const [url = "", model = ""] = process.argv.slice(2);
 const huge = "Once upon a time there was a little girl. ".repeat(Math.ceil(3_900_000 / 43)).slice(0, 3_900_000);
+// Each attack, and the answer it must get: huge bodies are refused from Content-Length
+// (413, ../../src/gateway/body-bound.ts); smaller ones that still exceed what the model
+// can use reach the backend's bounds (400, src/inference/llama/input-bounds.ts).
+const mid = huge.slice(0, 100_000);
+const enumOf = (n: number) => ({ type: "json_schema", json_schema: { name: "e", schema: { type: "string", enum: Array.from({ length: n }, (_, i) => `value-${i}`) } } });
 const attacks: [string, unknown, string][] = [
-  ["/v1/completions", { model, prompt: huge, max_tokens: 1 }, "context_overflow"],
-  ["/v1/chat/completions", { model, messages: [{ role: "user", content: huge }], max_tokens: 1 }, "context_overflow"],
-  ["/v1/completions", { model, prompt: "Once", max_tokens: 1, stop: ["x".repeat(1 << 20)] }, "input_too_large"],
+  ["/v1/completions", { model, prompt: mid, max_tokens: 1 }, "context_overflow"],
+  ["/v1/chat/completions", { model, messages: [{ role: "user", content: mid }], max_tokens: 1 }, "context_overflow"],
+  ["/v1/completions", { model, prompt: "Once", max_tokens: 1, stop: ["x".repeat(2048)] }, "input_too_large"],
+  ["/v1/chat/completions", { model, messages: [{ role: "user", content: "pick" }], max_tokens: 1, response_format: enumOf(2500) }, "invalid_schema"],
+  ["/v1/completions", { model, prompt: huge, max_tokens: 1 }, "body_too_large"],
+  ["/v1/chat/completions", { model, messages: [{ role: "user", content: huge }], max_tokens: 1 }, "body_too_large"],
+  ["/v1/completions", { model, prompt: "Once", max_tokens: 1, stop: ["x".repeat(1 << 20)] }, "body_too_large"],
   [
     "/v1/chat/completions",
     {
@@ -17,7 +26,7 @@ const attacks: [string, unknown, string][] = [
       max_tokens: 1,
       response_format: { type: "json_schema", json_schema: { name: "e", schema: { type: "string", enum: Array.from({ length: 20_000 }, (_, i) => `value-${i}`) } } },
     },
-    "invalid_schema",
+    "body_too_large",
   ],
 ];
 const bodies = [...attacks, ...attacks].map(([path, body, want]) => [path, JSON.stringify(body), want] as const);

@@ -144,6 +144,7 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
 
   return {
     kind: "llama",
+    maxPromptBytes: bounds.maxPromptBytes,
     async listModels(): Promise<readonly ModelInfo[]> {
       return [{ id: modelId, ownedBy: "cloister", created }];
     },
