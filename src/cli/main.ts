@@ -1,5 +1,9 @@
 import { isCloisterError } from "../errors.js";
 import { EXIT, processIO, type CliIO, type Command } from "./io.js";
+import { sanitizedIO } from "./sanitize.js";
+
+/** Commands that print what a remote node or proxy sent: their output is stripped of control sequences. */
+const REMOTE_OUTPUT = new Set(["chat", "verify"]);
 
 /** Commands load lazily so `cloister verify` never pays for llama.cpp. */
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
@@ -27,13 +31,14 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     io.err(`unknown command: ${name}\n\n${usage()}`);
     return EXIT.usage;
   }
+  const cmdIO = REMOTE_OUTPUT.has(name) ? sanitizedIO(io) : io;
   try {
     const run = await entry.load();
-    return await run(rest, io);
+    return await run(rest, cmdIO);
   } catch (err) {
     // Commands handle their own failures; this is the last guard against a stack trace.
     const msg = isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
-    io.err(`cloister ${name}: ${msg}`);
+    cmdIO.err(`cloister ${name}: ${msg}`);
     return isCloisterError(err) && err.name === "ConfigError" ? EXIT.usage : EXIT.failed;
   }
 }

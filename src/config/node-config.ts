@@ -35,6 +35,8 @@ export interface NodeConfig {
   readonly logLevel: LogLevel;
   /** Browser origins allowed by CORS (--cors-origin, repeatable); none by default. */
   readonly corsOrigins: readonly string[];
+  /** CLOISTER_NODE_ID: this node's label in a shared store; default: kept in the data dir. */
+  readonly nodeId: string | undefined;
 }
 
 export const UP_USAGE = `usage: cloister up [options]
@@ -49,7 +51,8 @@ export const UP_USAGE = `usage: cloister up [options]
   --store URL                postgres://… for keys, usage and signatures shared by several machines
                              (env CLOISTER_STORE; default: SQLite in the data dir)
   --no-auth                  serve without API keys (env CLOISTER_NO_AUTH=1) — development only
-  --threads N                CPU threads for the embedded model (env CLOISTER_THREADS)
+  --threads N                CPU threads for the embedded model (env CLOISTER_THREADS; default: physical
+                             cores, leaving one CPU for Node — 1 on a 2-core machine)
   --parallel N               sequences generating at once (env CLOISTER_PARALLEL)
   --require-e2ee             refuse completion requests that are not end-to-end encrypted
   --max-concurrent N         completions at once before 429 (default 64)
@@ -57,7 +60,8 @@ export const UP_USAGE = `usage: cloister up [options]
   --request-timeout-ms N     whole-request limit, streams included (default 600000)
   --log-level L              debug|info|warn|error (default info)
   --cors-origin ORIGIN       let browser pages from ORIGIN call the API (repeatable; env
-                             CLOISTER_CORS_ORIGINS, comma-separated; default: none)`;
+                             CLOISTER_CORS_ORIGINS, comma-separated; default: none)
+  env CLOISTER_NODE_ID       this node's id in a shared store (default: made once, kept in <data-dir>/node-id)`;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -149,6 +153,7 @@ export function loadNodeConfig(args: readonly string[], env: Env, cwd: string): 
     drainMs: int("CLOISTER_DRAIN_MS", env["CLOISTER_DRAIN_MS"], 0, 10_000),
     logLevel,
     corsOrigins: corsOrigins(values["cors-origin"], env["CLOISTER_CORS_ORIGINS"]),
+    nodeId: env["CLOISTER_NODE_ID"] || undefined,
   };
 }
 

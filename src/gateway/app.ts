@@ -43,8 +43,11 @@ import { createMetrics, type Metrics } from "./metrics.js";
 import { auth } from "./middleware/auth.js";
 import { bodyLimit, concurrencyLimit } from "./middleware/limits.js";
 import { metering } from "./middleware/metering.js";
+import { rateLimitByAddress, type RateLimitOptions } from "./middleware/rate-limit.js";
 import { scope } from "./middleware/scope.js";
 import { watchKnownModels } from "./known-models.js";
+import { createModelCheck } from "./model-check.js";
+import { completionBodyLimit } from "./body-bound.js";
 import { signing, type Signers } from "./middleware/signing.js";
 import type { SigningPool } from "./signing-pool.js";
 
@@ -55,6 +58,8 @@ export interface GatewayLimits {
   readonly maxConcurrent?: number;
   /** Whole-request time limit, streams included. Default 10 minutes. */
   readonly requestTimeoutMs?: number;
+  /** Per-address limit on the unauthenticated attestation report (default 30 at once, 5/s). */
+  readonly reportRateLimit?: RateLimitOptions;
 }
 
 export interface E2EKeys {
@@ -144,6 +149,8 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   const ohttp = ohttpGatewayHandler({ keys: ohttpKeys, dispatch: async (r) => app.fetch(r) });
   app.post("/ohttp", (c) => ohttp(c.req.raw));
   mountReceipts(app, receipts, signers);
+  // Unauthenticated, and each answer costs a quote and a signature: limited per address.
+  app.use("/v1/attestation/report", rateLimitByAddress(limits.reportRateLimit));
   app.get("/v1/attestation/report", attestationHandler({ tee: deps.tee, signers, e2ePublicKey: e2e.publicKey, info }));
 
   // The model list is public: the attestation report already names every model
@@ -157,13 +164,17 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   const outer = (deps.middleware?.outer ?? []) as MiddlewareHandler<GatewayEnv>[];
 
   const limit = concurrencyLimit(limits.maxConcurrent ?? 64);
-  const progress = createUsageProgress();
+  // Running totals reach the in_flight row at least once a second: a crash loses at most that.
+  const progress = createUsageProgress({
+    persist: (id, u) =>
+      void deps.store.progressUsage(id, u).catch((err: unknown) => logger.warn("usage progress write failed", { request_id: id, code: err instanceof Error ? err.name : "unknown" })),
+  });
   const chain: MiddlewareHandler<GatewayEnv>[] = [
     authMw,
     limit,
-    bodyLimit(maxBodyBytes),
+    bodyLimit(bodyLimitFor(maxBodyBytes, deps.backend.maxPromptBytes)),
     // Streams cut off before `done` are metered by the usage the backend reported so far.
-    metering({ store: deps.store, metrics, logger, usageSoFar: (id) => progress.take(id) }),
+    metering({ store: deps.store, metrics, logger, usageSoFar: (id) => progress.take(id), checkModel: createModelCheck(deps.backend) }),
     ...outer,
     signing({ signers, store: deps.store, onSigned: (id, s) => void receipts.append(id, s.text, s.signature), ...(deps.signingPool ? { pool: deps.signingPool } : {}) }),
   ];
@@ -178,6 +189,12 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   app.post("/v1/embeddings", embeddingsHandler(deps.backend));
   app.post("/v1/responses", responsesHandler(deps.backend, progress));
   return app;
+}
+
+/** Chat and text completions are bounded by the model's context too; embeddings by the node's limit only. */
+function bodyLimitFor(maxBodyBytes: number, maxPromptBytes: number | undefined): (path: string) => number {
+  const completions = completionBodyLimit(maxBodyBytes, maxPromptBytes);
+  return (path) => (path === "/v1/embeddings" ? maxBodyBytes : completions);
 }
 
 /** A per-boot X25519 pair for E2E (docs/protocol.md "End-to-end encryption"); never written to disk. */

@@ -35,6 +35,7 @@ const INFERENCE_STATUS: Readonly<Record<string, number>> = {
   [InferenceCode.BACKEND_BUSY]: 429,
   [InferenceCode.CONTEXT_OVERFLOW]: 400,
   [InferenceCode.INVALID_SCHEMA]: 400,
+  [InferenceCode.INPUT_TOO_LARGE]: 400,
   [InferenceCode.GENERATION_FAILED]: 500,
   [InferenceCode.CANCELLED]: 408,
   [InferenceCode.UNSUPPORTED_PARAM]: 400,

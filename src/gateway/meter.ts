@@ -12,12 +12,19 @@ import type { Usage } from "../inference/backend.js";
 import type { Logger } from "../log/logger.js";
 import type { Store, UsageFinish } from "../store/store.js";
 import type { Metrics } from "./metrics.js";
+import { PROGRESS_INTERVAL_MS } from "./handlers/usage-progress.js";
 
 export interface Meter {
   /** Opens the usage row once the model is known (queued: see committed()). */
   begin(model: string): Promise<void>;
   /** Resolves once the row begin() opened is durable (at once when begin was not called); rejects if that write failed. */
   committed(): Promise<void>;
+  /**
+   * Running totals while the response streams (upstream pass-through; the llama path
+   * records through handlers/usage-progress.ts): written to the in_flight row at the
+   * first call, then at most once per second, so a crash loses at most a second of usage.
+   */
+  progress(usage: Usage): void;
   /** Closes it; later calls are ignored, so every exit path may call it. */
   end(usage: Usage | null, status: UsageFinish["status"]): Promise<void>;
 }
@@ -31,14 +38,30 @@ export interface MeterDeps {
    * limit): a count-less end() records these instead of zeros, in the store and metrics.
    */
   readonly usageSoFar?: (requestId: string) => Usage | undefined;
+  /** Throws (404 model_not_found) for a model the backend does not serve: no row is opened for it. */
+  readonly checkModel?: (model: string) => Promise<void>;
 }
 
 export function createMeter(deps: MeterDeps, req: { requestId: string; keyId: string | null; route: string }): Meter {
   let model: string | null = null;
   let ended = false;
   let started: Promise<unknown> = Promise.resolve();
+  let progressAt: number | null = null;
   return {
+    progress(usage) {
+      if (ended || model === null) return;
+      const t = Date.now();
+      if (progressAt !== null && t - progressAt < PROGRESS_INTERVAL_MS) return;
+      progressAt = t;
+      // After the in_flight row: an UPDATE that ran first would find no row.
+      void started
+        .then(() => deps.store.progressUsage(req.requestId, usage))
+        .catch((err: unknown) => deps.logger.warn("usage progress write failed", { request_id: req.requestId, code: err instanceof Error ? err.name : "unknown" }));
+    },
     async begin(m) {
+      if (model !== null) return;
+      // Only known ids reach the usage table (./model-check.ts), never the caller's string.
+      await deps.checkModel?.(m);
       if (model !== null) return;
       model = m;
       // Kept settled-or-pending with its error as a value, so nothing goes unhandled when

@@ -73,7 +73,7 @@ export async function runPassthrough(c: GatewayContext, passthrough: Passthrough
       carry = lines.pop() ?? "";
       for (const line of lines) {
         if (!line.startsWith("data:")) continue;
-        if (CONTENT_RE.test(line)) chunks++;
+        if (CONTENT_RE.test(line)) chunks++, meter.progress(usage ?? { promptTokens: 0, completionTokens: chunks });
         if (line.includes('"usage"')) {
           try {
             usage = usageOf(JSON.parse(line.slice(5))) ?? usage;

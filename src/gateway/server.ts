@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
+import { guardBodyRate, type BodyRateOptions } from "./body-rate.js";
 import type { GatewayEnv } from "./context.js";
 
 export interface RunningServer {
@@ -23,11 +24,18 @@ export interface ServeOptions {
   readonly abortInFlight?: AbortController;
   /** Most time to receive a whole request, headers and body (default 60 s); see below. */
   readonly bodyTimeoutMs?: number;
+  /** Most time to receive the request headers (default 10 s). */
+  readonly headersTimeoutMs?: number;
+  /** Minimum body rate (./body-rate.ts); its defaults when omitted. */
+  readonly bodyRate?: BodyRateOptions;
 }
 
 export async function startServer(app: Hono<GatewayEnv>, opts: ServeOptions): Promise<RunningServer> {
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s as Server)) as Server;
+    // Node checks headersTimeout/requestTimeout only every connectionsCheckingInterval
+    // (30 s by default), which would stretch a 10 s header deadline to 40 s.
+    const serverOptions = { connectionsCheckingInterval: 1000 };
+    const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port, serverOptions }, () => resolve(s as Server)) as Server;
     s.once("error", reject);
   });
   // Node's requestTimeout bounds only RECEIVING the request (headers + body), not the
@@ -35,7 +43,8 @@ export async function startServer(app: Hono<GatewayEnv>, opts: ServeOptions): Pr
   // (slowloris), beside the app's own time limit that frees the request's slot.
   const bodyTimeoutMs = opts.bodyTimeoutMs ?? 60_000;
   server.requestTimeout = bodyTimeoutMs;
-  server.headersTimeout = Math.min(30_000, bodyTimeoutMs);
+  server.headersTimeout = Math.min(opts.headersTimeoutMs ?? 10_000, bodyTimeoutMs);
+  guardBodyRate(server, opts.bodyRate);
   const addr = server.address() as AddressInfo;
   const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
   let closing: Promise<void> | null = null;

@@ -112,6 +112,8 @@ export interface ModelInfo {
 
 export interface InferenceBackend {
   readonly kind: "llama" | "upstream";
+  /** UTF-8 bytes of prompt beyond which nothing can fit the context, when known (llama). */
+  readonly maxPromptBytes?: number;
   listModels(): Promise<readonly ModelInfo[]>;
   /** Throws InferenceError MODEL_NOT_FOUND for an unknown model id. */
   chat(req: ChatRequest): AsyncIterable<GenerationEvent>;
@@ -134,6 +136,8 @@ export const InferenceCode = {
   BACKEND_BUSY: "BACKEND_BUSY",
   CONTEXT_OVERFLOW: "CONTEXT_OVERFLOW",
   INVALID_SCHEMA: "INVALID_SCHEMA",
+  /** A request part larger than anything the model could use (stop sequences): 400. */
+  INPUT_TOO_LARGE: "INPUT_TOO_LARGE",
   GENERATION_FAILED: "GENERATION_FAILED",
   CANCELLED: "CANCELLED",
   /** A request parameter this backend cannot honour; `details.param` names it. */

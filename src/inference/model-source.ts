@@ -63,6 +63,25 @@ export async function resolveModel(options: ResolveModelOptions): Promise<Resolv
   return { path, spec, source };
 }
 
+/**
+ * What the public attestation report may say about where the model came from: a remote
+ * URI (hf:…, or an https URL without credentials or query), or just "local file" — a
+ * local path tells every caller the operator's directory layout and user name (issue 7
+ * item 10). The model is identified by its id and sha256 beside this.
+ */
+export function publicModelSource(spec: string): string {
+  if (/^hf:/i.test(spec)) return spec;
+  if (/^https?:\/\//i.test(spec)) {
+    try {
+      const u = new URL(spec);
+      return `${u.protocol}//${u.host}${u.pathname}`;
+    } catch {
+      return "remote";
+    }
+  }
+  return "local file";
+}
+
 function isRemote(spec: string): boolean {
   return /^(hf:|https?:\/\/)/i.test(spec);
 }

@@ -35,4 +35,7 @@ export const MIGRATIONS: readonly string[] = [
    );`,
   // Who may read a signature: the API key that made the request (null with --no-auth).
   `ALTER TABLE signatures ADD COLUMN key_id TEXT;`,
+  // Which node served a request: a node recovers (marks interrupted) only its own rows.
+  `ALTER TABLE usage ADD COLUMN node_id TEXT;
+   CREATE INDEX usage_node_status ON usage(node_id, status);`,
 ];

@@ -4,6 +4,8 @@
  * embedded SQLite file in the data dir (issue 3: the default). `pg` is loaded only
  * when asked for.
  */
+import { resolveNodeId } from "./node-id.js";
+import { ensurePrivateDir } from "./private-files.js";
 import { openSqliteStore, storePath } from "./sqlite.js";
 import type { Store } from "./store.js";
 
@@ -13,12 +15,25 @@ export interface OpenedStore extends Store {
   readonly where: string;
 }
 
-export async function openNodeStore(opts: { readonly url: string | undefined; readonly dataDir: string }): Promise<OpenedStore> {
+export interface NodeStoreOptions {
+  readonly url: string | undefined;
+  readonly dataDir: string;
+  /** CLOISTER_NODE_ID; else the id kept in the data dir (./node-id.ts). */
+  readonly nodeId?: string | undefined;
+  /** Mark this node's in_flight rows interrupted (default true: `cloister up`); `cloister keys` passes false. */
+  readonly recover?: boolean;
+}
+
+export async function openNodeStore(opts: NodeStoreOptions): Promise<OpenedStore & { readonly nodeId: string }> {
+  // The data dir holds models, the node id and (SQLite) the store: private either way.
+  ensurePrivateDir(opts.dataDir);
+  const nodeId = resolveNodeId(opts.dataDir, opts.nodeId);
+  const recover = opts.recover ?? true;
   if (opts.url) {
     const { openPostgresStore, redactPostgresUrl } = await import("./postgres.js");
-    const store = await openPostgresStore({ url: opts.url });
-    return Object.assign(store, { where: redactPostgresUrl(opts.url) });
+    const store = await openPostgresStore({ url: opts.url, nodeId, recover });
+    return Object.assign(store, { where: redactPostgresUrl(opts.url), nodeId });
   }
   const path = storePath(opts.dataDir);
-  return Object.assign(openSqliteStore({ path }), { where: path });
+  return Object.assign(openSqliteStore({ path, nodeId, recover }), { where: path, nodeId });
 }

@@ -56,7 +56,7 @@ describeStoreBehaviour(
   async () => {
     const schema = await freshSchema();
     return {
-      open: () => openPostgresStore({ url: PG_URL, schema }),
+      open: (o) => openPostgresStore({ url: PG_URL, schema, ...o }),
       committedRows: (table) => admin(async (c) => (await c.query<Record<string, unknown>>(`SELECT * FROM ${schema}.${table}`)).rows),
     };
   },

@@ -11,14 +11,14 @@
  *     (commit_delay / group commit in the WAL writer), so no client-side batching here.
  *   - A signature row belongs to the key that wrote it: ON CONFLICT updates it only when
  *     key_id IS NOT DISTINCT FROM the new row's (NULL = NULL for --no-auth).
- *   - in_flight rows are marked `interrupted` at open. With several nodes on one
- *     database that also marks another node's running requests; finishUsage sets the
- *     final status unconditionally, so such a row is corrected when that request ends.
+ *   - in_flight rows are marked `interrupted` at open — only this node's (node_id, from
+ *     ./node-id.ts), so a node starting never touches another node's running requests.
  *   - Migrations are recorded in a table, applied under an advisory lock so nodes that
  *     start together do not race.
  */
 import pg from "pg";
 import { StoreError } from "../errors.js";
+import { DEFAULT_NODE_ID } from "./node-id.js";
 import { PG_MIGRATIONS, PG_MIGRATIONS_TABLE } from "./postgres-migrations.js";
 import type { ApiKeyRecord, Store } from "./store.js";
 import { toKey, toSig, toUsage, type Row } from "./rows.js";
@@ -32,6 +32,10 @@ export interface PostgresStoreOptions {
   readonly connectTimeoutMs?: number;
   /** Connections at most; default 10. */
   readonly maxConnections?: number;
+  /** Written into every usage row; the open recovers only this node's rows (./node-id.ts). Default "local". */
+  readonly nodeId?: string;
+  /** Mark this node's in_flight rows interrupted at open (default true); false for `cloister keys`. */
+  readonly recover?: boolean;
 }
 
 export interface PostgresStore extends Store {
@@ -62,6 +66,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     throw new StoreError("STORE_OPEN_FAILED", `invalid PostgreSQL schema name "${options.schema}"`);
   }
   const where = redactPostgresUrl(options.url);
+  const nodeId = options.nodeId ?? DEFAULT_NODE_ID;
   const pool = new pg.Pool({
     connectionString: options.url,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
@@ -74,7 +79,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   let interruptedAtOpen: number;
   try {
     await migrate(pool);
-    interruptedAtOpen = (await pool.query("UPDATE usage SET status = 'interrupted' WHERE status = 'in_flight'")).rowCount ?? 0;
+    // Only this node's rows (and rows from before node ids): the others' nodes are serving them.
+    interruptedAtOpen =
+      options.recover === false
+        ? 0
+        : ((await pool.query("UPDATE usage SET status = 'interrupted' WHERE status = 'in_flight' AND (node_id = $1 OR node_id IS NULL)", [nodeId])).rowCount ?? 0);
   } catch (cause) {
     await pool.end().catch(() => undefined);
     if (cause instanceof StoreError) throw cause;
@@ -99,13 +108,16 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     listApiKeys: async () => (await run("listApiKeys", "SELECT id, name, created, revoked FROM api_keys ORDER BY created, id", [])).rows.map((r) => toKey(r) as ApiKeyRecord),
     revokeApiKey: async (id, at) => ((await run("revokeApiKey", "UPDATE api_keys SET revoked = COALESCE(revoked, $1) WHERE id = $2", [at, id])).rowCount ?? 0) > 0,
     startUsage: async (u) =>
-      void (await run("startUsage", "INSERT INTO usage (request_id, key_id, model, route, status, started_at) VALUES ($1, $2, $3, $4, 'in_flight', $5)", [
+      void (await run("startUsage", "INSERT INTO usage (request_id, key_id, model, route, status, started_at, node_id) VALUES ($1, $2, $3, $4, 'in_flight', $5, $6)", [
         u.requestId,
         u.keyId,
         u.model,
         u.route,
         u.startedAt,
+        nodeId,
       ])),
+    progressUsage: async (id, p) =>
+      void (await run("progressUsage", "UPDATE usage SET prompt_tokens = $1, completion_tokens = $2 WHERE request_id = $3 AND status = 'in_flight'", [p.promptTokens, p.completionTokens, id])),
     finishUsage: async (id, f) =>
       void (await run("finishUsage", "UPDATE usage SET prompt_tokens = $1, completion_tokens = $2, status = $3, finished_at = $4 WHERE request_id = $5", [
         f.promptTokens,

@@ -30,6 +30,7 @@ export function toUsage(r: unknown): UsageRecord {
     completionTokens: num(row["completion_tokens"]),
     status: str(row["status"]) as UsageStatus,
     finishedAt: numOrNull(row["finished_at"]),
+    nodeId: row["node_id"] == null ? null : str(row["node_id"]),
   };
 }
 

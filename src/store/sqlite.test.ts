@@ -24,7 +24,7 @@ describe("sqlite store", () => {
 describeStoreBehaviour("sqlite store behaviour", async () => {
   const path = tmpDb();
   return {
-    open: async () => openSqliteStore({ path }),
+    open: async (o) => openSqliteStore({ path, ...o }),
     committedRows: async (table) => {
       const raw = new Database(path, { readonly: true });
       try {

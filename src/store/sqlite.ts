@@ -15,12 +15,13 @@
  * FLUSH_MS (10 ms) or with the next commit. A kill inside that window leaves the row
  * `interrupted`, never lost.
  */
-import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { StoreError } from "../errors.js";
 import { createGroupCommit } from "./group-commit.js";
 import { MIGRATIONS } from "./migrations.js";
+import { DEFAULT_NODE_ID } from "./node-id.js";
+import { ensurePrivateDbFiles, ensurePrivateDir } from "./private-files.js";
 import type { ApiKeyRecord, Store, UsageFinish } from "./store.js";
 import { toKey, toSig, toUsage } from "./rows.js";
 
@@ -29,6 +30,10 @@ export interface SqliteStoreOptions {
   readonly path: string;
   /** A group-committed write failed after its caller was answered. Default: a process warning. */
   readonly onWriteError?: (err: StoreError) => void;
+  /** Written into every usage row; the open recovers only this node's rows (./node-id.ts). Default "local". */
+  readonly nodeId?: string;
+  /** Mark this node's in_flight rows interrupted at open (default true); false for `cloister keys`. */
+  readonly recover?: boolean;
 }
 
 export interface SqliteStore extends Store {
@@ -39,7 +44,11 @@ export interface SqliteStore extends Store {
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   let db: Database.Database;
   try {
-    if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+    if (options.path !== ":memory:") {
+      // Private to this user (./private-files.ts): signature texts confirm guessed prompts.
+      ensurePrivateDir(dirname(options.path));
+      ensurePrivateDbFiles(options.path);
+    }
     db = new Database(options.path);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
@@ -49,7 +58,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     if (cause instanceof StoreError) throw cause;
     throw new StoreError("STORE_OPEN_FAILED", `cannot open the store at ${options.path}`, { cause });
   }
-  const interruptedAtOpen = db.prepare("UPDATE usage SET status = 'interrupted' WHERE status = 'in_flight'").run().changes;
+  const nodeId = options.nodeId ?? DEFAULT_NODE_ID;
+  // Only this node's rows (and rows from before node ids): another process on the same
+  // file may be serving its own right now.
+  const interruptedAtOpen =
+    options.recover === false ? 0 : db.prepare("UPDATE usage SET status = 'interrupted' WHERE status = 'in_flight' AND (node_id = ? OR node_id IS NULL)").run(nodeId).changes;
 
   const q = {
     insertKey: db.prepare("INSERT INTO api_keys (id, hash, name, created, revoked) VALUES (?, ?, ?, ?, NULL)"),
@@ -57,8 +70,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     listKeys: db.prepare("SELECT id, name, created, revoked FROM api_keys ORDER BY created, id"),
     revokeKey: db.prepare("UPDATE api_keys SET revoked = COALESCE(revoked, ?) WHERE id = ?"),
     startUsage: db.prepare(
-      "INSERT INTO usage (request_id, key_id, model, route, status, started_at) VALUES (?, ?, ?, ?, 'in_flight', ?)",
+      "INSERT INTO usage (request_id, key_id, model, route, status, started_at, node_id) VALUES (?, ?, ?, ?, 'in_flight', ?, ?)",
     ),
+    progressUsage: db.prepare("UPDATE usage SET prompt_tokens = ?, completion_tokens = ? WHERE request_id = ? AND status = 'in_flight'"),
     finishUsage: db.prepare(
       "UPDATE usage SET prompt_tokens = ?, completion_tokens = ?, status = ?, finished_at = ? WHERE request_id = ?",
     ),
@@ -103,10 +117,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     // Resolves once committed: the gateway sends no response byte before (kill safety).
     startUsage: (u) =>
       db.open
-        ? group.durable(() => void q.startUsage.run(u.requestId, u.keyId, u.model, u.route, u.startedAt)).catch((cause: unknown) => {
+        ? group.durable(() => void q.startUsage.run(u.requestId, u.keyId, u.model, u.route, u.startedAt, nodeId)).catch((cause: unknown) => {
             throw failed("startUsage", cause);
           })
         : Promise.reject(failed("startUsage", new Error("the store is closed"))),
+    progressUsage: (id, p) => deferred("progressUsage", () => void q.progressUsage.run(p.promptTokens, p.completionTokens, id)),
     finishUsage: (id, f: UsageFinish) =>
       deferred("finishUsage", () => void q.finishUsage.run(f.promptTokens, f.completionTokens, f.status, f.finishedAt, id)),
     listUsage: (filter) =>

@@ -34,11 +34,19 @@ export interface UsageFinish {
   readonly finishedAt: number;
 }
 
+/** Running totals of a request still in flight (kill safety: ../gateway/handlers/usage-progress.ts). */
+export interface UsageProgressCounts {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+}
+
 export interface UsageRecord extends UsageStart {
   readonly promptTokens: number;
   readonly completionTokens: number;
   readonly status: UsageStatus;
   readonly finishedAt: number | null;
+  /** The node that served it (several nodes may share a PostgreSQL store); null for rows from before node ids. */
+  readonly nodeId: string | null;
 }
 
 export interface SignatureRecord {
@@ -61,6 +69,11 @@ export interface Store {
 
   /** Durable when it resolves: the response may start only after this (kill safety). */
   startUsage(u: UsageStart): Promise<void>;
+  /**
+   * Running totals of a row still in_flight, so a crash keeps what was served so far;
+   * ignored once the row is finished. Group-committed like finishUsage.
+   */
+  progressUsage(requestId: string, counts: UsageProgressCounts): Promise<void>;
   /** Visible to this store's reads when it resolves; may be group-committed shortly after. */
   finishUsage(requestId: string, f: UsageFinish): Promise<void>;
   listUsage(filter?: { keyId?: string; status?: UsageStatus }): Promise<readonly UsageRecord[]>;

@@ -9,7 +9,7 @@ import type { Store } from "./store.js";
 
 export interface StoreLocation {
   /** Opens the store at this location; may be called again after close (a restart). */
-  open(): Promise<Store & { readonly interruptedAtOpen: number }>;
+  open(opts?: { readonly nodeId?: string; readonly recover?: boolean }): Promise<Store & { readonly interruptedAtOpen: number }>;
   /** Every row of a table as another connection sees it: committed data only. */
   committedRows(table: "api_keys" | "usage" | "signatures"): Promise<readonly Record<string, unknown>[]>;
 }
@@ -35,6 +35,49 @@ export function describeStoreBehaviour(title: string, newLocation: () => Promise
       expect(dump).not.toContain(k.key);
     });
 
+    it("keeps the running totals of a request killed mid-way, and never lets them overwrite a finished row", async () => {
+      const loc = await newLocation();
+      const s = await loc.open();
+      await s.startUsage({ requestId: "a", keyId: null, model: "m", route: "/v1/completions", startedAt: 1 });
+      await s.startUsage({ requestId: "b", keyId: null, model: "m", route: "/v1/completions", startedAt: 2 });
+      await s.progressUsage("a", { promptTokens: 7, completionTokens: 40 });
+      await s.finishUsage("b", { promptTokens: 3, completionTokens: 9, status: "ok", finishedAt: 3 });
+      await s.progressUsage("b", { promptTokens: 3, completionTokens: 5 }); // late: ignored
+      await s.close(); // "a" dies here
+      const again = await loc.open();
+      expect((await again.listUsage()).map((r) => [r.requestId, r.status, r.promptTokens, r.completionTokens])).toEqual([
+        ["a", "interrupted", 7, 40],
+        ["b", "ok", 3, 9],
+      ]);
+      await again.close();
+    });
+
+    it("recovers only its own node's in_flight rows (and rows from before node ids), never another live node's", async () => {
+      const loc = await newLocation();
+      const a = await loc.open({ nodeId: "node-a" });
+      await a.startUsage({ requestId: "ra", keyId: null, model: "m", route: "/v1/completions", startedAt: 1 });
+      const b = await loc.open({ nodeId: "node-b" });
+      expect(b.interruptedAtOpen).toBe(0);
+      await b.startUsage({ requestId: "rb", keyId: null, model: "m", route: "/v1/completions", startedAt: 2 });
+      expect((await b.listUsage()).map((r) => [r.requestId, r.status, r.nodeId])).toEqual([
+        ["ra", "in_flight", "node-a"],
+        ["rb", "in_flight", "node-b"],
+      ]);
+      // A tool (`cloister keys`) opening the store as node-b recovers nothing.
+      const tool = await loc.open({ nodeId: "node-b", recover: false });
+      expect(tool.interruptedAtOpen).toBe(0);
+      await tool.close();
+      await b.close();
+      const b2 = await loc.open({ nodeId: "node-b" });
+      expect(b2.interruptedAtOpen).toBe(1);
+      expect((await b2.listUsage()).map((r) => [r.requestId, r.status])).toEqual([
+        ["ra", "in_flight"],
+        ["rb", "interrupted"],
+      ]);
+      await b2.close();
+      await a.close();
+    });
+
     it("keeps usage of a request killed mid-way, marked interrupted at the next open", async () => {
       const loc = await newLocation();
       const s = await loc.open();
@@ -53,7 +96,7 @@ export function describeStoreBehaviour(title: string, newLocation: () => Promise
         ["b", "ok", 5],
         ["c", "error", 1],
       ]);
-      expect(rows[1]).toEqual({ requestId: "b", keyId: "k", model: "m", route: "/v1/chat/completions", startedAt: 2, promptTokens: 4, completionTokens: 5, status: "ok", finishedAt: 3 });
+      expect(rows[1]).toEqual({ requestId: "b", keyId: "k", model: "m", route: "/v1/chat/completions", startedAt: 2, promptTokens: 4, completionTokens: 5, status: "ok", finishedAt: 3, nodeId: "local" });
       expect((await again.listUsage({ status: "ok" })).map((r) => r.requestId)).toEqual(["b"]);
       expect((await again.listUsage({ keyId: "k2" })).map((r) => r.requestId)).toEqual(["c"]);
       expect(await again.listUsage({ keyId: "k", status: "error" })).toEqual([]);

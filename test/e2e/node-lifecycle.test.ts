@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import OpenAI from "openai";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
+import { openNodeStore } from "../../src/store/postgres-select.js";
 import { openSqliteStore, storePath } from "../../src/store/sqlite.js";
 import { spawnUpstreamServer, type UpstreamProcess } from "../fixtures/spawn-upstream.js";
 import { CANNED_TOKENS } from "../fixtures/upstream-server.js";
@@ -121,7 +122,8 @@ describe("kill safety", () => {
     await exited;
     await reader.cancel().catch(() => undefined);
 
-    const store = openSqliteStore({ path: storePath(dataDir) });
+    // Opened as the node itself would reopen it: same data dir, so the same node id.
+    const store = await openNodeStore({ url: undefined, dataDir });
     expect(store.interruptedAtOpen).toBe(1);
     const rows = await store.listUsage();
     expect(rows).toHaveLength(1);

@@ -49,7 +49,8 @@ export async function keysCommand(args: string[], io: CliIO): Promise<number> {
   }
   let store: OpenedStore;
   try {
-    store = await openNodeStore({ url: storeUrl, dataDir });
+    // Never recovers usage rows: the node may be serving them right now.
+    store = await openNodeStore({ url: storeUrl, dataDir, recover: false });
   } catch (err) {
     io.err(`cloister keys: ${isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
     return EXIT.failed;

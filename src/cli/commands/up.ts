@@ -40,7 +40,7 @@ async function loadBackend(config: NodeConfig, io: CliIO): Promise<{ backend: In
     const backend = createUpstreamBackend({ baseURL: config.upstream, fetch: createHttpFetch() });
     return { backend, manifest: { backend: "upstream", upstream: config.upstream }, label: `upstream ${config.upstream}` };
   }
-  const { resolveModel } = await import("../../inference/model-source.js");
+  const { resolveModel, publicModelSource } = await import("../../inference/model-source.js");
   const { createLlamaBackend } = await import("../../inference/llama/backend.js");
   const model = await resolveModel({
     ...(config.modelFlag ? { flag: config.modelFlag } : {}),
@@ -57,7 +57,7 @@ async function loadBackend(config: NodeConfig, io: CliIO): Promise<{ backend: In
   const hash = await fileSha256(model.path);
   return {
     backend,
-    manifest: { backend: "llama", models: ids.map((id) => ({ id, source: model.spec, sha256: hash })) },
+    manifest: { backend: "llama", models: ids.map((id) => ({ id, source: publicModelSource(model.spec), sha256: hash })) },
     label: `${ids.join(", ")} (sha256 ${hash.slice(0, 12)}…)`,
   };
 }
@@ -104,7 +104,7 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   }
   let store: OpenedStore;
   try {
-    store = await openNodeStore({ url: config.store, dataDir: config.dataDir });
+    store = await openNodeStore({ url: config.store, dataDir: config.dataDir, nodeId: config.nodeId });
   } catch (err) {
     // e.g. --store names a database that is down: say so plainly (never the password).
     io.err(`cloister up: ${isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);

@@ -60,3 +60,25 @@ describe("metering of streams cut off before done", () => {
     expect(p.take("r")).toBeUndefined();
   });
 });
+
+describe("running totals written as a stream goes (crash bound)", () => {
+  it("writes at the first delta, then at most once per interval, and only for tracked requests", () => {
+    let t = 0;
+    const writes: [string, number][] = [];
+    const p = createUsageProgress({ persist: (id, u) => void writes.push([id, u.completionTokens]), intervalMs: 1000, now: () => t });
+    p.record("untracked", { promptTokens: 1, completionTokens: 1 });
+    p.begin("r");
+    for (let i = 1; i <= 30; i++) {
+      t = i * 100; // a token every 100 ms for 3 s
+      p.record("r", { promptTokens: 5, completionTokens: i });
+    }
+    expect(writes).toEqual([
+      ["r", 1],
+      ["r", 11],
+      ["r", 21],
+    ]);
+    expect(p.take("r")).toEqual({ promptTokens: 5, completionTokens: 30 });
+    p.record("r", { promptTokens: 5, completionTokens: 31 }); // after take: forgotten, not written
+    expect(writes).toHaveLength(3);
+  });
+});

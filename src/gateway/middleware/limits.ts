@@ -56,9 +56,11 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal, onAbort: () => void
   });
 }
 
-export function bodyLimit(maxBytes: number): MiddlewareHandler<GatewayEnv> {
-  const tooLarge = (): GatewayError => new GatewayError(413, GatewayCode.BODY_TOO_LARGE, `request body is larger than ${maxBytes} bytes`);
+/** `limit` may depend on the route (completions are bounded by the model's context: ../body-bound.ts). */
+export function bodyLimit(limit: number | ((path: string) => number)): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
+    const maxBytes = typeof limit === "number" ? limit : limit(c.req.path);
+    const tooLarge = (): GatewayError => new GatewayError(413, GatewayCode.BODY_TOO_LARGE, `request body is larger than ${maxBytes} bytes`);
     const declared = Number(c.req.header("content-length") ?? "NaN");
     if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
     const raw = c.req.raw;

@@ -21,17 +21,19 @@ import { createChannel } from "../channel.js";
 import { SlotPool, type PoolOptions } from "../pool.js";
 import { createEmbedder } from "./embed.js";
 import { createGrammarCache } from "./grammar.js";
+import { createInputBounds, longestTokenBytes } from "./input-bounds.js";
 import { toChatHistory } from "./history.js";
 import { generateWithLogprobs } from "./logprobs.js";
 import { loadRuntime, resolveThreads } from "./runtime.js";
 import { forcedCallParser, forcedCallSchema, forcedTools, functionsOf, newToolCallId } from "./tools.js";
+import { machineCpus } from "./threads.js";
 import { countUsage } from "./usage.js";
 
 export interface LlamaBackendOptions extends PoolOptions {
   readonly modelPath: string;
   /** Id clients use in `model`; default: the file name without `.gguf`. */
   readonly modelId?: string;
-  /** CPU threads; default CLOISTER_THREADS, 1 under CI, else llama.cpp's choice. */
+  /** CPU threads; default CLOISTER_THREADS, 1 under CI, else defaultThreads() (./threads.ts). */
   readonly threads?: number;
   /** Sequences generating at once (default 2). */
   readonly parallel?: number;
@@ -58,7 +60,7 @@ interface GenerateHooks {
 
 export async function createLlamaBackend(options: LlamaBackendOptions): Promise<InferenceBackend> {
   const llama = await loadRuntime(options.gpu ?? false);
-  const threads = resolveThreads(options.threads);
+  const threads = resolveThreads(options.threads, process.env, machineCpus(llama.cpuMathCores));
   const modelId = options.modelId ?? basename(options.modelPath).replace(/\.gguf$/i, "");
   const model = await llama.loadModel({ modelPath: options.modelPath }).catch((cause: unknown) => {
     throw new InferenceError(InferenceCode.MODEL_UNAVAILABLE, `could not load the model file ${options.modelPath}; pass --model PATH or set CLOISTER_MODEL to a valid GGUF file`, { cause });
@@ -67,9 +69,11 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
   const context = await model.createContext({
     sequences: parallel,
     contextSize: options.contextSize ?? Math.min(model.trainContextSize, 4096),
-    ...(threads === undefined ? {} : { threads }),
+    threads,
   });
   const sequences = Array.from({ length: parallel }, () => context.getSequence());
+  // Refuses oversized input before tokenizing it on the event loop (./input-bounds.ts).
+  const bounds = createInputBounds(context.contextSize, longestTokenBytes(model));
   const pool = new SlotPool<LlamaContextSequence>(sequences, options);
   const chatWrapper = resolveChatWrapper(model);
   const grammarFor = createGrammarCache(llama);
@@ -255,11 +259,14 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
 
   return {
     kind: "llama",
+    maxPromptBytes: bounds.maxPromptBytes,
     async listModels(): Promise<readonly ModelInfo[]> {
       return [{ id: modelId, ownedBy: "cloister", created, maxModelLen: context.contextSize }];
     },
     async *complete(req: CompletionRequest): AsyncGenerator<GenerationEvent> {
       checkModel(req.model);
+      bounds.checkPrompt([req.prompt]);
+      bounds.checkStops(req.stop);
       // LlamaCompletion prepends BOS; +1 is enough for the overflow check.
       const estimate = model.tokenize(req.prompt).length + 1;
       yield* generate(req, estimate, (seq, grammar, maxTokens, hooks) => {
@@ -275,6 +282,8 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     },
     async *chat(req: ChatRequest): AsyncGenerator<GenerationEvent> {
       checkModel(req.model);
+      bounds.checkPrompt(req.messages.map((m) => m.content));
+      bounds.checkStops(req.stop);
       const tools = req.tools ?? [];
       const choice = tools.length > 0 ? (req.toolChoice ?? "auto") : "none";
       const forced = choice === "none" ? null : forcedTools(tools, choice);
@@ -317,6 +326,8 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     },
     async embed(id: string, input: readonly string[], signal?: AbortSignal) {
       checkModel(id);
+      // Each input is tokenized on its own, with the event loop free between them.
+      for (const text of input) bounds.checkPrompt([text]);
       return embedder.embed(input, signal);
     },
     async close(): Promise<void> {

@@ -5,6 +5,7 @@
 import type { GbnfJsonSchema, Llama, LlamaGrammar } from "node-llama-cpp";
 import { InferenceError } from "../../errors.js";
 import { InferenceCode } from "../backend.js";
+import { checkSchemaSize } from "./input-bounds.js";
 import { findSchemaProblem } from "./schema-check.js";
 
 const MAX_CACHED = 32;
@@ -15,6 +16,12 @@ export function createGrammarCache(llama: Llama): (schema: Readonly<Record<strin
     const key = JSON.stringify(schema);
     const hit = cache.get(key);
     if (hit) return hit;
+    // Before conversion, which is synchronous and superlinear in the schema (./input-bounds.ts).
+    try {
+      checkSchemaSize(key);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const problem = findSchemaProblem(schema);
     if (problem) return Promise.reject(new InferenceError(InferenceCode.INVALID_SCHEMA, `response_format json_schema is invalid: ${problem}`));
     // node-llama-cpp validates the schema shape itself and throws on what its GBNF

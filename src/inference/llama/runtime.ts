@@ -7,6 +7,7 @@
 import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
 import { InferenceError } from "../../errors.js";
 import { InferenceCode } from "../backend.js";
+import { defaultThreads, machineCpus, type CpuCounts } from "./threads.js";
 
 const runtimes = new Map<string, Promise<Llama>>();
 
@@ -25,12 +26,15 @@ export function loadRuntime(gpu: false | "auto"): Promise<Llama> {
   return p;
 }
 
-/** Threads for generation: explicit option, then CLOISTER_THREADS, then 1 under CI. */
-export function resolveThreads(explicit: number | undefined, env: NodeJS.ProcessEnv = process.env): number | undefined {
+/**
+ * Threads for generation: explicit option, then CLOISTER_THREADS, then 1 under CI, then
+ * the chosen default (./threads.ts) — never llama.cpp's own, which was catastrophic on 2 cores.
+ */
+export function resolveThreads(explicit: number | undefined, env: NodeJS.ProcessEnv = process.env, cpus: CpuCounts = machineCpus()): number {
   if (explicit !== undefined) return explicit;
   const fromEnv = Number.parseInt(env["CLOISTER_THREADS"] ?? "", 10);
   if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
   // FACTS.md: on 2 cores one thread beats two for tiny models (Node needs the other).
   if (env["CI"]) return 1;
-  return undefined;
+  return defaultThreads(cpus);
 }
