@@ -10,6 +10,7 @@ contract ReentrantReceiver {
     uint256 public received;
     bool public reentered;
     bool public reentrySucceeded;
+    bytes public lastRevert;
 
     function arm(address victim_, bytes calldata payload_) external {
         victim = victim_;
@@ -31,8 +32,9 @@ contract ReentrantReceiver {
         received += msg.value;
         if (!reentered && victim != address(0)) {
             reentered = true;
-            (bool ok,) = victim.call(payload);
+            (bool ok, bytes memory ret) = victim.call(payload);
             reentrySucceeded = ok;
+            if (!ok) lastRevert = ret;
         }
     }
 }

@@ -10,6 +10,7 @@ contract ReentrantToken is ERC20 {
     bytes public payload;
     bool public reentered;
     bool public reentrySucceeded;
+    bytes public lastRevert;
 
     constructor() ERC20("Evil", "EVIL") {}
 
@@ -26,8 +27,9 @@ contract ReentrantToken is ERC20 {
         super._update(from, to, value);
         if (from == victim && victim != address(0) && !reentered) {
             reentered = true;
-            (bool ok,) = victim.call(payload);
+            (bool ok, bytes memory ret) = victim.call(payload);
             reentrySucceeded = ok;
+            if (!ok) lastRevert = ret;
         }
     }
 }
