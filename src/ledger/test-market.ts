@@ -55,6 +55,8 @@ export interface TestMarket {
   read<T>(address: EvmAddress, abi: Abi, functionName: string, args: readonly unknown[]): Promise<T>;
   now(): Promise<bigint>;
   advance(seconds: number): Promise<void>;
+  snapshot(): Promise<Hex32>;
+  revertTo(id: Hex32): Promise<void>;
   registerNode(o?: RegisterOptions): Promise<RegisteredNode>;
   stop(): Promise<void>;
 }
@@ -181,6 +183,10 @@ export async function startTestMarket(deploy: Partial<DeployOptions> = {}): Prom
     read,
     now,
     advance,
+    snapshot: async () => (await testClient.snapshot()) as Hex32,
+    revertTo: async (id) => {
+      await testClient.revert({ id });
+    },
     registerNode,
     stop: () => anvil.stop(),
   };
