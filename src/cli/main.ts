@@ -6,6 +6,9 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   verify: { summary: "verify attestation evidence, a report, or a live node", load: async () => (await import("./commands/verify.js")).verifyCommand },
   up: { summary: "start a private inference node", load: async () => (await import("./commands/up.js")).upCommand },
   keys: { summary: "create, list and revoke API keys", load: async () => (await import("./commands/keys.js")).keysCommand },
+  chain: { summary: "start a local market chain (anvil) with the contracts deployed", load: async () => (await import("./commands/chain.js")).chainCommand },
+  escrow: { summary: "deposit, sign spend permits, check balances, withdraw, claim", load: async () => (await import("./commands/escrow.js")).escrowCommand },
+  nodes: { summary: "list registered nodes (a hint: clients attest each one)", load: async () => (await import("./commands/escrow.js")).nodesCommand },
   chat: { summary: "chat with a node through the verifying, encrypting client", load: async () => (await import("./commands/chat.js")).chatCommand },
 };
 
