@@ -49,18 +49,18 @@ contract Escrow is Ownable2Step, EIP712, ReentrancyGuard {
         bytes enclaveSignature;
     }
 
+    // Packed: settlement's gas is mostly storage (3 slots per permit, 1 per channel).
     struct PermitState {
         address user;
-        address token;
         uint64 expiry;
-        uint256 cap;
-        uint256 spent;
+        address token;
+        uint128 cap; // the permit's maxAmount, capped at 2^128-1
+        uint128 spent;
     }
 
     struct Channel {
-        uint256 settled;
+        uint128 settled;
         uint64 lastSeq;
-        bytes32 lastReceipt;
     }
 
     struct Pending {
@@ -328,30 +328,33 @@ contract Escrow is Ownable2Step, EIP712, ReentrancyGuard {
         Receipt calldata r = s.receipt;
         (bytes32 permitId, PermitState storage ps) = _permit(s.permit, s.userSignature);
         if (r.permitId != permitId) revert PermitMismatch();
-        bytes32 rd = receiptDigest(r);
-        address signer = ECDSA.recover(rd, s.enclaveSignature);
+        address signer = ECDSA.recover(receiptDigest(r), s.enclaveSignature);
         if (signer != r.enclave) revert BadReceiptSignature(signer);
         address payout = _node(s.permit, r.enclave);
 
         Channel storage ch = channels[channelId(permitId, r.enclave, r.model)];
-        if (ch.lastReceipt == rd) revert ReceiptAlreadySettled();
-        if (r.seq <= ch.lastSeq) revert ReceiptOutOfOrder(ch.lastSeq);
-        if (r.cumulative < ch.settled) revert CumulativeDecreased(ch.settled);
+        Channel memory c = ch;
+        // One seq is settled at most once (the same receipt again, or a second history for it).
+        if (r.seq == c.lastSeq) revert ReceiptAlreadySettled();
+        if (r.seq < c.lastSeq) revert ReceiptOutOfOrder(c.lastSeq);
+        if (r.cumulative < c.settled) revert CumulativeDecreased(c.settled);
 
         // Pay the increase of the cumulative amount, never past the permit's cap nor the
         // user's balance; what is not paid now stays owed on the channel.
-        uint256 due = r.cumulative - ch.settled;
+        uint256 due = r.cumulative - c.settled;
         uint256 room = ps.cap - ps.spent;
         if (due > room) due = room;
-        uint256 bal = balanceOf[ps.user][ps.token];
+        address user = ps.user;
+        address token = ps.token;
+        uint256 bal = balanceOf[user][token];
         if (due > bal) due = bal;
 
+        // due <= cap - spent < 2^128, so the narrowing casts cannot truncate.
         ch.lastSeq = r.seq;
-        ch.lastReceipt = rd;
-        ch.settled += due;
-        ps.spent += due;
-        balanceOf[ps.user][ps.token] = bal - due;
-        _distribute(permitId, r, payout, ps.token, due);
+        ch.settled = c.settled + uint128(due);
+        ps.spent += uint128(due);
+        balanceOf[user][token] = bal - due;
+        _distribute(permitId, r, payout, token, due);
     }
 
     function _permit(SpendPermit calldata p, bytes calldata userSignature)
@@ -367,7 +370,7 @@ contract Escrow is Ownable2Step, EIP712, ReentrancyGuard {
             ps.user = p.user;
             ps.token = p.token;
             ps.expiry = p.expiry;
-            ps.cap = p.maxAmount;
+            ps.cap = p.maxAmount > type(uint128).max ? type(uint128).max : uint128(p.maxAmount);
         }
         // Receipts can be settled for one withdrawal delay after the permit expired (the node
         // stops serving at expiry; the user cannot withdraw faster than that).
