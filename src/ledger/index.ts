@@ -8,6 +8,8 @@ export * from "./evm-chain.js";
 export * from "./local-chain.js";
 export * from "./market-file.js";
 export * from "./node-index.js";
+export * from "./receipt-book.js";
+export * from "./receipt-store-sqlite.js";
 export * from "./revert.js";
 export * from "./sign.js";
 export * from "./typed-data.js";
