@@ -12,6 +12,9 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   keys: { summary: "create, list and revoke API keys", load: async () => (await import("./commands/keys.js")).keysCommand },
   log: { summary: "keep and check a release log (signed statements in a Merkle log)", load: async () => (await import("./commands/log.js")).logCommand },
   relay: { summary: "run an OHTTP relay in front of a node (unlinks who from what)", load: async () => (await import("./commands/relay.js")).relayCommand },
+  chain: { summary: "start a local market chain (anvil) with the contracts deployed", load: async () => (await import("./commands/chain.js")).chainCommand },
+  escrow: { summary: "deposit, sign spend permits, check balances, withdraw, claim", load: async () => (await import("./commands/escrow.js")).escrowCommand },
+  nodes: { summary: "list registered nodes (a hint: clients attest each one)", load: async () => (await import("./commands/escrow.js")).nodesCommand },
   chat: { summary: "chat with a node through the verifying, encrypting client", load: async () => (await import("./commands/chat.js")).chatCommand },
 };
 

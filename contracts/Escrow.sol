@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {NodeRegistry} from "./NodeRegistry.sol";
+
+/// Users' deposits, their EIP-712 spend permits, and settlement of enclave-signed usage
+/// receipts. A receipt carries the cumulative amount owed on its channel
+/// (permit, enclave, model) and a sequence number, so one settlement pays for any number of
+/// requests, a receipt pays once, and two receipts with one sequence number are proof that
+/// the enclave key signed two histories (its operator's stake is slashed). Payouts are
+/// credited and pulled with claim(), never pushed, and every entry point is nonReentrant.
+/// Token address(0) is the chain's native token.
+contract Escrow is Ownable2Step, EIP712, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    struct SpendPermit {
+        address user;
+        address node; // an enclave address, or zero to allow any node matching `policy`
+        bytes32 policy; // a measurementsDigest the node must have, or zero
+        address token;
+        uint256 maxAmount;
+        uint64 expiry;
+        uint64 nonce;
+    }
+
+    struct Receipt {
+        bytes32 permitId;
+        address enclave;
+        bytes32 model;
+        uint32 priceVersion;
+        bytes32 requestHash;
+        bytes32 responseHash;
+        uint64 promptTokens;
+        uint64 completionTokens;
+        uint256 cumulative;
+        uint64 seq;
+    }
+
+    struct Settlement {
+        SpendPermit permit;
+        bytes userSignature;
+        Receipt receipt;
+        bytes enclaveSignature;
+    }
+
+    // Packed: settlement's gas is mostly storage (3 slots per permit, 1 per channel).
+    struct PermitState {
+        address user;
+        uint64 expiry;
+        address token;
+        uint128 cap; // the permit's maxAmount, capped at 2^128-1
+        uint128 spent;
+    }
+
+    struct Channel {
+        uint128 settled;
+        uint64 lastSeq;
+    }
+
+    struct Pending {
+        uint256 amount;
+        uint64 unlockAt;
+    }
+
+    struct Model {
+        address owner;
+        uint16 royaltyBps;
+    }
+
+    bytes32 public constant PERMIT_TYPEHASH = keccak256(
+        "SpendPermit(address user,address node,bytes32 policy,address token,uint256 maxAmount,uint64 expiry,uint64 nonce)"
+    );
+    bytes32 public constant RECEIPT_TYPEHASH = keccak256(
+        "Receipt(bytes32 permitId,address enclave,bytes32 model,uint32 priceVersion,bytes32 requestHash,bytes32 responseHash,uint64 promptTokens,uint64 completionTokens,uint256 cumulative,uint64 seq)"
+    );
+    uint16 public constant MAX_FEE_BPS = 1000;
+    uint16 public constant MAX_ROYALTY_BPS = 9000;
+
+    NodeRegistry public immutable registry;
+    /// Withdrawals and unstaking wait this long, so nodes can settle what they served first.
+    uint64 public immutable withdrawDelay;
+
+    uint16 public protocolFeeBps;
+    address public treasury;
+
+    mapping(address user => mapping(address token => uint256)) public balanceOf;
+    mapping(address user => mapping(address token => Pending)) public pendingWithdrawal;
+    mapping(address who => mapping(address token => uint256)) public claimable;
+    mapping(address operator => uint256) public stakeOf;
+    mapping(address operator => Pending) public pendingUnstake;
+    mapping(bytes32 permitId => PermitState) public permits;
+    mapping(bytes32 channelId => Channel) public channels;
+    mapping(bytes32 model => Model) public models;
+    mapping(address enclave => bool) public slashedEnclave;
+
+    /// Totals per token, for audits: everything in = balances + pending claims + claimed + slashed.
+    mapping(address token => uint256) public totalDeposited;
+    mapping(address token => uint256) public totalClaimed;
+    uint256 public totalStaked;
+    uint256 public totalSlashed;
+
+    event Deposited(address indexed user, address indexed token, uint256 amount);
+    event WithdrawalRequested(address indexed user, address indexed token, uint256 amount, uint64 unlockAt);
+    event Withdrawn(address indexed user, address indexed token, uint256 amount);
+    event Settled(
+        bytes32 indexed permitId,
+        address indexed enclave,
+        bytes32 indexed model,
+        uint64 seq,
+        uint256 cumulative,
+        uint256 paid,
+        uint256 operatorShare,
+        uint256 royalty,
+        uint256 fee
+    );
+    event Claimed(address indexed who, address indexed token, uint256 amount);
+    event Staked(address indexed operator, uint256 amount);
+    event UnstakeRequested(address indexed operator, uint256 amount, uint64 unlockAt);
+    event Unstaked(address indexed operator, uint256 amount);
+    event Slashed(address indexed enclave, address indexed operator, uint256 amount, bytes32 permitId, uint64 seq);
+    event ModelSet(bytes32 indexed model, address indexed owner, uint16 royaltyBps);
+    event FeeSet(uint16 feeBps, address treasury);
+
+    error ZeroAmount();
+    error NotYet(uint64 unlockAt);
+    error NothingPending();
+    error TransferFailed();
+    error WrongNativeValue();
+    error BadPermitSignature();
+    error PermitMismatch();
+    error PermitExpired();
+    error BadReceiptSignature(address signer);
+    error NodeNotAllowed();
+    error UnknownEnclave();
+    error EnclaveSlashed();
+    error ReceiptAlreadySettled();
+    error ReceiptOutOfOrder(uint64 lastSeq);
+    error CumulativeDecreased(uint256 settled);
+    error NotEquivocation();
+    error BadBps();
+    error NotModelOwner();
+
+    constructor(address owner_, NodeRegistry registry_, uint64 withdrawDelay_, address treasury_)
+        Ownable(owner_)
+        EIP712("Cloister Escrow", "1")
+    {
+        registry = registry_;
+        withdrawDelay = withdrawDelay_;
+        treasury = treasury_;
+    }
+
+    // ---- governance ----
+
+    function setFee(uint16 feeBps, address treasury_) external onlyOwner {
+        if (feeBps > MAX_FEE_BPS) revert BadBps();
+        protocolFeeBps = feeBps;
+        treasury = treasury_;
+        emit FeeSet(feeBps, treasury_);
+    }
+
+    /// A model id (keccak256 of its name) is claimed by the first caller; only its owner may
+    /// change the royalty or hand it on. Sealed models (#11) will bind the id to their key broker.
+    function setModel(bytes32 model, address owner_, uint16 royaltyBps) external {
+        Model storage m = models[model];
+        if (m.owner != address(0) && m.owner != msg.sender) revert NotModelOwner();
+        if (m.owner == address(0) && owner_ != msg.sender) revert NotModelOwner();
+        if (royaltyBps > MAX_ROYALTY_BPS || owner_ == address(0)) revert BadBps();
+        m.owner = owner_;
+        m.royaltyBps = royaltyBps;
+        emit ModelSet(model, owner_, royaltyBps);
+    }
+
+    // ---- users ----
+
+    function depositNative() external payable nonReentrant {
+        if (msg.value == 0) revert ZeroAmount();
+        balanceOf[msg.sender][address(0)] += msg.value;
+        totalDeposited[address(0)] += msg.value;
+        emit Deposited(msg.sender, address(0), msg.value);
+    }
+
+    /// Credits what actually arrived (a fee-on-transfer token credits less than `amount`).
+    function deposit(IERC20 token, uint256 amount) external nonReentrant {
+        if (amount == 0 || address(token) == address(0)) revert ZeroAmount();
+        uint256 before = token.balanceOf(address(this));
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = token.balanceOf(address(this)) - before;
+        balanceOf[msg.sender][address(token)] += received;
+        totalDeposited[address(token)] += received;
+        emit Deposited(msg.sender, address(token), received);
+    }
+
+    /// Funds stay spendable by settlement until withdrawn; a new request replaces the old one.
+    function requestWithdraw(address token, uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        uint64 unlockAt = uint64(block.timestamp) + withdrawDelay;
+        pendingWithdrawal[msg.sender][token] = Pending(amount, unlockAt);
+        emit WithdrawalRequested(msg.sender, token, amount, unlockAt);
+    }
+
+    function withdraw(address token) external nonReentrant {
+        Pending memory p = pendingWithdrawal[msg.sender][token];
+        if (p.amount == 0) revert NothingPending();
+        if (block.timestamp < p.unlockAt) revert NotYet(p.unlockAt);
+        uint256 bal = balanceOf[msg.sender][token];
+        uint256 amount = p.amount < bal ? p.amount : bal;
+        delete pendingWithdrawal[msg.sender][token];
+        balanceOf[msg.sender][token] = bal - amount;
+        totalClaimed[token] += amount;
+        emit Withdrawn(msg.sender, token, amount);
+        _send(token, msg.sender, amount);
+    }
+
+    // ---- operators ----
+
+    function stake() external payable nonReentrant {
+        if (msg.value == 0) revert ZeroAmount();
+        stakeOf[msg.sender] += msg.value;
+        totalStaked += msg.value;
+        emit Staked(msg.sender, msg.value);
+    }
+
+    /// Moves stake out of reach of new withdrawals but keeps it slashable until unstaked.
+    function requestUnstake(uint256 amount) external nonReentrant {
+        if (amount == 0 || amount > stakeOf[msg.sender]) revert ZeroAmount();
+        uint64 unlockAt = uint64(block.timestamp) + withdrawDelay;
+        pendingUnstake[msg.sender] = Pending(amount, unlockAt);
+        emit UnstakeRequested(msg.sender, amount, unlockAt);
+    }
+
+    function unstake() external nonReentrant {
+        Pending memory p = pendingUnstake[msg.sender];
+        if (p.amount == 0) revert NothingPending();
+        if (block.timestamp < p.unlockAt) revert NotYet(p.unlockAt);
+        uint256 s = stakeOf[msg.sender];
+        uint256 amount = p.amount < s ? p.amount : s;
+        delete pendingUnstake[msg.sender];
+        stakeOf[msg.sender] = s - amount;
+        totalStaked -= amount;
+        totalClaimed[address(0)] += amount;
+        emit Unstaked(msg.sender, amount);
+        _send(address(0), msg.sender, amount);
+    }
+
+    // ---- settlement ----
+
+    function settle(Settlement calldata s) external nonReentrant {
+        _settle(s);
+    }
+
+    /// Many channels in one transaction; each receipt already covers any number of requests.
+    function settleBatch(Settlement[] calldata batch) external nonReentrant {
+        for (uint256 i = 0; i < batch.length; i++) _settle(batch[i]);
+    }
+
+    function claim(address token) external nonReentrant {
+        uint256 amount = claimable[msg.sender][token];
+        if (amount == 0) revert ZeroAmount();
+        claimable[msg.sender][token] = 0;
+        totalClaimed[token] += amount;
+        emit Claimed(msg.sender, token, amount);
+        _send(token, msg.sender, amount);
+    }
+
+    /// Two receipts for one channel and one seq with different content, both signed by the
+    /// enclave key: the key (so its code, or its operator's control of it) is cheating.
+    function slash(Receipt calldata a, bytes calldata sigA, Receipt calldata b, bytes calldata sigB)
+        external
+        nonReentrant
+    {
+        bytes32 da = receiptDigest(a);
+        bytes32 db = receiptDigest(b);
+        if (
+            da == db || a.enclave != b.enclave || a.permitId != b.permitId || a.model != b.model || a.seq != b.seq
+        ) revert NotEquivocation();
+        if (ECDSA.recover(da, sigA) != a.enclave || ECDSA.recover(db, sigB) != a.enclave) {
+            revert NotEquivocation();
+        }
+        (address operator,,) = registry.payInfo(a.enclave);
+        if (operator == address(0)) revert UnknownEnclave();
+        slashedEnclave[a.enclave] = true;
+        uint256 amount = stakeOf[operator];
+        stakeOf[operator] = 0;
+        delete pendingUnstake[operator];
+        totalStaked -= amount;
+        totalSlashed += amount;
+        claimable[treasury][address(0)] += amount;
+        emit Slashed(a.enclave, operator, amount, a.permitId, a.seq);
+    }
+
+    function permitDigest(SpendPermit calldata p) public view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(abi.encode(PERMIT_TYPEHASH, p.user, p.node, p.policy, p.token, p.maxAmount, p.expiry, p.nonce))
+        );
+    }
+
+    function receiptDigest(Receipt calldata r) public view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    RECEIPT_TYPEHASH,
+                    r.permitId,
+                    r.enclave,
+                    r.model,
+                    r.priceVersion,
+                    r.requestHash,
+                    r.responseHash,
+                    r.promptTokens,
+                    r.completionTokens,
+                    r.cumulative,
+                    r.seq
+                )
+            )
+        );
+    }
+
+    function channelId(bytes32 permitId, address enclave, bytes32 model) public pure returns (bytes32) {
+        return keccak256(abi.encode(permitId, enclave, model));
+    }
+
+    function _settle(Settlement calldata s) private {
+        Receipt calldata r = s.receipt;
+        (bytes32 permitId, PermitState storage ps) = _permit(s.permit, s.userSignature);
+        if (r.permitId != permitId) revert PermitMismatch();
+        address signer = ECDSA.recover(receiptDigest(r), s.enclaveSignature);
+        if (signer != r.enclave) revert BadReceiptSignature(signer);
+        address payout = _node(s.permit, r.enclave);
+
+        Channel storage ch = channels[channelId(permitId, r.enclave, r.model)];
+        Channel memory c = ch;
+        // One seq is settled at most once (the same receipt again, or a second history for it).
+        if (r.seq == c.lastSeq) revert ReceiptAlreadySettled();
+        if (r.seq < c.lastSeq) revert ReceiptOutOfOrder(c.lastSeq);
+        if (r.cumulative < c.settled) revert CumulativeDecreased(c.settled);
+
+        // Pay the increase of the cumulative amount, never past the permit's cap nor the
+        // user's balance; what is not paid now stays owed on the channel.
+        uint256 due = r.cumulative - c.settled;
+        uint256 room = ps.cap - ps.spent;
+        if (due > room) due = room;
+        address user = ps.user;
+        address token = ps.token;
+        uint256 bal = balanceOf[user][token];
+        if (due > bal) due = bal;
+
+        // due <= cap - spent < 2^128, so the narrowing casts cannot truncate.
+        ch.lastSeq = r.seq;
+        ch.settled = c.settled + uint128(due);
+        ps.spent += uint128(due);
+        balanceOf[user][token] = bal - due;
+        _distribute(permitId, r, payout, token, due);
+    }
+
+    function _permit(SpendPermit calldata p, bytes calldata userSignature)
+        private
+        returns (bytes32 permitId, PermitState storage ps)
+    {
+        permitId = permitDigest(p);
+        ps = permits[permitId];
+        if (ps.user == address(0)) {
+            // First settlement on this permit: check the user's signature once and keep it.
+            if (p.user == address(0) || ECDSA.recover(permitId, userSignature) != p.user) revert BadPermitSignature();
+            if (p.node == address(0) && p.policy == bytes32(0)) revert NodeNotAllowed();
+            ps.user = p.user;
+            ps.token = p.token;
+            ps.expiry = p.expiry;
+            ps.cap = p.maxAmount > type(uint128).max ? type(uint128).max : uint128(p.maxAmount);
+        }
+        // Receipts can be settled for one withdrawal delay after the permit expired (the node
+        // stops serving at expiry; the user cannot withdraw faster than that).
+        if (block.timestamp > uint256(ps.expiry) + withdrawDelay) revert PermitExpired();
+    }
+
+    /// The enclave must have been admitted once (a node that left can still be paid for what
+    /// it served), must not be slashed, and must be the permit's node or match its policy.
+    function _node(SpendPermit calldata p, address enclave) private view returns (address payout) {
+        if (slashedEnclave[enclave]) revert EnclaveSlashed();
+        (address operator, address payout_, bytes32 measurements) = registry.payInfo(enclave);
+        if (operator == address(0)) revert UnknownEnclave();
+        if (p.node != address(0) && p.node != enclave) revert NodeNotAllowed();
+        if (p.policy != bytes32(0) && p.policy != measurements) revert NodeNotAllowed();
+        return payout_;
+    }
+
+    function _distribute(bytes32 permitId, Receipt calldata r, address payout, address token, uint256 due) private {
+        uint256 fee = (due * protocolFeeBps) / 10_000;
+        Model memory m = models[r.model];
+        uint256 royalty = m.owner == address(0) ? 0 : (due * m.royaltyBps) / 10_000;
+        uint256 operatorShare = due - fee - royalty;
+        if (operatorShare > 0) claimable[payout][token] += operatorShare;
+        if (royalty > 0) claimable[m.owner][token] += royalty;
+        if (fee > 0) claimable[treasury][token] += fee;
+        emit Settled(permitId, r.enclave, r.model, r.seq, r.cumulative, due, operatorShare, royalty, fee);
+    }
+
+    function _send(address token, address to, uint256 amount) private {
+        if (amount == 0) return;
+        if (token == address(0)) {
+            (bool ok,) = to.call{value: amount}("");
+            if (!ok) revert TransferFailed();
+        } else {
+            IERC20(token).safeTransfer(to, amount);
+        }
+    }
+}

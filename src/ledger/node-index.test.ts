@@ -1,0 +1,42 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { NodeRecord } from "./chain.js";
+import { rankNodes } from "./discovery.js";
+import { createNodeIndex } from "./node-index.js";
+import { modelId, ZERO_HASH, type EvmAddress } from "./typed-data.js";
+
+const A = modelId("a");
+const B = modelId("b");
+
+function node(i: number, lat: number, lon: number, model = A, expiresAt = 100n): NodeRecord {
+  const enclave = `0x${i.toString(16).padStart(40, "0")}` as EvmAddress;
+  return { enclave, operator: enclave, payout: enclave, endpoint: `https://n${i}`, region: "r", lat, lon, measurementsDigest: ZERO_HASH, gpuEvidenceDigest: ZERO_HASH, attestationDigest: ZERO_HASH, tcbStatus: 0, simulated: false, expiresAt, priceVersion: 1, prices: [{ model, promptPerMTok: 1n, completionPerMTok: 1n }] };
+}
+
+describe("node index", () => {
+  it("returns exactly the k nearest live nodes for a model that a full sort returns", () => {
+    const lat = fc.double({ min: -90, max: 90, noNaN: true });
+    const lon = fc.double({ min: -180, max: 180, noNaN: true });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(lat, lon, fc.boolean(), fc.boolean()), { maxLength: 200 }), lat, lon, fc.integer({ min: 1, max: 12 }), (pts, qlat, qlon, k) => {
+        const nodes = pts.map(([a, b, m, live], i) => node(i, a, b, m ? A : B, live ? 100n : 5n));
+        const idx = createNodeIndex();
+        for (const n of nodes) idx.upsert(n);
+        const got = idx.nearest({ model: A, near: { lat: qlat, lon: qlon }, nowSeconds: 10n, limit: k }).map((c) => c.distanceKm);
+        const want = rankNodes(nodes, { model: A, near: { lat: qlat, lon: qlon }, nowSeconds: 10n }).slice(0, k).map((c) => c.distanceKm);
+        expect(got).toEqual(want);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("an update moves a node and an expired one is never returned", () => {
+    const idx = createNodeIndex();
+    idx.upsert(node(1, 10, 10));
+    idx.upsert(node(1, -60, 10));
+    idx.upsert(node(2, 10, 11, A, 5n));
+    const r = idx.nearest({ model: A, near: { lat: 10, lon: 10 }, nowSeconds: 10n, limit: 5 });
+    expect(r.map((c) => c.node.lat)).toEqual([-60]);
+    expect(idx.size()).toBe(2);
+  });
+});
