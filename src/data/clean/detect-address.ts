@@ -90,10 +90,12 @@ function streetEnd(m: RegExpMatchArray, caseless: boolean): number | null {
   const properNames = words.every((x) => isName(x.w) && !ordinary(x.w) && !STREET_TYPE_RE.test(x.w));
   if (trail !== undefined && lead !== undefined && /^\d+\.?$/.test(trail) && properNames) return start + m[0].length;
   if (lead === undefined) return null;
-  // With a leading house number: cut at the last street suffix or type word.
-  for (let k = words.length - 1; k >= 0; k--) {
+  // With a leading house number: a street type first ("143 rue de la Paix") takes all
+  // the words; otherwise cut at the last suffix or type word after a name ("24 Clarke Avenue").
+  if (STREET_TYPE_RE.test(words[0]!.w)) return words[words.length - 1]!.end;
+  for (let k = words.length - 1; k > 0; k--) {
     const w = words[k]!.w.replace(/\.$/, "").toLowerCase();
-    if (lex.streetSuffixes.has(w) || ENGLISH_SUFFIXES.has(w) || (k > 0 && STREET_TYPE_RE.test(words[k]!.w))) return words[k]!.end;
+    if (lex.streetSuffixes.has(w) || ENGLISH_SUFFIXES.has(w) || STREET_TYPE_RE.test(words[k]!.w)) return words[k]!.end;
   }
   if (typed || morpheme) return words[words.length - 1]!.end;
   return null;

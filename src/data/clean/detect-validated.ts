@@ -44,7 +44,15 @@ export function detectValidated(text: string): Span[] {
     if (ssnValid(m[0]) || itinValid(m[0])) out.push(span(m.index, m.index + m[0].length, "SSN", "validators", 85));
   }
   for (const m of text.matchAll(IBAN_RE)) {
-    if (ibanValid(m[0])) out.push(span(m.index, m.index + m[0].length, "BANK_ACCOUNT", "validators", 90));
+    // The grouped form may run into the next word ("... 7654 32 today"): drop trailing
+    // groups until the check digits hold.
+    let cand = m[0];
+    while (cand.length >= 15 && !ibanValid(cand)) {
+      const cut = cand.search(/[ -][^ -]*$/);
+      if (cut < 0) break;
+      cand = cand.slice(0, cut);
+    }
+    if (ibanValid(cand)) out.push(span(m.index, m.index + cand.length, "BANK_ACCOUNT", "validators", 90));
   }
   return out;
 }
