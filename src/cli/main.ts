@@ -6,6 +6,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   verify: { summary: "verify attestation evidence, a report, or a live node", load: async () => (await import("./commands/verify.js")).verifyCommand },
   up: { summary: "start a private inference node", load: async () => (await import("./commands/up.js")).upCommand },
   keys: { summary: "create, list and revoke API keys", load: async () => (await import("./commands/keys.js")).keysCommand },
+  data: { summary: "private data contributions: scrub (the pipeline's cleaner, locally)", load: async () => (await import("./commands/data.js")).dataCommand },
   chat: { summary: "chat with a node through the verifying, encrypting client", load: async () => (await import("./commands/chat.js")).chatCommand },
 };
 

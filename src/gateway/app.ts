@@ -80,6 +80,8 @@ export interface GatewayDeps {
   readonly logger?: Logger;
   /** Aborts every request in flight (forced shutdown after the drain period). */
   readonly shutdownSignal?: AbortSignal;
+  /** The data-contribution pipeline's routes (src/data/pipeline/routes.ts), when this node runs one. */
+  readonly data?: import("../data/pipeline/routes.js").DataRoutes;
   /** Extra middleware between metering and signing (after the E2E one when e2e is set). */
   readonly middleware?: { readonly outer?: readonly MiddlewareHandler[] };
 }
@@ -151,6 +153,15 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   app.post("/v1/chat/completions", chatHandler(deps.backend, deps.passthrough ?? true, progress));
   app.post("/v1/completions", completionsHandler(deps.backend, deps.passthrough ?? true, progress));
   app.post("/v1/embeddings", embeddingsHandler(deps.backend));
+  if (deps.data) {
+    // Same sealing and signing as a completion (no metering: contributions are not tokens).
+    const dataChain = [authMw, limit, bodyLimit(limits.maxBodyBytes ?? 16 * 1024 * 1024), ...outer, signing({ signers, store: deps.store, ...(deps.signingPool ? { pool: deps.signingPool } : {}) })];
+    app.use("/v1/data/contributions", postOnly, ...dataChain);
+    app.post("/v1/data/contributions", deps.data.contribute);
+    app.get("/v1/data/pipeline", deps.data.pipeline);
+    app.use("/v1/data/datasets/*", authMw);
+    app.get("/v1/data/datasets/:name/manifest", deps.data.manifest);
+  }
   return app;
 }
 

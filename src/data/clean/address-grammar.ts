@@ -18,9 +18,9 @@ export const STREET_TYPE_WORDS = [
 ];
 const esc = (w: string): string => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 export const STREET_TYPE_RE = new RegExp(`^(?:${STREET_TYPE_WORDS.map(esc).join("|")})$`, "iu");
-const TYPE_ALT = STREET_TYPE_WORDS.map(esc).join("|");
-const PARTICLE_ALT = "de|del|dei|degli|della|delle|dello|la|le|les|du|des|da|di|do|dos|das|van|von|der|den|am|an|auf|y|e|st\\.?";
-const UNIT_WORDS = "Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Box|Bldg|Building";
+export const TYPE_ALT = STREET_TYPE_WORDS.map(esc).join("|");
+export const PARTICLE_ALT = "de|del|dei|degli|della|delle|dello|la|le|les|du|des|da|di|do|dos|das|van|von|der|den|am|an|auf|y|e|st\\.?";
+export const UNIT_WORDS = "Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Box|Bldg|Building";
 
 export interface Grammar {
   readonly lead: RegExp;

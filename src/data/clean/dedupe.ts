@@ -6,8 +6,8 @@
  */
 import { createHash } from "node:crypto";
 
-const PERMUTATIONS = 64;
-const SEEDS = Array.from({ length: PERMUTATIONS }, (_, i) => (Math.imul(i + 1, 0x9e3779b1) >>> 0) ^ 0x85ebca6b);
+export const PERMUTATIONS = 64;
+export const SEEDS = Array.from({ length: PERMUTATIONS }, (_, i) => (Math.imul(i + 1, 0x9e3779b1) >>> 0) ^ 0x85ebca6b);
 
 export function normalise(text: string): string {
   return text.toLowerCase().replace(/\s+/g, " ").trim();

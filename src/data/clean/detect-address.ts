@@ -11,23 +11,23 @@ import { lexicon } from "./lexicon.js";
 import { grammar, STREET_TYPE_RE, type Grammar } from "./address-grammar.js";
 import { span, type Span } from "./types.js";
 
-const ENGLISH_SUFFIXES = new Set(["st", "rd", "ave", "av", "blvd", "ln", "dr", "ct", "pl", "sq", "hwy", "pkwy", "ter", "terr", "way", "cres", "close", "cl", "row", "walk", "wy", "trl", "cir", "crt", "grove", "gardens", "hill", "mews", "parade", "esplanade", "promenade", "broadway", "str"]);
+export const ENGLISH_SUFFIXES = new Set(["st", "rd", "ave", "av", "blvd", "ln", "dr", "ct", "pl", "sq", "hwy", "pkwy", "ter", "terr", "way", "cres", "close", "cl", "row", "walk", "wy", "trl", "cir", "crt", "grove", "gardens", "hill", "mews", "parade", "esplanade", "promenade", "broadway", "str"]);
 // Street-name endings in other languages (Finnish -katu/-tie, Swedish -gatan/-vägen,
 // Danish/Norwegian -vej/-gade/-veien/-gata, German -straße/-weg/-gasse, Dutch -straat/
 // -laan/-weg/-plein, Estonian -tee, Hungarian -utca...).
-const STREET_MORPHEME = /(?:katu|kuja|tie|polku|gatan|vägen|gränd|vej|gade|veien|vegen|gata|gate|straße|strasse|weg|gasse|allee|platz|ring|damm|straat|laan|plein|singel|gracht|dijk|kade|tee|utca|iela|ulica|aleja|sokak|caddesi|cesta|ulice|brücke|bahn|markt|steig)$/i;
-const CORNER_HINT = /(?:corner|intersection|junction) of/i;
-const GRAMMARS = { cased: grammar(false), caseless: grammar(true) };
+export const STREET_MORPHEME = /(?:katu|kuja|tie|polku|gatan|vägen|gränd|vej|gade|veien|vegen|gata|gate|straße|strasse|weg|gasse|allee|platz|ring|damm|straat|laan|plein|singel|gracht|dijk|kade|tee|utca|iela|ulica|aleja|sokak|caddesi|cesta|ulice|brücke|bahn|markt|steig)$/i;
+export const CORNER_HINT = /(?:corner|intersection|junction) of/i;
+export const GRAMMARS = { cased: grammar(false), caseless: grammar(true) };
 
-const UNIT = String.raw`(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Fl\.?|Floor|Room|Rm\.?|Bldg\.?|Building|Box|#)\s*#?\d[\w-]*`;
-const POSTCODE = String.raw`(?:\d{2}-\d{3}|\d{3,6}(?:-\d{3,4})?|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|[A-Z]\d[A-Z]\s?\d[A-Z]\d)`;
+export const UNIT = String.raw`(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Fl\.?|Floor|Room|Rm\.?|Bldg\.?|Building|Box|#)\s*#?\d[\w-]*`;
+export const POSTCODE = String.raw`(?:\d{2}-\d{3}|\d{3,6}(?:-\d{3,4})?|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|[A-Z]\d[A-Z]\s?\d[A-Z]\d)`;
 // One continuation segment, after a comma, a line break or (for units and postcodes) a space.
 // A line break may be followed by a quoting ">" (e-mail replies).
-const CONT_SEP_RE = /^[ \t]*(?:[,\n][ \t]*>?[ \t]*)+|^[ \t]+/;
-const UNIT_AT = new RegExp(String.raw`^${UNIT}(?![\w])`, "u");
-const POSTCODE_AT = new RegExp(String.raw`^${POSTCODE}(?![\w])`, "u");
+export const CONT_SEP_RE = /^[ \t]*(?:[,\n][ \t]*>?[ \t]*)+|^[ \t]+/;
+export const UNIT_AT = new RegExp(String.raw`^${UNIT}(?![\w])`, "u");
+export const POSTCODE_AT = new RegExp(String.raw`^${POSTCODE}(?![\w])`, "u");
 // A short code before a postcode ("KNIVSTA, NI 18237"; "OV 21072").
-const CODE_POSTCODE_AT = new RegExp(String.raw`^\p{L}{1,3}\s+${POSTCODE}(?![\w])`, "iu");
+export const CODE_POSTCODE_AT = new RegExp(String.raw`^\p{L}{1,3}\s+${POSTCODE}(?![\w])`, "iu");
 
 const STANDALONE: readonly RegExp[] = [
   /\b(?:Apt\.?|Apartment|Suite|Ste\.|Unit|Flat)\s*#?\d[\w-]*/gi,
@@ -37,9 +37,9 @@ const STANDALONE: readonly RegExp[] = [
   /\b(?:USS|USNS|USNV|USCGC)\s+\p{Lu}[\p{L}'’-]*/gu,
   /\b[AFD]PO\s+A[AEP]\s+\d{5}\b/g,
 ];
-const POSTCODE_CUE = new RegExp(String.raw`\b(?:zip(?:\s?code)?|postcode|postal code|post code|plz|cep)\b[:\s#]*(${POSTCODE})(?![\w])`, "giu");
+export const POSTCODE_CUE = new RegExp(String.raw`\b(?:zip(?:\s?code)?|postcode|postal code|post code|plz|cep)\b[:\s#]*(${POSTCODE})(?![\w])`, "giu");
 // "Springfield, IL 62704" — a postcode with its city and state.
-const CITY_STATE_ZIP = /\b\p{Lu}[\p{L}'’.-]+(?:\s\p{Lu}[\p{L}'’.-]+){0,2},\s?[A-Z]{2}\s\d{5}(?:-\d{4})?\b/gu;
+export const CITY_STATE_ZIP = /\b\p{Lu}[\p{L}'’.-]+(?:\s\p{Lu}[\p{L}'’.-]+){0,2},\s?[A-Z]{2}\s\d{5}(?:-\d{4})?\b/gu;
 
 export function detectAddresses(text: string): Span[] {
   const letters = text.replace(/[^\p{L}]/gu, "");

@@ -12,10 +12,10 @@ interface ContextRule {
 
 // Up to ~40 characters of connective text may separate the cue from the value
 // ("SSN is", "passport number:", "license number is").
-const GAP = String.raw`(?:\s*(?:#|no\.?|num(?:ber)?\.?|nr\.?|id|is|was|:|=|-|of|the|my|his|her|their|reads?|shows?)\s*){0,5}\s*`;
-const ID_VALUE = String.raw`((?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9 -]{3,22}[A-Za-z0-9])`;
+export const GAP = String.raw`(?:\s*(?:#|no\.?|num(?:ber)?\.?|nr\.?|id|is|was|:|=|-|of|the|my|his|her|their|reads?|shows?)\s*){0,5}\s*`;
+export const ID_VALUE = String.raw`((?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9 -]{3,22}[A-Za-z0-9])`;
 
-const RULES: readonly ContextRule[] = [
+export const RULES: readonly ContextRule[] = [
   { type: "SSN", words: /\b(?:ssn|ss#|social security(?: number| no\.?)?|social insurance number|sin|itin|tax(?:payer)? id(?:entification)?(?: number)?|tin|national insurance(?: number)?|nino)\b/i },
   { type: "ID", words: /\b(?:mrn|medical record(?: number)?|patient id|passport|driver'?s? licen[cs]e|driving licen[cs]e|licen[cs]e|dl|national id|id card|identity card|member(?:ship)? id|employee id|student id|policy(?: number)?|insurance id|health card|nhs(?: number)?|medicare(?: number)?|medicaid(?: number)?|badge(?: number)?|vehicle registration|plate|vin)\b/i },
   { type: "BANK_ACCOUNT", words: /\b(?:(?:bank |checking |savings |current )?account(?: number)?|acct\.?|a\/c|routing(?: number)?|aba|sort code|iban|bic|swift)\b/i },
@@ -23,7 +23,7 @@ const RULES: readonly ContextRule[] = [
   { type: "DATE_OF_BIRTH", words: /\b(?:dob|d\.o\.b\.?|date of birth|birth ?date|born(?: on)?|birthday)\b/i },
 ];
 
-const DATE_VALUE = String.raw`((?:\d{1,4}[./-]\d{1,2}[./-]\d{1,4})|(?:\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]{3,9}\.?,?\s+\d{2,4})|(?:[A-Za-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{2,4}))`;
+export const DATE_VALUE = String.raw`((?:\d{1,4}[./-]\d{1,2}[./-]\d{1,4})|(?:\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]{3,9}\.?,?\s+\d{2,4})|(?:[A-Za-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{2,4}))`;
 
 const compiled = RULES.map((r) => ({
   type: r.type,

@@ -6,8 +6,8 @@
  */
 import { span, type Span } from "./types.js";
 
-const MONTHS = String.raw`(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?`;
-const DATE_RE = new RegExp(
+export const MONTHS = String.raw`(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?`;
+export const DATE_RE = new RegExp(
   [
     String.raw`\b\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?`,
     String.raw`\b\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b`,
@@ -17,7 +17,7 @@ const DATE_RE = new RegExp(
   ].join("|"),
   "gi",
 );
-const BIRTH_CUE = /\b(?:dob|d\.o\.b|date of birth|birth ?date|born|birthday|b\.)\b/i;
+export const BIRTH_CUE = /\b(?:dob|d\.o\.b|date of birth|birth ?date|born|birthday|b\.)\b/i;
 
 export function detectDates(text: string): Span[] {
   const out: Span[] = [];

@@ -11,16 +11,16 @@ const util = lib.PhoneNumberUtil.getInstance();
 
 // Regions tried for numbers written without a country code, most-populous writers of
 // English-language text first; the order only changes speed, not what is found.
-const REGIONS = [
+export const REGIONS = [
   "US", "GB", "IN", "AU", "CA", "DE", "FR", "IT", "ES", "NL", "BE", "CH", "AT", "SE", "NO",
   "DK", "FI", "IS", "IE", "PT", "PL", "CZ", "SK", "HU", "RO", "BG", "GR", "CY", "EE", "LV",
   "LT", "HR", "SI", "RS", "UA", "RU", "TR", "IL", "ZA", "NG", "KE", "BR", "MX", "AR", "CL",
   "CO", "PE", "UY", "JP", "CN", "KR", "PH", "SG", "MY", "ID", "NZ",
 ] as const;
 
-const CANDIDATE_RE = /(?<![\w+])(?:\+|00)?\(?\d{1,4}\)?(?:[ .\-/]?\(?\d{1,5}\)?){1,6}(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?(?![\w])/gi;
-const CUE_RE = /\b(?:phone|tel(?:ephone)?|mobile|cell(?:phone)?|fax|call(?:ed|ing)?|text|sms|whatsapp|contact|reach|dial(?:led)?|landline|desk|office|home|work|number|no\.|ring)\b/i;
-const DATE_LIKE = /^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}:\d{2})$/;
+export const CANDIDATE_RE = /(?<![\w+])(?:\+|00)?\(?\d{1,4}\)?(?:[ .\-/]?\(?\d{1,5}\)?){1,6}(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?(?![\w])/gi;
+export const CUE_RE = /\b(?:phone|tel(?:ephone)?|mobile|cell(?:phone)?|fax|call(?:ed|ing)?|text|sms|whatsapp|contact|reach|dial(?:led)?|landline|desk|office|home|work|number|no\.|ring)\b/i;
+export const DATE_LIKE = /^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}:\d{2})$/;
 
 export function detectPhones(text: string): Span[] {
   const out: Span[] = [];

@@ -6,17 +6,17 @@ import { span, type Span } from "./types.js";
 import { cardValid, emailValid, ibanValid, ipValid, itinValid, ssnValid } from "./validators.js";
 
 // Local part: RFC 5322 dot-atom characters; domain: LDH labels.
-const EMAIL_RE = /[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}/g;
-const IPV4_RE = /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]|\.\d)/g;
-const IPV6_RE = /(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])/g;
+export const EMAIL_RE = /[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}/g;
+export const IPV4_RE = /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]|\.\d)/g;
+export const IPV6_RE = /(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])/g;
 // 12–19 digits in groups separated by single spaces or dashes.
-const CARD_RE = /(?<![\w-])\d(?:[ -]?\d){11,18}(?![\w-])/g;
-const SSN_RE = /(?<![\w-])\d{3}([- ]?)\d{2}\1\d{4}(?![\w-])/g;
-const IBAN_RE = /(?<![\w])[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]){11,30}(?![\w])/g;
-const URL_RE = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
+export const CARD_RE = /(?<![\w-])\d(?:[ -]?\d){11,18}(?![\w-])/g;
+export const SSN_RE = /(?<![\w-])\d{3}([- ]?)\d{2}\1\d{4}(?![\w-])/g;
+export const IBAN_RE = /(?<![\w])[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]){11,30}(?![\w])/g;
+export const URL_RE = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
 
 /** Words before a dotted quad that make it a version, not an address. */
-const VERSION_CONTEXT = /(?:\bv(?:ersion)?|\brelease|\bbuild|\bver\.?|\bupgrade[sd]? to|\bupdate[sd]? to)\s*$/i;
+export const VERSION_CONTEXT = /(?:\bv(?:ersion)?|\brelease|\bbuild|\bver\.?|\bupgrade[sd]? to|\bupdate[sd]? to)\s*$/i;
 
 export function detectValidated(text: string): Span[] {
   const out: Span[] = [];

@@ -43,10 +43,10 @@ function strings(value: unknown, into: Set<string>): void {
   }
 }
 
-const NAME_TAGS = new Set(["FirstName", "MaleName", "FemaleName", "LastName", "Person"]);
-const FIRST_NAME_TAGS = new Set(["FirstName", "MaleName", "FemaleName"]);
+export const NAME_TAGS = new Set(["FirstName", "MaleName", "FemaleName", "LastName", "Person"]);
+export const FIRST_NAME_TAGS = new Set(["FirstName", "MaleName", "FemaleName"]);
 // Demonyms ("Czech", "Slovenian") are nationalities, not places: they stay in the text.
-const PLACE_TAGS = new Set(["City", "Country", "Place", "Region", "ProperNoun"]);
+export const PLACE_TAGS = new Set(["City", "Country", "Place", "Region", "ProperNoun"]);
 
 export function lexicon(): Lexicon {
   if (cached) return cached;

@@ -5,7 +5,7 @@
  * they fire on what the detectors declined (long digit runs, @-strings, capitalised
  * word pairs next to name cues), so a detector's miss is caught here instead of leaking.
  */
-const SIGNALS: ReadonlyArray<{ name: string; re: RegExp; weight: number }> = [
+export const SIGNALS: ReadonlyArray<{ name: string; re: RegExp; weight: number }> = [
   // Seven or more digits in one run (with separators) survived: an unrecognised number.
   { name: "long_number", re: /(?<![\w[])\d(?:[ .-]?\d){6,}(?![\w\]])/g, weight: 0.5 },
   { name: "at_sign", re: /\S@\S/g, weight: 0.6 },

@@ -6,7 +6,7 @@ export interface Token {
 }
 
 // Letters (any script) with inner apostrophes/hyphens, or a digit run, or an initial.
-const TOKEN_RE = /[\p{L}\p{M}][\p{L}\p{M}'’-]*[\p{L}\p{M}]|[\p{L}\p{M}]|\d+/gu;
+export const TOKEN_RE = /[\p{L}\p{M}][\p{L}\p{M}'’-]*[\p{L}\p{M}]|[\p{L}\p{M}]|\d+/gu;
 
 export function tokenize(text: string): Token[] {
   const out: Token[] = [];
