@@ -9,6 +9,7 @@
  */
 import { lexicon } from "./lexicon.js";
 import { grammar, STREET_TYPE_RE, type Grammar } from "./address-grammar.js";
+import { digitCount, isCaseless } from "./tokens.js";
 import { span, type Span } from "./types.js";
 
 export const ENGLISH_SUFFIXES = new Set(["st", "rd", "ave", "av", "blvd", "ln", "dr", "ct", "pl", "sq", "hwy", "pkwy", "ter", "terr", "way", "cres", "close", "cl", "row", "walk", "wy", "trl", "cir", "crt", "grove", "gardens", "hill", "mews", "parade", "esplanade", "promenade", "broadway", "str"]);
@@ -42,8 +43,9 @@ export const POSTCODE_CUE = new RegExp(String.raw`\b(?:zip(?:\s?code)?|postcode|
 export const CITY_STATE_ZIP = /\b\p{Lu}[\p{L}'’.-]+(?:\s\p{Lu}[\p{L}'’.-]+){0,2},\s?[A-Z]{2}\s\d{5}(?:-\d{4})?\b/gu;
 
 export function detectAddresses(text: string): Span[] {
-  const letters = text.replace(/[^\p{L}]/gu, "");
-  const caseless = letters.length > 0 && letters === letters.toLowerCase();
+  // Every address form has a digit (house number, unit, box, postcode).
+  if (digitCount(text) === 0) return [];
+  const caseless = isCaseless(text);
   const g = caseless ? GRAMMARS.caseless : GRAMMARS.cased;
   const out: Span[] = [];
   for (const m of [...text.matchAll(g.lead), ...text.matchAll(g.trail)]) {

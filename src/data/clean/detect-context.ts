@@ -3,6 +3,7 @@
  * it is ("SSN", "DOB", "MRN", "passport", "account", "routing", "driver's licence"...).
  * The value pattern is loose (letters, digits, dashes); the context word is the evidence.
  */
+import { digitCount } from "./tokens.js";
 import { span, type EntityType, type Span } from "./types.js";
 
 interface ContextRule {
@@ -32,6 +33,8 @@ const compiled = RULES.map((r) => ({
 
 export function detectContext(text: string): Span[] {
   const out: Span[] = [];
+  // Every value the rules take carries at least four digits (a date of birth too).
+  if (digitCount(text) < 4) return out;
   for (const { type, re } of compiled) {
     for (const m of text.matchAll(re)) {
       const value = m[1];

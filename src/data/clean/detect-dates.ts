@@ -4,6 +4,7 @@
  * near a birth cue ("DOB", "date of birth", "born") within the same or the previous
  * sentence is a DATE_OF_BIRTH. A bare year or weekday is kept.
  */
+import { digitCount } from "./tokens.js";
 import { span, type Span } from "./types.js";
 
 export const MONTHS = String.raw`(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?`;
@@ -21,6 +22,7 @@ export const BIRTH_CUE = /\b(?:dob|d\.o\.b|date of birth|birth ?date|born|birthd
 
 export function detectDates(text: string): Span[] {
   const out: Span[] = [];
+  if (digitCount(text) < 4) return out;
   for (const m of text.matchAll(DATE_RE)) {
     if (!plausible(m[0])) continue;
     const before = text.slice(Math.max(0, m.index - 60), m.index);

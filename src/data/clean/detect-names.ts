@@ -15,7 +15,7 @@
  */
 import { lexicon, type Lexicon } from "./lexicon.js";
 import { ORG_WORDS, PARTICLES, PERSON_CUE_AFTER, PERSON_CUE_BEFORE, SURNAME_ENDING, SUFFIXES, TITLES, NOT_NAMES } from "./name-rules.js";
-import { gap, isAllCaps, isCapitalised, tokenize, type Token } from "./tokens.js";
+import { gap, isAllCaps, isCapitalised, isCaseless, tokenize, type Token } from "./tokens.js";
 import { span, type Span } from "./types.js";
 
 interface Ctx {
@@ -97,8 +97,7 @@ function isPerson(c: Ctx, a: number, b: number): boolean {
 export function detectNames(text: string): Span[] {
   const lex = lexicon();
   const toks = tokenize(text);
-  const letters = text.replace(/[^\p{L}]/gu, "");
-  const c: Ctx = { text, toks, lex, caseless: letters.length > 0 && letters === letters.toLowerCase() };
+  const c: Ctx = { text, toks, lex, caseless: isCaseless(text) };
   const runs: Array<[number, number]> = [];
   let i = 0;
   while (i < toks.length) {

@@ -5,6 +5,7 @@
  * tried, or a possible one when a cue word ("phone", "call", "fax") is near.
  */
 import lib from "google-libphonenumber";
+import { digitCount } from "./tokens.js";
 import { span, type Span } from "./types.js";
 
 const util = lib.PhoneNumberUtil.getInstance();
@@ -24,6 +25,7 @@ export const DATE_LIKE = /^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[
 
 export function detectPhones(text: string): Span[] {
   const out: Span[] = [];
+  if (digitCount(text) < 7) return out;
   for (const m of text.matchAll(CANDIDATE_RE)) {
     const raw = m[0].replace(/[\s.\-/]+$/, "");
     const main = raw.replace(/\s?(?:x|ext\.?|extension)\s?\d+$/i, "");

@@ -2,6 +2,7 @@
  * Layer 1: patterns whose candidates are confirmed by a validator (check digits,
  * structure, grammar). High priority: a Luhn-valid card is a card even inside an address.
  */
+import { digitCount } from "./tokens.js";
 import { span, type Span } from "./types.js";
 import { cardValid, emailValid, ibanValid, ipValid, itinValid, ssnValid } from "./validators.js";
 
@@ -20,10 +21,15 @@ export const VERSION_CONTEXT = /(?:\bv(?:ersion)?|\brelease|\bbuild|\bver\.?|\bu
 
 export function detectValidated(text: string): Span[] {
   const out: Span[] = [];
-  for (const m of text.matchAll(EMAIL_RE)) {
+  const digits = digitCount(text);
+  if (text.includes("@")) for (const m of text.matchAll(EMAIL_RE)) {
     if (emailValid(m[0])) out.push(span(m.index, m.index + m[0].length, "EMAIL", "validators", 90));
   }
-  for (const m of text.matchAll(URL_RE)) out.push(span(m.index, m.index + m[0].length, "URL", "validators", 40));
+  if (text.includes("://")) for (const m of text.matchAll(URL_RE)) out.push(span(m.index, m.index + m[0].length, "URL", "validators", 40));
+  if (digits < 4) {
+    for (const m of text.matchAll(IPV6_RE)) if (m[0].includes("::") && ipValid(m[0])) out.push(span(m.index, m.index + m[0].length, "IP", "validators", 80));
+    return out;
+  }
   for (const m of text.matchAll(IPV4_RE)) {
     const before = text.slice(Math.max(0, m.index - 24), m.index);
     if (ipValid(m[0]) && !VERSION_CONTEXT.test(before)) out.push(span(m.index, m.index + m[0].length, "IP", "validators", 80));

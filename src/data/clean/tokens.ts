@@ -31,3 +31,18 @@ export function isAllCaps(word: string): boolean {
 export function gap(text: string, a: Token, b: Token): string {
   return text.slice(a.end, b.start);
 }
+
+/** Text written all in lower case (letters but no capital): names and streets are read case-insensitively. */
+export function isCaseless(text: string): boolean {
+  return /\p{L}/u.test(text) && !/\p{Lu}/u.test(text);
+}
+
+/** How many ASCII digits a text has (cheap gates: a layer that needs N digits skips texts with fewer). */
+export function digitCount(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) n++;
+  }
+  return n;
+}
