@@ -23,7 +23,7 @@ export const noModelBackend: InferenceBackend = {
   complete: () => refuse(),
   close: async () => {},
 };
-// eslint-style note: a generator so the error surfaces when the gateway iterates.
+// A generator, so the error surfaces when the gateway iterates it.
 async function* refuse(): AsyncGenerator<GenerationEvent> {
   throw new InferenceError(InferenceCode.MODEL_NOT_FOUND, "this node runs the data pipeline only; it serves no model");
 }
