@@ -91,3 +91,8 @@ export function toCloisterError(value: unknown, code = "INTERNAL"): CloisterErro
   const message = value instanceof Error ? value.message : String(value);
   return new CloisterError(code, message, { cause: value });
 }
+
+/** Data contributions: the cleaner, the pipeline, receipts. */
+export class DataError extends CloisterError {
+  override readonly name: string = "DataError";
+}

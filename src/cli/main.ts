@@ -15,6 +15,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   chain: { summary: "start a local market chain (anvil) with the contracts deployed", load: async () => (await import("./commands/chain.js")).chainCommand },
   escrow: { summary: "deposit, sign spend permits, check balances, withdraw, claim", load: async () => (await import("./commands/escrow.js")).escrowCommand },
   nodes: { summary: "list registered nodes (a hint: clients attest each one)", load: async () => (await import("./commands/escrow.js")).nodesCommand },
+  data: { summary: "private data contributions: scrub (the pipeline's cleaner, locally)", load: async () => (await import("./commands/data.js")).dataCommand },
   chat: { summary: "chat with a node through the verifying, encrypting client", load: async () => (await import("./commands/chat.js")).chatCommand },
 };
 

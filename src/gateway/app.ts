@@ -99,6 +99,8 @@ export interface GatewayDeps {
   readonly tokens?: { readonly key: IssuerKey; readonly redeemer: TokenRedeemer };
   /** Origins allowed to call the API from a browser (CORS); none by default. */
   readonly corsOrigins?: readonly string[];
+  /** The data-contribution pipeline's routes (src/data/pipeline/routes.ts), when this node runs one. */
+  readonly data?: import("../data/pipeline/routes.js").DataRoutes;
   /** Extra middleware between metering and signing (after the E2E one when e2e is set). */
   readonly middleware?: { readonly outer?: readonly MiddlewareHandler[] };
 }
@@ -188,6 +190,15 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   app.post("/v1/completions", completionsHandler(deps.backend, deps.passthrough ?? true, progress));
   app.post("/v1/embeddings", embeddingsHandler(deps.backend));
   app.post("/v1/responses", responsesHandler(deps.backend, progress));
+  if (deps.data) {
+    // Same sealing and signing as a completion (no metering: contributions are not tokens).
+    const dataChain = [authMw, limit, bodyLimit(limits.maxBodyBytes ?? 16 * 1024 * 1024), ...outer, signing({ signers, store: deps.store, onSigned: (id, s) => void receipts.append(id, s.text, s.signature), ...(deps.signingPool ? { pool: deps.signingPool } : {}) })];
+    app.use("/v1/data/contributions", postOnly, ...dataChain);
+    app.post("/v1/data/contributions", deps.data.contribute);
+    app.get("/v1/data/pipeline", deps.data.pipeline);
+    app.use("/v1/data/datasets/*", authMw);
+    app.get("/v1/data/datasets/:name/manifest", deps.data.manifest);
+  }
   return app;
 }
 

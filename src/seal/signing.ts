@@ -24,6 +24,11 @@ export interface Signer {
   readonly bindingBytes: Uint8Array;
   /** Signature of the text: 0x + 130 hex (ecdsa, r||s||v), or 128 hex (ed25519). */
   sign(text: string): string;
+  /**
+   * ecdsa only: 65-byte r||s||v (v in {27, 28}) over a 32-byte digest as given, for
+   * EIP-712 typed data (the digest is already keccak256("\x19\x01" || domain || struct)).
+   */
+  signDigest?(digest: Uint8Array): string;
 }
 
 export interface SignedText {
@@ -60,6 +65,11 @@ export function createSigner(algo: SigningAlgo, secretKey?: Uint8Array): Signer 
         const sig = secp256k1.sign(personalMessageHash(text), sk, { prehash: false, format: "recovered" });
         return `0x${toHex(concatBytes(sig.subarray(1), new Uint8Array([(sig[0] ?? 0) + 27])))}`;
       },
+      signDigest(digest) {
+        if (digest.length !== 32) throw new SealError("SIGNATURE_INVALID", "a digest to sign must be 32 bytes");
+        const sig = secp256k1.sign(digest, sk, { prehash: false, format: "recovered" });
+        return toHex(concatBytes(sig.subarray(1), new Uint8Array([(sig[0] ?? 0) + 27])));
+      },
     };
   }
   const sk = secretKey ?? ed25519.utils.randomSecretKey();
@@ -78,6 +88,11 @@ export function createSigner(algo: SigningAlgo, secretKey?: Uint8Array): Signer 
  * hex with or without `0x` (nodes before protocol 2026-12 sent it bare), v in {27,28} or {0,1}.
  */
 export function recoverAddress(text: string, signatureHex: string): string {
+  return recoverDigestAddress(personalMessageHash(text), signatureHex);
+}
+
+/** Recovers the Ethereum address that made a 65-byte signature over a 32-byte digest (EIP-712). */
+export function recoverDigestAddress(digest: Uint8Array, signatureHex: string): string {
   const sig = fromHex(signatureHex);
   if (sig.length !== 65) throw new SealError("SIGNATURE_INVALID", "an ecdsa signature must be 65 bytes (r||s||v)");
   const v = sig[64] ?? 0;
@@ -85,7 +100,7 @@ export function recoverAddress(text: string, signatureHex: string): string {
   if (recovery !== 0 && recovery !== 1) throw new SealError("SIGNATURE_INVALID", "bad recovery byte");
   const recovered = concatBytes(new Uint8Array([recovery]), sig.subarray(0, 64));
   try {
-    const pub = secp256k1.recoverPublicKey(recovered, personalMessageHash(text), { prehash: false });
+    const pub = secp256k1.recoverPublicKey(recovered, digest, { prehash: false });
     return addressFromPublicKey(pub);
   } catch (cause) {
     throw new SealError("SIGNATURE_INVALID", "signature does not recover to a public key", { cause });

@@ -1,0 +1,183 @@
+/**
+ * `cloister data <scrub|up|contribute>`: private data contributions (src/data).
+ *   data scrub [FILE|-] [--json]   the pipeline's cleaner, locally, on JSON lines {"text": ...}
+ *   data up                        a node running the pipeline (attested, E2E, signed receipts)
+ *   data contribute FILE --url U --dataset D   verify the pipeline, seal, get a verified receipt
+ */
+import { randomBytes } from "node:crypto";
+import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { resolveDataDir } from "../../config/node-config.js";
+import { isCloisterError } from "../../errors.js";
+import { contribute } from "../../data/contribute.js";
+import { startDataNode } from "../../data/node.js";
+import { jsonLines, scrubLine } from "../../data/scrub.js";
+import { createLogger } from "../../log/logger.js";
+import { selectTeeProvider, TEE_KINDS, type TeeKind } from "../../tee/select.js";
+import { EXIT, type CliIO } from "../io.js";
+
+const USAGE = `usage: cloister data <command> [options]
+
+  data scrub [FILE|-] [--json]   clean JSON lines {"text": ...} with the pipeline's exact cleaner;
+                                 prints the cleaned text per line, or with --json
+                                 {"text", "spans": [{start, end, type}], "rejected", "risk"}
+                                 (spans in the original text)
+  data up [--host H] [--port P] [--tee auto|tdx|sev-snp|dstack|simulated] [--data-dir DIR] [--auth]
+                                 serve the pipeline: POST /v1/data/contributions (sealed),
+                                 GET /v1/data/pipeline, GET /v1/data/datasets/NAME/manifest
+  data contribute FILE --url URL --dataset NAME [--allow-simulated] [--expect MEASUREMENT]
+                  [--payout-commitment HEX32] [--key-file PATH] [--json]
+                                 FILE: JSON lines {"text": ...}; prints the verified receipt`;
+
+export async function dataCommand(args: string[], io: CliIO): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === "scrub") return scrub(rest, io);
+  if (sub === "up") return up(rest, io);
+  if (sub === "contribute") return contributeCmd(rest, io);
+  if (!sub || sub === "--help" || sub === "-h") {
+    io.out(USAGE);
+    return sub ? EXIT.ok : EXIT.usage;
+  }
+  io.err(`unknown data command: ${sub}\n\n${USAGE}`);
+  return EXIT.usage;
+}
+
+async function scrub(args: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } } });
+  } catch (cause) {
+    io.err(`${cause instanceof Error ? cause.message : String(cause)}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  if (parsed.values.help) {
+    io.out(USAGE);
+    return EXIT.ok;
+  }
+  const file = parsed.positionals[0];
+  const input = !file || file === "-" ? process.stdin : createReadStream(resolve(io.cwd, file));
+  let failed = false;
+  try {
+    for await (const { line, no } of jsonLines(input as AsyncIterable<Uint8Array>)) {
+      try {
+        const r = scrubLine(line, no);
+        io.out(parsed.values.json ? JSON.stringify(r) : r.text);
+      } catch (err) {
+        if (!isCloisterError(err)) throw err;
+        io.err(`${err.code}: ${err.message}`);
+        failed = true;
+      }
+    }
+  } catch (err) {
+    io.err(`cannot read ${file ?? "standard input"}: ${err instanceof Error ? err.message : String(err)}`);
+    return EXIT.failed;
+  }
+  return failed ? EXIT.failed : EXIT.ok;
+}
+
+async function up(args: string[], io: CliIO): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({ args, options: { host: { type: "string" }, port: { type: "string" }, tee: { type: "string" }, "data-dir": { type: "string" }, auth: { type: "boolean" } } }).values;
+  } catch (cause) {
+    io.err(`${cause instanceof Error ? cause.message : String(cause)}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const kind = (values.tee ?? "auto") as TeeKind;
+  if (!TEE_KINDS.includes(kind)) {
+    io.err(`--tee must be one of ${TEE_KINDS.join(", ")}`);
+    return EXIT.usage;
+  }
+  const logger = createLogger({ sink: (l) => io.err(l) });
+  const tee = await selectTeeProvider(kind);
+  const node = await startDataNode({
+    tee,
+    dataDir: resolveDataDir(values["data-dir"], io.env, io.cwd),
+    host: values.host ?? "127.0.0.1",
+    port: Number(values.port ?? 8090),
+    auth: values.auth ?? false,
+    logger,
+  });
+  io.out(`cloister data up: pipeline at ${node.url}/v1/data  tee=${tee.name}  signing address ${node.signingAddress}`);
+  io.out(`  pipeline measurement ${node.pipeline.measurement} (${node.pipeline.description.cleaner})`);
+  if (tee.simulated) io.out("SIMULATED TEE: no hardware protection — for development only; contributors refuse it unless --allow-simulated");
+  const stop = io.signal ?? stopSignal();
+  await new Promise<void>((r) => (stop.aborted ? r() : stop.addEventListener("abort", () => r(), { once: true })));
+  await node.close();
+  return EXIT.ok;
+}
+
+function stopSignal(): AbortSignal {
+  const ac = new AbortController();
+  process.once("SIGINT", () => ac.abort());
+  process.once("SIGTERM", () => ac.abort());
+  return ac.signal;
+}
+
+/** The contributor's secret key: made once, kept beside the CLI's data (0600). */
+function contributorKey(path: string): string {
+  if (existsSync(path)) return readFileSync(path, "utf8").trim();
+  mkdirSync(dirname(path), { recursive: true });
+  const k = randomBytes(32).toString("hex");
+  writeFileSync(path, `${k}\n`, { mode: 0o600 });
+  return k;
+}
+
+async function contributeCmd(args: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        url: { type: "string" }, dataset: { type: "string" }, "allow-simulated": { type: "boolean" }, expect: { type: "string" },
+        "payout-commitment": { type: "string" }, "key-file": { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" },
+      },
+    });
+  } catch (cause) {
+    io.err(`${cause instanceof Error ? cause.message : String(cause)}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const { values, positionals } = parsed;
+  const file = positionals[0];
+  if (!file || !values.url || !values.dataset) {
+    io.err(`data contribute needs FILE, --url and --dataset\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const records: Array<{ text: string }> = [];
+  for await (const { line, no } of jsonLines(createReadStream(resolve(io.cwd, file)) as AsyncIterable<Uint8Array>)) {
+    try {
+      const v = JSON.parse(line) as { text?: unknown };
+      if (typeof v.text !== "string") throw new Error();
+      records.push({ text: v.text });
+    } catch {
+      io.err(`line ${no} is not {"text": "..."}`);
+      return EXIT.usage;
+    }
+  }
+  const keyFile = values["key-file"] ?? join(resolveDataDir(values["data-dir"], io.env, io.cwd), "contributor.key");
+  try {
+    const r = await contribute({
+      baseURL: values.url,
+      dataset: values.dataset,
+      records,
+      contributorKey: contributorKey(keyFile),
+      allowSimulated: values["allow-simulated"] ?? false,
+      ...(values.expect ? { expectedPipeline: values.expect } : {}),
+      ...(values["payout-commitment"] ? { payoutCommitment: values["payout-commitment"] } : {}),
+    });
+    if (values.json) io.out(JSON.stringify(r));
+    else {
+      const m = r.receipt.message;
+      io.out(`contribution ${m.contributionId} ${m.accepted ? "ACCEPTED" : "REJECTED"}: ${m.recordsKept} kept, ${m.recordsRejected} rejected, ${m.recordsDuplicate} duplicate of ${m.recordsReceived}`);
+      io.out(`  receipt signed by the attested pipeline ${r.signingAddress}${r.simulated ? " (SIMULATED)" : ""}; pipeline ${m.pipeline}`);
+      io.out(`  removed: ${Object.entries(r.removed).map(([t, n]) => `${t} ${n}`).join(", ") || "nothing"}`);
+      for (const rec of r.records) if (rec.status !== "kept") io.out(`  record ${rec.index}: ${rec.status}${rec.reason ? ` (${rec.reason})` : ""}`);
+    }
+    return r.receipt.message.accepted ? EXIT.ok : EXIT.failed;
+  } catch (err) {
+    io.err(`cloister data contribute: ${isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
+    return EXIT.failed;
+  }
+}

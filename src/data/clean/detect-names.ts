@@ -1,0 +1,226 @@
+/**
+ * Layer 3: people and places from name lists across cultures (lexicon.ts) and the shape
+ * of names in English text. A person is a run of name-like words seeded by:
+ * - a word the lists know as a name that is not an ordinary English word (or that
+ *   compromise tags as a name: "John", not "Will");
+ * - a courtesy title ("Dr.", "Mrs.") or a cue ("my name is", "called", "Name:", "'s",
+ *   "... lives at", "... said") next to a capitalised word;
+ * - a capitalised word no English list knows with a surname ending of some language
+ *   (-ov, -ska, -sson, -dóttir, -ić, -escu, -yama ...);
+ * and extended over adjacent capitalised words, initials and surname particles. Lists
+ * of single names ("Gaetane, Hannah and Anthony") spread to their unknown members;
+ * a run followed by a company word ("Johnson Controls") or a list of surnames only
+ * ("Davis, Reynolds and Williamson", the law-firm pattern) is a company, not a person.
+ * Documents written all in lower case are read case-insensitively.
+ */
+import { lexicon, type Lexicon } from "./lexicon.js";
+import { ORG_WORDS, PARTICLES, PERSON_CUE_AFTER, PERSON_CUE_BEFORE, SURNAME_ENDING, SUFFIXES, TITLES, NOT_NAMES } from "./name-rules.js";
+import { gap, isAllCaps, isCapitalised, isCaseless, tokenize, type Token } from "./tokens.js";
+import { span, type Span } from "./types.js";
+
+interface Ctx {
+  readonly text: string;
+  readonly toks: Token[];
+  readonly lex: Lexicon;
+  readonly caseless: boolean;
+  /** Offsets where a person cue ends, computed on first use. */
+  cueEnds?: Set<number>;
+}
+
+function cuedBefore(c: Ctx, at: number): boolean {
+  if (!c.cueEnds) {
+    c.cueEnds = new Set();
+    for (const m of c.text.matchAll(PERSON_CUE_BEFORE)) c.cueEnds.add(m.index + m[0].length);
+  }
+  return c.cueEnds.has(at);
+}
+
+const lowerOf = (t: Token): string => t.text.toLowerCase();
+const isInitial = (t: Token): boolean => /^\p{Lu}$/u.test(t.text);
+
+function cap(c: Ctx, t: Token): boolean {
+  return c.caseless ? /^\p{L}/u.test(t.text) : isCapitalised(t.text);
+}
+function listed(c: Ctx, w: string): boolean {
+  return c.lex.firstNames.has(w) || c.lex.lastNames.has(w);
+}
+function common(c: Ctx, w: string): boolean {
+  return c.lex.commonWords.has(w) || NOT_NAMES.has(w) || TITLES.has(w) || ORG_WORDS.has(w);
+}
+function english(c: Ctx, w: string): boolean {
+  return c.lex.englishWords.has(w);
+}
+/** A listed name that is not also an ordinary word. */
+function strongName(c: Ctx, t: Token): boolean {
+  const w = lowerOf(t);
+  if (w.length < 2 || common(c, w)) return false;
+  return c.lex.knownNames.has(w) || (listed(c, w) && !english(c, w));
+}
+/** Capitalised, no English list knows it, not a place: a proper noun of unknown kind. */
+function unknownProper(c: Ctx, t: Token): boolean {
+  const w = lowerOf(t);
+  return cap(c, t) && w.length > 1 && !/\d/.test(w) && !common(c, w) && !english(c, w) && !c.lex.places.has(w);
+}
+function adjacent(c: Ctx, a: Token, b: Token): boolean {
+  const g = gap(c.text, a, b);
+  return g === " " || g === ". " || (g === "." && isInitial(a)) || g === "-";
+}
+
+/** May this token be part of a name run? Capitalised and not a common word, or an initial. */
+function inRun(c: Ctx, t: Token): boolean {
+  if (!cap(c, t) || /\d/.test(t.text)) return false;
+  if (isInitial(t)) return true;
+  const w = lowerOf(t);
+  if (TITLES.has(w) || NOT_NAMES.has(w) || ORG_WORDS.has(w)) return false;
+  // A common word stays in a run only if a name list has it ("Sparks", "Will", "Crystal").
+  return !c.lex.commonWords.has(w) || listed(c, w);
+}
+
+/** Is the run [a, b] (tokens that may be a name) a person? */
+function isPerson(c: Ctx, a: number, b: number): boolean {
+  const toks = c.toks.slice(a, b + 1).filter((t) => !PARTICLES.has(lowerOf(t)));
+  const words = toks.filter((t) => !isInitial(t));
+  if (words.length === 0) return false;
+  if (words.some((t) => strongName(c, t))) return true;
+  const first = c.toks[a]!;
+  const last = c.toks[b]!;
+  const prev = c.toks[a - 1];
+  if (prev && TITLES.has(lowerOf(prev)) && /^[ .]+$/.test(gap(c.text, prev, first))) return true;
+  const proper = words.some((t) => !english(c, lowerOf(t)) || listed(c, lowerOf(t)));
+  if (proper && cuedBefore(c, first.start)) return true;
+  if (proper && PERSON_CUE_AFTER.test(c.text.slice(last.end, last.end + 30))) return true;
+  // Two or more unknown proper nouns in a row, or one with a surname ending.
+  if (words.filter((t) => unknownProper(c, t)).length >= 2 && words.length === toks.length) return true;
+  return words.some((t) => unknownProper(c, t) && SURNAME_ENDING.test(lowerOf(t)));
+}
+
+export function detectNames(text: string): Span[] {
+  const lex = lexicon();
+  const toks = tokenize(text);
+  const c: Ctx = { text, toks, lex, caseless: isCaseless(text) };
+  const runs: Array<[number, number]> = [];
+  let i = 0;
+  while (i < toks.length) {
+    const t = toks[i]!;
+    if (!inRun(c, t)) {
+      i++;
+      continue;
+    }
+    let last = i;
+    while (last + 1 < toks.length) {
+      const n = toks[last + 1]!;
+      const cur = toks[last]!;
+      if (!adjacent(c, cur, n)) break;
+      const nl = lowerOf(n);
+      if (PARTICLES.has(nl)) {
+        const after = toks[last + 2];
+        if (after && adjacent(c, n, after) && inRun(c, after)) {
+          last += 2;
+          continue;
+        }
+        break;
+      }
+      if (SUFFIXES.has(nl) || !inRun(c, n)) break;
+      if (!c.caseless && n.text.length > 1 && isAllCaps(n.text) !== isAllCaps(cur.text)) break;
+      last++;
+    }
+    // A run ending in an initial is a run that ended early ("Brad L" before "Key").
+    while (last > i && isInitial(toks[last]!)) last--;
+    if (isPerson(c, i, last)) runs.push([i, last]);
+    i = last + 1;
+  }
+  const people = spreadLists(c, runs).filter(([a, b]) => !isCompany(c, a, b));
+  const out: Span[] = [];
+  for (const [a, b] of people) {
+    const s = toks[a];
+    const e = toks[b];
+    if (s && e) out.push(span(s.start, e.end, "PERSON", "names", 50));
+  }
+  return out.concat(detectPlaces(c));
+}
+
+/** "A, B and C": spread a run to single proper nouns listed with it. */
+function spreadLists(c: Ctx, runs: Array<[number, number]>): Array<[number, number]> {
+  const taken = new Set<number>();
+  for (const [a, b] of runs) for (let k = a; k <= b; k++) taken.add(k);
+  const added: Array<[number, number]> = [];
+  const candidate = (t: Token): boolean => {
+    const w = lowerOf(t);
+    return unknownProper(c, t) || (cap(c, t) && listed(c, w) && !common(c, w));
+  };
+  for (const [a, b] of runs) {
+    for (const dir of [-1, 1] as const) {
+      let edge = dir === 1 ? b : a;
+      for (;;) {
+        let nb = edge + dir;
+        let t = c.toks[nb];
+        const cur = c.toks[edge];
+        if (!t || !cur) break;
+        let g = dir === 1 ? gap(c.text, cur, t) : gap(c.text, t, cur);
+        if (lowerOf(t) === "and" && g === " ") {
+          nb += dir;
+          const t2 = c.toks[nb];
+          if (!t2) break;
+          g = dir === 1 ? gap(c.text, t, t2) : gap(c.text, t2, t);
+          t = t2;
+        } else if (g !== ", ") break;
+        if (g !== " " && g !== ", ") break;
+        if (taken.has(nb) || !candidate(t)) break;
+        added.push([nb, nb]);
+        taken.add(nb);
+        edge = nb;
+      }
+    }
+  }
+  return [...runs, ...added].sort((x, y) => x[0] - y[0]);
+}
+
+function isCompany(c: Ctx, a: number, b: number): boolean {
+  const next = c.toks[b + 1];
+  const last = c.toks[b];
+  if (next && last && adjacent(c, last, next) && ORG_WORDS.has(lowerOf(next))) return true;
+  return lawFirm(c, a) || lawFirm(c, b);
+}
+
+/**
+ * The law-firm pattern "Surname, Surname and Surname": exactly three single capitalised
+ * words, at most one of them a given name compromise knows. A list of given names
+ * ("Gaetane, Hannah and Anthony") is people.
+ */
+function lawFirm(c: Ctx, k: number): boolean {
+  for (let s = Math.max(0, k - 3); s <= k; s++) {
+    const [x, y, and, z] = [c.toks[s], c.toks[s + 1], c.toks[s + 2], c.toks[s + 3]];
+    if (!x || !y || !and || !z || lowerOf(and) !== "and") continue;
+    if (gap(c.text, x, y) !== ", " || gap(c.text, y, and) !== " " || gap(c.text, and, z) !== " ") continue;
+    if (s !== k && s + 1 !== k && s + 3 !== k) continue;
+    const before = c.toks[s - 1];
+    if (before && gap(c.text, before, x) === ", ") continue;
+    if (![x, y, z].every((t) => cap(c, t))) continue;
+    if ([x, y, z].filter((t) => c.lex.knownFirstNames.has(lowerOf(t))).length <= 1) return true;
+  }
+  return false;
+}
+
+/** Capitalised one- to three-word sequences the gazetteer knows as cities, states or countries. */
+function detectPlaces(c: Ctx): Span[] {
+  const out: Span[] = [];
+  const { toks, text, lex } = c;
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i];
+    if (!t || !isCapitalised(t.text) || isInitial(t)) continue;
+    for (let n = 3; n >= 1; n--) {
+      const end = toks[i + n - 1];
+      if (!end) continue;
+      const phrase = text.slice(t.start, end.end);
+      if (n > 1 && /[\n,;:]/.test(phrase)) continue;
+      const lower = phrase.toLowerCase();
+      if (!lex.places.has(lower)) continue;
+      // An ordinary word that is also a place ("Reading", "Nice") needs to be in capitals.
+      if (n === 1 && (english(c, lower) || lex.commonWords.has(lower)) && !isAllCaps(t.text)) continue;
+      out.push(span(t.start, end.end, "LOCATION", "names", 30));
+      i += n - 1;
+      break;
+    }
+  }
+  return out;
+}

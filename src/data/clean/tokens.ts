@@ -1,0 +1,48 @@
+/** Word tokens with their offsets, shared by the names and address layers. */
+export interface Token {
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+// Letters (any script) with inner apostrophes/hyphens, or a digit run, or an initial.
+export const TOKEN_RE = /[\p{L}\p{M}][\p{L}\p{M}'’-]*[\p{L}\p{M}]|[\p{L}\p{M}]|\d+/gu;
+
+export function tokenize(text: string): Token[] {
+  const out: Token[] = [];
+  for (const m of text.matchAll(TOKEN_RE)) {
+    // The possessive 's is not part of the word ("Matej's address").
+    const w = m[0].replace(/['’]s$/i, "");
+    out.push({ text: w, start: m.index, end: m.index + w.length });
+  }
+  return out;
+}
+
+export function isCapitalised(word: string): boolean {
+  const c = word.charAt(0);
+  return c !== c.toLowerCase() && c === c.toUpperCase();
+}
+
+export function isAllCaps(word: string): boolean {
+  return word.length > 1 && word === word.toUpperCase() && word !== word.toLowerCase();
+}
+
+/** The characters between two tokens. */
+export function gap(text: string, a: Token, b: Token): string {
+  return text.slice(a.end, b.start);
+}
+
+/** Text written all in lower case (letters but no capital): names and streets are read case-insensitively. */
+export function isCaseless(text: string): boolean {
+  return /\p{L}/u.test(text) && !/\p{Lu}/u.test(text);
+}
+
+/** How many ASCII digits a text has (cheap gates: a layer that needs N digits skips texts with fewer). */
+export function digitCount(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) n++;
+  }
+  return n;
+}

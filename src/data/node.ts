@@ -1,0 +1,69 @@
+/**
+ * `cloister data up`: a node that runs only the data pipeline. The same gateway as
+ * `cloister up` (attestation report, E2E, signatures) with no model: its backend serves
+ * none, and the pipeline's measurement is extended into RTMR3 at boot.
+ */
+import { join } from "node:path";
+import type { TeeProvider } from "../attest/provider.js";
+import { InferenceError } from "../errors.js";
+import { createGateway, freshE2EKeys } from "../gateway/app.js";
+import { createMetrics } from "../gateway/metrics.js";
+import { startServer, type RunningServer } from "../gateway/server.js";
+import { InferenceCode, type GenerationEvent, type InferenceBackend } from "../inference/backend.js";
+import type { Logger } from "../log/logger.js";
+import { createSigner } from "../seal/signing.js";
+import { openSqliteStore } from "../store/sqlite.js";
+import { createPipeline, type Pipeline } from "./pipeline/pipeline.js";
+
+/** A backend that serves no model: a data node answers completions with MODEL_NOT_FOUND. */
+export const noModelBackend: InferenceBackend = {
+  kind: "llama",
+  listModels: async () => [],
+  chat: () => refuse(),
+  complete: () => refuse(),
+  close: async () => {},
+};
+// A generator, so the error surfaces when the gateway iterates it.
+async function* refuse(): AsyncGenerator<GenerationEvent> {
+  throw new InferenceError(InferenceCode.MODEL_NOT_FOUND, "this node runs the data pipeline only; it serves no model");
+}
+
+export interface DataNode {
+  readonly url: string;
+  readonly pipeline: Pipeline;
+  readonly signingAddress: string;
+  close(): Promise<void>;
+}
+
+export async function startDataNode(opts: { tee: TeeProvider; dataDir: string; host: string; port: number; auth: boolean; logger: Logger }): Promise<DataNode> {
+  const signers = { ecdsa: createSigner("ecdsa"), ed25519: createSigner("ed25519") };
+  const pipeline = createPipeline({ dir: join(opts.dataDir, "datasets"), signer: signers.ecdsa, logger: opts.logger });
+  try {
+    await opts.tee.extendAppEvent?.(pipeline.rtmr3Event.event, pipeline.rtmr3Event.payload);
+  } catch {
+    opts.logger.warn("pipeline measurement not recorded in RTMR3 (the TEE has no app events)");
+  }
+  const store = openSqliteStore({ path: join(opts.dataDir, "data-node.sqlite") });
+  const app = createGateway({
+    backend: noModelBackend,
+    tee: opts.tee,
+    store,
+    signers,
+    e2e: freshE2EKeys(true),
+    authRequired: opts.auth,
+    info: { app_name: "cloister-data", version: "0.1.0", app_manifest: { data_pipeline: pipeline.appManifestEntry }, compose_hash: null },
+    metrics: createMetrics(),
+    logger: opts.logger,
+    data: pipeline.routes,
+  });
+  const server: RunningServer = await startServer(app, { host: opts.host, port: opts.port });
+  return {
+    url: server.url,
+    pipeline,
+    signingAddress: signers.ecdsa.address,
+    close: async () => {
+      await server.close({ drainMs: 1000 });
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * The contribution receipt and the reward claim: EIP-712 typed messages signed by the
+ * pipeline's attested enclave key (the node's ecdsa signer, whose address the
+ * attestation report binds), so the contributor can check them against the address they
+ * pinned, and an escrow contract can later check them with ecrecover.
+ *
+ * The domain is {name: "Cloister Data", version: "1"} for now: chainId and
+ * verifyingContract join it when the market's escrow/settlement contracts (issue #9)
+ * pay reward pools; until then a claim is a signed, checkable promise, not yet settled.
+ */
+import { DataError } from "../../errors.js";
+import type { Signer } from "../../seal/signing.js";
+import { recoverDigestAddress } from "../../seal/signing.js";
+import { toHex } from "../../util/bytes.js";
+import { hashStruct, typedDataDigest, type TypedField, type TypedValue } from "./eip712.js";
+
+export const DATA_DOMAIN = { name: "Cloister Data", version: "1" } as const;
+const DOMAIN_FIELDS: readonly TypedField[] = [
+  { name: "name", type: "string" },
+  { name: "version", type: "string" },
+];
+
+export const RECEIPT_FIELDS: readonly TypedField[] = [
+  { name: "contributionId", type: "bytes32" },
+  { name: "dataset", type: "string" },
+  { name: "pipeline", type: "bytes32" },
+  { name: "contributor", type: "bytes32" },
+  { name: "receivedSha256", type: "bytes32" },
+  { name: "keptSha256", type: "bytes32" },
+  { name: "removedSha256", type: "bytes32" },
+  { name: "recordsReceived", type: "uint32" },
+  { name: "recordsKept", type: "uint32" },
+  { name: "recordsRejected", type: "uint32" },
+  { name: "recordsDuplicate", type: "uint32" },
+  { name: "accepted", type: "bool" },
+  { name: "issuedAt", type: "uint64" },
+];
+
+export const CLAIM_FIELDS: readonly TypedField[] = [
+  { name: "contributionId", type: "bytes32" },
+  { name: "dataset", type: "string" },
+  { name: "contributor", type: "bytes32" },
+  { name: "payoutCommitment", type: "bytes32" },
+  { name: "units", type: "uint256" },
+  { name: "issuedAt", type: "uint64" },
+];
+
+/** Every bytes32 is 0x-prefixed lower-case hex. */
+export interface ContributionReceipt {
+  readonly contributionId: string;
+  readonly dataset: string;
+  /** The pipeline measurement (measurement.ts) the contribution was cleaned under. */
+  readonly pipeline: string;
+  /** The contributor's pseudonym: HMAC-SHA256(pipeline key, dataset || contributor key). */
+  readonly contributor: string;
+  readonly receivedSha256: string;
+  readonly keptSha256: string;
+  /** SHA-256 of the canonical JSON of `removed` (counts by type), which travels beside. */
+  readonly removedSha256: string;
+  readonly recordsReceived: number;
+  readonly recordsKept: number;
+  readonly recordsRejected: number;
+  readonly recordsDuplicate: number;
+  readonly accepted: boolean;
+  /** Unix seconds. */
+  readonly issuedAt: number;
+}
+
+export interface RewardClaim {
+  readonly contributionId: string;
+  readonly dataset: string;
+  readonly contributor: string;
+  /** keccak256(payout address || salt) chosen by the contributor: the address is never sent. */
+  readonly payoutCommitment: string;
+  /** What the dataset's terms pay for: records kept. */
+  readonly units: string;
+  readonly issuedAt: number;
+}
+
+export interface Signed<T> {
+  readonly message: T;
+  /** 0x + keccak256("\x19\x01" || domain || hashStruct(message)). */
+  readonly digest: string;
+  readonly signature: string;
+  readonly signing_address: string;
+}
+
+function domainSeparator(): Uint8Array {
+  return hashStruct("EIP712Domain", DOMAIN_FIELDS, DATA_DOMAIN);
+}
+
+export function receiptDigest(r: ContributionReceipt): Uint8Array {
+  return typedDataDigest(domainSeparator(), hashStruct("ContributionReceipt", RECEIPT_FIELDS, r as unknown as Record<string, TypedValue>));
+}
+
+export function claimDigest(c: RewardClaim): Uint8Array {
+  return typedDataDigest(domainSeparator(), hashStruct("RewardClaim", CLAIM_FIELDS, c as unknown as Record<string, TypedValue>));
+}
+
+function signWith<T>(signer: Signer, message: T, digest: Uint8Array): Signed<T> {
+  if (!signer.signDigest) throw new DataError("RECEIPT_SIGNER", "receipts are signed with the node's ecdsa key");
+  return { message, digest: `0x${toHex(digest)}`, signature: signer.signDigest(digest), signing_address: signer.address };
+}
+
+export function signReceipt(signer: Signer, r: ContributionReceipt): Signed<ContributionReceipt> {
+  return signWith(signer, r, receiptDigest(r));
+}
+
+export function signClaim(signer: Signer, c: RewardClaim): Signed<RewardClaim> {
+  return signWith(signer, c, claimDigest(c));
+}
+
+/** True only if the receipt's signature recovers to `expectedAddress` (the attested signer). */
+export function verifyReceipt(s: Signed<ContributionReceipt>, expectedAddress: string): boolean {
+  return verifyDigest(receiptDigest(s.message), s, expectedAddress);
+}
+
+export function verifyClaim(s: Signed<RewardClaim>, expectedAddress: string): boolean {
+  return verifyDigest(claimDigest(s.message), s, expectedAddress);
+}
+
+function verifyDigest(digest: Uint8Array, s: Signed<unknown>, expected: string): boolean {
+  try {
+    if (`0x${toHex(digest)}` !== s.digest.toLowerCase()) return false;
+    return recoverDigestAddress(digest, s.signature.replace(/^0x/, "")) === expected.toLowerCase();
+  } catch {
+    return false;
+  }
+}
