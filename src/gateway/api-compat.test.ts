@@ -39,7 +39,7 @@ function scripted(): InferenceBackend & { last: ChatRequest | null } {
   }
   return Object.assign(state, {
     kind: "llama" as const,
-    listModels: async () => [{ id: "m", ownedBy: "cloister", created: 1, maxModelLen: 4096 }],
+    listModels: async () => [{ id: "m", ownedBy: "cloister", created: 1, maxModelLen: 4096 }, { id: "slow", ownedBy: "cloister", created: 1, maxModelLen: 4096 }],
     chat,
     complete: (r: Parameters<InferenceBackend["complete"]>[0]) => chat({ ...r, messages: [] }),
     embed: async () => ({ vectors: [[1]], usage }),

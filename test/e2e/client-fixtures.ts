@@ -66,6 +66,9 @@ export async function startTestNode(opts: { requireE2E?: boolean; backend?: Infe
     ...(tokenKey ? { tokens: { key: tokenKey, redeemer: new TokenRedeemer(tokenKey) } } : {}),
     // createGateway mounts src/gateway/e2e.ts outside signing when given the keys.
     e2e,
+    // These tests attest hundreds of times from 127.0.0.1; the limit has its own test
+    // (test/e2e/report-rate-limit.test.ts).
+    limits: { reportRateLimit: { burst: 100_000, perSecond: 100_000 } },
   });
   const server: RunningServer = await startServer(app, { host: "127.0.0.1", port: 0 });
   return {
