@@ -26,6 +26,8 @@ export const measurementsPolicySchema = z
     measurement: hexList.optional(),
     /** SHA-256 of the app compose file, as recorded in RTMR3. */
     compose_hash: hexList.optional(),
+    /** SHA-256 of the model file, from an app manifest that RTMR3 measured (cloister-app-manifest). */
+    model_sha256: hexList.optional(),
   })
   .strict();
 

@@ -7,6 +7,7 @@ import type { Hex } from "../../types.js";
 import { fromHex } from "../../util/bytes.js";
 import { AttestCode } from "../codes.js";
 import type { Collateral } from "../intel/collateral.js";
+import { checkAppManifest } from "./app-manifest.js";
 import { checkReportBinding } from "./binding-check.js";
 import { checkGpuPayload } from "./gpu-evidence.js";
 import type { ReportVerifyOptions } from "./options.js";
@@ -81,6 +82,7 @@ export async function verifyCloisterReport(s: ReportState, value: unknown, opts:
       ? ((tcb as Record<string, unknown>)["app_compose"] as string)
       : typeof manifestCompose === "string" ? manifestCompose : null;
     checkComposeHash(s, s.appIdentity, appCompose, r.info.compose_hash);
+    checkAppManifest(s, s.appIdentity, r.info.app_manifest);
   }
 
   if (r.nvidia_payload !== null) checkGpuPayload(s, r.nvidia_payload, nonce, opts.allowSimulated ?? false, now, undefined, { rims: served?.nvidia_rims ?? null, ocsp: served?.nvidia_ocsp ?? null });
