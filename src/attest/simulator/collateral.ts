@@ -29,6 +29,8 @@ export interface SimulatedCollateralOptions {
   readonly tcbStatus?: string;
   /** issueDate; nextUpdate is 30 days later (default now). */
   readonly now?: Date;
+  /** Tests: edit the TCB Info / QE Identity objects before they are signed. */
+  readonly edit?: { readonly tcbInfo?: (o: Record<string, unknown>) => Record<string, unknown>; readonly qeIdentity?: (o: Record<string, unknown>) => Record<string, unknown> };
 }
 
 const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -42,7 +44,9 @@ export function buildSimulatedCollateral(opts: SimulatedCollateralOptions = {}):
   const issueDate = iso(new Date(now.getTime() - 60_000));
   const nextUpdate = iso(new Date(now.getTime() + 30 * 86_400_000));
   const tcbStatus = opts.tcbStatus ?? "UpToDate";
-  const tcbInfo = JSON.stringify({
+  const editTcb = opts.edit?.tcbInfo ?? ((o: Record<string, unknown>) => o);
+  const editQe = opts.edit?.qeIdentity ?? ((o: Record<string, unknown>) => o);
+  const tcbInfo = JSON.stringify(editTcb({
     id: "TDX",
     version: 3,
     issueDate,
@@ -65,8 +69,8 @@ export function buildSimulatedCollateral(opts: SimulatedCollateralOptions = {}):
         ...(tcbStatus === "UpToDate" ? {} : { advisoryIDs: ["SIMULATED-SA-00001"] }),
       },
     ],
-  });
-  const qeIdentity = JSON.stringify({
+  }));
+  const qeIdentity = JSON.stringify(editQe({
     id: "TD_QE",
     version: 2,
     issueDate,
@@ -79,7 +83,7 @@ export function buildSimulatedCollateral(opts: SimulatedCollateralOptions = {}):
     mrsigner: INTEL_TD_QE_MRSIGNER.toUpperCase(),
     isvprodid: INTEL_TD_QE_ISVPRODID,
     tcbLevels: [{ tcb: { isvsvn: 0 }, tcbDate: "2025-01-01T00:00:00Z", tcbStatus: "UpToDate" }],
-  });
+  }));
   const signingChain = SIMULATED_TCB_SIGNING_CERT_PEM + SIMULATED_ROOT_CERT_PEM;
   return {
     tcb_info: tcbInfo,
