@@ -27,6 +27,8 @@ export const ClientCode = {
   E2E_RESPONSE_UNSEALED: "E2E_RESPONSE_UNSEALED",
   /** The node refused our sealed request (details.nodeCode says why). */
   E2E_REJECTED: "E2E_REJECTED",
+  /** The node's measurements differ from the ones pinned on first use (trust on first use): it runs other code. */
+  MEASUREMENTS_CHANGED: "MEASUREMENTS_CHANGED",
   /** Bad options (baseURL, policy file...). */
   INVALID_OPTIONS: "INVALID_OPTIONS",
   /** The node answered with an HTTP error (our own client only; the fetch passes these through). */

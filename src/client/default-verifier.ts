@@ -7,11 +7,16 @@ import { parseNonce } from "../types.js";
 import type { ReportVerifier } from "./verifier.js";
 
 export const defaultReportVerifier: ReportVerifier = async (report, opts) => {
-  const [{ verifyAttestationReport }, { parsePolicy }] = await Promise.all([import("../attest/verify.js"), import("../attest/policy/schema.js")]);
+  const [{ verifyAttestationReport }, { parsePolicy }, { isUncheckedItem }] = await Promise.all([
+    import("../attest/verify.js"),
+    import("../attest/policy/schema.js"),
+    import("../attest/report/unchecked.js"),
+  ]);
   return verifyAttestationReport(report, {
     nonce: parseNonce(opts.nonce),
     allowSimulated: opts.allowSimulated,
     ...(opts.policy !== undefined ? { policy: parsePolicy(opts.policy) } : {}),
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.acceptUnchecked?.length ? { acceptUnchecked: opts.acceptUnchecked.filter(isUncheckedItem) } : {}),
   });
 };

@@ -9,6 +9,7 @@ export { attestNode, type AttestOptions, type PinnedNode, type SigningAlgo } fro
 export { createVerifiedFetch, type VerifiedFetch, type VerifiedFetchOptions } from "./verified-fetch.js";
 export type { ReportVerifier, ReportVerifierOptions, VerifiedReport } from "./verifier.js";
 export { checkSignature } from "./signature.js";
+export { checkPins, createMemoryPinStore, PINNED_MEASUREMENTS, UNPINNED_WARNING, type PinRecord, type PinStore } from "./pins.js";
 export {
   createCloisterClient,
   type ChatCompletion,

@@ -12,7 +12,7 @@ import { deriveResponseKeys } from "../seal/e2e/response.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { toHex, utf8 } from "../util/bytes.js";
-import { apiURL, attestNode, type PinnedNode, type SigningAlgo } from "./attestation.js";
+import { apiURL, attestNode, type AttestOptions, type PinnedNode, type SigningAlgo } from "./attestation.js";
 import { ClientCode } from "./codes.js";
 import { defaultReportVerifier } from "./default-verifier.js";
 import { CLIENT_NONCE_HEADER, SIGNATURE_HEADER, verifiedResponse } from "./response.js";
@@ -40,6 +40,8 @@ export interface VerifiedFetchOptions {
   /** Extra headers for the attestation and signature requests. */
   readonly headers?: HeadersInit;
   readonly now?: () => number;
+  /** Attestation options (src/client/attestation.ts): unchecked items accepted by name, TOFU pin store, warning sink. */
+  readonly attestation?: Pick<AttestOptions, "acceptUnchecked" | "pins" | "onWarning">;
 }
 
 export interface VerifiedFetch {
@@ -72,6 +74,7 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
       allowSimulated: opts.allowSimulated ?? false,
       signingAlgo: opts.signingAlgo ?? "ecdsa",
       ...(opts.headers ? { headers: opts.headers } : {}),
+      ...opts.attestation,
       now,
     })
       .then((p) => (pinned = p))
