@@ -27,8 +27,8 @@ function serving(current: () => SimulatedNode): typeof fetch {
 /** Genuine-format evidence of a node running other code: it measured another app manifest into RTMR3. */
 const other = (): SimulatedNode => createSimulatedNode({ appManifest: { app: "cloister", backend: "llama", models: [{ id: "backdoored", sha256: "ee".repeat(32) }] } });
 
-function options(fetch: typeof fetch, extra: Partial<AttestOptions>): AttestOptions {
-  return { baseURL: "https://node.example/v1", fetch, verifyReport: defaultReportVerifier, allowSimulated: true, signingAlgo: "ecdsa", ...extra };
+function options(f: typeof globalThis.fetch, extra: Partial<AttestOptions>): AttestOptions {
+  return { baseURL: "https://node.example/v1", fetch: f, verifyReport: defaultReportVerifier, allowSimulated: true, signingAlgo: "ecdsa", ...extra };
 }
 
 describe("measurements: pinned, or said to be unpinned every time", () => {
