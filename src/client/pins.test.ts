@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { createSimulatedNode, type SimulatedNode } from "../attest/simulator/report.js";
 import { attestNode, type AttestOptions } from "./attestation.js";
 import { defaultReportVerifier } from "./default-verifier.js";
-import { createFilePinStore } from "./pin-file.js";
+import { createFilePinStore } from "../cli/pin-file.js";
 import { createMemoryPinStore, UNPINNED_WARNING } from "./pins.js";
 
 /** A fetch that answers the report endpoint from whichever node is current. */

@@ -5,7 +5,7 @@
  * caller can at least pin what it saw the first time and refuse, loudly, when it changes
  * (MEASUREMENTS_CHANGED). The first attestation is taken on trust: an attacker who
  * controls the node on first contact is pinned. Browser-safe: the store is injected
- * (src/client/pin-file.ts keeps it in a file, for Node).
+ * (src/cli/pin-file.ts keeps it in a file, for Node).
  */
 import { ClientError } from "../errors.js";
 import { ClientCode } from "./codes.js";

@@ -10,7 +10,7 @@ import { loadPolicyFile } from "../../attest/policy/load.js";
 import type { Policy } from "../../attest/policy/schema.js";
 import { verifyAttestationReport } from "../../attest/verify.js";
 import { createCloisterClient } from "../../client/cloister-client.js";
-import { createFilePinStore } from "../../client/pin-file.js";
+import { createFilePinStore } from "../pin-file.js";
 import { isUncheckedItem } from "../../attest/report/unchecked.js";
 import { resolveDataDir } from "../../config/node-config.js";
 import type { ReportVerifier } from "../../client/verifier.js";

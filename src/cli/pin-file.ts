@@ -6,8 +6,8 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ClientError } from "../errors.js";
-import { ClientCode } from "./codes.js";
-import type { PinRecord, PinStore } from "./pins.js";
+import { ClientCode } from "../client/codes.js";
+import type { PinRecord, PinStore } from "../client/pins.js";
 
 interface PinFile {
   version: 1;
