@@ -11,6 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
+import { buildSimulatedCollateral } from "../src/attest/simulator/collateral.js";
 import { createSimulatorProvider } from "../src/attest/simulator/index.js";
 import { ccelToEntries, parseCcelLog, parseCcelTable, replayRtmrs } from "../src/attest/eventlog/index.js";
 import { topLevelRaw } from "../src/attest/intel/raw-json.js";
@@ -56,6 +57,9 @@ async function verify(file: string, ...args: string[]): Promise<{ rc: number; r:
 }
 
 const codes = (r: Result): string[] => [...new Set(r.errors.map((e) => e.code))];
+/** Genuine vectors ship without collateral, RIMs or OCSP answers: accept that, by name. */
+const ACCEPT_TCB = ["--accept-unchecked", "tcb"];
+const ACCEPT_ALL = ["--accept-unchecked", "tcb,gpu-rim,gpu-ocsp"];
 
 describe.skipIf(!V)(`every genuine vector verifies to what its README says${skipMsg}`, () => {
   describe("intel-dcap (Phala dcap-qvl)", () => {
@@ -67,7 +71,8 @@ describe.skipIf(!V)(`every genuine vector verifies to what its README says${skip
 
     it("sgx_quote at 2025-07-01: ConfigurationAndSWHardeningNeeded with INTEL-SA-00289 and INTEL-SA-00615; report_data 'Hello, world!'", async () => {
       const { rc, r } = await verify("intel-dcap/sgx_quote", "--collateral", "intel-dcap/sgx_quote_collateral.json", "--now", "2025-07-01T00:00:00Z");
-      expect([rc, r.tee, r.tcbStatus]).toEqual([0, "sgx", "ConfigurationAndSWHardeningNeeded"]);
+      // Not UpToDate: refused by default (no policy is not "any TCB"), the status still reported.
+      expect([rc, r.tee, r.tcbStatus, codes(r)]).toEqual([1, "sgx", "ConfigurationAndSWHardeningNeeded", ["TCB_STATUS_NOT_ALLOWED"]]);
       expect([...r.advisories].sort()).toEqual(["INTEL-SA-00289", "INTEL-SA-00615"]);
       expect(Buffer.from(fromHex(r.reportData ?? "")).toString("latin1").startsWith("Hello, world!")).toBe(true);
     });
@@ -78,6 +83,14 @@ describe.skipIf(!V)(`every genuine vector verifies to what its README says${skip
       expect(codes(r)).toEqual(["TCB_LEVEL_NOT_FOUND"]);
     });
 
+    it("tdx_quote_outdated without collateral is not verified: TCB_UNCHECKED unless accepted by name (issue 7, item 4)", async () => {
+      const { rc, r } = await verify("intel-dcap/tdx_quote_outdated", "--now", "2026-03-01T00:00:00Z");
+      expect([rc, r.verified, codes(r)]).toEqual([1, false, ["TCB_UNCHECKED"]]);
+      const accepted = await verify("intel-dcap/tdx_quote_outdated", "--now", "2026-03-01T00:00:00Z", ...ACCEPT_TCB);
+      expect([accepted.rc, accepted.r.tcbStatus]).toEqual([0, null]);
+      expect(accepted.r.unchecked.some((u) => u.startsWith("unchecked: tcb: accepted"))).toBe(true);
+    });
+
     it("near_quote_hex.txt at 2025-09-15: UpToDate", async () => {
       const { rc, r } = await verify("intel-dcap/near_quote_hex.txt", "--collateral", "intel-dcap/near_quote_collateral.json", "--now", "2025-09-15T00:00:00Z");
       expect([rc, r.tcbStatus]).toEqual([0, "UpToDate"]);
@@ -85,7 +98,7 @@ describe.skipIf(!V)(`every genuine vector verifies to what its README says${skip
 
     it("tdx-quote.hex and quote-from-tappd.hex: parse and verify offline; TCB status unchecked without collateral", async () => {
       for (const f of ["intel-dcap/tdx-quote.hex", "intel-dcap/quote-from-tappd.hex"]) {
-        const { rc, r } = await verify(f, "--now", "2026-11-01T00:00:00Z");
+        const { rc, r } = await verify(f, "--now", "2026-11-01T00:00:00Z", ...ACCEPT_TCB);
         expect([rc, r.tee, r.tcbStatus]).toEqual([0, "tdx", null]);
         expect(r.unchecked.some((u) => u.startsWith("TCB status"))).toBe(true);
         expect(r.measurements["mrtd"]).toMatch(/^[0-9a-f]{96}$/);
@@ -170,16 +183,16 @@ describe.skipIf(!V)(`every genuine vector verifies to what its README says${skip
 
   describe("amd-sev-snp (Tinfoil)", () => {
     it("attestation-bundle.json and snp-report.bin: measurement 09ef32ac…beb519, policy 0x30000, TCB bl10/tee0/snp23/ucode84", async () => {
-      const b = await verify("amd-sev-snp/attestation-bundle.json", "--now", "2026-02-01T00:00:00Z");
+      const b = await verify("amd-sev-snp/attestation-bundle.json", "--now", "2026-02-01T00:00:00Z", ...ACCEPT_TCB);
       expect([b.rc, b.r.tee, b.r.errors]).toEqual([0, "sev-snp", []]);
       expect(b.r.measurements["measurement"]).toMatch(/^09ef32ac[0-9a-f]+beb519$/);
-      const text = await run([v("amd-sev-snp/attestation-bundle.json"), "--now", "2026-02-01T00:00:00Z"], false);
+      const text = await run([v("amd-sev-snp/attestation-bundle.json"), "--now", "2026-02-01T00:00:00Z", ...ACCEPT_TCB], false);
       expect(text.out).toContain("policy 0x30000");
       expect(text.out).toContain("bl10/tee0/snp23/ucode84");
       const { vcek } = JSON.parse(readFileSync(v("amd-sev-snp/attestation-bundle.json"), "utf8")) as { vcek: string };
       const pem = join(tmp, "vcek.pem");
       writeFileSync(pem, new X509Certificate(Buffer.from(vcek, "base64")).toString());
-      const raw = await verify("amd-sev-snp/snp-report.bin", "--cert-chain", pem, "--now", "2026-02-01T00:00:00Z");
+      const raw = await verify("amd-sev-snp/snp-report.bin", "--cert-chain", pem, "--now", "2026-02-01T00:00:00Z", ...ACCEPT_TCB);
       expect(raw.rc).toBe(0);
       expect(raw.r.measurements["measurement"]).toBe(b.r.measurements["measurement"]);
     });
@@ -188,7 +201,7 @@ describe.skipIf(!V)(`every genuine vector verifies to what its README says${skip
   describe("near-ai (NEAR AI Cloud report)", () => {
     it("the whole report verifies with nonce deadbeef…01; TCB status cannot be checked without collateral", async () => {
       const nonce = "deadbeef00000000000000000000000000000000000000000000000000000001";
-      const { rc, r } = await verify("near-ai/nearai_cloud_report_openai_gpt_oss_120b.json", "--nonce", nonce, "--now", "2026-03-12T00:00:00Z");
+      const { rc, r } = await verify("near-ai/nearai_cloud_report_openai_gpt_oss_120b.json", "--nonce", nonce, "--now", "2026-03-12T00:00:00Z", ...ACCEPT_ALL);
       expect([rc, r.errors, r.tcbStatus]).toEqual([0, [], null]);
       expect(r.appIdentity?.composeHash).toMatch(/^[0-9a-f]{64}$/);
     });
@@ -202,7 +215,7 @@ describe.skipIf(!V)(`every genuine vector verifies to what its README says${skip
       // them to pass): an honest verifier cannot give a TCB status here.
       expect(rc).toBe(1);
       expect(codes(r)).toEqual(["TCB_LEVEL_NOT_FOUND"]);
-      expect((await verify("google-tdx/tdx_prod_quote_SPR_E4.dat", "--now", "1688083200")).rc).toBe(0); // offline signatures
+      expect((await verify("google-tdx/tdx_prod_quote_SPR_E4.dat", "--now", "1688083200", ...ACCEPT_TCB)).rc).toBe(0); // offline signatures
     });
 
     it("quote_v5_sample.dat (TD 1.5) with sample_tcbinfo_response_v5 and Intel's 2026 QE Identity and CRLs: UpToDate at 2026-03-01", async () => {
@@ -218,7 +231,7 @@ describe.skipIf(!V)(`every genuine vector verifies to what its README says${skip
 
     it("ccel/: the quote verifies, report_data is nonce.dat, and the CCEL log replays to RTMR0-2", async () => {
       use("google-tdx/ccel/ccel_data.dat", "google-tdx/ccel/ccel_table.dat", "google-tdx/ccel/nonce.dat");
-      const { rc, r } = await verify("google-tdx/ccel/cos-113-tdx-quote.dat", "--now", "2025-01-01T00:00:00Z");
+      const { rc, r } = await verify("google-tdx/ccel/cos-113-tdx-quote.dat", "--now", "2025-01-01T00:00:00Z", ...ACCEPT_TCB);
       expect(rc).toBe(0);
       expect(r.reportData).toBe(toHex(readFileSync(v("google-tdx/ccel/nonce.dat"))));
       expect(parseCcelTable(readFileSync(v("google-tdx/ccel/ccel_table.dat"))).logAreaMinimumLength).toBeGreaterThan(0n);
@@ -230,20 +243,20 @@ describe.skipIf(!V)(`every genuine vector verifies to what its README says${skip
   describe("dstack", () => {
     it("quote-report.json and tdx-lite-getquote.json (GetQuote responses) verify: quote, report_data, RTMR replay", async () => {
       for (const f of ["dstack/quote-report.json", "dstack/tdx-lite-getquote.json"]) {
-        const { rc, r } = await verify(f, "--now", "2026-06-01T00:00:00Z");
+        const { rc, r } = await verify(f, "--now", "2026-06-01T00:00:00Z", ...ACCEPT_TCB);
         expect([rc, r.errors]).toEqual([0, []]);
         expect(r.appIdentity?.composeHash).toMatch(/^[0-9a-f]{64}$/);
       }
     });
 
     it("tdx-lite-attestation.json (SCALE verifier input) verifies: quote, report_data, RTMR3, OS image → MRTD", async () => {
-      const { rc, r } = await verify("dstack/tdx-lite-attestation.json", "--now", "2026-06-01T00:00:00Z");
+      const { rc, r } = await verify("dstack/tdx-lite-attestation.json", "--now", "2026-06-01T00:00:00Z", ...ACCEPT_TCB);
       expect([rc, r.errors]).toEqual([0, []]);
       expect(r.measurements["os_image_hash"]).toBe("e6f5cfec20c02e7b97baa213d0f718020b55e040172d90ccbcb946d56c8b09db");
     });
 
     it("sev-snp-attestation.json (SCALE verifier input) verifies: VCEK chain, report_data, HOST_DATA binds mr_config", async () => {
-      const { rc, r } = await verify("dstack/sev-snp-attestation.json", "--now", "2026-07-01T00:00:00Z");
+      const { rc, r } = await verify("dstack/sev-snp-attestation.json", "--now", "2026-07-01T00:00:00Z", ...ACCEPT_TCB);
       expect([rc, r.tee, r.errors]).toEqual([0, "sev-snp", []]);
       expect(r.appIdentity?.appId).toBe("86e59625be93207bc2351c4d1bba20037cec8e16");
     });
@@ -315,10 +328,13 @@ describe.skipIf(!V)(`every genuine vector verifies to what its README says${skip
     it("a simulated quote without --allow-simulated: SIMULATED_NOT_ALLOWED (and verified with it)", async () => {
       const sim = await createSimulatorProvider().getQuote(new Uint8Array(64));
       const file = write("simulated.quote", sim.quote);
-      const { rc, r } = await verify(file);
+      // Simulated collateral runs the same DCAP path as Intel's (signed under the simulated root).
+      const col = write("simulated-collateral.json", JSON.stringify(buildSimulatedCollateral()));
+      const { rc, r } = await verify(file, "--collateral", col);
       expect(rc).toBe(1);
       expect(codes(r)).toEqual(["SIMULATED_NOT_ALLOWED"]);
-      expect((await verify(file, "--allow-simulated")).rc).toBe(0);
+      const ok = await verify(file, "--collateral", col, "--allow-simulated");
+      expect([ok.rc, ok.r.tcbStatus]).toEqual([0, "UpToDate"]);
     });
 
     // A debug-enabled SNP guest policy cannot be made from genuine evidence (the report is
@@ -328,20 +344,20 @@ describe.skipIf(!V)(`every genuine vector verifies to what its README says${skip
 
   describe("security review fixes hold on genuine evidence", () => {
     it("a bare genuine TDX quote: Intel's TD_QE passes the offline pin; --nonce must be report_data[32:64]", async () => {
-      const ok = await verify("google-tdx/ccel/cos-113-tdx-quote.dat", "--now", "2025-01-01T00:00:00Z");
+      const ok = await verify("google-tdx/ccel/cos-113-tdx-quote.dat", "--now", "2025-01-01T00:00:00Z", ...ACCEPT_TCB);
       expect([ok.rc, ok.r.errors]).toEqual([0, []]);
       expect(ok.r.unchecked.some((u) => u.startsWith("nonce:") && u.includes("replay"))).toBe(true);
       const own = (ok.r.reportData ?? "").slice(64);
-      expect((await verify("google-tdx/ccel/cos-113-tdx-quote.dat", "--now", "2025-01-01T00:00:00Z", "--nonce", own)).rc).toBe(0);
-      const bad = await verify("google-tdx/ccel/cos-113-tdx-quote.dat", "--now", "2025-01-01T00:00:00Z", "--nonce", "11".repeat(32));
+      expect((await verify("google-tdx/ccel/cos-113-tdx-quote.dat", "--now", "2025-01-01T00:00:00Z", "--nonce", own, ...ACCEPT_TCB)).rc).toBe(0);
+      const bad = await verify("google-tdx/ccel/cos-113-tdx-quote.dat", "--now", "2025-01-01T00:00:00Z", "--nonce", "11".repeat(32), ...ACCEPT_TCB);
       expect([bad.rc, codes(bad.r)]).toEqual([1, ["NONCE_MISMATCH"]]);
     });
 
     it("genuine NEAR and dstack RTMR3 logs record each identity event once", async () => {
       for (const [f, args] of [
-        ["near-ai/nearai_cloud_report_openai_gpt_oss_120b.json", ["--nonce", "deadbeef00000000000000000000000000000000000000000000000000000001", "--now", "2026-03-12T00:00:00Z"]],
-        ["dstack/quote-report.json", ["--now", "2026-06-01T00:00:00Z"]],
-        ["dstack/tdx-lite-attestation.json", ["--now", "2026-06-01T00:00:00Z"]],
+        ["near-ai/nearai_cloud_report_openai_gpt_oss_120b.json", ["--nonce", "deadbeef00000000000000000000000000000000000000000000000000000001", "--now", "2026-03-12T00:00:00Z", ...ACCEPT_ALL]],
+        ["dstack/quote-report.json", ["--now", "2026-06-01T00:00:00Z", ...ACCEPT_TCB]],
+        ["dstack/tdx-lite-attestation.json", ["--now", "2026-06-01T00:00:00Z", ...ACCEPT_TCB]],
       ] as const) {
         const { rc, r } = await verify(f, ...args);
         expect([f, rc, r.errors]).toEqual([f, 0, []]);

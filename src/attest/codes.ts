@@ -34,6 +34,16 @@ export const AttestCode = {
   /** The DCAP library (dcap-qvl) rejected the quote for a reason none of our own checks names. */
   DCAP_VERIFICATION_FAILED: "DCAP_VERIFICATION_FAILED",
   TCB_STATUS_NOT_ALLOWED: "TCB_STATUS_NOT_ALLOWED",
+  /** The TCB status could not be established (no Intel collateral, no AMD CRL) and the caller did not accept that (`--accept-unchecked tcb`). */
+  TCB_UNCHECKED: "TCB_UNCHECKED",
+  /** A GPU's measurements could not be compared with NVIDIA's signed RIMs and the caller did not accept that (`--accept-unchecked gpu-rim`). */
+  RIM_UNCHECKED: "RIM_UNCHECKED",
+  /** A GPU certificate's revocation (NVIDIA OCSP) could not be checked and the caller did not accept that (`--accept-unchecked gpu-ocsp`). */
+  OCSP_UNCHECKED: "OCSP_UNCHECKED",
+  /** The report's app_manifest (model id, sha256) is not what RTMR3 recorded. */
+  MODEL_MISMATCH: "MODEL_MISMATCH",
+  /** OCSP says a GPU certificate is revoked, or the OCSP answer does not verify. */
+  OCSP_INVALID: "OCSP_INVALID",
   DEBUG_ENABLED: "DEBUG_ENABLED",
   SNP_POLICY_INVALID: "SNP_POLICY_INVALID",
   /** The SNP report was requested from a VMPL above the allowed one (code under an SVSM/paravisor). */

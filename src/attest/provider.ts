@@ -1,4 +1,4 @@
-import type { EventLogEntry } from "./report/format.js";
+import type { EventLogEntry, ReportCollateral } from "./report/format.js";
 
 /**
  * Where quotes come from. Hardware providers (configfs-tsm, the dstack guest agent) and
@@ -21,6 +21,12 @@ export interface TeeProvider {
   getQuote(reportData: Uint8Array): Promise<QuoteResult>;
   /** NVIDIA evidence for this nonce as NEAR's JSON string, or null when there is no CC GPU. */
   getGpuEvidence(nonce: Uint8Array): Promise<string | null>;
+  /**
+   * Vendor collateral for this quote and GPU evidence (Intel TCB Info/QE Identity/CRLs, AMD
+   * CRL, NVIDIA RIMs and OCSP), served beside the report; cached by the provider. Optional:
+   * without it the report says nothing and the verifier's checks stay unchecked.
+   */
+  getCollateral?(quote: QuoteResult, gpuPayload: string | null): Promise<ReportCollateral>;
   /** Extends RTMR3 with an application event (dstack-style), where the provider supports it. */
   extendAppEvent?(event: string, payload: Uint8Array): Promise<void>;
 }

@@ -81,7 +81,7 @@ describe("offline DCAP checks refuse debug TDs and non-Intel quoting enclaves", 
     const v = verifyQuoteSignatures(q, roots);
     expect(v.verified).toBe(false);
     expect(codes(v)).toEqual(["DEBUG_ENABLED"]);
-    const e = await verifyEvidence(q, { allowSimulated: true });
+    const e = await verifyEvidence(q, { allowSimulated: true, acceptUnchecked: ["tcb"] });
     expect(e.verified).toBe(false);
     expect(codes(e)).toContain("DEBUG_ENABLED");
   });
@@ -107,8 +107,11 @@ describe("offline DCAP checks refuse debug TDs and non-Intel quoting enclaves", 
     const nonce = new Uint8Array(32).fill(3);
     const report = await node.report(nonce);
     const r = await verifyAttestationReport(JSON.parse(JSON.stringify(report)), { nonce: parseNonce(toHex(nonce)), allowSimulated: true });
-    expect(r.checks.find((c) => c.name === "QE is Intel's quoting enclave")?.ok).toBe(true);
+    // The report carries simulated collateral, so the signed QE Identity (Intel's TD_QE) is checked.
+    expect(r.checks.find((c) => c.name === "QE identity")?.ok).toBe(true);
     expect(r.verified).toBe(true);
+    const bare = await verifyEvidence(fromHex(report.intel_quote ?? ""), { allowSimulated: true, acceptUnchecked: ["tcb"] });
+    expect(bare.checks.find((c) => c.name === "QE is Intel's quoting enclave")?.ok).toBe(true);
   });
 });
 
@@ -116,19 +119,19 @@ describe("verifyEvidence binds the caller's nonce for bare evidence", () => {
   const nonce = "11".repeat(32) as Nonce;
 
   it("rejects a bare DCAP quote whose report_data[32:64] is not the nonce (NONCE_MISMATCH)", async () => {
-    const e = await verifyEvidence(quote({ reportData: new Uint8Array(64).fill(0x22) }), { allowSimulated: true, nonce });
+    const e = await verifyEvidence(quote({ reportData: new Uint8Array(64).fill(0x22) }), { allowSimulated: true, nonce, acceptUnchecked: ["tcb"] });
     expect(e.verified).toBe(false);
     expect(codes(e)).toEqual(["NONCE_MISMATCH"]);
   });
 
   it("accepts a bare DCAP quote that carries the nonce", async () => {
-    const e = await verifyEvidence(quote({ reportData: concatBytes(new Uint8Array(32), fromHex(nonce)) }), { allowSimulated: true, nonce });
+    const e = await verifyEvidence(quote({ reportData: concatBytes(new Uint8Array(32), fromHex(nonce)) }), { allowSimulated: true, nonce, acceptUnchecked: ["tcb"] });
     expect(codes(e)).toEqual([]);
     expect(e.checks.find((c) => c.name === "nonce")?.ok).toBe(true);
   });
 
   it("says the evidence may be a replay when no nonce is given", async () => {
-    const e = await verifyEvidence(quote(), { allowSimulated: true });
+    const e = await verifyEvidence(quote(), { allowSimulated: true, acceptUnchecked: ["tcb"] });
     const c = e.checks.find((x) => x.name === "nonce");
     expect(c?.skipped).toBe(true);
     expect(c?.detail).toMatch(/replay/);
@@ -151,14 +154,14 @@ describe("verifyEvidence binds the caller's nonce for bare evidence", () => {
     const now = new Date("2026-02-01T00:00:00Z");
     it("rejects an SEV-SNP bundle whose report_data does not carry the nonce", async () => {
       const bytes = new Uint8Array(readFileSync(bundlePath as string));
-      const base = await verifyEvidence(bytes, { now });
+      const base = await verifyEvidence(bytes, { now, acceptUnchecked: ["tcb"] });
       expect(base.verified).toBe(true);
       expect(base.checks.find((c) => c.name === "nonce")?.skipped).toBe(true);
-      const e = await verifyEvidence(bytes, { now, nonce });
+      const e = await verifyEvidence(bytes, { now, nonce, acceptUnchecked: ["tcb"] });
       expect(e.verified).toBe(false);
       expect(codes(e)).toEqual(["NONCE_MISMATCH"]);
       const own = (base.reportData ?? "").slice(64) as Nonce;
-      expect((await verifyEvidence(bytes, { now, nonce: own })).verified).toBe(true);
+      expect((await verifyEvidence(bytes, { now, nonce: own, acceptUnchecked: ["tcb"] })).verified).toBe(true);
     });
   });
 });
@@ -195,7 +198,7 @@ describe("NEAR ed25519 signing key must be the one report_data binds", () => {
     ...extra,
   });
   const verify = (a: Record<string, unknown>): ReturnType<typeof verifyAttestationReport> =>
-    verifyAttestationReport(a, { nonce: parseNonce(toHex(nonce)), allowSimulated: true });
+    verifyAttestationReport(a, { nonce: parseNonce(toHex(nonce)), allowSimulated: true, acceptUnchecked: ["tcb"] });
 
   it("rejects a signing_public_key that differs from the bound signing_address (SIGNING_KEY_MISMATCH)", async () => {
     const r = await verify(att({ signing_public_key: "ab".repeat(32) }));

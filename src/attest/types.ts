@@ -3,11 +3,25 @@ import type { Hex, Measurement } from "../types.js";
 /** The kinds of evidence `cloister verify` reports on (the `tee` field of its JSON). */
 export type TeeKind = "tdx" | "sgx" | "sev-snp" | "nvidia-gpu" | "simulated";
 
-/** One line of the readable report. `skipped` means "could not be checked here", said plainly. */
+/**
+ * What could not be checked and fails verification unless the caller accepts it by name
+ * (`--accept-unchecked tcb`, policy `acceptUnchecked`): the platform's TCB status (Intel
+ * TCB Info / AMD KDS CRL), the GPU's reference measurements (NVIDIA RIMs) and the GPU
+ * certificates' revocation (NVIDIA OCSP). docs/protocol.md, "Unchecked items".
+ */
+export const UNCHECKED_ITEMS = ["tcb", "gpu-rim", "gpu-ocsp"] as const;
+export type UncheckedItem = (typeof UNCHECKED_ITEMS)[number];
+
+/**
+ * One line of the readable report. `skipped` means "could not be checked here", said
+ * plainly; a skipped check is never `ok` (it did not pass). `unchecked` names the item a
+ * skipped check leaves open, when it is one that fails unless accepted.
+ */
 export interface Check {
   readonly name: string;
   readonly ok: boolean;
   readonly skipped?: boolean;
+  readonly unchecked?: UncheckedItem;
   readonly detail?: string;
   readonly code?: string;
 }
@@ -51,8 +65,9 @@ export class CheckList {
     this.errors.push({ code, message });
   }
 
-  notChecked(name: string, why: string): void {
-    this.checks.push({ name, ok: true, skipped: true, detail: why });
+  /** A check that could not run: not ok, and, when `item` is given, a failure unless the caller accepts that item. */
+  notChecked(name: string, why: string, item?: UncheckedItem): void {
+    this.checks.push(item ? { name, ok: false, skipped: true, unchecked: item, detail: why } : { name, ok: false, skipped: true, detail: why });
   }
 
   get ok(): boolean {

@@ -20,8 +20,9 @@ describe("verifyEvidence: recognising a file", () => {
     for (const input of [quote, utf8.encode(`${toHex(quote)}\n`)]) {
       const strict = await verifyEvidence(input);
       expect(strict.tee).toBe("simulated");
-      expect(codes(strict)).toEqual(["SIMULATED_NOT_ALLOWED"]);
-      const lax = await verifyEvidence(input, { allowSimulated: true });
+      // A bare quote carries no collateral: its TCB status is unchecked as well.
+      expect(codes(strict)).toEqual(["SIMULATED_NOT_ALLOWED", "TCB_UNCHECKED"]);
+      const lax = await verifyEvidence(input, { allowSimulated: true, acceptUnchecked: ["tcb"] });
       expect(lax.verified).toBe(true);
       expect(lax.reportData).toBe("01".repeat(64));
     }

@@ -27,7 +27,8 @@ import { checkTdxQuote } from "./report/tdx-evidence.js";
 import { SIMULATED_GPU_ROOTS_PEM } from "./simulator/roots.js";
 import { SNP_REPORT_SIZE } from "./snp/index.js";
 import type { Verification } from "./types.js";
-import { reportKind, verifyAttestationReport } from "./verify.js";
+import { acceptedUnchecked, DEFAULT_POLICY, reportKind, verifyAttestationReport, withUnchecked } from "./verify.js";
+import { enforceUnchecked } from "./report/unchecked.js";
 
 export interface EvidenceOptions extends ReportVerifyOptions {
   /** PEM chain for evidence that does not carry its own (SNP report, SPDM evidence). */
@@ -102,9 +103,9 @@ function judged(v: ReportVerification, opts: EvidenceOptions): ReportVerificatio
   if (v.simulated && !allowSimulated && !v.errors.some((e) => e.code === AttestCode.SIMULATED_NOT_ALLOWED)) {
     out = { ...v, verified: false, errors: [...v.errors, { code: AttestCode.SIMULATED_NOT_ALLOWED, message: "the evidence comes from the Cloister simulator" }], checks: [...v.checks, { name: "not simulated", ok: false, code: AttestCode.SIMULATED_NOT_ALLOWED, detail: "the evidence comes from the Cloister simulator" }] };
   }
-  if (!opts.policy) return out;
-  const p = applyPolicy(out, opts.policy, { allowSimulated, ...(opts.policyDir ? { baseDir: opts.policyDir } : {}) });
-  return { ...out, ...p, unchecked: p.checks.filter((c) => c.skipped).map((c) => `${c.name}: ${c.detail ?? "not checked"}`) };
+  const accepted = acceptedUnchecked(opts);
+  const p = applyPolicy(out, opts.policy ?? DEFAULT_POLICY, { allowSimulated, ...(opts.policyDir ? { baseDir: opts.policyDir } : {}) });
+  return withUnchecked(enforceUnchecked({ ...out, ...p }, accepted));
 }
 
 export async function verifyEvidence(input: Uint8Array, opts: EvidenceOptions = {}): Promise<ReportVerification> {

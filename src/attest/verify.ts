@@ -6,6 +6,7 @@
 import { AttestationError } from "../errors.js";
 import { AttestCode } from "./codes.js";
 import { applyPolicy } from "./policy/apply.js";
+import { parsePolicy } from "./policy/schema.js";
 import type { ReportVerifyOptions } from "./report/options.js";
 import { finish, type ReportVerification } from "./report/result.js";
 import { newState } from "./report/state.js";
@@ -13,9 +14,14 @@ import { verifyCloisterReport } from "./report/verify-cloister.js";
 import { verifyDstackQuote } from "./report/verify-dstack.js";
 import { verifyDstackAttestation } from "./report/verify-dstack-attestation.js";
 import { verifyNearReport, verifyNearSingle } from "./report/verify-near.js";
+import { enforceUnchecked } from "./report/unchecked.js";
+import type { UncheckedItem } from "./types.js";
 
 export type { ReportVerifyOptions } from "./report/options.js";
 export type { ReportVerification } from "./report/result.js";
+
+/** What verification applies when the caller gives no policy: TCB status UpToDate, nothing pinned. */
+export const DEFAULT_POLICY = parsePolicy({});
 
 export type ReportKind = "cloister" | "near" | "near-attestation" | "dstack" | "dstack-attestation";
 
@@ -52,7 +58,17 @@ export async function verifyAttestationReport(report: unknown, options: ReportVe
   else if (kind === "dstack") await verifyDstackQuote(s, value, opts);
   else await verifyDstackAttestation(s, value, opts);
   const result = finish(s);
-  if (!options.policy) return result;
-  const judged = applyPolicy(result, options.policy, { allowSimulated, ...(options.policyDir ? { baseDir: options.policyDir } : {}) });
-  return { ...result, ...judged, unchecked: judged.checks.filter((c) => c.skipped).map((c) => `${c.name}: ${c.detail ?? "not checked"}`) };
+  const accepted = acceptedUnchecked(options);
+  // No policy is not "anything goes": the default one still wants TCB status UpToDate.
+  const judged = applyPolicy(result, options.policy ?? DEFAULT_POLICY, { allowSimulated, ...(options.policyDir ? { baseDir: options.policyDir } : {}) });
+  return withUnchecked(enforceUnchecked({ ...result, ...judged }, accepted));
+}
+
+/** The caller's accepted unchecked items: options and policy together. */
+export function acceptedUnchecked(options: ReportVerifyOptions): UncheckedItem[] {
+  return [...new Set([...(options.acceptUnchecked ?? []), ...(options.policy?.acceptUnchecked ?? [])])];
+}
+
+export function withUnchecked(v: ReportVerification): ReportVerification {
+  return { ...v, unchecked: v.checks.filter((c) => c.skipped).map((c) => `${c.name}: ${c.detail ?? "not checked"}`) };
 }

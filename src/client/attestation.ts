@@ -7,6 +7,7 @@ import { ClientError } from "../errors.js";
 import { e2eKeyId } from "../seal/e2e/suite.js";
 import { fromHex, toHex } from "../util/bytes.js";
 import { ClientCode } from "./codes.js";
+import { checkPins, policyPins, UNPINNED_WARNING, type PinStore } from "./pins.js";
 import type { ReportVerifier, VerifiedReport } from "./verifier.js";
 
 export type SigningAlgo = "ecdsa" | "ed25519";
@@ -37,6 +38,12 @@ export interface AttestOptions {
   readonly signingAlgo: SigningAlgo;
   readonly headers?: HeadersInit;
   readonly now?: () => number;
+  /** Unchecked items accepted by name (TCB status, GPU RIMs, GPU OCSP); default none: each fails. */
+  readonly acceptUnchecked?: readonly string[];
+  /** Trust-on-first-use store of measurements; without it (and a pinning policy) every attestation warns. */
+  readonly pins?: PinStore;
+  /** Where warnings go (no measurement pinned, pinned on first use); default console.warn. */
+  readonly onWarning?: (message: string) => void;
 }
 
 export function apiURL(baseURL: string, path: string): string {
@@ -75,7 +82,7 @@ export async function attestNode(opts: AttestOptions): Promise<PinnedNode> {
   const now = opts.now?.() ?? Date.now();
   let v: VerifiedReport;
   try {
-    v = await opts.verifyReport(report, { nonce, policy: opts.policy, allowSimulated: opts.allowSimulated, now: new Date(now) });
+    v = await opts.verifyReport(report, { nonce, policy: opts.policy, allowSimulated: opts.allowSimulated, now: new Date(now), ...(opts.acceptUnchecked ? { acceptUnchecked: opts.acceptUnchecked } : {}) });
   } catch (cause) {
     throw new ClientError(ClientCode.ATTESTATION_FAILED, `the attestation report could not be verified: ${messageOf(cause)}`, { cause });
   }
@@ -94,6 +101,10 @@ export async function attestNode(opts: AttestOptions): Promise<PinnedNode> {
   if (String(report["signing_address"] ?? "").toLowerCase() !== signingAddress || String(report["e2e_public_key"] ?? "").toLowerCase() !== toHex(e2ePublicKey)) {
     throw new ClientError(ClientCode.REPORT_SWAPPED, "the report's keys differ from the ones its quote binds");
   }
+  // A genuine TEE is not yet a known program: pin (policy or first use), or say so every time.
+  const warn = opts.onWarning ?? ((m: string) => console.warn(`cloister: ${m}`));
+  if (opts.pins) await checkPins(opts.pins, opts.baseURL, v.measurements ?? {}, warn, new Date(now));
+  else if (!policyPins(opts.policy)) warn(UNPINNED_WARNING);
   return {
     tee: v.tee,
     simulated: v.simulated,

@@ -33,6 +33,8 @@ export const ClientCode = {
   REDIRECT_REFUSED: "REDIRECT_REFUSED",
   /** A public answer (model list, report, health) does not have the shape it must have. */
   PUBLIC_ANSWER_INVALID: "PUBLIC_ANSWER_INVALID",
+  /** The node's measurements differ from the ones pinned on first use (trust on first use): it runs other code. */
+  MEASUREMENTS_CHANGED: "MEASUREMENTS_CHANGED",
   /** Bad options (baseURL, policy file...). */
   INVALID_OPTIONS: "INVALID_OPTIONS",
   /** The node answered with an HTTP error (our own client only; the fetch passes these through). */

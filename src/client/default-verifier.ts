@@ -4,7 +4,12 @@
  * a browser passes `verifyReport` instead).
  */
 import { parseNonce } from "../types.js";
+import type { UncheckedItem } from "../attest/types.js";
 import type { ReportVerifier } from "./verifier.js";
+
+// The names src/attest/types.ts UNCHECKED_ITEMS lists (kept here so the bundle gains no import).
+const ITEMS: ReadonlySet<string> = new Set(["tcb", "gpu-rim", "gpu-ocsp"]);
+const isUncheckedItem = (v: string): v is UncheckedItem => ITEMS.has(v);
 
 export const defaultReportVerifier: ReportVerifier = async (report, opts) => {
   const [{ verifyAttestationReport }, { parsePolicy }] = await Promise.all([import("../attest/verify.js"), import("../attest/policy/schema.js")]);
@@ -13,5 +18,6 @@ export const defaultReportVerifier: ReportVerifier = async (report, opts) => {
     allowSimulated: opts.allowSimulated,
     ...(opts.policy !== undefined ? { policy: parsePolicy(opts.policy) } : {}),
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.acceptUnchecked?.length ? { acceptUnchecked: opts.acceptUnchecked.filter(isUncheckedItem) } : {}),
   });
 };

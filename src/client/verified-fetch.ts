@@ -15,7 +15,7 @@ import { deriveResponseKeys } from "../seal/e2e/response.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { toHex, utf8 } from "../util/bytes.js";
-import { apiURL, attestNode, type PinnedNode, type SigningAlgo } from "./attestation.js";
+import { apiURL, attestNode, type AttestOptions, type PinnedNode, type SigningAlgo } from "./attestation.js";
 import { ClientCode } from "./codes.js";
 import { defaultReportVerifier } from "./default-verifier.js";
 import { failureResponse } from "./failure.js";
@@ -72,6 +72,8 @@ export interface VerifiedFetchOptions {
    */
   readonly onFailure?: "response" | "throw";
   readonly now?: () => number;
+  /** Attestation options (src/client/attestation.ts): unchecked items accepted by name, TOFU pin store, warning sink. */
+  readonly attestation?: Pick<AttestOptions, "acceptUnchecked" | "pins" | "onWarning">;
 }
 
 export interface VerifiedFetch {
@@ -121,6 +123,7 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
       allowSimulated: opts.allowSimulated ?? false,
       signingAlgo: opts.signingAlgo ?? "ecdsa",
       headers: extraHeaders(),
+      ...opts.attestation,
       now,
     })
       .then(async (p) => {

@@ -9,6 +9,8 @@ export interface ReportVerifierOptions {
   readonly policy?: unknown;
   readonly allowSimulated: boolean;
   readonly now?: Date;
+  /** Unchecked items the caller accepts by name ("tcb", "gpu-rim", "gpu-ocsp"); default none. */
+  readonly acceptUnchecked?: readonly string[];
 }
 
 /** The part of attest's ReportVerification the client relies on. */
@@ -19,10 +21,10 @@ export interface VerifiedReport {
   readonly errors: readonly { readonly code: string; readonly message: string }[];
   readonly signingAddress?: string | null;
   readonly signingAlgo?: string | null;
+  /** Named measurements (mrtd, rtmr0..3, compose_hash, model_sha256, ...), for pinning and the release-log policy. */
+  readonly measurements?: Readonly<Record<string, string>>;
   /** Hex or raw bytes of the attested X25519 key. */
   readonly e2ePublicKey?: string | Uint8Array | null;
-  /** Named registers (mrtd, rtmr0..3, measurement, compose_hash...), for the release-log policy. */
-  readonly measurements?: Readonly<Record<string, string>>;
 }
 
 export type ReportVerifier = (report: unknown, opts: ReportVerifierOptions) => Promise<VerifiedReport>;

@@ -23,7 +23,7 @@ export interface AppIdentity {
 }
 
 /** Events that name the app: each may be recorded once (see repeatedIdentityEvents). */
-export const IDENTITY_EVENTS: ReadonlySet<string> = new Set(["app-id", "compose-hash", "instance-id", "key-provider", "os-image-hash"]);
+export const IDENTITY_EVENTS: ReadonlySet<string> = new Set(["app-id", "compose-hash", "instance-id", "key-provider", "os-image-hash", "cloister-app-manifest"]);
 
 const HEX_PAYLOADS = new Set(["app-id", "compose-hash", "instance-id", "os-image-hash"]);
 
@@ -75,7 +75,7 @@ export function extractAppIdentity(events: readonly EventLogEntry[]): AppIdentit
       case "key-provider": keyProvider ??= value; break;
       case "os-image-hash": osImageHash ??= value; break;
       case "image-digest": imageDigests.push(value); break;
-      default: if (e.event_payload.length > 0) other[e.event] = value;
+      default: if (e.event_payload.length > 0) other[e.event] ??= value;
     }
   }
   return { appId, composeHash, instanceId, keyProvider, osImageHash, imageDigests, other };

@@ -34,7 +34,7 @@ export function verifyQuoteSignatures(bytes: Uint8Array, options: QuoteSignature
   // debuggable TDs/enclaves here too (verifyDcapQuote does both with collateral).
   offline(list, "QE is Intel's quoting enclave", () => checkIntelQe(q), AttestCode.QE_IDENTITY_MISMATCH);
   offline(list, "not debuggable", () => checkNotDebug(q), AttestCode.DEBUG_ENABLED);
-  list.notChecked("TCB status", "needs Intel collateral (TCB info, QE identity, CRLs); use verifyDcapQuote");
+  list.notChecked("TCB status", "needs Intel collateral (TCB info, QE identity, CRLs); use verifyDcapQuote", "tcb");
   return verificationOf(q, list, null, [], chain !== null && !chain.intel);
 }
 

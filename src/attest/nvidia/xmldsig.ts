@@ -49,6 +49,11 @@ export function rimSignedXml(publicCertPem: string): SignedXml {
   // getCertFromKeyInfo returns null so the key is the one we chose (after chain checks),
   // never whatever certificate the document itself names.
   const sig = new SignedXml({ publicCert: publicCertPem, getCertFromKeyInfo: () => null });
+  return withRimAlgorithms(sig);
+}
+
+/** Registers C14N 1.1, SHA-384 and ECDSA-SHA384 (verify only) on a SignedXml; the simulator adds its own signer. */
+export function withRimAlgorithms(sig: SignedXml): SignedXml {
   sig.CanonicalizationAlgorithms[C14N11] = C14n11Canonicalization;
   sig.HashAlgorithms[SHA384] = Sha384;
   sig.SignatureAlgorithms[ECDSA_SHA384] = EcdsaSha384;

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { AttestationError } from "../../errors.js";
 import { AttestCode } from "../codes.js";
+import { UNCHECKED_ITEMS } from "../types.js";
 
 const hexList = z.array(z.string().regex(/^(0x)?[0-9a-fA-F]+$/, "hex").transform((s) => s.toLowerCase().replace(/^0x/, ""))).min(1);
 
@@ -25,6 +26,8 @@ export const measurementsPolicySchema = z
     measurement: hexList.optional(),
     /** SHA-256 of the app compose file, as recorded in RTMR3. */
     compose_hash: hexList.optional(),
+    /** SHA-256 of the model file, from an app manifest that RTMR3 measured (cloister-app-manifest). */
+    model_sha256: hexList.optional(),
   })
   .strict();
 
@@ -55,8 +58,13 @@ export const policySchema = z
   .object({
     allowSimulated: z.boolean().optional(),
     tcbStatuses: z.array(z.string()).default(["UpToDate"]),
-    /** Fail when the TCB status could not be checked (no collateral). Default false: reported as skipped. */
+    /**
+     * Kept for old policies: the TCB status is now required by default (TCB_UNCHECKED);
+     * `requireTcbStatus: true` also fails a simulated report without collateral.
+     */
     requireTcbStatus: z.boolean().optional(),
+    /** Items that may stay unchecked (`tcb`, `gpu-rim`, `gpu-ocsp`); default none: each fails verification. */
+    acceptUnchecked: z.array(z.enum(UNCHECKED_ITEMS)).optional(),
     measurements: measurementsPolicySchema.optional(),
     gpu: z
       .object({

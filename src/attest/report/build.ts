@@ -31,6 +31,7 @@ export async function buildAttestationReport(provider: TeeProvider, input: Repor
   );
   const q = await provider.getQuote(reportData);
   const snp = q.tee === "sev-snp";
+  const collateral = provider.getCollateral ? await provider.getCollateral(q, gpuPayload) : undefined;
   return {
     version: REPORT_VERSION,
     tee: q.tee,
@@ -49,5 +50,6 @@ export async function buildAttestationReport(provider: TeeProvider, input: Repor
     nvidia_payload: gpuPayload,
     event_log: q.eventLog,
     info: input.info,
+    ...(collateral ? { collateral } : {}),
   };
 }

@@ -54,7 +54,7 @@ describe.skipIf(!DIR)(`dstack SCALE attestation (verifier input)${skipMsg}`, () 
   });
 
   it("verifies the TDX lite attestation offline: quote, report_data, RTMR3 replay, image → MRTD", async () => {
-    const v = await verifyAttestationReport(input(raw("tdx-lite-attestation.json")), { now: new Date("2026-06-01T00:00:00Z") });
+    const v = await verifyAttestationReport(input(raw("tdx-lite-attestation.json")), { now: new Date("2026-06-01T00:00:00Z"), acceptUnchecked: ["tcb"] });
     expect(v.errors).toEqual([]);
     expect(v.verified).toBe(true);
     expect(v.tee).toBe("tdx");
@@ -65,7 +65,7 @@ describe.skipIf(!DIR)(`dstack SCALE attestation (verifier input)${skipMsg}`, () 
   });
 
   it("verifies the SEV-SNP attestation offline: VCEK chain, report_data, HOST_DATA binds mr_config", async () => {
-    const v = await verifyAttestationReport(input(raw("sev-snp-attestation.json")), { now: SNP_NOW });
+    const v = await verifyAttestationReport(input(raw("sev-snp-attestation.json")), { now: SNP_NOW, acceptUnchecked: ["tcb"] });
     expect(v.errors).toEqual([]);
     expect(v.tee).toBe("sev-snp");
     expect(v.appIdentity?.appId).toBe("86e59625be93207bc2351c4d1bba20037cec8e16");
@@ -75,7 +75,7 @@ describe.skipIf(!DIR)(`dstack SCALE attestation (verifier input)${skipMsg}`, () 
 
   it("rejects a changed byte in the quote body, report_data, a runtime event or the image hash, each by its own code", async () => {
     const b = raw("tdx-lite-attestation.json");
-    const now = { now: new Date("2026-06-01T00:00:00Z") };
+    const now = { now: new Date("2026-06-01T00:00:00Z"), acceptUnchecked: ["tcb" as const] };
     expect(codes(await verifyAttestationReport(input(b, 4 + 48 + 200), now))).toContain("QUOTE_SIGNATURE_INVALID"); // MRTD
     const rdAt = find(b, '{"os_image_hash"', -2 - 64); // report_data, then config's 2-byte compact length
     expect(codes(await verifyAttestationReport(input(b, rdAt), now))).toEqual(["REPORT_DATA_MISMATCH"]);
@@ -90,13 +90,13 @@ describe.skipIf(!DIR)(`dstack SCALE attestation (verifier input)${skipMsg}`, () 
   it("rejects an SNP attestation whose mr_config or runtime compose-hash was changed", async () => {
     const b = raw("sev-snp-attestation.json");
     const mr = find(b, '{"app_id":"', 11); // the attested mr_config comes before runtime events and vm_config
-    expect(codes(await verifyAttestationReport(input(b, mr), { now: SNP_NOW }))).toContain("APP_CONFIG_MISMATCH");
+    expect(codes(await verifyAttestationReport(input(b, mr), { now: SNP_NOW, acceptUnchecked: ["tcb"] }))).toContain("APP_CONFIG_MISMATCH");
     const ev = b.indexOf("compose-hash") + "compose-hash".length + 2; // name, compact length, payload
-    expect(codes(await verifyAttestationReport(input(b, ev), { now: SNP_NOW }))).toEqual(["APP_CONFIG_MISMATCH"]);
+    expect(codes(await verifyAttestationReport(input(b, ev), { now: SNP_NOW, acceptUnchecked: ["tcb"] }))).toEqual(["APP_CONFIG_MISMATCH"]);
     const rd = find(b, "attest-test-fixture");
     const last = b.lastIndexOf("attest-test-fixture"); // the attestation's own report_data copy
     expect(last).toBeGreaterThan(rd);
-    expect(codes(await verifyAttestationReport(input(b, last), { now: SNP_NOW }))).toEqual(["REPORT_DATA_MISMATCH"]);
+    expect(codes(await verifyAttestationReport(input(b, last), { now: SNP_NOW, acceptUnchecked: ["tcb"] }))).toEqual(["REPORT_DATA_MISMATCH"]);
   });
 
   it("truncated, extended or randomly mutated encodings give typed errors or failed verification, never a crash", async () => {
@@ -110,7 +110,7 @@ describe.skipIf(!DIR)(`dstack SCALE attestation (verifier input)${skipMsg}`, () 
         const c = Buffer.from(b);
         c[at] = (c[at] ?? 0) ^ x;
         try {
-          const v = await verifyAttestationReport({ attestation: c.toString("hex") }, { now: new Date("2026-06-01T00:00:00Z") });
+          const v = await verifyAttestationReport({ attestation: c.toString("hex") }, { now: new Date("2026-06-01T00:00:00Z"), acceptUnchecked: ["tcb"] });
           // Unsigned bytes (quote padding, the stripped boot log, vm_config's other fields) may change.
           if (v.verified) expect(bound(at)).toBe(false);
         } catch (e) {

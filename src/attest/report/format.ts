@@ -36,6 +36,26 @@ export interface AttestationReport {
   /** Event log entries as dstack emits them: {imr, event_type, digest, event, event_payload}. */
   readonly event_log: readonly EventLogEntry[];
   readonly info: ReportInfo;
+  /**
+   * Vendor-signed material the verifier needs for TCB status, RIM comparison and OCSP,
+   * served by the node so a client need not reach Intel, AMD or NVIDIA (docs/protocol.md,
+   * "Collateral"). Signed by the vendors, so carrying it costs no trust; absent or partial,
+   * the checks it feeds are unchecked (and fail unless the caller accepts them).
+   */
+  readonly collateral?: ReportCollateral;
+}
+
+export interface ReportCollateral {
+  /** Intel DCAP collateral (QuoteCollateralV3 JSON: TCB Info, QE Identity, CRLs) for intel_quote. */
+  readonly intel: Readonly<Record<string, string>> | null;
+  /** AMD KDS CRL (hex DER) for the VCEK's product. */
+  readonly amd_crl: string | null;
+  /** Per GPU, in nvidia_payload's evidence_list order: NVIDIA's signed driver and VBIOS RIMs (XML text). */
+  readonly nvidia_rims: readonly { readonly driver: string; readonly vbios: string }[] | null;
+  /** NVIDIA OCSP answers (hex DER) for the GPU certificates below the root, any order. */
+  readonly nvidia_ocsp: readonly string[] | null;
+  /** True when the collateral is the simulator's (signed under the SIMULATED roots). */
+  readonly simulated: boolean;
 }
 
 export interface EventLogEntry {

@@ -1,6 +1,7 @@
 import type { Nonce } from "../../types.js";
 import type { Collateral } from "../intel/index.js";
 import type { Policy } from "../policy/schema.js";
+import type { UncheckedItem } from "../types.js";
 
 export interface ReportVerifyOptions {
   /** The nonce the caller sent; without it a report cannot be told from a replay. */
@@ -16,4 +17,9 @@ export interface ReportVerifyOptions {
   readonly collateral?: Collateral;
   /** Fetches collateral for a quote when none was given (e.g. intel's fetchCollateral). */
   readonly fetchCollateral?: (quote: Uint8Array) => Promise<Collateral>;
+  /**
+   * Items that may stay unchecked without failing verification (TCB status, GPU RIMs, GPU
+   * OCSP); joined with the policy's `acceptUnchecked`. Default none: unchecked fails.
+   */
+  readonly acceptUnchecked?: readonly UncheckedItem[];
 }

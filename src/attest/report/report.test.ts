@@ -9,6 +9,7 @@ import { parsePolicy } from "../policy/schema.js";
 import { createSimulatedNode } from "../simulator/report.js";
 import { verifyAttestationReport } from "../verify.js";
 import type { AttestationReport } from "./format.js";
+import { UNCHECKED_ITEMS } from "../types.js";
 
 const NONCE_BYTES = new Uint8Array(32).fill(0x42);
 const NONCE = parseNonce(toHex(NONCE_BYTES));
@@ -127,7 +128,7 @@ describe.skipIf(!nearPath)("NEAR AI Cloud report (skipped: ../shared/vectors/nea
     JSON.parse(readFileSync(nearPath!, "utf8")) as { gateway_attestation: Record<string, unknown>; model_attestations: Record<string, unknown>[] };
 
   it("verifies quotes to Intel's root, report_data, event logs, compose hashes and 8 GPUs, and says TCB status is unchecked", async () => {
-    const v = await verifyAttestationReport(load(), { nonce: NEAR_NONCE, now: NEAR_NOW });
+    const v = await verifyAttestationReport(load(), { nonce: NEAR_NONCE, now: NEAR_NOW, acceptUnchecked: UNCHECKED_ITEMS });
     expect(v.errors).toEqual([]);
     expect(v.verified).toBe(true);
     expect(v.tee).toBe("tdx");
@@ -139,8 +140,18 @@ describe.skipIf(!nearPath)("NEAR AI Cloud report (skipped: ../shared/vectors/nea
     expect(v.unchecked.some((u) => u.startsWith("TCB status"))).toBe(true);
   });
 
+  it("fails without collateral unless the caller accepts each unchecked item by name (TCB_UNCHECKED, RIM_UNCHECKED, OCSP_UNCHECKED)", async () => {
+    const v = await verifyAttestationReport(load(), { nonce: NEAR_NONCE, now: NEAR_NOW });
+    expect(v.verified).toBe(false);
+    expect(codes(v).sort()).toEqual(["OCSP_UNCHECKED", "RIM_UNCHECKED", "TCB_UNCHECKED"]);
+    const partly = await verifyAttestationReport(load(), { nonce: NEAR_NONCE, now: NEAR_NOW, acceptUnchecked: ["tcb"] });
+    expect(codes(partly).sort()).toEqual(["OCSP_UNCHECKED", "RIM_UNCHECKED"]);
+    // A skipped check never reads as passed.
+    expect(v.checks.filter((c) => c.skipped).every((c) => !c.ok)).toBe(true);
+  });
+
   it("rejects it for another nonce", async () => {
-    const v = await verifyAttestationReport(load(), { nonce: parseNonce("22".repeat(32)), now: NEAR_NOW });
+    const v = await verifyAttestationReport(load(), { nonce: parseNonce("22".repeat(32)), now: NEAR_NOW, acceptUnchecked: UNCHECKED_ITEMS });
     expect(codes(v)).toContain("NONCE_MISMATCH");
   });
 
@@ -148,15 +159,15 @@ describe.skipIf(!nearPath)("NEAR AI Cloud report (skipped: ../shared/vectors/nea
     const r = load();
     const m = r.model_attestations[0] as { info: { tcb_info: { app_compose: string } }; event_log: { event: string; event_payload: string }[] };
     m.info.tcb_info.app_compose += " ";
-    expect(codes(await verifyAttestationReport(r, { nonce: NEAR_NONCE, now: NEAR_NOW }))).toEqual(["COMPOSE_HASH_MISMATCH"]);
+    expect(codes(await verifyAttestationReport(r, { nonce: NEAR_NONCE, now: NEAR_NOW, acceptUnchecked: UNCHECKED_ITEMS }))).toEqual(["COMPOSE_HASH_MISMATCH"]);
     const r2 = load();
     const ev = (r2.model_attestations[0] as { event_log: { event: string; event_payload: string; digest: string }[] }).event_log.find((e) => e.event === "compose-hash")!;
     ev.event_payload = "00".repeat(32);
-    expect(codes(await verifyAttestationReport(r2, { nonce: NEAR_NONCE, now: NEAR_NOW }))).toContain("EVENT_LOG_INVALID");
+    expect(codes(await verifyAttestationReport(r2, { nonce: NEAR_NONCE, now: NEAR_NOW, acceptUnchecked: UNCHECKED_ITEMS }))).toContain("EVENT_LOG_INVALID");
   });
 
   it("verifies a single model attestation on its own", async () => {
-    const v = await verifyAttestationReport(load().model_attestations[0], { nonce: NEAR_NONCE, now: NEAR_NOW });
+    const v = await verifyAttestationReport(load().model_attestations[0], { nonce: NEAR_NONCE, now: NEAR_NOW, acceptUnchecked: UNCHECKED_ITEMS });
     expect(v.errors).toEqual([]);
   });
 });
@@ -166,7 +177,7 @@ const dstackDir = sharedPath("vectors", "dstack");
 describe.skipIf(!dstackDir)("dstack GetQuote responses (skipped: ../shared/vectors/dstack missing)", () => {
   it("verifies the quote, report_data, replay and app identity", async () => {
     for (const f of ["tdx-lite-getquote.json", "quote-report.json"]) {
-      const v = await verifyAttestationReport(readFileSync(`${dstackDir}/${f}`, "utf8"), { now: new Date("2026-06-01T00:00:00Z") });
+      const v = await verifyAttestationReport(readFileSync(`${dstackDir}/${f}`, "utf8"), { now: new Date("2026-06-01T00:00:00Z"), acceptUnchecked: ["tcb"] });
       expect(v.errors).toEqual([]);
       expect(v.appIdentity?.appId).toMatch(/^[0-9a-f]{40}$/);
     }
@@ -174,7 +185,7 @@ describe.skipIf(!dstackDir)("dstack GetQuote responses (skipped: ../shared/vecto
 
   it("rejects a response whose report_data is not the quote's", async () => {
     const j = JSON.parse(readFileSync(`${dstackDir}/quote-report.json`, "utf8")) as Record<string, unknown>;
-    const v = await verifyAttestationReport({ ...j, report_data: "ff".repeat(64) }, { now: new Date("2026-06-01T00:00:00Z") });
+    const v = await verifyAttestationReport({ ...j, report_data: "ff".repeat(64) }, { now: new Date("2026-06-01T00:00:00Z"), acceptUnchecked: ["tcb"] });
     expect(codes(v)).toEqual(["REPORT_DATA_MISMATCH"]);
     expect(fromHex(String(j["report_data"])).length).toBe(64);
   });

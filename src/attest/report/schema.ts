@@ -30,6 +30,15 @@ export const cloisterReportSchema = z.object({
   nvidia_payload: z.string().nullable(),
   event_log: z.array(z.unknown()),
   info: z.object({ app_name: z.string(), version: z.string(), app_manifest: z.record(z.unknown()), compose_hash: z.string().nullable() }).passthrough(),
+  collateral: z
+    .object({
+      intel: z.record(z.string()).nullable(),
+      amd_crl: hex.nullable(),
+      nvidia_rims: z.array(z.object({ driver: z.string(), vbios: z.string() })).nullable(),
+      nvidia_ocsp: z.array(hex).nullable(),
+      simulated: z.boolean(),
+    })
+    .optional(),
 });
 export type CloisterReportInput = z.infer<typeof cloisterReportSchema>;
 

@@ -25,9 +25,12 @@ export async function checkTdxQuote(s: ReportState, quote: Uint8Array, opts: Rep
   // Both roots: a quote that chains to the simulated one verifies and is marked simulated.
   let v = verifyQuoteSignatures(quote, { trustedRootsPem: [INTEL_SGX_ROOT_CA_PEM, ...SIMULATED_QUOTE_ROOTS_PEM], now });
   if (v.simulated) {
+    // Same path as hardware: simulated collateral (signed under the simulated root) gives a
+    // simulated TCB status; without it the TCB status is unchecked, like a real quote's.
     s.simulated = true;
     s.tee = "simulated";
-    v = { ...v, checks: v.checks.filter((c) => c.name !== "TCB status") };
+    const collateral = opts.collateral;
+    if (collateral && v.verified) v = verifyDcapQuote(quote, { collateral, now, trustedRootsPem: SIMULATED_QUOTE_ROOTS_PEM });
   } else {
     let collateral = opts.collateral;
     if (!collateral && opts.fetchCollateral && v.verified) {

@@ -6,6 +6,8 @@
 import type { Hex } from "../../types.js";
 import { fromHex } from "../../util/bytes.js";
 import { AttestCode } from "../codes.js";
+import type { Collateral } from "../intel/collateral.js";
+import { checkAppManifest } from "./app-manifest.js";
 import { checkReportBinding } from "./binding-check.js";
 import { checkGpuPayload } from "./gpu-evidence.js";
 import type { ReportVerifyOptions } from "./options.js";
@@ -28,17 +30,20 @@ export async function verifyCloisterReport(s: ReportState, value: unknown, opts:
   const nonce = checkNonce(s, clean(r.request_nonce), opts);
   const now = opts.now ?? new Date();
 
+  const served = r.collateral;
   let rtmrs: readonly string[] | null = null;
   if (r.intel_quote) {
     const quote = fromHex(r.intel_quote);
-    await checkTdxQuote(s, quote, opts);
+    // The caller's own collateral wins; else the node's (Intel-signed, so it costs no trust).
+    const intel = opts.collateral ?? (served?.intel ? (served.intel as unknown as Collateral) : undefined);
+    await checkTdxQuote(s, quote, { ...opts, ...(intel ? { collateral: intel } : {}) });
     try {
       rtmrs = readTdQuoteFields(quote).rtmrs;
     } catch {
       rtmrs = null; // already reported by the quote check
     }
   } else if (r.snp_report) {
-    checkSnpEvidence(s, fromHex(r.snp_report), r.snp_cert_chain, opts);
+    checkSnpEvidence(s, fromHex(r.snp_report), r.snp_cert_chain, opts, served?.amd_crl ? fromHex(served.amd_crl) : undefined);
   } else {
     s.list.fail("hardware evidence", AttestCode.EVIDENCE_UNREADABLE, "the report has neither intel_quote nor snp_report");
   }
@@ -77,9 +82,10 @@ export async function verifyCloisterReport(s: ReportState, value: unknown, opts:
       ? ((tcb as Record<string, unknown>)["app_compose"] as string)
       : typeof manifestCompose === "string" ? manifestCompose : null;
     checkComposeHash(s, s.appIdentity, appCompose, r.info.compose_hash);
+    checkAppManifest(s, s.appIdentity, r.info.app_manifest);
   }
 
-  if (r.nvidia_payload !== null) checkGpuPayload(s, r.nvidia_payload, nonce, opts.allowSimulated ?? false, now);
+  if (r.nvidia_payload !== null) checkGpuPayload(s, r.nvidia_payload, nonce, opts.allowSimulated ?? false, now, undefined, { rims: served?.nvidia_rims ?? null, ocsp: served?.nvidia_ocsp ?? null });
   else s.list.notChecked("GPU", "the report has no GPU evidence");
 }
 

@@ -57,13 +57,18 @@ async function verifyNearAttestation(s: ReportState, a: NearAttestation, opts: R
     const rd = fromHex(qv.reportData);
     // ecdsa: the 20-byte address; ed25519: the 32-byte key (NEAR sends both as hex in signing_address).
     const signer = fromHex(a.signing_address);
-    const padded = concatBytes(signer, new Uint8Array(Math.max(0, 32 - signer.length))).subarray(0, 32);
+    // The whole signer, never a prefix: a 20-byte address (ecdsa) or a 32-byte key (ed25519).
+    // Truncating to 32 bytes let `signing_address || anything` verify and be reported as the signer.
+    const signerLength = a.signing_algo === "ed25519" ? 32 : 20;
+    const padded = concatBytes(signer, new Uint8Array(Math.max(0, 32 - signer.length)));
     if (!equalBytes(rd.subarray(32), fromHex(nonce))) {
       s.list.fail(name("report_data nonce"), AttestCode.NONCE_MISMATCH, `the quote's report_data carries nonce ${toHex(rd.subarray(32))}`);
     } else {
       s.list.pass(name("report_data nonce"), "the quote carries the nonce");
     }
-    if (equalBytes(rd.subarray(0, 32), padded)) s.list.pass(name("report_data binds the signer"), a.signing_address);
+    if (signer.length !== signerLength) {
+      s.list.fail(name("report_data binds the signer"), AttestCode.SIGNING_KEY_MISMATCH, `signing_address is ${signer.length} bytes; an ${a.signing_algo} signer is ${signerLength}`);
+    } else if (equalBytes(rd.subarray(0, 32), padded)) s.list.pass(name("report_data binds the signer"), a.signing_address);
     else {
       const tlsFp = typeof a["tls_cert_fingerprint"] === "string" ? fromHex(a["tls_cert_fingerprint"]) : null;
       if (tlsFp && equalBytes(rd.subarray(0, 32), sha256(concatBytes(signer, tlsFp)))) s.list.pass(name("report_data binds the signer and TLS key"));

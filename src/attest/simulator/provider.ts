@@ -12,6 +12,14 @@ import { replayRtmrs } from "../eventlog/replay.js";
 import type { QuoteResult, TeeProvider } from "../provider.js";
 import type { EventLogEntry } from "../report/format.js";
 import { buildSimulatedGpuPayload } from "./gpu.js";
+import type { ReportCollateral } from "../report/format.js";
+import { buildSimulatedCollateral } from "./collateral.js";
+import { SIMULATED_GPU_OCSP_HEX } from "./collateral-roots.js";
+import { buildSimulatedRims, type SimulatedRims } from "./rims.js";
+
+// Signing a RIM costs a few ms; the simulated RIMs never change, so sign them once.
+let rimsOnce: SimulatedRims | null = null;
+const simulatedRims = (): SimulatedRims => (rimsOnce ??= buildSimulatedRims());
 import { buildSimulatedTdxQuote, simulatedRegister } from "./quote.js";
 
 /** EV_EVENT_TAG (TCG PFP §10.4.1): a tagged firmware event; here a fixed simulated boot stage. */
@@ -22,6 +30,8 @@ export interface SimulatorOptions {
   readonly gpu?: boolean;
   /** RTMR3 events recorded at "boot" (dstack records app-id, compose-hash, ...). */
   readonly appEvents?: readonly { readonly event: string; readonly payload: Uint8Array }[];
+  /** The TCB status the simulated collateral gives (default UpToDate), to test refusals. */
+  readonly tcbStatus?: string;
 }
 
 export interface SimulatorProvider extends TeeProvider {
@@ -53,6 +63,16 @@ export function createSimulatorProvider(opts: SimulatorOptions = {}): SimulatorP
     },
     async getGpuEvidence(nonce: Uint8Array): Promise<string | null> {
       return gpu ? buildSimulatedGpuPayload(nonce) : null;
+    },
+    async getCollateral(_quote: QuoteResult, gpuPayload: string | null): Promise<ReportCollateral> {
+      // Signed under the SIMULATED roots: the verifier runs its full TCB, RIM and OCSP paths.
+      return {
+        intel: { ...buildSimulatedCollateral(opts.tcbStatus ? { tcbStatus: opts.tcbStatus } : {}) },
+        amd_crl: null,
+        nvidia_rims: gpuPayload ? [simulatedRims()] : null,
+        nvidia_ocsp: gpuPayload ? [SIMULATED_GPU_OCSP_HEX] : null,
+        simulated: true,
+      };
     },
     async extendAppEvent(event: string, payload: Uint8Array): Promise<void> {
       log.push(makeRuntimeEvent(event, payload));

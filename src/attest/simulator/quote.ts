@@ -14,7 +14,8 @@ import { createHash } from "node:crypto";
 import { sha384 } from "@noble/hashes/sha2.js";
 import { concatBytes, fromHex, utf8 } from "../../util/bytes.js";
 import { QUOTE_HEADER_LEN, TD_OFFSETS, TD_REPORT10_LEN, TEE_TYPE_TDX } from "../report/td-quote.js";
-import { SIMULATED_PCK_CA_CERT_PEM, SIMULATED_PCK_LEAF_CERT_PEM, SIMULATED_PCK_LEAF_KEY_PEM, SIMULATED_ROOT_CERT_PEM } from "./roots.js";
+import { SIMULATED_PCK_CA_CERT_PEM, SIMULATED_PCK_LEAF_KEY_PEM, SIMULATED_ROOT_CERT_PEM } from "./roots.js";
+import { SIMULATED_PCK_LEAF_SGX_CERT_PEM } from "./collateral-roots.js";
 import { INTEL_TD_QE_ISVPRODID, INTEL_TD_QE_MRSIGNER } from "../intel/qe-pin.js";
 import { freshP256, privateKeyFromPem, signRaw } from "./sign.js";
 
@@ -87,7 +88,7 @@ export function buildSimulatedTdxQuote(regs: TdRegisters, reportData: Uint8Array
   qeReport.set(u16(INTEL_TD_QE_ISVPRODID), SGX_ISVPRODID_OFFSET);
   qeReport.set(createHash("sha256").update(att.rawPublic).update(authData).digest(), SGX_REPORT_DATA_OFFSET);
   const qeSig = signRaw(privateKeyFromPem(SIMULATED_PCK_LEAF_KEY_PEM), "sha256", qeReport);
-  const chain = utf8.encode([SIMULATED_PCK_LEAF_CERT_PEM, SIMULATED_PCK_CA_CERT_PEM, SIMULATED_ROOT_CERT_PEM].join(""));
+  const chain = utf8.encode([SIMULATED_PCK_LEAF_SGX_CERT_PEM, SIMULATED_PCK_CA_CERT_PEM, SIMULATED_ROOT_CERT_PEM].join(""));
   const qeCert = concatBytes(qeReport, qeSig, u16(authData.length), authData, certData(5, chain));
 
   const sigData = concatBytes(quoteSig, att.rawPublic, certData(6, qeCert));

@@ -22,7 +22,14 @@ export interface SimulatedNode {
 
 export const SIMULATED_COMPOSE = "services:\n  cloister:\n    image: cloister/node:simulated\n";
 
-export function createSimulatedNode(opts: SimulatorOptions & { signingAlgo?: SigningAlgo; tlsSpki?: Uint8Array } = {}): SimulatedNode {
+export interface SimulatedNodeOptions extends SimulatorOptions {
+  readonly signingAlgo?: SigningAlgo;
+  readonly tlsSpki?: Uint8Array;
+  /** An app manifest measured into RTMR3 (cloister-app-manifest) and served in info, as `cloister up` does. */
+  readonly appManifest?: Readonly<Record<string, unknown>>;
+}
+
+export function createSimulatedNode(opts: SimulatedNodeOptions = {}): SimulatedNode {
   const signingAlgo = opts.signingAlgo ?? "ecdsa";
   const signingSecretKey = signingAlgo === "ecdsa" ? secp256k1.utils.randomSecretKey() : ed25519.utils.randomSecretKey();
   const signingPublicKey = signingAlgo === "ecdsa" ? secp256k1.getPublicKey(signingSecretKey, true) : ed25519.getPublicKey(signingSecretKey);
@@ -35,8 +42,10 @@ export function createSimulatedNode(opts: SimulatorOptions & { signingAlgo?: Sig
       { event: "app-id", payload: composeHash.subarray(0, 20) },
       { event: "compose-hash", payload: composeHash },
       { event: "image-digest", payload: utf8.encode(`sha256:${"0".repeat(64)}`) },
+      ...(opts.appManifest ? [{ event: "cloister-app-manifest", payload: sha256(utf8.encode(JSON.stringify(opts.appManifest))) }] : []),
     ],
   });
+  const appManifest = opts.appManifest ?? { compose: SIMULATED_COMPOSE, images: [`cloister/node:simulated@sha256:${"0".repeat(64)}`] };
   return {
     provider,
     signingAlgo,
@@ -54,7 +63,7 @@ export function createSimulatedNode(opts: SimulatorOptions & { signingAlgo?: Sig
         info: {
           app_name: "cloister-simulated",
           version: "0.1.0",
-          app_manifest: { compose: SIMULATED_COMPOSE, images: [`cloister/node:simulated@sha256:${"0".repeat(64)}`] },
+          app_manifest: appManifest,
           compose_hash: toHex(composeHash),
           tcb_info: { app_compose: SIMULATED_COMPOSE },
         },

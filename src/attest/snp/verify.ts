@@ -158,7 +158,7 @@ export function verifySnpReport(reportBytes: Uint8Array, opts: SnpVerifyOptions)
         if (issue) checks.fail("revocation (AMD KDS CRL)", issue.code, issue.message);
         else checks.pass("revocation (AMD KDS CRL)");
       } else {
-        checks.notChecked("revocation (AMD KDS CRL)", "no CRL given");
+        checks.notChecked("revocation (AMD KDS CRL)", "no AMD KDS CRL given: a revoked VCEK/ASK would not be noticed", "tcb");
       }
     } else {
       checks.fail("VCEK certificate chain", chain.code, chain.message);

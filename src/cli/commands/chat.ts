@@ -10,6 +10,9 @@ import { loadPolicyFile } from "../../attest/policy/load.js";
 import type { Policy } from "../../attest/policy/schema.js";
 import { verifyAttestationReport } from "../../attest/verify.js";
 import { createCloisterClient } from "../../client/cloister-client.js";
+import { createFilePinStore } from "../pin-file.js";
+import { isUncheckedItem } from "../../attest/report/unchecked.js";
+import { resolveDataDir } from "../../config/node-config.js";
 import type { ReportVerifier } from "../../client/verifier.js";
 import { ConfigError, isCloisterError } from "../../errors.js";
 import { parseNonce } from "../../types.js";
@@ -23,6 +26,11 @@ const USAGE = `usage: cloister chat --url URL [options] "prompt"
   --allow-simulated    accept a SIMULATED node (it proves nothing; for development)
   --policy FILE        measurement policy JSON the node must satisfy
   --no-e2e             send the prompt unsealed (signatures are still checked)
+  --tofu               pin the node's measurements on first use in <data-dir>/pinned-measurements.json
+                       and refuse (MEASUREMENTS_CHANGED) when they change
+  --pin-file FILE      the same, in FILE
+  --accept-unchecked I let item I stay unchecked: tcb, gpu-rim, gpu-ocsp (default: each fails)
+  --data-dir DIR       where --tofu keeps its pins (default $CLOISTER_DATA_DIR or ~/.cloister)
   --max-tokens N       limit the answer's length
   --json               print {"verified", "tee", "signingAddress", "e2ee", "content"} at the end`;
 
@@ -37,6 +45,10 @@ function parse(args: string[]) {
       "allow-simulated": { type: "boolean" },
       policy: { type: "string" },
       "no-e2e": { type: "boolean" },
+      tofu: { type: "boolean" },
+      "pin-file": { type: "string" },
+      "accept-unchecked": { type: "string", multiple: true },
+      "data-dir": { type: "string" },
       "max-tokens": { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -102,11 +114,18 @@ export async function chatCommand(args: string[], io: CliIO): Promise<number> {
       policy = loadPolicyFile(path);
       policyDir = dirname(path);
     }
+    const acceptUnchecked = (v["accept-unchecked"] ?? []).flatMap((x) => x.split(",")).map((x) => x.trim()).filter(Boolean);
+    const unknown = acceptUnchecked.filter((x) => !isUncheckedItem(x));
+    if (unknown.length) throw new ConfigError("INVALID_OPTIONS", `--accept-unchecked ${unknown.join(",")}: expected tcb, gpu-rim or gpu-ocsp`);
+    const accepted = acceptUnchecked.filter(isUncheckedItem);
     const verifyReport: ReportVerifier = (report, o) =>
-      verifyAttestationReport(report, { nonce: parseNonce(o.nonce), allowSimulated: o.allowSimulated, ...(policy ? { policy } : {}), ...(policyDir ? { policyDir } : {}) });
+      verifyAttestationReport(report, { nonce: parseNonce(o.nonce), allowSimulated: o.allowSimulated, acceptUnchecked: accepted, ...(policy ? { policy } : {}), ...(policyDir ? { policyDir } : {}) });
+    const pinFile = v["pin-file"] ? resolve(io.cwd, v["pin-file"]) : v.tofu ? resolve(resolveDataDir(v["data-dir"], io.env, io.cwd), "pinned-measurements.json") : null;
+    // Every attestation without pinned measurements says so (stderr), --json or not.
+    const attestation = { ...(pinFile ? { pins: createFilePinStore(pinFile) } : {}), onWarning: (m: string) => io.err(m) };
     const baseURL = baseURLOf(v.url);
     const apiKey = v["api-key"] ?? io.env["CLOISTER_API_KEY"];
-    const client = createCloisterClient({ baseURL, allowSimulated, e2e, verifyReport, ...(apiKey ? { apiKey, headers: { authorization: `Bearer ${apiKey}` } } : {}) });
+    const client = createCloisterClient({ baseURL, allowSimulated, e2e, verifyReport, attestation, ...(policy ? { policy } : {}), ...(apiKey ? { apiKey, headers: { authorization: `Bearer ${apiKey}` } } : {}) });
 
     const pinned = await client.attestation();
     if (pinned.simulated && !json) io.err("warning: this node is SIMULATED; its attestation proves nothing");

@@ -22,6 +22,8 @@ import { createSigner } from "../../seal/signing.js";
 import { openNodeStore, type OpenedStore } from "../../store/postgres-select.js";
 import { resolveGpuEvidence, type ResolvedGpuEvidence } from "../../tee/gpu-evidence-config.js";
 import { selectTeeProvider } from "../../tee/select.js";
+import { join } from "node:path";
+import { withCollateral } from "../../tee/collateral.js";
 import { toHex, utf8 } from "../../util/bytes.js";
 import { EXIT, type CliIO } from "../io.js";
 
@@ -101,6 +103,12 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
     // The wrong or a missing TEE is a configuration problem: say which flag to change, exit 2.
     io.err(`cloister up: ${isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
     return isCloisterError(err) && err.name === "ConfigError" ? EXIT.usage : EXIT.failed;
+  }
+  // Hardware: serve Intel/AMD/NVIDIA collateral beside every report (src/tee/collateral.ts;
+  // PCS or $CLOISTER_PCCS_URL); the simulator serves its own simulated collateral.
+  if (!tee.simulated) {
+    const pccs = io.env["CLOISTER_PCCS_URL"];
+    tee = withCollateral(tee, { cacheDir: join(config.dataDir, "collateral"), ...(pccs ? { pccsUrl: pccs } : {}), onError: (part, e) => logger.warn("collateral not fetched; clients will see it unchecked", { part, code: isCloisterError(e) ? e.code : "FETCH_FAILED" }) });
   }
   let store: OpenedStore;
   try {

@@ -172,7 +172,12 @@ describe.skipIf(!V)("cloister verify on every genuine vector (skipped: ../shared
   });
 
   it("intel-dcap: SGX quote is ConfigurationAndSWHardeningNeeded with two advisories", async () => {
-    const { rc, r } = await json(v("intel-dcap/sgx_quote"), "--collateral", v("intel-dcap/sgx_quote_collateral.json"), "--now", "2025-07-01T00:00:00Z");
+    // Not UpToDate: refused by default; a policy that lists the status accepts it.
+    const byDefault = await json(v("intel-dcap/sgx_quote"), "--collateral", v("intel-dcap/sgx_quote_collateral.json"), "--now", "2025-07-01T00:00:00Z");
+    expect([byDefault.rc, errorCodes(byDefault.r)]).toEqual([1, ["TCB_STATUS_NOT_ALLOWED"]]);
+    const policy = join(dir, "config-and-sw-hardening.json");
+    writeFileSync(policy, JSON.stringify({ tcbStatuses: ["UpToDate", "ConfigurationAndSWHardeningNeeded"] }));
+    const { rc, r } = await json(v("intel-dcap/sgx_quote"), "--collateral", v("intel-dcap/sgx_quote_collateral.json"), "--now", "2025-07-01T00:00:00Z", "--policy", policy);
     expect(rc).toBe(0);
     expect(r.tee).toBe("sgx");
     expect(r.tcbStatus).toBe("ConfigurationAndSWHardeningNeeded");
@@ -203,7 +208,10 @@ describe.skipIf(!V)("cloister verify on every genuine vector (skipped: ../shared
 
   it("intel-dcap: dstack's parse-only quotes verify offline and leave TCB status unchecked", async () => {
     for (const f of ["tdx-quote.hex", "quote-from-tappd.hex"]) {
-      const run = await cli(v(`intel-dcap/${f}`), "--now", "2026-11-01T00:00:00Z");
+      const refused = await cli(v(`intel-dcap/${f}`), "--now", "2026-11-01T00:00:00Z");
+      expect(refused.rc).toBe(1);
+      expect(refused.out).toMatch(/^✗ TCB_UNCHECKED unchecked: tcb/m);
+      const run = await cli(v(`intel-dcap/${f}`), "--now", "2026-11-01T00:00:00Z", "--accept-unchecked", "tcb");
       expect(run.rc).toBe(0);
       expect(run.out).toMatch(/^– skipped: TCB status: not checked: needs Intel collateral/m);
     }
@@ -247,13 +255,13 @@ describe.skipIf(!V)("cloister verify on every genuine vector (skipped: ../shared
 
   it("amd-sev-snp: the Tinfoil bundle verifies, and the raw report with its VCEK; the signed release matches via --policy", async () => {
     const bundle = JSON.parse(readFileSync(v("amd-sev-snp/attestation-bundle.json"), "utf8")) as { vcek: string; sigstoreBundle: unknown };
-    const b = await json(v("amd-sev-snp/attestation-bundle.json"), "--now", "2026-02-01T00:00:00Z");
+    const b = await json(v("amd-sev-snp/attestation-bundle.json"), "--now", "2026-02-01T00:00:00Z", "--accept-unchecked", "tcb");
     expect(b.r.errors).toEqual([]);
     expect(b.r.tee).toBe("sev-snp");
     expect(b.r.measurements["measurement"]?.startsWith("09ef32ac")).toBe(true);
     const pem = join(dir, "vcek.pem");
     writeFileSync(pem, `-----BEGIN CERTIFICATE-----\n${bundle.vcek.match(/.{1,64}/g)?.join("\n")}\n-----END CERTIFICATE-----\n`);
-    const raw = await json(v("amd-sev-snp/snp-report.bin"), "--cert-chain", pem, "--now", "2026-02-01T00:00:00Z");
+    const raw = await json(v("amd-sev-snp/snp-report.bin"), "--cert-chain", pem, "--now", "2026-02-01T00:00:00Z", "--accept-unchecked", "tcb");
     expect(raw.rc).toBe(0);
     expect(raw.r.measurements["measurement"]).toBe(b.r.measurements["measurement"]);
     const policy = join(dir, "snp-sigstore.json");
@@ -261,6 +269,7 @@ describe.skipIf(!V)("cloister verify on every genuine vector (skipped: ../shared
       policy,
       JSON.stringify({
         tcbStatuses: ["UpToDate"],
+        acceptUnchecked: ["tcb"],
         sigstore: { bundle: bundle.sigstoreBundle, identity: { issuer: "https://token.actions.githubusercontent.com" } },
       }),
     );
@@ -271,7 +280,7 @@ describe.skipIf(!V)("cloister verify on every genuine vector (skipped: ../shared
   it("near-ai: the whole report verifies with its nonce at 2026-03-12; another nonce fails", async () => {
     const f = v("near-ai/nearai_cloud_report_openai_gpt_oss_120b.json");
     const nonce = "deadbeef00000000000000000000000000000000000000000000000000000001";
-    const { rc, r } = await json(f, "--nonce", nonce, "--now", "2026-03-12T00:00:00Z");
+    const { rc, r } = await json(f, "--nonce", nonce, "--now", "2026-03-12T00:00:00Z", "--accept-unchecked", "tcb,gpu-rim", "--accept-unchecked", "gpu-ocsp");
     expect(r.errors).toEqual([]);
     expect(rc).toBe(0);
     expect(r.tcbStatus).toBeNull();
@@ -281,22 +290,22 @@ describe.skipIf(!V)("cloister verify on every genuine vector (skipped: ../shared
   });
 
   it("google-tdx: the production SPR quote and the CCEL quote verify offline at their time", async () => {
-    expect((await json(v("google-tdx/tdx_prod_quote_SPR_E4.dat"), "--now", "1688083200")).rc).toBe(0);
-    expect((await json(v("google-tdx/ccel/cos-113-tdx-quote.dat"), "--now", "2025-01-01T00:00:00Z")).rc).toBe(0);
-    const v5 = await json(v("google-tdx/quote_v5_sample.dat"), "--now", "2026-06-01T00:00:00Z");
+    expect((await json(v("google-tdx/tdx_prod_quote_SPR_E4.dat"), "--now", "1688083200", "--accept-unchecked", "tcb")).rc).toBe(0);
+    expect((await json(v("google-tdx/ccel/cos-113-tdx-quote.dat"), "--now", "2025-01-01T00:00:00Z", "--accept-unchecked", "tcb")).rc).toBe(0);
+    const v5 = await json(v("google-tdx/quote_v5_sample.dat"), "--now", "2026-06-01T00:00:00Z", "--accept-unchecked", "tcb");
     expect(v5.r.tee).toBe("tdx");
     expect(v5.rc).toBe(0);
   });
 
   it("dstack: GetQuote responses and SCALE-encoded verifier inputs verify (quote/report, report_data, replay, app identity)", async () => {
     for (const f of ["tdx-lite-getquote.json", "quote-report.json"]) {
-      const { rc, r } = await json(v(`dstack/${f}`), "--now", "2026-06-01T00:00:00Z");
+      const { rc, r } = await json(v(`dstack/${f}`), "--now", "2026-06-01T00:00:00Z", "--accept-unchecked", "tcb");
       expect(r.errors).toEqual([]);
       expect(rc).toBe(0);
     }
     // The SNP fixture's VCEK is valid from 2026-06-17.
     for (const [f, at] of [["tdx-lite-attestation.json", "2026-06-01T00:00:00Z"], ["sev-snp-attestation.json", "2026-07-01T00:00:00Z"]] as const) {
-      const { rc, r } = await json(v(`dstack/${f}`), "--now", at);
+      const { rc, r } = await json(v(`dstack/${f}`), "--now", at, "--accept-unchecked", "tcb");
       expect(r.errors).toEqual([]);
       expect(rc).toBe(0);
     }

@@ -14,6 +14,8 @@ import type { Policy } from "../../attest/policy/schema.js";
 import type { ReportVerification } from "../../attest/report/result.js";
 import { verifyAttestationReport } from "../../attest/verify.js";
 import { verifyEvidence, type EvidenceOptions } from "../../attest/verify-evidence.js";
+import { isUncheckedItem } from "../../attest/report/unchecked.js";
+import { UNCHECKED_ITEMS, type UncheckedItem } from "../../attest/types.js";
 import { AttestationError, isCloisterError } from "../../errors.js";
 import { parseNonce, type Nonce } from "../../types.js";
 import { toHex } from "../../util/bytes.js";
@@ -36,6 +38,11 @@ const USAGE = `usage: cloister verify <evidence-file | https://node> [options]
   --policy FILE          measurement policy JSON (docs/protocol.md)
   --nonce HEX            the 32-byte nonce the evidence must answer
   --allow-simulated      accept Cloister SIMULATED evidence (it proves nothing)
+  --accept-unchecked I   let item I stay unchecked without failing: tcb (TCB status:
+                         no Intel collateral / AMD CRL), gpu-rim (GPU measurements vs
+                         NVIDIA's RIMs), gpu-ocsp (GPU certificate revocation); repeat
+                         or comma-separate. Default: each unchecked item fails
+                         (TCB_UNCHECKED, RIM_UNCHECKED, OCSP_UNCHECKED)
   --cert-chain FILE      PEM chain for evidence without one (SNP report, SPDM evidence)
   --jwks FILE            NVIDIA's JWKS for an NRAS response (default: <file>.jwks.json beside it)
   --json                 print one JSON object`;
@@ -55,6 +62,7 @@ function parse(args: string[]) {
       policy: { type: "string" },
       nonce: { type: "string" },
       "allow-simulated": { type: "boolean" },
+      "accept-unchecked": { type: "string", multiple: true },
       "cert-chain": { type: "string" },
       jwks: { type: "string" },
       json: { type: "boolean" },
@@ -126,7 +134,9 @@ async function options(values: Values, io: CliIO, evidencePath: string | null): 
     }
   }
   const now = parseNow(values.now);
+  const accepted = parseAccepted(values["accept-unchecked"]);
   return {
+    ...(accepted.length ? { acceptUnchecked: accepted } : {}),
     ...(nonce ? { nonce } : {}),
     ...(collateral ? { collateral } : {}),
     ...(fetchCollateral ? { fetchCollateral } : {}),
@@ -137,6 +147,15 @@ async function options(values: Values, io: CliIO, evidencePath: string | null): 
     ...(values["cert-chain"] ? { certChainPem: readText(io, values["cert-chain"], "certificate chain") } : {}),
     ...(jwks ? { jwks } : {}),
   };
+}
+
+function parseAccepted(values: readonly string[] | undefined): UncheckedItem[] {
+  const out: UncheckedItem[] = [];
+  for (const item of (values ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean)) {
+    if (!isUncheckedItem(item)) throw new UsageError(`--accept-unchecked ${item}: expected one of ${UNCHECKED_ITEMS.join(", ")}`);
+    out.push(item);
+  }
+  return out;
 }
 
 /** Fetches a node's report for a fresh nonce (or --nonce) and verifies it against that nonce. */
