@@ -6,6 +6,8 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   verify: { summary: "verify attestation evidence, a report, or a live node", load: async () => (await import("./commands/verify.js")).verifyCommand },
   up: { summary: "start a private inference node", load: async () => (await import("./commands/up.js")).upCommand },
   keys: { summary: "create, list and revoke API keys", load: async () => (await import("./commands/keys.js")).keysCommand },
+  model: { summary: "seal, inspect and register a model; upload its key shares to brokers", load: async () => (await import("./commands/model.js")).modelCommand },
+  kms: { summary: "run a key broker for sealed models (kms up)", load: async () => (await import("./commands/kms.js")).kmsCommand },
   chat: { summary: "chat with a node through the verifying, encrypting client", load: async () => (await import("./commands/chat.js")).chatCommand },
 };
 

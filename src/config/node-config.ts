@@ -33,6 +33,12 @@ export interface NodeConfig {
   readonly requestTimeoutMs: number;
   readonly drainMs: number;
   readonly logLevel: LogLevel;
+  /** Key brokers for a sealed --model (docs/notes/sealed-models.md); undefined: a plain model. */
+  readonly kms: readonly string[] | undefined;
+  /** Policy file the brokers' own attestation must satisfy. */
+  readonly kmsPolicy: string | undefined;
+  /** Accept brokers on the simulator (development only). */
+  readonly kmsAllowSimulated: boolean;
 }
 
 export const UP_USAGE = `usage: cloister up [options]
@@ -53,7 +59,10 @@ export const UP_USAGE = `usage: cloister up [options]
   --max-concurrent N         completions at once before 429 (default 64)
   --max-body-bytes N         largest request body before 413 (default 4194304)
   --request-timeout-ms N     whole-request limit, streams included (default 600000)
-  --log-level L              debug|info|warn|error (default info)`;
+  --log-level L              debug|info|warn|error (default info)
+  --kms URL[,URL...]         key brokers for a sealed --model FILE.sealed (env CLOISTER_KMS); weights decrypt into memory only
+  --kms-policy FILE          policy the brokers' attestation must satisfy (env CLOISTER_KMS_POLICY)
+  --kms-allow-simulated      accept simulated brokers — development only`;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -107,6 +116,9 @@ export function loadNodeConfig(args: readonly string[], env: Env, cwd: string): 
         "max-body-bytes": { type: "string" },
         "request-timeout-ms": { type: "string" },
         "log-level": { type: "string" },
+        kms: { type: "string" },
+        "kms-policy": { type: "string" },
+        "kms-allow-simulated": { type: "boolean" },
       },
     }));
   } catch (cause) {
@@ -123,6 +135,11 @@ export function loadNodeConfig(args: readonly string[], env: Env, cwd: string): 
   const upstream = s("upstream") ?? env["CLOISTER_UPSTREAM"];
   if (upstream !== undefined && !/^https?:\/\//.test(upstream)) throw new ConfigError("INVALID_OPTION", `--upstream must be an http(s) URL (got "${upstream}")`);
   const modelFlag = s("model");
+  const kmsRaw = s("kms") ?? env["CLOISTER_KMS"];
+  const kms = kmsRaw ? kmsRaw.split(",").map((u) => u.trim()).filter(Boolean) : undefined;
+  if (kms && (kms.length === 0 || kms.some((u) => !/^https?:\/\//.test(u)))) throw new ConfigError("INVALID_OPTION", "--kms must be a comma-separated list of http(s) broker URLs");
+  if (kms && (!modelFlag || !modelFlag.endsWith(".sealed"))) throw new ConfigError("INVALID_OPTION", "--kms needs --model FILE.sealed");
+  if (!kms && modelFlag?.endsWith(".sealed")) throw new ConfigError("INVALID_OPTION", "a sealed model needs its key brokers: pass --kms URL[,URL...]");
   if (upstream && modelFlag) throw new ConfigError("INVALID_OPTION", "pass either --model or --upstream, not both");
   return {
     modelFlag,
@@ -143,5 +160,8 @@ export function loadNodeConfig(args: readonly string[], env: Env, cwd: string): 
     requestTimeoutMs: int("--request-timeout-ms", s("request-timeout-ms") ?? env["CLOISTER_REQUEST_TIMEOUT_MS"], 1000, 600_000),
     drainMs: int("CLOISTER_DRAIN_MS", env["CLOISTER_DRAIN_MS"], 0, 10_000),
     logLevel,
+    kms,
+    kmsPolicy: s("kms-policy") ?? env["CLOISTER_KMS_POLICY"],
+    kmsAllowSimulated: values["kms-allow-simulated"] === true || truthy(env["CLOISTER_KMS_ALLOW_SIMULATED"]),
   };
 }
