@@ -33,6 +33,12 @@ export const registrationSchema = z
     plaintext_size: z.number().int().min(0),
     /** The sealed header's key_id: what the combined shares must derive. */
     key_id: z.string().regex(/^[0-9a-f]{32}$/),
+    /**
+     * Names one Shamir split of the key. Shares of different splits never combine, so a
+     * reshare (a fresh split uploaded to a new set of brokers) makes a lost broker's old
+     * share worthless. A registration update that keeps the shares keeps the split id.
+     */
+    split_id: z.string().regex(/^[0-9a-f]{32}$/),
     /** Shamir threshold t of n shares. */
     threshold: z.number().int().min(2).max(255),
     shares: z.number().int().min(2).max(255),

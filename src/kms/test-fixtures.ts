@@ -67,6 +67,7 @@ export function registration(owner: Signer, dataKey: Uint8Array, over: Partial<R
     plaintext_sha256: toHex(randomBytes(32)),
     plaintext_size: 1000,
     key_id: dataKeyId(dataKey),
+    split_id: toHex(randomBytes(16)),
     threshold: 2,
     shares: 3,
     price: { token: "USDC", per_million_tokens: "1000000" },

@@ -187,7 +187,7 @@ describe.skipIf(!stories)(`sealed model served from brokers and nodes as process
     const n = await startNode(short.sealed, urls);
     children.push(n);
     const address = /signing address (0x[0-9a-f]{40})/.exec(n.out())![1]!;
-    await run(["model", "register", "--sealed", short.sealed, "--owner-key", "owner.key", "--policy", "short-lease.policy.json", "--lease-seconds", "6", "--sequence", "2", "--revoke", address, "--out", "short-lease.reg2.json"]);
+    await run(["model", "register", "--sealed", short.sealed, "--owner-key", "owner.key", "--policy", "short-lease.policy.json", "--lease-seconds", "6", "--previous", short.reg, "--revoke", address, "--out", "short-lease.reg2.json"]);
     await run(["model", "update", "--registration", "short-lease.reg2.json", "--kms", urls.join(","), "--allow-simulated-kms"]);
     const code = await n.exited;
     expect(code).toBe(1);

@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { isCloisterError } from "../../errors.js";
 import { KmsCode, KmsError } from "../../kms/codes.js";
-import { signRegistration } from "../../kms/registration.js";
+import { openRegistration, signRegistration } from "../../kms/registration.js";
 import { ownerSigner } from "../../kms/signed.js";
 import { uploadShares, updateRegistration } from "../../kms/owner/upload.js";
 import { sha256Of } from "../../seal/file/seal.js";
@@ -28,9 +28,11 @@ const USAGE = `usage: cloister model <command> [options]
   keygen --out FILE              make an owner key (secp256k1; prints its address)
   register --sealed FILE --owner-key FILE --policy FILE --out REG.json [--threshold T] [--shares N]
         [--price AMOUNT] [--price-token TOKEN] [--royalty AMOUNT] [--royalty-recipient 0x…]
-        [--lease-seconds S] [--sequence N] [--revoke 0xNODE ...]
+        [--lease-seconds S] [--sequence N] [--revoke 0xNODE ...] [--previous OLD.json [--reshare]]
         sign the model's registration: hashes, price and royalty (per million tokens), and the
-        policy of which nodes may get the key (src/attest policy JSON, required)
+        policy of which nodes may get the key (src/attest policy JSON, required). --previous makes the
+        next version of OLD.json (sequence + 1, same split: send it with \`update\`); with --reshare a
+        new split, to \`upload\` to a new set of brokers (replaces a lost broker; old shares stop counting)
   upload --registration REG.json --key FILE --kms URL,URL,... [--kms-policy FILE] [--allow-simulated-kms]
         attest each broker, split the key t-of-n, seal share i to broker i's attested key
   update --registration REG.json --kms URL,... [--kms-policy FILE] [--allow-simulated-kms]
@@ -110,14 +112,18 @@ export async function modelCommand(args: string[], io: CliIO): Promise<number> {
         const sealedPath = resolve(io.cwd, need(v.sealed, "--sealed FILE"));
         const owner = ownerSigner(readFileSync(resolve(io.cwd, need(v["owner-key"], "--owner-key FILE")), "utf8"));
         const { header } = await inspectSealedFile(sealedPath);
+        // --previous: the next version of that registration (same split unless --reshare).
+        const prev = v.previous ? openRegistration(readJson(resolve(io.cwd, v.previous))).registration : null;
+        if (prev && (prev.key_id !== header.key_id || prev.owner !== owner.address)) throw new KmsError(KmsCode.KMS_BAD_REQUEST, "--previous is a registration of another sealed file or owner");
         const doc = signRegistration(owner, {
           model_id: header.model_id,
-          sequence: Number(v.sequence ?? "1"),
+          sequence: Number(v.sequence ?? String((prev?.sequence ?? 0) + 1)),
           issued_at: new Date().toISOString(),
           sealed_sha256: await fileHash(sealedPath),
           plaintext_sha256: header.plaintext_sha256,
           plaintext_size: header.plaintext_size,
           key_id: header.key_id,
+          split_id: prev && !v.reshare ? prev.split_id : randomBytes(16).toString("hex"),
           threshold: Number(v.threshold ?? "2"),
           shares: Number(v.shares ?? "3"),
           price: { token: v["price-token"] ?? "USDC", per_million_tokens: v.price ?? "0" },
@@ -173,6 +179,8 @@ const OPTIONS = {
   "lease-seconds": { type: "string" },
   sequence: { type: "string" },
   revoke: { type: "string", multiple: true },
+  previous: { type: "string" },
+  reshare: { type: "boolean" },
   registration: { type: "string" },
   kms: { type: "string" },
   "kms-policy": { type: "string" },

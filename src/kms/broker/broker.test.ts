@@ -111,7 +111,7 @@ describe("key broker", () => {
     const n = node();
     const keyId = JSON.parse(s.reg.payload).key_id as string;
     await fetchModelKey({ brokers: s.urls, modelId: "stories260K", keyId, node: n, trust: s.trust });
-    const revoked = registration(s.owner, s.dataKey, { sequence: 2, revoked_nodes: [n.signer.address as `0x${string}`], sealed_sha256: JSON.parse(s.reg.payload).sealed_sha256, plaintext_sha256: JSON.parse(s.reg.payload).plaintext_sha256 });
+    const revoked = registration(s.owner, s.dataKey, { sequence: 2, revoked_nodes: [n.signer.address as `0x${string}`], sealed_sha256: JSON.parse(s.reg.payload).sealed_sha256, plaintext_sha256: JSON.parse(s.reg.payload).plaintext_sha256, split_id: JSON.parse(s.reg.payload).split_id });
     const out = await updateRegistration({ registration: revoked, brokers: s.urls, trust: s.trust });
     expect(out.every((o) => o.ok)).toBe(true);
     const err = await manualRelease(s.urls[0]!, s.fetch, n, async (x) => ({ nonce: x, reportNonce: x })).catch((e: unknown) => e);
@@ -120,6 +120,26 @@ describe("key broker", () => {
     // Another node is still served; an older registration cannot undo the revocation.
     await fetchModelKey({ brokers: s.urls, modelId: "stories260K", keyId, node: node(), trust: s.trust });
     expect((await updateRegistration({ registration: s.reg, brokers: s.urls, trust: s.trust }))[0]!.code).toBe(KmsCode.KMS_REGISTRATION_STALE);
+  });
+
+  it("replaces a lost broker by an owner-approved reshare: a new split to a new set, after which the old split's shares count no more", async () => {
+    const { brokers, fetch } = localBrokers(4);
+    const trust = { allowSimulated: true, fetch };
+    const owner = ownerKey();
+    const dataKey = randomBytes(32);
+    const first = registration(owner, dataKey);
+    const p1 = JSON.parse(first.payload) as Record<string, string>;
+    await uploadShares({ registration: first, dataKey, brokers: brokers.slice(0, 3).map((b) => b.url), trust });
+    // Broker 2 is lost: the owner signs sequence 2 with a fresh split for brokers 0, 1 and 3.
+    const second = registration(owner, dataKey, { sequence: 2, sealed_sha256: p1["sealed_sha256"]!, plaintext_sha256: p1["plaintext_sha256"]! });
+    expect(await codeOf(updateRegistration({ registration: second, brokers: [brokers[0]!.url], trust }).then((r) => { if (!r[0]!.ok) throw new KmsError(r[0]!.code as KmsCode, "refused"); }))).toBe(KmsCode.KMS_BAD_REQUEST);
+    await uploadShares({ registration: second, dataKey, brokers: [brokers[0]!.url, brokers[1]!.url, brokers[3]!.url], trust });
+    const keyId = p1["key_id"]!;
+    const k = await fetchModelKey({ brokers: [brokers[3]!.url, brokers[1]!.url], modelId: "stories260K", keyId, node: node(), trust });
+    expect(Buffer.from(k.dataKey).equals(dataKey)).toBe(true);
+    expect(k.registration.registration.sequence).toBe(2);
+    // The lost broker's old share (split 1) does not combine with a share of split 2.
+    expect(await codeOf(fetchModelKey({ brokers: [brokers[2]!.url, brokers[0]!.url], modelId: "stories260K", keyId, node: node(), trust }))).toBe(KmsCode.KMS_QUORUM_NOT_REACHED);
   });
 
   it("refuses a registration update signed by another owner (KMS_SIGNATURE_INVALID)", async () => {

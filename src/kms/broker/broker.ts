@@ -214,7 +214,7 @@ export function openBroker(opts: BrokerOptions): Broker {
       if (share.length !== 33) throw new KmsError(KmsCode.KMS_SHARE_INVALID, "a share of a 32-byte data key is 33 bytes");
       state.models[r.model_id] = { registration: reg.doc, share_index: req.share_index, share: toHex(share) };
       save();
-      log.append({ event: "upload", model_id: r.model_id, owner: r.owner, share_index: req.share_index, registration_sequence: r.sequence });
+      log.append({ event: "upload", model_id: r.model_id, owner: r.owner, share_index: req.share_index, registration_sequence: r.sequence, split_id: r.split_id });
       return { model_id: r.model_id, share_index: req.share_index, sequence: r.sequence };
     },
     register(body) {
@@ -223,6 +223,9 @@ export function openBroker(opts: BrokerOptions): Broker {
       const cur = state.models[reg.registration.model_id];
       if (!cur) throw new KmsError(KmsCode.KMS_MODEL_UNKNOWN, `no share of model "${reg.registration.model_id}" at this broker: upload one first`);
       checkSuccessor(reg);
+      if (openRegistration(cur.registration).registration.split_id !== reg.registration.split_id) {
+        throw new KmsError(KmsCode.KMS_BAD_REQUEST, "this registration names a new split of the key: upload its share (POST /v1/kms/shares) instead");
+      }
       state.models[reg.registration.model_id] = { ...cur, registration: reg.doc };
       save();
       log.append({ event: "register", model_id: reg.registration.model_id, registration_sequence: reg.registration.sequence, revoked_nodes: reg.registration.revoked_nodes.length });

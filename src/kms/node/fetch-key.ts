@@ -88,10 +88,11 @@ export async function fetchModelKey(opts: { brokers: readonly string[]; modelId:
     if (r.status === "fulfilled") got.push(r.value);
     else refusals.push({ broker: opts.brokers[i]!, code: r.reason instanceof KmsError ? r.reason.code : "UNKNOWN", message: r.reason instanceof Error ? r.reason.message : String(r.reason) });
   });
-  // Only shares under a registration for this key count, and one per share index.
-  const usable = got.filter((s) => s.lease.key_id === opts.keyId && s.registration.registration.key_id === opts.keyId);
-  const byIndex = new Map(usable.map((s) => [s.lease.share_index, s]));
-  const newest = [...byIndex.values()].sort((a, b) => b.registration.registration.sequence - a.registration.registration.sequence)[0];
+  // Only shares of this key, of the newest registration's split (older splits were
+  // replaced by a reshare and never combine with it), one per share index.
+  const ofKey = got.filter((s) => s.lease.key_id === opts.keyId && s.registration.registration.key_id === opts.keyId);
+  const newest = [...ofKey].sort((a, b) => b.registration.registration.sequence - a.registration.registration.sequence)[0];
+  const byIndex = new Map(ofKey.filter((s) => s.registration.registration.split_id === newest?.registration.registration.split_id).map((s) => [s.lease.share_index, s]));
   const threshold = newest?.registration.registration.threshold ?? Number.POSITIVE_INFINITY;
   const wipe = (): void => got.forEach((s) => s.share.fill(0));
   if (!newest || byIndex.size < threshold) {
