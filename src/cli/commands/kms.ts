@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { resolveDataDir } from "../../config/node-config.js";
 import { isCloisterError } from "../../errors.js";
+import { fetchCollateral as fetchIntelCollateral } from "../../attest/intel/index.js";
 import { createBrokerApp } from "../../kms/broker/app.js";
 import { openBroker } from "../../kms/broker/broker.js";
 import { serveBroker } from "../../kms/broker/serve.js";
@@ -24,7 +25,9 @@ const USAGE = `usage: cloister kms up [options]
   --data-dir DIR         sealed state and release log (env CLOISTER_DATA_DIR; default ~/.cloister), under kms/
   --tee KIND             auto|tdx|sev-snp|dstack|simulated (default auto)
   --state-key SRC        file (default; SIMULATED: a key file in the data dir) | dstack (GetKey from the dstack guest agent)
-  --nonce-ttl-ms N       how long a release challenge is good for (default 60000)`;
+  --nonce-ttl-ms N       how long a release challenge is good for (default 60000)
+  --pccs URL             fetch Intel collateral (PCCS or PCS base URL) so node evidence gets a TCB status;
+                         without it the TCB status is "not checked" (a policy with requireTcbStatus refuses)`;
 
 export async function kmsCommand(args: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = args;
@@ -34,7 +37,7 @@ export async function kmsCommand(args: string[], io: CliIO): Promise<number> {
   }
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: rest, strict: true, options: { host: { type: "string" }, port: { type: "string" }, "data-dir": { type: "string" }, tee: { type: "string" }, "state-key": { type: "string" }, "nonce-ttl-ms": { type: "string" }, help: { type: "boolean" } } }));
+    ({ values } = parseArgs({ args: rest, strict: true, options: { host: { type: "string" }, port: { type: "string" }, "data-dir": { type: "string" }, tee: { type: "string" }, "state-key": { type: "string" }, "nonce-ttl-ms": { type: "string" }, pccs: { type: "string" }, help: { type: "boolean" } } }));
   } catch (cause) {
     io.err(`${cause instanceof Error ? cause.message : String(cause)}\n\n${USAGE}`);
     return EXIT.usage;
@@ -57,7 +60,13 @@ export async function kmsCommand(args: string[], io: CliIO): Promise<number> {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const provider = await selectTeeProvider(tee);
     const stateKey: StateKey = stateKeyKind === "dstack" ? await dstackStateKey(DSTACK_SOCKET_PATH) : fileStateKey(join(dataDir, "state.key"));
-    const broker = openBroker({ dataDir, stateKey, tee: provider, nonceTtlMs: ttl });
+    const pccsUrl = str("pccs");
+    if (pccsUrl !== undefined && !/^https?:\/\//i.test(pccsUrl)) {
+      io.err(`--pccs ${pccsUrl} is not an http(s) URL\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+    const verify = pccsUrl ? { fetchCollateral: (quote: Uint8Array) => fetchIntelCollateral(quote, { pccsUrl, cacheDir: join(dataDir, "collateral") }) } : undefined;
+    const broker = openBroker({ dataDir, stateKey, tee: provider, nonceTtlMs: ttl, ...(verify ? { verify } : {}) });
     const server = await serveBroker(createBrokerApp(broker), str("host") ?? "127.0.0.1", port);
     io.out(`cloister kms: serving at ${server.url}  tee=${provider.name}  broker=${broker.signer.address}  data=${dataDir}`);
     io.out(`  state key: ${stateKey.description}`);
