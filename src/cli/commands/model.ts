@@ -8,7 +8,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
-import { isCloisterError } from "../../errors.js";
+import { isCloisterError, SealError } from "../../errors.js";
+import { SealedFileCode } from "../../seal/file/codes.js";
 import { KmsCode, KmsError } from "../../kms/codes.js";
 import { openRegistration, signRegistration } from "../../kms/registration.js";
 import { ownerSigner } from "../../kms/signed.js";
@@ -89,7 +90,14 @@ export async function modelCommand(args: string[], io: CliIO): Promise<number> {
         const out = resolve(io.cwd, need(v.out, "--out FILE"));
         const dataKey = v.key ? readHexFile(resolve(io.cwd, v.key), 32, "data key") : randomBytes(32);
         const keyOut = p(v["key-out"]) ?? `${out}.key`;
-        if (!v.key) writeFileSync(keyOut, `${Buffer.from(dataKey).toString("hex")}\n`, { mode: 0o600, flag: "wx" });
+        // The key is written first: a sealed file whose key was lost could never be opened.
+        if (!v.key) {
+          try {
+            writeFileSync(keyOut, `${Buffer.from(dataKey).toString("hex")}\n`, { mode: 0o600, flag: "wx" });
+          } catch (cause) {
+            throw new SealError(SealedFileCode.SEALED_IO, `cannot create the data key file ${keyOut} (it must not exist yet)`, { cause });
+          }
+        }
         const modelId = v["model-id"] ?? basename(input).replace(/\.gguf$/i, "");
         const { header, sealedSha256 } = await sealFile(input, out, { dataKey, modelId, ...(v["chunk-size"] ? { chunkSize: Number(v["chunk-size"]) } : {}) });
         io.out(JSON.stringify({ sealed: out, sealed_sha256: sealedSha256, ...(v.key ? {} : { data_key_file: keyOut }), header }, null, 2));
