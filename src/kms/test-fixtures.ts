@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSimulatorProvider, SIMULATED_MRTD } from "../attest/simulator/provider.js";
 import type { PolicyInput } from "../attest/policy/schema.js";
-import { dataKeyId } from "../seal/file/keys.js";
+import { dataKeyId } from "./file/keys.js";
 import { createSigner, type Signer } from "../seal/signing.js";
 import { toHex } from "../util/bytes.js";
 import { createBrokerApp } from "./broker/app.js";

@@ -23,6 +23,8 @@ import { BROKER_READY, cli, NODE_READY, spawnCli, type Child } from "./sealed-pr
 const stories = sharedPath("models", "stories260K.gguf");
 /** Short enough that the stale-request test can wait it out; nodes answer a challenge within milliseconds. */
 const NONCE_TTL_MS = 3000;
+/** The revocation test's lease: short, but longer than a node start on a loaded machine. */
+const LEASE_S = 12;
 const PROMPT = [{ role: "user" as const, content: "Once upon a time" }];
 
 /** Every regular file under `dir` (not following links) that contains `needle`. */
@@ -183,11 +185,11 @@ describe.skipIf(!stories)(`sealed model served from brokers and nodes as process
   });
 
   it("stops a revoked node when its lease runs out (KMS_NODE_REVOKED, then KMS_LEASE_EXPIRED)", async () => {
-    const short = await seal("short-lease", { allowSimulated: true, measurements: { mrtd: [SIM_MRTD] } }, 6);
+    const short = await seal("short-lease", { allowSimulated: true, measurements: { mrtd: [SIM_MRTD] } }, LEASE_S);
     const n = await startNode(short.sealed, urls);
     children.push(n);
     const address = /signing address (0x[0-9a-f]{40})/.exec(n.out())![1]!;
-    await run(["model", "register", "--sealed", short.sealed, "--owner-key", "owner.key", "--policy", "short-lease.policy.json", "--lease-seconds", "6", "--previous", short.reg, "--revoke", address, "--out", "short-lease.reg2.json"]);
+    await run(["model", "register", "--sealed", short.sealed, "--owner-key", "owner.key", "--policy", "short-lease.policy.json", "--lease-seconds", String(LEASE_S), "--previous", short.reg, "--revoke", address, "--out", "short-lease.reg2.json"]);
     await run(["model", "update", "--registration", "short-lease.reg2.json", "--kms", urls.join(","), "--allow-simulated-kms"]);
     const code = await n.exited;
     expect(code).toBe(1);

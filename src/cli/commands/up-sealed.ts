@@ -35,6 +35,11 @@ export async function loadSealedBackend(config: NodeConfig, tee: TeeProvider, si
   const node: NodeIdentity = { tee, signer, info: { app_name: "cloister", version, app_manifest: { app: "cloister", version, phase: "sealed-model-key-request" }, compose_hash: null } };
   const opened = await openSealedModel({ sealedPath, brokers, node, trust });
   const { header, memFile, registration } = opened;
+  // Keep the lease from the moment we hold the key: loading the model may take longer than
+  // half a short lease, and the renewal must not wait for it.
+  const lease = keepLease(opened.key.expiresAt, () => fetchModelKey({ brokers, modelId: header.model_id, keyId: header.key_id, node, trust }), {
+    onRenewFailed: (e) => logger.warn("sealed model: lease renewal failed", { code: e instanceof Error && "code" in e ? String((e as { code: unknown }).code) : "UNKNOWN" }),
+  });
   let backend: InferenceBackend;
   try {
     const { createLlamaBackend } = await import("../../inference/llama/backend.js");
@@ -45,12 +50,10 @@ export async function loadSealedBackend(config: NodeConfig, tee: TeeProvider, si
       ...(config.parallel ? { parallel: config.parallel } : {}),
     });
   } catch (e) {
+    lease.stop();
     memFile.close();
     throw e;
   }
-  const lease = keepLease(opened.key.expiresAt, () => fetchModelKey({ brokers, modelId: header.model_id, keyId: header.key_id, node, trust }), {
-    onRenewFailed: (e) => logger.warn("sealed model: lease renewal failed", { code: e instanceof Error && "code" in e ? String((e as { code: unknown }).code) : "UNKNOWN" }),
-  });
   const r = registration.registration;
   const sealed = {
     model_id: header.model_id,

@@ -10,7 +10,7 @@ import type { TeeProvider } from "../../attest/provider.js";
 import { buildAttestationReport } from "../../attest/report/build.js";
 import type { ReportInfo } from "../../attest/report/format.js";
 import { generateE2EKeyPair, e2eKeyId } from "../../seal/e2e/suite.js";
-import { dataKeyId } from "../../seal/file/keys.js";
+import { dataKeyId } from "../file/keys.js";
 import { recoverAddress, type Signer } from "../../seal/signing.js";
 import { KmsCode, KmsError } from "../codes.js";
 import { attestBroker, postBroker, type BrokerTrust } from "../attest-broker.js";

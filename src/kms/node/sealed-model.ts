@@ -5,8 +5,8 @@
  * caller loads the model from `memFile.path` and must keep renewing the lease (lease.ts).
  */
 import { SealError } from "../../errors.js";
-import { inspectSealedFile, openSealedFile } from "../../seal/file/open.js";
-import type { SealedHeader } from "../../seal/file/format.js";
+import { inspectSealedFile, openSealedFile } from "../file/open.js";
+import type { SealedHeader } from "../file/format.js";
 import { KmsCode, KmsError } from "../codes.js";
 import type { BrokerTrust } from "../attest-broker.js";
 import type { OpenedRegistration } from "../registration.js";

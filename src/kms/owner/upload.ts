@@ -4,7 +4,7 @@
  * model, the data key id, that broker's key and this exact registration.
  */
 import { split } from "shamir-secret-sharing";
-import { dataKeyId } from "../../seal/file/keys.js";
+import { dataKeyId } from "../file/keys.js";
 import { KmsCode, KmsError } from "../codes.js";
 import { attestBroker, postBroker, type BrokerTrust } from "../attest-broker.js";
 import { sealShare, UPLOAD_INFO, uploadAad } from "../hpke.js";
