@@ -16,6 +16,8 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   escrow: { summary: "deposit, sign spend permits, check balances, withdraw, claim", load: async () => (await import("./commands/escrow.js")).escrowCommand },
   nodes: { summary: "list registered nodes (a hint: clients attest each one)", load: async () => (await import("./commands/escrow.js")).nodesCommand },
   data: { summary: "private data contributions: scrub (the pipeline's cleaner, locally)", load: async () => (await import("./commands/data.js")).dataCommand },
+  model: { summary: "seal, inspect and register a model; upload its key shares to brokers", load: async () => (await import("./commands/model.js")).modelCommand },
+  kms: { summary: "run a key broker for sealed models (kms up)", load: async () => (await import("./commands/kms.js")).kmsCommand },
   chat: { summary: "chat with a node through the verifying, encrypting client", load: async () => (await import("./commands/chat.js")).chatCommand },
 };
 

@@ -37,6 +37,12 @@ export interface NodeConfig {
   readonly corsOrigins: readonly string[];
   /** CLOISTER_NODE_ID: this node's label in a shared store; default: kept in the data dir. */
   readonly nodeId: string | undefined;
+  /** Key brokers for a sealed --model (docs/notes/sealed-models.md); undefined: a plain model. */
+  readonly kms: readonly string[] | undefined;
+  /** Policy file the brokers' own attestation must satisfy. */
+  readonly kmsPolicy: string | undefined;
+  /** Accept brokers on the simulator (development only). */
+  readonly kmsAllowSimulated: boolean;
 }
 
 export const UP_USAGE = `usage: cloister up [options]
@@ -61,7 +67,10 @@ export const UP_USAGE = `usage: cloister up [options]
   --log-level L              debug|info|warn|error (default info)
   --cors-origin ORIGIN       let browser pages from ORIGIN call the API (repeatable; env
                              CLOISTER_CORS_ORIGINS, comma-separated; default: none)
-  env CLOISTER_NODE_ID       this node's id in a shared store (default: made once, kept in <data-dir>/node-id)`;
+  env CLOISTER_NODE_ID       this node's id in a shared store (default: made once, kept in <data-dir>/node-id)
+  --kms URL[,URL...]         key brokers for a sealed --model FILE.sealed (env CLOISTER_KMS); weights decrypt into memory only
+  --kms-policy FILE          policy the brokers' attestation must satisfy (env CLOISTER_KMS_POLICY)
+  --kms-allow-simulated      accept simulated brokers — development only`;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -116,6 +125,9 @@ export function loadNodeConfig(args: readonly string[], env: Env, cwd: string): 
         "request-timeout-ms": { type: "string" },
         "log-level": { type: "string" },
         "cors-origin": { type: "string", multiple: true },
+        kms: { type: "string" },
+        "kms-policy": { type: "string" },
+        "kms-allow-simulated": { type: "boolean" },
       },
     }));
   } catch (cause) {
@@ -132,6 +144,11 @@ export function loadNodeConfig(args: readonly string[], env: Env, cwd: string): 
   const upstream = s("upstream") ?? env["CLOISTER_UPSTREAM"];
   if (upstream !== undefined && !/^https?:\/\//.test(upstream)) throw new ConfigError("INVALID_OPTION", `--upstream must be an http(s) URL (got "${upstream}")`);
   const modelFlag = s("model");
+  const kmsRaw = s("kms") ?? env["CLOISTER_KMS"];
+  const kms = kmsRaw ? kmsRaw.split(",").map((u) => u.trim()).filter(Boolean) : undefined;
+  if (kms && (kms.length === 0 || kms.some((u) => !/^https?:\/\//.test(u)))) throw new ConfigError("INVALID_OPTION", "--kms must be a comma-separated list of http(s) broker URLs");
+  if (kms && (!modelFlag || !modelFlag.endsWith(".sealed"))) throw new ConfigError("INVALID_OPTION", "--kms needs --model FILE.sealed");
+  if (!kms && modelFlag?.endsWith(".sealed")) throw new ConfigError("INVALID_OPTION", "a sealed model needs its key brokers: pass --kms URL[,URL...]");
   if (upstream && modelFlag) throw new ConfigError("INVALID_OPTION", "pass either --model or --upstream, not both");
   return {
     modelFlag,
@@ -154,6 +171,9 @@ export function loadNodeConfig(args: readonly string[], env: Env, cwd: string): 
     logLevel,
     corsOrigins: corsOrigins(values["cors-origin"], env["CLOISTER_CORS_ORIGINS"]),
     nodeId: env["CLOISTER_NODE_ID"] || undefined,
+    kms,
+    kmsPolicy: s("kms-policy") ?? env["CLOISTER_KMS_POLICY"],
+    kmsAllowSimulated: values["kms-allow-simulated"] === true || truthy(env["CLOISTER_KMS_ALLOW_SIMULATED"]),
   };
 }
 

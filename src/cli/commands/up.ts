@@ -26,6 +26,7 @@ import { join } from "node:path";
 import { withCollateral } from "../../tee/collateral.js";
 import { toHex, utf8 } from "../../util/bytes.js";
 import { EXIT, type CliIO } from "../io.js";
+import type { SealedBackend } from "./up-sealed.js";
 
 export const VERSION = "0.1.0";
 
@@ -120,9 +121,20 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   }
   if (store.interruptedAtOpen > 0) logger.warn("usage rows of requests cut off by the last shutdown marked interrupted", { count: store.interruptedAtOpen });
 
-  let loaded: Awaited<ReturnType<typeof loadBackend>>;
+  // Fresh keys every boot: nothing to steal from disk, and the report binds them anew.
+  // The same per-boot keys go to the signers (address in the report) and to the signing
+  // pool's worker, which takes the ECDSA arithmetic off the event loop. Made before the
+  // backend: a sealed model's key brokers see (and an owner may revoke) this address.
+  const keys = { ecdsa: secp256k1.utils.randomSecretKey(), ed25519: ed25519.utils.randomSecretKey() };
+  const signers = { ecdsa: createSigner("ecdsa", keys.ecdsa), ed25519: createSigner("ed25519", keys.ed25519) };
+
+  let loaded: Awaited<ReturnType<typeof loadBackend>> & { sealed?: SealedBackend };
   try {
-    loaded = await loadBackend(config, io);
+    if (config.kms) {
+      const { loadSealedBackend } = await import("./up-sealed.js");
+      const sealed = await loadSealedBackend(config, tee, signers.ecdsa, VERSION, logger);
+      loaded = { backend: sealed.backend, manifest: sealed.manifest, label: sealed.label, sealed };
+    } else loaded = await loadBackend(config, io);
   } catch (err) {
     await store.close();
     // A clear message, not a stack trace: e.g. no model and no network. No usable model is
@@ -130,13 +142,8 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
     io.err(`cloister up: ${isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
     return isCloisterError(err) && err.code === InferenceCode.MODEL_UNAVAILABLE ? EXIT.usage : EXIT.failed;
   }
-  const { backend, manifest, label } = loaded;
+  const { backend, manifest, label, sealed } = loaded;
 
-  // Fresh keys every boot: nothing to steal from disk, and the report binds them anew.
-  // The same per-boot keys go to the signers (address in the report) and to the signing
-  // pool's worker, which takes the ECDSA arithmetic off the event loop.
-  const keys = { ecdsa: secp256k1.utils.randomSecretKey(), ed25519: ed25519.utils.randomSecretKey() };
-  const signers = { ecdsa: createSigner("ecdsa", keys.ecdsa), ed25519: createSigner("ed25519", keys.ed25519) };
   const signingPool = createSigningPool(keys, 1);
   // E2E is always on (the report advertises this key); --require-e2ee only refuses plaintext.
   const e2e = freshE2EKeys(config.requireE2ee);
@@ -177,15 +184,19 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
 
   // The CLI entry passes no signal: then this command listens for SIGINT/SIGTERM itself.
   const stop = io.signal ?? processStopSignal();
-  await new Promise<void>((resolve) => {
-    if (stop.aborted) return resolve();
-    stop.addEventListener("abort", () => resolve(), { once: true });
+  // A sealed model is served only while its key lease lives (revocation within one lease).
+  const leaseLost = await new Promise<string | null>((resolve) => {
+    if (stop.aborted) return resolve(null);
+    stop.addEventListener("abort", () => resolve(null), { once: true });
+    void sealed?.lease.expired.then((e) => resolve(`${e.code}: ${e.message}`));
   });
+  if (leaseLost) io.err(`cloister up: stopping: ${leaseLost}`);
   logger.info("shutting down: draining in-flight requests", { drain_ms: config.drainMs });
   await server.close({ drainMs: config.drainMs });
-  await backend.close();
+  if (sealed) await sealed.close();
+  else await backend.close();
   await signingPool.close();
   await store.close();
   logger.info("stopped");
-  return EXIT.ok;
+  return leaseLost ? EXIT.failed : EXIT.ok;
 }

@@ -1,0 +1,89 @@
+/**
+ * `cloister kms up`: run a key broker (docs/protocol.md, "Key broker"). It attests like a
+ * node (GET /v1/attestation/report binds its signing and HPKE keys), keeps owners' shares
+ * sealed under its state key, and releases them only to nodes whose fresh evidence
+ * satisfies the owner's policy. Stops on SIGINT/SIGTERM (or io.signal).
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { resolveDataDir } from "../../config/node-config.js";
+import { isCloisterError } from "../../errors.js";
+import { fetchCollateral as fetchIntelCollateral } from "../../attest/intel/index.js";
+import { createBrokerApp } from "../../kms/broker/app.js";
+import { openBroker } from "../../kms/broker/broker.js";
+import { serveBroker } from "../../kms/broker/serve.js";
+import { dstackStateKey, fileStateKey, type StateKey } from "../../kms/broker/state-key.js";
+import { DSTACK_SOCKET_PATH } from "../../tee/dstack.js";
+import { selectTeeProvider, TEE_KINDS, type TeeKind } from "../../tee/select.js";
+import { EXIT, type CliIO } from "../io.js";
+
+const USAGE = `usage: cloister kms up [options]
+
+  --host H               listen address (default 127.0.0.1)
+  --port P               listen port (default 8090; 0 picks a free one)
+  --data-dir DIR         sealed state and release log (env CLOISTER_DATA_DIR; default ~/.cloister), under kms/
+  --tee KIND             auto|tdx|sev-snp|dstack|simulated (default auto)
+  --state-key SRC        file (default; SIMULATED: a key file in the data dir) | dstack (GetKey from the dstack guest agent)
+  --nonce-ttl-ms N       how long a release challenge is good for (default 60000)
+  --pccs URL             fetch Intel collateral (PCCS or PCS base URL) so node evidence gets a TCB status;
+                         without it the TCB status is "not checked" (a policy with requireTcbStatus refuses)`;
+
+export async function kmsCommand(args: string[], io: CliIO): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== "up") {
+    io.out(USAGE);
+    return sub === "--help" || sub === "-h" ? EXIT.ok : EXIT.usage;
+  }
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: rest, strict: true, options: { host: { type: "string" }, port: { type: "string" }, "data-dir": { type: "string" }, tee: { type: "string" }, "state-key": { type: "string" }, "nonce-ttl-ms": { type: "string" }, pccs: { type: "string" }, help: { type: "boolean" } } }));
+  } catch (cause) {
+    io.err(`${cause instanceof Error ? cause.message : String(cause)}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  if (values["help"]) {
+    io.out(USAGE);
+    return EXIT.ok;
+  }
+  const str = (k: string): string | undefined => (typeof values[k] === "string" ? (values[k] as string) : undefined);
+  const tee = (str("tee") ?? "auto") as TeeKind;
+  const port = Number(str("port") ?? "8090");
+  const ttl = Number(str("nonce-ttl-ms") ?? "60000");
+  const stateKeyKind = str("state-key") ?? "file";
+  if (!TEE_KINDS.includes(tee) || !Number.isInteger(port) || port < 0 || !Number.isInteger(ttl) || ttl < 1000 || (stateKeyKind !== "file" && stateKeyKind !== "dstack")) {
+    io.err(USAGE);
+    return EXIT.usage;
+  }
+  const dataDir = join(resolveDataDir(str("data-dir"), io.env, io.cwd), "kms");
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const provider = await selectTeeProvider(tee);
+    const stateKey: StateKey = stateKeyKind === "dstack" ? await dstackStateKey(DSTACK_SOCKET_PATH) : fileStateKey(join(dataDir, "state.key"));
+    const pccsUrl = str("pccs");
+    if (pccsUrl !== undefined && !/^https?:\/\//i.test(pccsUrl)) {
+      io.err(`--pccs ${pccsUrl} is not an http(s) URL\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+    const verify = pccsUrl ? { fetchCollateral: (quote: Uint8Array) => fetchIntelCollateral(quote, { pccsUrl, cacheDir: join(dataDir, "collateral") }) } : undefined;
+    const broker = openBroker({ dataDir, stateKey, tee: provider, nonceTtlMs: ttl, ...(verify ? { verify } : {}) });
+    const server = await serveBroker(createBrokerApp(broker), str("host") ?? "127.0.0.1", port);
+    io.out(`cloister kms: serving at ${server.url}  tee=${provider.name}  broker=${broker.signer.address}  data=${dataDir}`);
+    io.out(`  state key: ${stateKey.description}`);
+    if (provider.simulated) io.out("SIMULATED TEE: this broker's attestation proves nothing — for development only");
+    const stop = io.signal ?? processStop();
+    await new Promise<void>((r) => (stop.aborted ? r() : stop.addEventListener("abort", () => r(), { once: true })));
+    await server.close();
+    return EXIT.ok;
+  } catch (e) {
+    io.err(`cloister kms up: ${isCloisterError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e)}`);
+    return isCloisterError(e) && e.name === "ConfigError" ? EXIT.usage : EXIT.failed;
+  }
+}
+
+function processStop(): AbortSignal {
+  const ac = new AbortController();
+  process.once("SIGINT", () => ac.abort());
+  process.once("SIGTERM", () => ac.abort());
+  return ac.signal;
+}

@@ -1,0 +1,103 @@
+/**
+ * Cloister sealed-model file v1 (docs/protocol.md, "Sealed models"):
+ *
+ *   magic "CLSEAL01" (8) ‖ u32be header_len ‖ header (UTF-8 JSON) ‖ header_mac (32) ‖ chunk_0 ‖ … ‖ chunk_{n-1}
+ *   chunk_i = AES-256-GCM(file_key, nonce_i, aad_i, plaintext_i) ‖ tag (16)
+ *
+ * Every chunk but the last holds exactly chunk_size plaintext bytes; the last holds the
+ * rest (0 bytes only for an empty file, which still has one chunk). The header is parsed
+ * here and trusted only after its MAC verifies (open.ts).
+ */
+import { z } from "zod";
+import { SealError } from "../../errors.js";
+import { SealedFileCode } from "./codes.js";
+
+export const SEALED_MAGIC = Buffer.from("CLSEAL01", "ascii");
+export const SEALED_FORMAT = "cloister/sealed-model/v1" as const;
+export const PREFIX_LENGTH = 12;
+export const HEADER_MAC_LENGTH = 32;
+export const TAG_LENGTH = 16;
+export const MAX_HEADER_LENGTH = 64 * 1024;
+export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
+export const MIN_CHUNK_SIZE = 16;
+export const MAX_CHUNK_SIZE = 64 * 1024 * 1024;
+
+const hex = (len: number): z.ZodString => z.string().regex(new RegExp(`^[0-9a-f]{${len}}$`), `${len / 2}-byte lower-case hex`);
+
+export const sealedHeaderSchema = z
+  .object({
+    format: z.literal(SEALED_FORMAT),
+    cipher: z.literal("AES-256-GCM"),
+    model_id: z.string().min(1).max(256),
+    chunk_size: z.number().int().min(MIN_CHUNK_SIZE).max(MAX_CHUNK_SIZE),
+    plaintext_size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    plaintext_sha256: hex(64),
+    /** Random per file: the chunk key and header MAC key derive from the data key with it. */
+    salt: hex(64),
+    /** HKDF of the data key alone: names the key (same for every file sealed with it), reveals nothing of it. */
+    key_id: hex(32),
+  })
+  .strict();
+
+export type SealedHeader = z.output<typeof sealedHeaderSchema>;
+
+export function chunkCount(h: Pick<SealedHeader, "plaintext_size" | "chunk_size">): number {
+  return h.plaintext_size === 0 ? 1 : Math.ceil(h.plaintext_size / h.chunk_size);
+}
+
+/** Plaintext length of chunk i. */
+export function chunkPlainLength(h: Pick<SealedHeader, "plaintext_size" | "chunk_size">, i: number): number {
+  const n = chunkCount(h);
+  return i < n - 1 ? h.chunk_size : h.plaintext_size - (n - 1) * h.chunk_size;
+}
+
+/** The header's encoding as it goes on disk: magic ‖ u32be length ‖ JSON (fixed key order). */
+export function encodeHeader(h: SealedHeader): Buffer {
+  const json = Buffer.from(
+    JSON.stringify({
+      format: h.format,
+      cipher: h.cipher,
+      model_id: h.model_id,
+      chunk_size: h.chunk_size,
+      plaintext_size: h.plaintext_size,
+      plaintext_sha256: h.plaintext_sha256,
+      salt: h.salt,
+      key_id: h.key_id,
+    }),
+    "utf8",
+  );
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(json.length);
+  return Buffer.concat([SEALED_MAGIC, len, json]);
+}
+
+/** The total length of a well-formed sealed file with this header. */
+export function sealedFileLength(h: SealedHeader, headerBytes: number): number {
+  return headerBytes + HEADER_MAC_LENGTH + h.plaintext_size + chunkCount(h) * TAG_LENGTH;
+}
+
+/** Parses magic, length and JSON from the first bytes of a file; returns the header and its encoded length. */
+export function parseHeaderPrefix(prefix: Buffer): { header: SealedHeader; headerLength: number } | { needed: number } {
+  if (prefix.length < PREFIX_LENGTH) return { needed: PREFIX_LENGTH };
+  if (!prefix.subarray(0, 8).equals(SEALED_MAGIC)) {
+    if (prefix.subarray(0, 6).equals(SEALED_MAGIC.subarray(0, 6))) throw new SealError(SealedFileCode.SEALED_VERSION_UNSUPPORTED, `sealed file version ${prefix.subarray(6, 8).toString("latin1")} is not supported (this is v1)`);
+    throw new SealError(SealedFileCode.SEALED_MALFORMED, "not a Cloister sealed model (bad magic)");
+  }
+  const len = prefix.readUInt32BE(8);
+  if (len === 0 || len > MAX_HEADER_LENGTH) throw new SealError(SealedFileCode.SEALED_MALFORMED, `sealed header length ${len} is out of range`);
+  if (prefix.length < PREFIX_LENGTH + len) return { needed: PREFIX_LENGTH + len };
+  let json: unknown;
+  try {
+    json = JSON.parse(prefix.subarray(PREFIX_LENGTH, PREFIX_LENGTH + len).toString("utf8"));
+  } catch (cause) {
+    throw new SealError(SealedFileCode.SEALED_MALFORMED, "the sealed header is not JSON", { cause });
+  }
+  const format = typeof json === "object" && json !== null ? (json as Record<string, unknown>)["format"] : undefined;
+  if (typeof format === "string" && format !== SEALED_FORMAT) throw new SealError(SealedFileCode.SEALED_VERSION_UNSUPPORTED, `sealed format ${format} is not supported`);
+  const r = sealedHeaderSchema.safeParse(json);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new SealError(SealedFileCode.SEALED_MALFORMED, `sealed header: ${i ? `${i.path.join(".")}: ${i.message}` : "invalid"}`);
+  }
+  return { header: r.data, headerLength: PREFIX_LENGTH + len };
+}

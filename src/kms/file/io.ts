@@ -1,0 +1,37 @@
+/**
+ * Where sealed bytes come from and plaintext goes: a file handle or memory, behind one
+ * small interface so the same seal/open code runs on disk (constant memory) and in tests.
+ */
+import type { FileHandle } from "node:fs/promises";
+
+export interface ByteSource {
+  /** Total length in bytes. */
+  readonly length: number;
+  /** Reads up to `length` bytes at `offset` into a fresh or reused buffer; fewer at the end. */
+  read(offset: number, length: number): Promise<Buffer>;
+}
+
+export function bufferSource(bytes: Uint8Array): ByteSource {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { length: b.length, read: async (offset, length) => b.subarray(offset, Math.min(b.length, offset + length)) };
+}
+
+/** Reads through one reusable buffer (as large as the largest read): the caller must consume it before the next read. */
+export async function fileSource(handle: FileHandle): Promise<ByteSource> {
+  const { size } = await handle.stat();
+  let buf = Buffer.allocUnsafe(0);
+  return {
+    length: size,
+    async read(offset, length) {
+      const want = Math.min(length, Math.max(0, size - offset));
+      if (buf.length < want) buf = Buffer.allocUnsafe(want);
+      let got = 0;
+      while (got < want) {
+        const { bytesRead } = await handle.read(buf, got, want - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return buf.subarray(0, got);
+    },
+  };
+}

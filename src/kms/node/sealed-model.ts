@@ -1,0 +1,49 @@
+/**
+ * `cloister up --model MODEL.sealed --kms URL,...`: read the sealed header, fetch the data
+ * key from t brokers, decrypt into an in-memory file (memfd.ts) — the plaintext weights
+ * never touch a filesystem — and check the header against the owner's registration. The
+ * caller loads the model from `memFile.path` and must keep renewing the lease (lease.ts).
+ */
+import { SealError } from "../../errors.js";
+import { inspectSealedFile, openSealedFile } from "../file/open.js";
+import type { SealedHeader } from "../file/format.js";
+import { KmsCode, KmsError } from "../codes.js";
+import type { BrokerTrust } from "../attest-broker.js";
+import type { OpenedRegistration } from "../registration.js";
+import { fetchModelKey, type FetchedKey, type NodeIdentity } from "./fetch-key.js";
+import { createMemFile, type MemFile } from "./memfd.js";
+
+export interface OpenedSealedModel {
+  readonly header: SealedHeader;
+  readonly memFile: MemFile;
+  readonly registration: OpenedRegistration;
+  readonly key: Omit<FetchedKey, "dataKey">;
+}
+
+export async function openSealedModel(opts: { sealedPath: string; brokers: readonly string[]; node: NodeIdentity; trust: BrokerTrust }): Promise<OpenedSealedModel> {
+  const { header } = await inspectSealedFile(opts.sealedPath);
+  const fetched = await fetchModelKey({ brokers: opts.brokers, modelId: header.model_id, keyId: header.key_id, node: opts.node, trust: opts.trust });
+  const { dataKey, ...key } = fetched;
+  const r = fetched.registration.registration;
+  if (r.plaintext_sha256 !== header.plaintext_sha256 || r.plaintext_size !== header.plaintext_size) {
+    dataKey.fill(0);
+    throw new KmsError(KmsCode.KMS_KEY_MISMATCH, "the sealed file is not the model the owner registered (plaintext hash or size differs)");
+  }
+  const memFile = await createMemFile(`cloister-${header.model_id}`);
+  try {
+    let at = 0;
+    // openSealedFile checks the header MAC, every chunk, the final flag, the length and
+    // the plaintext SHA-256 before it returns; only then is the file handed to llama.cpp.
+    await openSealedFile(opts.sealedPath, dataKey, (plain) => {
+      memFile.write(plain, at);
+      at += plain.length;
+      plain.fill(0);
+    });
+  } catch (e) {
+    memFile.close();
+    throw e instanceof SealError ? e : new KmsError(KmsCode.KMS_KEY_MISMATCH, "could not open the sealed model", { cause: e });
+  } finally {
+    dataKey.fill(0);
+  }
+  return { header, memFile, registration: fetched.registration, key };
+}
