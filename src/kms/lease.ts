@@ -33,7 +33,7 @@ export type Lease = z.output<typeof leaseSchema>;
 export const releaseResponseSchema = z
   .object({
     lease: z.string(),
-    lease_signature: z.string().regex(/^[0-9a-f]{130}$/),
+    lease_signature: z.string().regex(/^(0x)?[0-9a-f]{130}$/),
     share: z.object({ enc: z.string(), ciphertext: z.string() }).strict(),
     registration: z.unknown(),
   })

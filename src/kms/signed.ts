@@ -13,7 +13,7 @@ export const signedDocumentSchema = z
   .object({
     payload: z.string().min(2).max(256 * 1024),
     signer: z.string().regex(/^0x[0-9a-f]{40}$/),
-    signature: z.string().regex(/^[0-9a-f]{130}$/),
+    signature: z.string().regex(/^(0x)?[0-9a-f]{130}$/),
   })
   .strict();
 

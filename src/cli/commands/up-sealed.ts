@@ -22,6 +22,8 @@ export interface SealedBackend {
   readonly label: string;
   readonly lease: LeaseKeeper;
   /** Closes the backend and drops the in-memory weights. */
+  /** The report info renewals must present from now on (after the manifest went into RTMR3). */
+  setReportInfo(info: NodeIdentity["info"]): void;
   close(): Promise<void>;
 }
 
@@ -32,7 +34,16 @@ export async function loadSealedBackend(config: NodeConfig, tee: TeeProvider, si
     allowSimulated: config.kmsAllowSimulated,
     ...(config.kmsPolicy ? { policy: JSON.parse(readFileSync(config.kmsPolicy, "utf8")) as unknown } : {}),
   };
-  const node: NodeIdentity = { tee, signer, info: { app_name: "cloister", version, app_manifest: { app: "cloister", version, phase: "sealed-model-key-request" }, compose_hash: null } };
+  // Renewals must show the report the node serves once its manifest is in RTMR3 (a report
+  // whose app_manifest is not the recorded one fails MODEL_MISMATCH): up.ts sets it.
+  let info: NodeIdentity["info"] = { app_name: "cloister", version, app_manifest: { app: "cloister", version, phase: "sealed-model-key-request" }, compose_hash: null };
+  const node: NodeIdentity = {
+    tee,
+    signer,
+    get info() {
+      return info;
+    },
+  };
   const opened = await openSealedModel({ sealedPath, brokers, node, trust });
   const { header, memFile, registration } = opened;
   // Keep the lease from the moment we hold the key: loading the model may take longer than
@@ -73,6 +84,7 @@ export async function loadSealedBackend(config: NodeConfig, tee: TeeProvider, si
     manifest: { backend: "llama", models: [{ id: header.model_id, source: "sealed", sha256: header.plaintext_sha256, sealed }] },
     label: `${header.model_id} (sealed, sha256 ${header.plaintext_sha256.slice(0, 12)}…, key from ${opened.key.leases.length} of ${brokers.length} brokers)`,
     lease,
+    setReportInfo: (next) => void (info = next),
     async close() {
       lease.stop();
       await backend.close();

@@ -156,6 +156,7 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
     logger.warn("app manifest not recorded in RTMR3", { code: isCloisterError(err) ? err.code : "UNKNOWN" });
   }
   const info: ReportInfo = { app_name: "cloister", version: VERSION, app_manifest: appManifest, compose_hash: null };
+  sealed?.setReportInfo(info);
 
   const shutdown = new AbortController();
   const app = createGateway({
