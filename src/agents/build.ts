@@ -10,7 +10,8 @@ import { AgentError, AgentCode } from "./errors.js";
 import { BUNDLE_FORMAT, MAX_BUNDLE_BYTES, type AgentBundle } from "./bundle.js";
 import { MANIFEST_FILE, parseManifestText } from "./manifest.js";
 
-export async function buildBundle(dir: string): Promise<AgentBundle> {
+/** `nodePaths`: extra folders to resolve packages from (the agent's own node_modules come first). */
+export async function buildBundle(dir: string, opts: { nodePaths?: readonly string[] } = {}): Promise<AgentBundle> {
   let text: string;
   try {
     text = await readFile(join(dir, MANIFEST_FILE), "utf8");
@@ -32,6 +33,7 @@ export async function buildBundle(dir: string): Promise<AgentBundle> {
       sourcemap: false,
       legalComments: "none",
       logLevel: "silent",
+      ...(opts.nodePaths ? { nodePaths: [...opts.nodePaths] } : {}),
       // ESM output of CommonJS dependencies needs a require(); node: built-ins only.
       banner: { js: 'import { createRequire as __cloisterCreateRequire } from "node:module"; const require = __cloisterCreateRequire(import.meta.url);' },
     });

@@ -51,7 +51,7 @@ export interface VerifiedFetch {
 }
 
 /** The routes whose bodies carry prompts and answers. */
-const PROTECTED_ROUTES = new Set(["/v1/chat/completions", "/v1/completions", "/v1/embeddings"]);
+const PROTECTED_ROUTES = new Set(["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/agents/runs"]);
 
 export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
   if (!/^https?:\/\//.test(opts.baseURL)) throw new ClientError(ClientCode.INVALID_OPTIONS, "baseURL must be an http(s) URL");

@@ -35,6 +35,7 @@ import { bodyLimit, concurrencyLimit } from "./middleware/limits.js";
 import { metering } from "./middleware/metering.js";
 import { scope } from "./middleware/scope.js";
 import { watchKnownModels } from "./known-models.js";
+import { agentRoutes, agentRunHandler, type AgentsDeps } from "../agents/hub/routes.js";
 import { signing, type Signers } from "./middleware/signing.js";
 import type { SigningPool } from "./signing-pool.js";
 
@@ -82,6 +83,8 @@ export interface GatewayDeps {
   readonly shutdownSignal?: AbortSignal;
   /** Extra middleware between metering and signing (after the E2E one when e2e is set). */
   readonly middleware?: { readonly outer?: readonly MiddlewareHandler[] };
+  /** The agent hub and runner on /v1/agents (src/agents); absent = no agent routes. */
+  readonly agents?: Omit<AgentsDeps, "signer" | "tee">;
 }
 
 export const COMPLETION_ROUTES = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"] as const;
@@ -151,6 +154,15 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   app.post("/v1/chat/completions", chatHandler(deps.backend, deps.passthrough ?? true, progress));
   app.post("/v1/completions", completionsHandler(deps.backend, deps.passthrough ?? true, progress));
   app.post("/v1/embeddings", embeddingsHandler(deps.backend));
+  if (deps.agents) {
+    // Runs go through the completion chain (E2E, signing); the agent's inference re-enters this app.
+    const agents: AgentsDeps = { ...deps.agents, signer: signers.ed25519, tee: deps.tee.name };
+    app.use("/v1/agents/runs", postOnly, ...chain);
+    app.post("/v1/agents/runs", agentRunHandler(agents, async (req) => app.fetch(req)));
+    app.use("/v1/agents", authMw);
+    app.use("/v1/agents/*", (c, next) => (c.req.path === "/v1/agents/runs" ? next() : authMw(c, next)));
+    app.route("/v1/agents", agentRoutes(agents));
+  }
   return app;
 }
 
