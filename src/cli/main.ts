@@ -7,6 +7,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   up: { summary: "start a private inference node", load: async () => (await import("./commands/up.js")).upCommand },
   keys: { summary: "create, list and revoke API keys", load: async () => (await import("./commands/keys.js")).keysCommand },
   chat: { summary: "chat with a node through the verifying, encrypting client", load: async () => (await import("./commands/chat.js")).chatCommand },
+  agent: { summary: "publish, list, show and run sandboxed agents on a node's hub", load: async () => (await import("./commands/agent.js")).agentCommand },
 };
 
 function usage(): string {

@@ -2,7 +2,7 @@
  * The scanner (runs on publish; its report is stored beside the version and shown before
  * a run). Parses the bundle once with acorn, maps each node back to the module esbuild
  * wrote it from (`// path` comments above each module in unminified output), and runs
- * every rule. Verdict: any high finding in the developer's own code → "dangerous", any
+ * every rule. The verdict: a high finding in the developer's own code → "dangerous", any
  * finding there → "review", else "clean"; dependency findings are listed, marked
  * third_party, and do not set the verdict (docs/notes/agents.md says why and what's left).
  * An LLM may later explain a finding; nothing here asks one to decide.

@@ -11,6 +11,10 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import type { ReportInfo } from "../../attest/report/format.js";
 import { loadNodeConfig, UP_USAGE, type NodeConfig } from "../../config/node-config.js";
 import { isCloisterError } from "../../errors.js";
+import { join } from "node:path";
+import { Hub } from "../../agents/hub/hub.js";
+import { openHubStore } from "../../agents/hub/store.js";
+import { detectSandbox } from "../../agents/sandbox/detect.js";
 import { createGateway, freshE2EKeys } from "../../gateway/app.js";
 import { createHttpFetch } from "../../gateway/http-fetch.js";
 import { createSigningPool } from "../../gateway/signing-pool.js";
@@ -142,8 +146,13 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   }
   const info: ReportInfo = { app_name: "cloister", version: VERSION, app_manifest: appManifest, compose_hash: null };
 
+  // The agent hub beside the main store; runs refuse untrusted code without a sandbox unless
+  // CLOISTER_AGENTS_UNSANDBOXED=1 (development only, announced below).
+  const agentsUnsandboxed = io.env["CLOISTER_AGENTS_UNSANDBOXED"] === "1";
+  const agentHub = openHubStore(join(config.dataDir, "agents.sqlite"));
   const shutdown = new AbortController();
   const app = createGateway({
+    agents: { hub: new Hub(agentHub), logger, ...(agentsUnsandboxed ? { allowUnsandboxed: true } : {}) },
     backend,
     tee,
     store,
@@ -163,6 +172,8 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   io.out(`  signing address ${signers.ecdsa.address}  e2e key ${toHex(e2e.publicKey).slice(0, 16)}…`);
   if (!tee.simulated && gpu.source) io.out(`  GPU evidence: ${gpu.description}`);
   if (tee.simulated) io.out("SIMULATED TEE: no hardware protection — for development only");
+  if (agentsUnsandboxed) io.out(`WARNING: CLOISTER_AGENTS_UNSANDBOXED=1: agents run WITHOUT a sandbox or egress firewall — development only`);
+  else if (!detectSandbox().available) io.out(`agents: no sandbox here (${detectSandbox().reason ?? ""}); agent runs will be refused`);
   if (!config.auth) io.out(`WARNING: --no-auth: anyone who can reach ${server.url} can use this node`);
   logger.info("node started", { url: server.url, tee: tee.name, simulated: tee.simulated, auth: config.auth, backend: backend.kind });
 
@@ -177,6 +188,7 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   await backend.close();
   await signingPool.close();
   await store.close();
+  agentHub.close();
   logger.info("stopped");
   return EXIT.ok;
 }
