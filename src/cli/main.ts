@@ -19,6 +19,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   model: { summary: "seal, inspect and register a model; upload its key shares to brokers", load: async () => (await import("./commands/model.js")).modelCommand },
   kms: { summary: "run a key broker for sealed models (kms up)", load: async () => (await import("./commands/kms.js")).kmsCommand },
   chat: { summary: "chat with a node through the verifying, encrypting client", load: async () => (await import("./commands/chat.js")).chatCommand },
+  agent: { summary: "publish, list, show and run sandboxed agents on a node's hub", load: async () => (await import("./commands/agent.js")).agentCommand },
 };
 
 function usage(): string {

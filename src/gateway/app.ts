@@ -48,6 +48,7 @@ import { scope } from "./middleware/scope.js";
 import { watchKnownModels } from "./known-models.js";
 import { createModelCheck } from "./model-check.js";
 import { completionBodyLimit } from "./body-bound.js";
+import { agentRoutes, agentRunHandler, type AgentsDeps } from "../agents/hub/routes.js";
 import { signing, type Signers } from "./middleware/signing.js";
 import type { SigningPool } from "./signing-pool.js";
 
@@ -103,6 +104,8 @@ export interface GatewayDeps {
   readonly data?: import("../data/pipeline/routes.js").DataRoutes;
   /** Extra middleware between metering and signing (after the E2E one when e2e is set). */
   readonly middleware?: { readonly outer?: readonly MiddlewareHandler[] };
+  /** The agent hub and runner on /v1/agents (src/agents); absent = no agent routes. */
+  readonly agents?: Omit<AgentsDeps, "signer" | "tee">;
 }
 
 export const COMPLETION_ROUTES = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses"] as const;
@@ -198,6 +201,15 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
     app.get("/v1/data/pipeline", deps.data.pipeline);
     app.use("/v1/data/datasets/*", authMw);
     app.get("/v1/data/datasets/:name/manifest", deps.data.manifest);
+  }
+  if (deps.agents) {
+    // Runs go through the completion chain (E2E, signing); the agent's inference re-enters this app.
+    const agents: AgentsDeps = { ...deps.agents, signer: signers.ed25519, tee: deps.tee.name };
+    app.use("/v1/agents/runs", postOnly, ...chain);
+    app.post("/v1/agents/runs", agentRunHandler(agents, async (req) => app.fetch(req)));
+    app.use("/v1/agents", authMw);
+    app.use("/v1/agents/*", (c, next) => (c.req.path === "/v1/agents/runs" ? next() : authMw(c, next)));
+    app.route("/v1/agents", agentRoutes(agents));
   }
   return app;
 }

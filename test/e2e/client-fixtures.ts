@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { createSimulatorProvider } from "../../src/attest/simulator/provider.js";
 import type { TeeProvider } from "../../src/attest/provider.js";
 import type { GenerationEvent, InferenceBackend } from "../../src/inference/backend.js";
-import { createGateway } from "../../src/gateway/app.js";
+import { createGateway, type GatewayDeps } from "../../src/gateway/app.js";
 import { startServer, type RunningServer } from "../../src/gateway/server.js";
 import { generateE2EKeyPair, type E2EKeyPair } from "../../src/seal/e2e/suite.js";
 import { generateApiKey } from "../../src/store/api-keys.js";
@@ -47,7 +47,7 @@ export interface TestNode {
   close(): Promise<void>;
 }
 
-export async function startTestNode(opts: { requireE2E?: boolean; backend?: InferenceBackend; tee?: TeeProvider; apiKey?: boolean; tokens?: boolean } = {}): Promise<TestNode> {
+export async function startTestNode(opts: { requireE2E?: boolean; backend?: InferenceBackend; tee?: TeeProvider; apiKey?: boolean; tokens?: boolean; agents?: GatewayDeps["agents"] } = {}): Promise<TestNode> {
   const store = openSqliteStore({ path: ":memory:" });
   let apiKey: string | null = null;
   if (opts.apiKey) {
@@ -69,6 +69,7 @@ export async function startTestNode(opts: { requireE2E?: boolean; backend?: Infe
     // These tests attest hundreds of times from 127.0.0.1; the limit has its own test
     // (test/e2e/report-rate-limit.test.ts).
     limits: { reportRateLimit: { burst: 100_000, perSecond: 100_000 } },
+    ...(opts.agents ? { agents: opts.agents } : {}),
   });
   const server: RunningServer = await startServer(app, { host: "127.0.0.1", port: 0 });
   return {

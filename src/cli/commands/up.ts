@@ -11,6 +11,10 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import type { ReportInfo } from "../../attest/report/format.js";
 import { loadNodeConfig, UP_USAGE, type NodeConfig } from "../../config/node-config.js";
 import { isCloisterError } from "../../errors.js";
+import { join } from "node:path";
+import { Hub } from "../../agents/hub/hub.js";
+import { openHubStore } from "../../agents/hub/store.js";
+import { detectSandbox } from "../../agents/sandbox/detect.js";
 import { createGateway, freshE2EKeys } from "../../gateway/app.js";
 import { createHttpFetch } from "../../gateway/http-fetch.js";
 import { createSigningPool } from "../../gateway/signing-pool.js";
@@ -22,7 +26,6 @@ import { createSigner } from "../../seal/signing.js";
 import { openNodeStore, type OpenedStore } from "../../store/postgres-select.js";
 import { resolveGpuEvidence, type ResolvedGpuEvidence } from "../../tee/gpu-evidence-config.js";
 import { selectTeeProvider } from "../../tee/select.js";
-import { join } from "node:path";
 import { withCollateral } from "../../tee/collateral.js";
 import { toHex, utf8 } from "../../util/bytes.js";
 import { EXIT, type CliIO } from "../io.js";
@@ -158,8 +161,13 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   const info: ReportInfo = { app_name: "cloister", version: VERSION, app_manifest: appManifest, compose_hash: null };
   sealed?.setReportInfo(info);
 
+  // The agent hub beside the main store; runs refuse untrusted code without a sandbox unless
+  // CLOISTER_AGENTS_UNSANDBOXED=1 (development only, announced below).
+  const agentsUnsandboxed = io.env["CLOISTER_AGENTS_UNSANDBOXED"] === "1";
+  const agentHub = openHubStore(join(config.dataDir, "agents.sqlite"));
   const shutdown = new AbortController();
   const app = createGateway({
+    agents: { hub: new Hub(agentHub), logger, ...(agentsUnsandboxed ? { allowUnsandboxed: true } : {}) },
     backend,
     tee,
     store,
@@ -180,6 +188,8 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   io.out(`  signing address ${signers.ecdsa.address}  e2e key ${toHex(e2e.publicKey).slice(0, 16)}…`);
   if (!tee.simulated && gpu.source) io.out(`  GPU evidence: ${gpu.description}`);
   if (tee.simulated) io.out("SIMULATED TEE: no hardware protection — for development only");
+  if (agentsUnsandboxed) io.out(`WARNING: CLOISTER_AGENTS_UNSANDBOXED=1: agents run WITHOUT a sandbox or egress firewall — development only`);
+  else if (!detectSandbox().available) io.out(`agents: no sandbox here (${detectSandbox().reason ?? ""}); agent runs will be refused`);
   if (!config.auth) io.out(`WARNING: --no-auth: anyone who can reach ${server.url} can use this node`);
   logger.info("node started", { url: server.url, tee: tee.name, simulated: tee.simulated, auth: config.auth, backend: backend.kind });
 
@@ -198,6 +208,7 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   else await backend.close();
   await signingPool.close();
   await store.close();
+  agentHub.close();
   logger.info("stopped");
   return leaseLost ? EXIT.failed : EXIT.ok;
 }
