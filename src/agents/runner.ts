@@ -20,7 +20,7 @@ import { createEgressProxy, type InferenceTarget, type Resolver } from "./egress
 import type { AddressPolicy } from "./egress/address-policy.js";
 import type { TrafficLog } from "./egress/traffic.js";
 import { BRIDGE_SOURCE } from "./sandbox/bridge-source.js";
-import { detectSandbox } from "./sandbox/detect.js";
+import { detectSandbox, type SandboxSupport } from "./sandbox/detect.js";
 import { runSandboxed, type ProcessResult } from "./sandbox/run-sandboxed.js";
 import type { Signer } from "../seal/signing.js";
 import type { Sha256 } from "../types.js";
@@ -44,6 +44,7 @@ export interface RunAgentOptions {
   readonly allowUnsandboxed?: boolean;
   readonly onWarning?: (message: string) => void;
   readonly workDir?: string;
+  readonly sandboxSupport?: SandboxSupport;
 }
 
 export interface AgentRunResult {
@@ -99,9 +100,10 @@ export async function runAgent(o: RunAgentOptions): Promise<AgentRunResult> {
       env: { OPENAI_API_KEY: PLACEHOLDER_API_KEY, CLOISTER_RUN_ID: runId },
       ...(o.allowUnsandboxed ? { allowUnsandboxed: true } : {}),
       ...(o.onWarning ? { onWarning: o.onWarning } : {}),
+      ...(o.sandboxSupport ? { support: o.sandboxSupport } : {}),
     });
     const contacted = proxy.log.contacted();
-    const support = detectSandbox();
+    const support = o.sandboxSupport ?? detectSandbox();
     const receipt = signReceipt(
       {
         format: RECEIPT_FORMAT,

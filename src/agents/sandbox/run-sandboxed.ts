@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { AgentError, AgentCode } from "../errors.js";
 import { bwrapArgs, SANDBOX_SOCKET } from "./bwrap-args.js";
 import { createRunCgroup, type RunCgroup } from "./cgroup.js";
-import { detectSandbox } from "./detect.js";
+import { detectSandbox, type SandboxSupport } from "./detect.js";
 import { seccompProgram } from "./seccomp.js";
 
 export interface ProcessLimits {
@@ -32,6 +32,8 @@ export interface SandboxedRun {
   /** Development only: run without a sandbox when none is available (never for untrusted code). */
   readonly allowUnsandboxed?: boolean;
   readonly onWarning?: (message: string) => void;
+  /** What detectSandbox() found; tests pass another answer to check the refusal path. */
+  readonly support?: SandboxSupport;
 }
 
 export type RunOutcome = "ok" | "exit_nonzero" | "wall_time_exceeded" | "cpu_time_exceeded" | "memory_exceeded" | "output_too_large" | "killed";
@@ -53,7 +55,7 @@ const STDERR_CAP = 64 * 1024;
 export const UNSANDBOXED_WARNING = "WARNING: running the agent WITHOUT a sandbox (development mode): it can read this machine's files, reach its network and see nothing of the egress firewall's enforcement. Never do this with code you do not trust.";
 
 export async function runSandboxed(r: SandboxedRun): Promise<ProcessResult> {
-  const support = detectSandbox();
+  const support = r.support ?? detectSandbox();
   if (!support.available && !r.allowUnsandboxed) {
     throw new AgentError(AgentCode.SANDBOX_UNAVAILABLE, `refusing to run an untrusted agent: ${support.reason ?? "no sandbox"} (a development flag, --unsandboxed, runs it anyway)`);
   }
