@@ -25,3 +25,19 @@ export function processIO(signal?: AbortSignal): CliIO {
 
 /** Exit codes shared by every command. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/**
+ * Resolves when a long-running command should stop: on the IO's abort signal, or, when
+ * the IO has none (a direct call), on SIGINT/SIGTERM.
+ */
+export function untilStopped(io: CliIO): Promise<void> {
+  let stop = io.signal;
+  if (!stop) {
+    const ac = new AbortController();
+    process.once("SIGINT", () => ac.abort());
+    process.once("SIGTERM", () => ac.abort());
+    stop = ac.signal;
+  }
+  const s = stop;
+  return new Promise<void>((done) => (s.aborted ? done() : s.addEventListener("abort", () => done(), { once: true })));
+}

@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { isCloisterError } from "../../errors.js";
 import { startLocalChain } from "../../ledger/local-chain.js";
 import { marketFileJson } from "../../ledger/market-file.js";
-import { EXIT, type CliIO } from "../io.js";
+import { EXIT, untilStopped, type CliIO } from "../io.js";
 
 const USAGE = `usage: cloister chain start [options]
 
@@ -60,18 +60,8 @@ export async function chainCommand(args: string[], io: CliIO): Promise<number> {
     for (const [name, addr] of Object.entries(m.addresses)) if (addr) io.out(`  ${name.padEnd(16)} ${addr}`);
     io.out("LOCAL CHAIN: admits simulated nodes; its verifier quorum is one local key — development only");
   }
-  const stop = io.signal ?? stopSignal();
-  await new Promise<void>((r) => {
-    if (stop.aborted) return r();
-    stop.addEventListener("abort", () => r(), { once: true });
-  });
+  await untilStopped(io);
   await local.stop();
   return EXIT.ok;
 }
 
-function stopSignal(): AbortSignal {
-  const ac = new AbortController();
-  process.once("SIGINT", () => ac.abort());
-  process.once("SIGTERM", () => ac.abort());
-  return ac.signal;
-}

@@ -15,7 +15,7 @@ import { startDataNode } from "../../data/node.js";
 import { jsonLines, scrubLine } from "../../data/scrub.js";
 import { createLogger } from "../../log/logger.js";
 import { selectTeeProvider, TEE_KINDS, type TeeKind } from "../../tee/select.js";
-import { EXIT, type CliIO } from "../io.js";
+import { EXIT, untilStopped, type CliIO } from "../io.js";
 
 const USAGE = `usage: cloister data <command> [options]
 
@@ -102,18 +102,11 @@ async function up(args: string[], io: CliIO): Promise<number> {
   io.out(`cloister data up: pipeline at ${node.url}/v1/data  tee=${tee.name}  signing address ${node.signingAddress}`);
   io.out(`  pipeline measurement ${node.pipeline.measurement} (${node.pipeline.description.cleaner})`);
   if (tee.simulated) io.out("SIMULATED TEE: no hardware protection — for development only; contributors refuse it unless --allow-simulated");
-  const stop = io.signal ?? stopSignal();
-  await new Promise<void>((r) => (stop.aborted ? r() : stop.addEventListener("abort", () => r(), { once: true })));
+  await untilStopped(io);
   await node.close();
   return EXIT.ok;
 }
 
-function stopSignal(): AbortSignal {
-  const ac = new AbortController();
-  process.once("SIGINT", () => ac.abort());
-  process.once("SIGTERM", () => ac.abort());
-  return ac.signal;
-}
 
 /** The contributor's secret key: made once, kept beside the CLI's data (0600). */
 function contributorKey(path: string): string {

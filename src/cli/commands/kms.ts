@@ -16,7 +16,7 @@ import { serveBroker } from "../../kms/broker/serve.js";
 import { dstackStateKey, fileStateKey, type StateKey } from "../../kms/broker/state-key.js";
 import { DSTACK_SOCKET_PATH } from "../../tee/dstack.js";
 import { selectTeeProvider, TEE_KINDS, type TeeKind } from "../../tee/select.js";
-import { EXIT, type CliIO } from "../io.js";
+import { EXIT, untilStopped, type CliIO } from "../io.js";
 
 const USAGE = `usage: cloister kms up [options]
 
@@ -71,8 +71,7 @@ export async function kmsCommand(args: string[], io: CliIO): Promise<number> {
     io.out(`cloister kms: serving at ${server.url}  tee=${provider.name}  broker=${broker.signer.address}  data=${dataDir}`);
     io.out(`  state key: ${stateKey.description}`);
     if (provider.simulated) io.out("SIMULATED TEE: this broker's attestation proves nothing — for development only");
-    const stop = io.signal ?? processStop();
-    await new Promise<void>((r) => (stop.aborted ? r() : stop.addEventListener("abort", () => r(), { once: true })));
+    await untilStopped(io);
     await server.close();
     return EXIT.ok;
   } catch (e) {
@@ -81,9 +80,3 @@ export async function kmsCommand(args: string[], io: CliIO): Promise<number> {
   }
 }
 
-function processStop(): AbortSignal {
-  const ac = new AbortController();
-  process.once("SIGINT", () => ac.abort());
-  process.once("SIGTERM", () => ac.abort());
-  return ac.signal;
-}

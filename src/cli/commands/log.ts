@@ -16,7 +16,7 @@ import { encodeVerifierKey, noteSigner, parseVerifierKey } from "../../transpare
 import { openRelease, parseReleaseStatement, releaseEntry, releaseMatches, signRelease } from "../../transparency/release.js";
 import { fromBase64, toBase64 } from "../../transparency/base64.js";
 import { equalBytes } from "../../util/bytes.js";
-import { EXIT, type CliIO } from "../io.js";
+import { EXIT, untilStopped, type CliIO } from "../io.js";
 
 const USAGE = `usage: cloister log <command> [options]
 
@@ -146,10 +146,7 @@ export async function logCommand(args: string[], io: CliIO): Promise<number> {
         const dir = at(need(rest[0], "DIR"));
         const server = await serveLogDir(dir, { host: v.host ?? "127.0.0.1", port: v.port ? Number(v.port) : 8090 });
         io.out(`serving the log in ${dir} at ${server.url}`);
-        await new Promise<void>((done) => {
-          if (io.signal?.aborted) done();
-          io.signal?.addEventListener("abort", () => done(), { once: true });
-        });
+        await untilStopped(io);
         await server.close();
         return EXIT.ok;
       }

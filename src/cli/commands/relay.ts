@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { startServer } from "../../gateway/server.js";
 import type { GatewayEnv } from "../../gateway/context.js";
 import { ohttpRelayHandler } from "../../transparency/ohttp/relay.js";
-import { EXIT, type CliIO } from "../io.js";
+import { EXIT, untilStopped, type CliIO } from "../io.js";
 
 const USAGE = `usage: cloister relay --gateway URL [--host H] [--port P]
 
@@ -37,10 +37,7 @@ export async function relayCommand(args: string[], io: CliIO): Promise<number> {
   app.all("*", (c) => handler(c.req.raw));
   const server = await startServer(app, { host: v.host ?? "127.0.0.1", port: v.port ? Number(v.port) : 8088 });
   io.out(`OHTTP relay for ${v.gateway} at ${server.url} (POST message/ohttp-req to /, keys at /ohttp-keys)`);
-  await new Promise<void>((done) => {
-    if (io.signal?.aborted) return done();
-    io.signal?.addEventListener("abort", () => done(), { once: true });
-  });
+  await untilStopped(io);
   await server.close({ drainMs: 1000 });
   return EXIT.ok;
 }
