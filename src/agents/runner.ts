@@ -2,12 +2,11 @@
  * One agent run end to end: check the caller's guarantees and the `full` acceptance,
  * lay the bundle out read-only in a fresh directory, start this run's own egress proxy on
  * a Unix socket there, run the sandbox, then build the telemetry record (the developer's
- * only view) and the signed receipt (the caller's proof). Every run has its own proxy,
- * socket, cgroup and directory, so nothing one run does reaches another.
+ * only view) and the signed receipt (the caller's proof). Every run has its own sandbox
+ * (taken fresh from the pool or started now, never reused), proxy, socket, cgroup and
+ * directory, so nothing one run does reaches another.
  */
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { chmod } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { BUNDLE_MAIN, type SignedBundle } from "./bundle.js";
 import { sha256Hex } from "./canonical.js";
@@ -19,9 +18,9 @@ import { signReceipt, RECEIPT_FORMAT, type SignedReceipt } from "./receipt.js";
 import { createEgressProxy, type InferenceTarget, type Resolver } from "./egress/proxy.js";
 import type { AddressPolicy } from "./egress/address-policy.js";
 import type { TrafficLog } from "./egress/traffic.js";
-import { BRIDGE_SOURCE } from "./sandbox/bridge-source.js";
 import { detectSandbox, type SandboxSupport } from "./sandbox/detect.js";
-import { runSandboxed, type ProcessResult } from "./sandbox/run-sandboxed.js";
+import { launchSandbox, type Launched, type ProcessResult } from "./sandbox/launch.js";
+import type { SandboxPool } from "./sandbox/warm-pool.js";
 import type { Signer } from "../seal/signing.js";
 import type { Sha256 } from "../types.js";
 
@@ -45,6 +44,8 @@ export interface RunAgentOptions {
   readonly onWarning?: (message: string) => void;
   readonly workDir?: string;
   readonly sandboxSupport?: SandboxSupport;
+  /** Pre-started sandboxes (each used once); without one, every run starts its own. */
+  readonly pool?: SandboxPool;
 }
 
 export interface AgentRunResult {
@@ -68,39 +69,25 @@ export async function runAgent(o: RunAgentOptions): Promise<AgentRunResult> {
     throw new AgentError(AgentCode.INPUT_INVALID, "the agent's input must be JSON");
   }
   const runId = `run_${randomBytes(12).toString("base64url")}`;
-  const dir = await mkdtemp(join(o.workDir ?? tmpdir(), "cloister-run-"));
-  const bundleDir = join(dir, "bundle");
-  const runtimeDir = join(dir, "runtime");
-  const socketPath = join(dir, "egress.sock");
+  const startedAt = Date.now();
+  const sandboxPlan = { limits: m.limits, ...(o.workDir ? { workDir: o.workDir } : {}), ...(o.allowUnsandboxed ? { allowUnsandboxed: true } : {}), ...(o.onWarning ? { onWarning: o.onWarning } : {}), ...(o.sandboxSupport ? { support: o.sandboxSupport } : {}) };
+  const sandbox: Launched = o.pool && !o.sandboxSupport ? o.pool.take(m.limits).sandbox : launchSandbox(sandboxPlan);
   const proxy = createEgressProxy({
     rules: egressRules(m),
     ...(o.addressPolicy ? { addressPolicy: o.addressPolicy } : {}),
     ...(o.resolve ? { resolve: o.resolve } : {}),
     ...(o.inference ? { inference: { ...o.inference, models: m.models } } : {}),
   });
-  const startedAt = Date.now();
   try {
-    await mkdir(bundleDir);
-    await mkdir(runtimeDir);
-    await writeFile(join(bundleDir, BUNDLE_MAIN), o.signed.bundle.code, { mode: 0o444 });
-    await writeFile(join(runtimeDir, "bridge.mjs"), BRIDGE_SOURCE, { mode: 0o444 });
-    // The sandbox runs as uid 65534 on the host side too: it may traverse, read, and use the socket.
-    await chmod(dir, 0o711);
-    await chmod(bundleDir, 0o555);
-    await chmod(runtimeDir, 0o555);
-    await proxy.listen(socketPath);
-    await chmod(socketPath, 0o666);
-    const proc = await runSandboxed({
-      bundleDir,
-      runtimeDir,
-      socketPath,
+    await proxy.listen(sandbox.socketPath);
+    await chmod(sandbox.socketPath, 0o666);
+    const proc = await sandbox.run({
       entry: BUNDLE_MAIN,
+      code: o.signed.bundle.code,
       input: o.input,
-      limits: m.limits,
+      wallSeconds: m.limits.wallSeconds,
+      outputBytes: m.limits.outputBytes,
       env: { OPENAI_API_KEY: PLACEHOLDER_API_KEY, CLOISTER_RUN_ID: runId },
-      ...(o.allowUnsandboxed ? { allowUnsandboxed: true } : {}),
-      ...(o.onWarning ? { onWarning: o.onWarning } : {}),
-      ...(o.sandboxSupport ? { support: o.sandboxSupport } : {}),
     });
     const contacted = proxy.log.contacted();
     const support = o.sandboxSupport ?? detectSandbox();
@@ -132,6 +119,6 @@ export async function runAgent(o: RunAgentOptions): Promise<AgentRunResult> {
     return { output: proc.stdout, receipt, telemetry, process: proc, traffic: proxy.log };
   } finally {
     await proxy.close();
-    await rm(dir, { recursive: true, force: true });
+    sandbox.discard();
   }
 }

@@ -4,15 +4,16 @@
  * the system is read-only and only /usr is visible of it (no /etc, /home, /work, /var:
  * not the node's keys, data dir or database), the bundle and the bridge are read-only,
  * /tmp is a private size-capped tmpfs (charged to the run's memory cgroup), the
- * environment is cleared and rebuilt from scratch, and the egress proxy's socket is the
- * one writable thing bound in.
+ * environment is cleared and rebuilt from scratch, and the directory of the egress
+ * proxy's socket is bound in read-only. The process it starts is the zygote
+ * (zygote-source.ts), which imports the agent when its run is handed over.
  */
 export interface BwrapPlan {
   readonly bundleDir: string;
   readonly runtimeDir: string;
-  readonly socketPath: string;
+  /** Directory the egress proxy's socket appears in (it may be created after the sandbox starts). */
+  readonly socketDir: string;
   readonly nodeBinary: string;
-  readonly entry: string;
   readonly tmpBytes: number;
   /** V8 heap cap, below the cgroup limit so a plain allocation bomb ends as a clean OOM error. */
   readonly heapMb: number;
@@ -20,7 +21,12 @@ export interface BwrapPlan {
   readonly env: Readonly<Record<string, string>>;
 }
 
-export const SANDBOX_SOCKET = "/run/egress.sock";
+export const SANDBOX_SOCKET_DIR = "/run/cloister";
+export const SANDBOX_SOCKET = `${SANDBOX_SOCKET_DIR}/egress.sock`;
+/** Name of the socket inside `socketDir`. */
+export const SOCKET_NAME = "egress.sock";
+/** The launcher's control socket inside the sandbox (zygote-source.ts). */
+export const CONTROL_FD = 3;
 
 export function bwrapArgs(p: BwrapPlan): string[] {
   const args = [
@@ -64,9 +70,10 @@ export function bwrapArgs(p: BwrapPlan): string[] {
     "--ro-bind",
     p.runtimeDir,
     "/cloister",
-    "--bind",
-    p.socketPath,
-    SANDBOX_SOCKET,
+    // Read-only: the agent can connect to the socket (connect(2) on a socket ignores the mount's ro flag) but create nothing.
+    "--ro-bind",
+    p.socketDir,
+    SANDBOX_SOCKET_DIR,
     "--chdir",
     "/tmp",
   ];
@@ -74,6 +81,6 @@ export function bwrapArgs(p: BwrapPlan): string[] {
   if (nodeInside !== p.nodeBinary) args.push("--ro-bind", p.nodeBinary, nodeInside);
   for (const [k, v] of Object.entries(p.env)) args.push("--setenv", k, v);
   if (p.seccompFd !== null) args.push("--seccomp", String(p.seccompFd));
-  args.push(nodeInside, "--no-warnings", `--max-old-space-size=${p.heapMb}`, "--import", "file:///cloister/bridge.mjs", `/agent/${p.entry}`);
+  args.push(nodeInside, "--no-warnings", `--max-old-space-size=${p.heapMb}`, "--import", "file:///cloister/bridge.mjs", "/cloister/zygote.mjs");
   return args;
 }

@@ -35,7 +35,7 @@ export function detectSandbox(): SandboxSupport {
   if (!bwrap) return (cached = { ...base, available: false, reason: "bubblewrap (bwrap) is not installed: apt-get install bubblewrap" });
   const trial = spawnSync(bwrap, ["--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "/usr/bin/true"], { timeout: 5000, stdio: "ignore" });
   if (trial.status !== 0) return (cached = { ...base, available: false, reason: "bubblewrap cannot create namespaces here (user namespaces disabled? check kernel.unprivileged_userns_clone / user.max_user_namespaces)" });
-  if (!cg) return (cached = { ...base, available: false, reason: "no cgroup hierarchy with memory and pids controllers at /sys/fs/cgroup" });
-  if (!cg.writable) return (cached = { ...base, available: false, reason: `cgroup ${cg.version} at /sys/fs/cgroup is not writable by this process (run the node as root in its VM, or delegate a cgroup subtree)` });
+  if (!cg) return (cached = { ...base, available: false, reason: "no usable cgroup hierarchy at /sys/fs/cgroup: neither cgroup v2 (cgroup2fs) nor v1 memory and pids trees (the memory, pid and CPU limits of a run need one)" });
+  if (!cg.writable) return (cached = { ...base, available: false, reason: cg.problem ?? `cgroup ${cg.version} at /sys/fs/cgroup is not writable by this process` });
   return (cached = { ...base, available: true, reason: null });
 }
