@@ -55,6 +55,9 @@ const limitsSchema = z
   })
   .strict();
 
+/** The limits of a manifest that names none (what a node keeps a sandbox warm for). */
+export const DEFAULT_LIMITS = limitsSchema.parse({});
+
 export const manifestSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "name: lower-case letters, digits and dashes, at most 63"),

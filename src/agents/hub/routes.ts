@@ -16,6 +16,7 @@ import { parseRequirements } from "../guarantees.js";
 import { runAgent } from "../runner.js";
 import type { AddressPolicy } from "../egress/address-policy.js";
 import type { Resolver } from "../egress/proxy.js";
+import type { SandboxPool } from "../sandbox/warm-pool.js";
 import type { Hub } from "./hub.js";
 
 export interface AgentsDeps {
@@ -28,6 +29,8 @@ export interface AgentsDeps {
   readonly addressPolicy?: AddressPolicy;
   readonly resolve?: Resolver;
   readonly logger?: Logger;
+  /** Pre-started sandboxes, each used for one run (`cloister up` keeps one warm). */
+  readonly pool?: SandboxPool;
 }
 
 const runBody = z
@@ -87,6 +90,7 @@ export function agentRunHandler(deps: AgentsDeps, inferenceFetch: (req: Request)
         inference: { fetch: inferenceFetch, baseUrl: "http://cloister.internal", authorization: c.req.header("authorization") ?? null },
         ...(deps.addressPolicy ? { addressPolicy: deps.addressPolicy } : {}),
         ...(deps.resolve ? { resolve: deps.resolve } : {}),
+        ...(deps.pool ? { pool: deps.pool } : {}),
         ...(deps.allowUnsandboxed ? { allowUnsandboxed: true, onWarning: (m: string) => deps.logger?.warn(m) } : {}),
       });
       deps.hub.recordTelemetry(resolved.signed.bundle.manifest.name, resolved.signed.bundle.manifest.version, r.telemetry);

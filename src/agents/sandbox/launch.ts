@@ -139,7 +139,7 @@ export function launchSandbox(p: LaunchPlan): Launched {
       });
     } else {
       p.onWarning?.(UNSANDBOXED_WARNING);
-      child = spawn(process.execPath, ["--no-warnings", "--import", `file://${runtimeDir}/bridge.mjs`, join(runtimeDir, "zygote.mjs")], {
+      child = spawn(process.execPath, ["--no-warnings", "--import", `file://${runtimeDir}/bridge.mjs`, join(runtimeDir, "zygote.mjs"), bundleDir], {
         stdio: ["pipe", "pipe", "pipe", "pipe"],
         env: { CLOISTER_EGRESS_SOCKET: socketPath, PATH: "/usr/bin:/bin" },
         cwd: runtimeDir,

@@ -12,6 +12,8 @@ import net from "node:net";
 const ctl = new net.Socket({ fd: 3, readable: true, writable: true });
 let buf = "";
 let started = false;
+// Where the bundle is: /agent in the sandbox, the run's bundle directory in development mode.
+const agentDir = process.argv[2] || "/agent";
 ctl.on("error", () => {});
 ctl.setEncoding("utf8");
 ctl.write("ready\\n");
@@ -23,8 +25,9 @@ ctl.on("data", (d) => {
   ctl.destroy();
   const msg = JSON.parse(buf.slice(0, i));
   for (const [k, v] of Object.entries(msg.env)) process.env[k] = String(v);
-  process.argv[1] = "/agent/" + msg.entry;
-  import("/agent/" + msg.entry);
+  const file = agentDir + "/" + msg.entry;
+  process.argv.splice(1, 2, file);
+  import(file);
 });
 // The launcher went away before a run was handed over: nothing to do.
 ctl.on("end", () => { if (!started) process.exit(0); });

@@ -15,6 +15,8 @@ import { join } from "node:path";
 import { Hub } from "../../agents/hub/hub.js";
 import { openHubStore } from "../../agents/hub/store.js";
 import { detectSandbox } from "../../agents/sandbox/detect.js";
+import { SandboxPool } from "../../agents/sandbox/warm-pool.js";
+import { DEFAULT_LIMITS } from "../../agents/manifest.js";
 import { createGateway, freshE2EKeys } from "../../gateway/app.js";
 import { createHttpFetch } from "../../gateway/http-fetch.js";
 import { createSigningPool } from "../../gateway/signing-pool.js";
@@ -165,9 +167,12 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   // CLOISTER_AGENTS_UNSANDBOXED=1 (development only, announced below).
   const agentsUnsandboxed = io.env["CLOISTER_AGENTS_UNSANDBOXED"] === "1";
   const agentHub = openHubStore(join(config.dataDir, "agents.sqlite"));
+  // One sandbox kept started ahead of demand (each serves one run): a run skips Node's boot.
+  const agentPool = !agentsUnsandboxed && detectSandbox().available ? new SandboxPool({ size: 1 }) : null;
+  void agentPool?.warm(DEFAULT_LIMITS).catch(() => undefined);
   const shutdown = new AbortController();
   const app = createGateway({
-    agents: { hub: new Hub(agentHub), logger, ...(agentsUnsandboxed ? { allowUnsandboxed: true } : {}) },
+    agents: { hub: new Hub(agentHub), logger, ...(agentPool ? { pool: agentPool } : {}), ...(agentsUnsandboxed ? { allowUnsandboxed: true } : {}) },
     backend,
     tee,
     store,
@@ -208,6 +213,7 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   else await backend.close();
   await signingPool.close();
   await store.close();
+  agentPool?.close();
   agentHub.close();
   logger.info("stopped");
   return leaseLost ? EXIT.failed : EXIT.ok;
