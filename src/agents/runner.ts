@@ -115,7 +115,7 @@ export async function runAgent(o: RunAgentOptions): Promise<AgentRunResult> {
       },
       o.signer,
     );
-    const telemetry = telemetryFor(m.observability, { outcome: proc.outcome, durationMs: proc.durationMs, egress: contacted, refused: proxy.log.refusals(), input: o.input, output: proc.stdout, stderr: proc.stderr });
+    const telemetry = await telemetryFor(m.observability, { outcome: proc.outcome, durationMs: proc.durationMs, egress: contacted, refused: proxy.log.refusals(), input: o.input, output: proc.stdout, stderr: proc.stderr });
     return { output: proc.stdout, receipt, telemetry, process: proc, traffic: proxy.log };
   } finally {
     await proxy.close();
