@@ -76,7 +76,7 @@ export async function run(): Promise<void> {
   const { signed, hash } = inlineBundle(AGENT);
   const signer = createSigner("ed25519");
   const pool = new SandboxPool({ size: 2 });
-  const whole = (withPool: boolean) => () => runAgent({ signed, bundleSha256: hash, scannerReportSha256: null, input: Buffer.from("{}"), signer, attestation: { tee: "simulated", report_data_sha256: null }, ...(withPool ? { pool } : {}) });
+  const whole = (withPool: boolean) => () => runAgent({ signed, bundleSha256: hash, scannerReportSha256: null, input: Buffer.from("{}"), signer, attestation: { tee: "simulated", e2ePublicKey: new Uint8Array(32) }, ...(withPool ? { pool } : {}) });
   const settle = async (): Promise<void> => {
     await pool.warm(signed.bundle.manifest.limits);
     await new Promise((r) => setTimeout(r, 20));

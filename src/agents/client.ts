@@ -46,7 +46,7 @@ export async function runAgentVerified(o: {
     const known = Object.values(AgentCode).find((c) => c === code);
     throw new AgentError(known ?? AgentCode.RUN_FAILED, json.error?.message ?? `HTTP ${res.status}`);
   }
-  const receipt = verifyReceipt(json.receipt, node.signingAddress);
+  const receipt = verifyReceipt(json.receipt, node);
   const output = typeof json.output === "string" ? json.output : "";
   if (receipt.receipt.input_sha256 !== sha256Hex(o.input)) throw new AgentError(AgentCode.RECEIPT_INVALID, "the receipt is for another input");
   if (receipt.receipt.output_sha256 !== sha256Hex(output)) throw new AgentError(AgentCode.RECEIPT_INVALID, "the receipt is for another output");

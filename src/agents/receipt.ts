@@ -9,6 +9,7 @@ import { canonicalJson, sha256Hex } from "./canonical.js";
 import { AgentError, AgentCode } from "./errors.js";
 import { OBSERVABILITY_LEVELS } from "./manifest.js";
 import { verifySignedText, type Signer } from "../seal/signing.js";
+import { attestationDigest, type AttestedIdentity } from "./attestation-digest.js";
 
 export const RECEIPT_FORMAT = "cloister-agent-receipt/v1";
 const sha = z.string().regex(/^[0-9a-f]{64}$/);
@@ -33,7 +34,7 @@ export const receiptSchema = z
     exit_code: z.number().nullable(),
     started_at: z.number(),
     duration_ms: z.number(),
-    attestation: z.object({ tee: z.string(), signing_algo: z.literal("ed25519"), signing_address: z.string(), report_data_sha256: sha.nullable() }).strict(),
+    attestation: z.object({ tee: z.string(), signing_algo: z.literal("ed25519"), signing_address: z.string(), attestation_sha256: sha }).strict(),
   })
   .strict();
 
@@ -58,10 +59,12 @@ export function signReceipt(r: RunReceipt, signer: Signer): SignedReceipt {
 }
 
 /**
- * Verifies a receipt against the key the caller attested (`attestedAddress`, hex Ed25519
- * public key from a report it checked with its own nonce). Throws on any mismatch.
+ * Verifies a receipt against the node the caller attested itself (a report it checked
+ * with its own nonce): signed by that node's Ed25519 key, and naming that attestation
+ * (same TEE, same digest of the bound keys: attestation-digest.ts). Throws on any mismatch.
  */
-export function verifyReceipt(value: unknown, attestedAddress: string): SignedReceipt {
+export function verifyReceipt(value: unknown, node: AttestedIdentity): SignedReceipt {
+  const attestedAddress = node.signingAddress;
   const shape = z.object({ receipt: receiptSchema, text: z.string(), signature: z.string(), signing_address: z.string(), signing_algo: z.literal("ed25519") }).strict().safeParse(value);
   if (!shape.success) throw new AgentError(AgentCode.RECEIPT_INVALID, `receipt: ${shape.error.issues[0]?.path.join(".")}: ${shape.error.issues[0]?.message}`);
   const s = shape.data;
@@ -72,5 +75,7 @@ export function verifyReceipt(value: unknown, attestedAddress: string): SignedRe
   if (!verifySignedText({ text: s.text, signature: s.signature, signing_address: s.signing_address, signing_algo: "ed25519" })) {
     throw new AgentError(AgentCode.RECEIPT_INVALID, "the receipt's signature does not verify");
   }
+  if (s.receipt.attestation.tee !== node.tee) throw new AgentError(AgentCode.RECEIPT_INVALID, `the receipt was made under a ${s.receipt.attestation.tee} attestation; the node attested ${node.tee}`);
+  if (s.receipt.attestation.attestation_sha256 !== attestationDigest(node)) throw new AgentError(AgentCode.RECEIPT_INVALID, "the receipt names another attestation than the one verified (other boot or other keys)");
   return s;
 }

@@ -6,7 +6,7 @@ import { inlineBundle } from "./test-fixtures.js";
 
 const noSandbox: SandboxSupport = { available: false, reason: "bubblewrap (bwrap) is not installed: apt-get install bubblewrap", bwrap: null, cgroup: null, seccomp: false, dropHostUid: false };
 const signer = createSigner("ed25519");
-const base = { scannerReportSha256: null, signer, attestation: { tee: "simulated", report_data_sha256: null } } as const;
+const base = { scannerReportSha256: null, signer, attestation: { tee: "simulated", e2ePublicKey: new Uint8Array(32) } } as const;
 
 describe("runAgent", () => {
   it("refuses an untrusted agent with a clear message when no sandbox is available", async () => {

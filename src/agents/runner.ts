@@ -9,6 +9,7 @@
 import { chmod } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { BUNDLE_MAIN, type SignedBundle } from "./bundle.js";
+import { attestationDigest } from "./attestation-digest.js";
 import { sha256Hex } from "./canonical.js";
 import { AgentError, AgentCode } from "./errors.js";
 import { assertRequirements, type Requirements } from "./guarantees.js";
@@ -36,7 +37,8 @@ export interface RunAgentOptions {
   readonly acceptFull?: boolean;
   /** The node's attested ed25519 key: signs the receipt. */
   readonly signer: Signer;
-  readonly attestation: { readonly tee: string; readonly report_data_sha256: Sha256 | null };
+  /** What the node attests (attestation-digest.ts): the receipt names it. */
+  readonly attestation: { readonly tee: string; readonly e2ePublicKey: Uint8Array };
   readonly inference?: Omit<InferenceTarget, "models">;
   readonly addressPolicy?: AddressPolicy;
   readonly resolve?: Resolver;
@@ -111,7 +113,7 @@ export async function runAgent(o: RunAgentOptions): Promise<AgentRunResult> {
         exit_code: proc.exitCode,
         started_at: startedAt,
         duration_ms: Math.round(proc.durationMs),
-        attestation: { tee: o.attestation.tee, signing_algo: "ed25519", signing_address: o.signer.address, report_data_sha256: o.attestation.report_data_sha256 },
+        attestation: { tee: o.attestation.tee, signing_algo: "ed25519", signing_address: o.signer.address, attestation_sha256: attestationDigest({ tee: o.attestation.tee, signingAddress: o.signer.address, e2ePublicKey: o.attestation.e2ePublicKey }) },
       },
       o.signer,
     );

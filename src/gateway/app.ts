@@ -105,7 +105,7 @@ export interface GatewayDeps {
   /** Extra middleware between metering and signing (after the E2E one when e2e is set). */
   readonly middleware?: { readonly outer?: readonly MiddlewareHandler[] };
   /** The agent hub and runner on /v1/agents (src/agents); absent = no agent routes. */
-  readonly agents?: Omit<AgentsDeps, "signer" | "tee">;
+  readonly agents?: Omit<AgentsDeps, "signer" | "tee" | "e2ePublicKey">;
 }
 
 export const COMPLETION_ROUTES = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses"] as const;
@@ -204,7 +204,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   }
   if (deps.agents) {
     // Runs go through the completion chain (E2E, signing); the agent's inference re-enters this app.
-    const agents: AgentsDeps = { ...deps.agents, signer: signers.ed25519, tee: deps.tee.name };
+    const agents: AgentsDeps = { ...deps.agents, signer: signers.ed25519, tee: deps.tee.name, e2ePublicKey: e2e.publicKey };
     app.use("/v1/agents/runs", postOnly, ...chain);
     app.post("/v1/agents/runs", agentRunHandler(agents, async (req) => app.fetch(req)));
     app.use("/v1/agents", authMw);

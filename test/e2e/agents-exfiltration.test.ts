@@ -49,7 +49,7 @@ function egressFor(port: number): string[] {
 
 async function run(code: string, manifest: Record<string, unknown> = {}, input: unknown = { secret: SECRET }): Promise<AgentRunResult & { report: Record<string, unknown> }> {
   const { signed, hash } = inlineBundle(AGENT_NET_HELPERS + code, { egress: egressFor(upstream.port), ...manifest });
-  const r = await runAgent({ signed, bundleSha256: hash, scannerReportSha256: null, input: Buffer.from(JSON.stringify(input)), signer, attestation: { tee: "simulated", report_data_sha256: null }, addressPolicy: policy, resolve });
+  const r = await runAgent({ signed, bundleSha256: hash, scannerReportSha256: null, input: Buffer.from(JSON.stringify(input)), signer, attestation: { tee: "simulated", e2ePublicKey: new Uint8Array(32) }, addressPolicy: policy, resolve });
   let report: Record<string, unknown> = {};
   try {
     report = JSON.parse(r.output.toString("utf8")) as Record<string, unknown>;

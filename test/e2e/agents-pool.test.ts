@@ -35,7 +35,7 @@ describe.skipIf(!support.available)(title, () => {
     for (let i = 0; i < 3; i++) {
       const ready = await pool.warm(signed.bundle.manifest.limits);
       expect(ready).toEqual([true]);
-      const r = await runAgent({ signed, bundleSha256: hash, scannerReportSha256: null, input: Buffer.from("{}"), signer, attestation: { tee: "simulated", report_data_sha256: null }, pool });
+      const r = await runAgent({ signed, bundleSha256: hash, scannerReportSha256: null, input: Buffer.from("{}"), signer, attestation: { tee: "simulated", e2ePublicKey: new Uint8Array(32) }, pool });
       expect(r.process.outcome).toBe("ok");
       // Started before the run was asked for: the pool's slot, not a cold start.
       expect(r.process.waitedMs).toBeGreaterThan(0);

@@ -24,6 +24,8 @@ export interface AgentsDeps {
   /** The node's attested ed25519 signer: signs receipts. */
   readonly signer: Signer;
   readonly tee: string;
+  /** This boot's attested E2E key: the receipt's attestation digest names it. */
+  readonly e2ePublicKey: Uint8Array;
   /** Development only (`cloister up --agents-unsandboxed`). */
   readonly allowUnsandboxed?: boolean;
   readonly addressPolicy?: AddressPolicy;
@@ -85,7 +87,7 @@ export function agentRunHandler(deps: AgentsDeps, inferenceFetch: (req: Request)
         requirements,
         acceptFull: body.accept_full === true,
         signer: deps.signer,
-        attestation: { tee: deps.tee, report_data_sha256: null },
+        attestation: { tee: deps.tee, e2ePublicKey: deps.e2ePublicKey },
         // The caller's own credential pays for the agent's inference; the agent never sees it.
         inference: { fetch: inferenceFetch, baseUrl: "http://cloister.internal", authorization: c.req.header("authorization") ?? null },
         ...(deps.addressPolicy ? { addressPolicy: deps.addressPolicy } : {}),

@@ -5,7 +5,7 @@
  */
 import { SeverityNumber } from "@opentelemetry/api-logs";
 import { ExportResultCode } from "@opentelemetry/core";
-import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type SimpleLogRecordProcessorOptions } from "@opentelemetry/sdk-logs";
+import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, } from "@opentelemetry/sdk-logs";
 import { AggregationTemporality, DataPointType, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { AlwaysOnSampler, BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterEach, describe, expect, it } from "vitest";
@@ -27,7 +27,7 @@ describe("OpenTelemetry SDK contract", () => {
     const exporter = new InMemoryLogRecordExporter();
     let threw = false;
     try {
-      const logs = new LoggerProvider({ processors: [new SimpleLogRecordProcessor(exporter as unknown as SimpleLogRecordProcessorOptions)] });
+      const logs = new LoggerProvider({ processors: [new SimpleLogRecordProcessor(exporter as unknown as ConstructorParameters<typeof SimpleLogRecordProcessor>[0])] });
       logs.getLogger("c").emit({ body: "lost" });
       await logs.shutdown();
     } catch {
