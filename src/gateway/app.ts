@@ -31,7 +31,7 @@ import { responsesHandler } from "./handlers/responses.js";
 import { cors } from "./middleware/cors.js";
 import { signatureHandler } from "./handlers/signature.js";
 import { createUsageProgress } from "./handlers/usage-progress.js";
-import { e2eMiddleware } from "./e2e.js";
+import { e2eMiddleware, markInProcess } from "./e2e.js";
 import type { IssuerKey } from "../transparency/tokens/issuer.js";
 import type { TokenRedeemer } from "../transparency/tokens/redeemer.js";
 import { mountTokenIssuer } from "./handlers/tokens.js";
@@ -206,9 +206,11 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
     // Runs go through the completion chain (E2E, signing); the agent's inference re-enters this app.
     const agents: AgentsDeps = { ...deps.agents, signer: signers.ed25519, tee: deps.tee.name, e2ePublicKey: e2e.publicKey };
     app.use("/v1/agents/runs", postOnly, ...chain);
-    app.post("/v1/agents/runs", agentRunHandler(agents, async (req) => app.fetch(req)));
+    app.post("/v1/agents/runs", agentRunHandler(agents, async (req) => app.fetch(markInProcess(req))));
     app.use("/v1/agents", authMw);
     app.use("/v1/agents/*", (c, next) => (c.req.path === "/v1/agents/runs" ? next() : authMw(c, next)));
+    // Publish and yank answer signed, so the verifying client (which seals every POST) can use them on an E2E-only node.
+    app.on("POST", ["/v1/agents", "/v1/agents/:name/versions/:version/yank"], signing({ signers, store: deps.store, onSigned: (id, s) => void receipts.append(id, s.text, s.signature), ...(deps.signingPool ? { pool: deps.signingPool } : {}) }));
     app.route("/v1/agents", agentRoutes(agents));
   }
   return app;

@@ -70,6 +70,18 @@ export const nodeAesGcm: FrameAead = {
 /** Requests this module rebuilt around opened plaintext: mounted twice, the inner copy passes them on. */
 const openedRequests = new WeakSet<Request>();
 
+/**
+ * Marks a request made inside this process (an agent's inference, re-entering the app from
+ * its egress proxy): it never crossed the network, so there is nothing to open or seal, and
+ * no outsider can produce one — only code holding the Request object can mark it. This is
+ * what lets agents call the node's models on an E2E-only node (`--require-e2ee`) without
+ * a plaintext route for anyone else.
+ */
+export function markInProcess(req: Request): Request {
+  openedRequests.add(req);
+  return req;
+}
+
 function e2eError(code: string, message: string): Response {
   return errorResponse(new GatewayError(400, code, message));
 }

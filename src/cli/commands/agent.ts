@@ -24,7 +24,8 @@ import { EXIT, type CliIO } from "../io.js";
 const USAGE = `usage: cloister agent <init|publish|list|show|run> [options]
 
   agent init [DIR] [--name N] [--model M]     write a working example agent (openai client)
-  agent publish DIR --url NODE [--key FILE]   build (esbuild), sign, publish; prints id and version
+  agent publish DIR --url NODE [--key FILE] [--e2e]  build (esbuild), sign, publish; prints id and version
+                                              (--e2e: attested and sealed, for an E2E-only node)
   agent list --url NODE [--query Q]           agents on the node's hub
   agent show NAME --url NODE                  manifest, scanner report, versions
   agent run NAME[@VERSION] --url NODE --input FILE|- [--require JSON] [--accept-full]
@@ -49,6 +50,7 @@ function parse(args: string[]) {
       require: { type: "string" },
       "accept-full": { type: "boolean" },
       "allow-simulated": { type: "boolean" },
+      e2e: { type: "boolean" },
       "data-dir": { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -90,7 +92,9 @@ export async function agentCommand(args: string[], io: CliIO): Promise<number> {
       if (!target) throw new UsageError("agent publish needs the agent's directory");
       const keyFile = v.key ?? join(resolveDataDir(v["data-dir"], io.env, io.cwd), "developer-ed25519.key");
       const signed = signBundle(await buildBundle(resolve(io.cwd, target)), developerKey(keyFile, io));
-      const res = await fetch(`${needUrl()}/v1/agents`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify(signed) });
+      // --e2e: through the verifying client (attested, sealed, answer signature checked), as an E2E-only node requires.
+      const send = v.e2e ? createVerifiedFetch({ baseURL: `${needUrl()}/v1`, allowSimulated: v["allow-simulated"] ?? false, signingAlgo: "ed25519" }) : fetch;
+      const res = await send(`${needUrl()}/v1/agents`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify(signed) });
       const body = await answer(res);
       const b = body as { name: string; version: string; bundle_sha256: string; scanner_report: { verdict: string; findings: { rule: string; severity: string; file: string; line: number; message: string; third_party: boolean }[] } };
       if (v.json) io.out(JSON.stringify(b));
