@@ -5,7 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { detectCgroup, type CgroupVersion } from "./cgroup.js";
+import { detectCgroup, type CgroupFound, type CgroupVersion } from "./cgroup.js";
 import { seccompProgram } from "./seccomp.js";
 
 export interface SandboxSupport {
@@ -26,6 +26,13 @@ function which(cmd: string): string | null {
   return null;
 }
 
+/** Why the cgroup found (or not found) cannot hold a run, or null when it can. */
+export function cgroupRefusal(cg: CgroupFound | null): string | null {
+  if (!cg) return "no usable cgroup hierarchy at /sys/fs/cgroup: neither cgroup v2 (cgroup2fs) nor v1 memory and pids trees (the memory, pid and CPU limits of a run need one)";
+  if (!cg.writable) return cg.problem ?? `cgroup ${cg.version} at /sys/fs/cgroup is not writable by this process`;
+  return null;
+}
+
 export function detectSandbox(): SandboxSupport {
   if (cached) return cached;
   const bwrap = which("bwrap");
@@ -35,7 +42,7 @@ export function detectSandbox(): SandboxSupport {
   if (!bwrap) return (cached = { ...base, available: false, reason: "bubblewrap (bwrap) is not installed: apt-get install bubblewrap" });
   const trial = spawnSync(bwrap, ["--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "/usr/bin/true"], { timeout: 5000, stdio: "ignore" });
   if (trial.status !== 0) return (cached = { ...base, available: false, reason: "bubblewrap cannot create namespaces here (user namespaces disabled? check kernel.unprivileged_userns_clone / user.max_user_namespaces)" });
-  if (!cg) return (cached = { ...base, available: false, reason: "no usable cgroup hierarchy at /sys/fs/cgroup: neither cgroup v2 (cgroup2fs) nor v1 memory and pids trees (the memory, pid and CPU limits of a run need one)" });
-  if (!cg.writable) return (cached = { ...base, available: false, reason: cg.problem ?? `cgroup ${cg.version} at /sys/fs/cgroup is not writable by this process` });
+  const refusal = cgroupRefusal(cg);
+  if (refusal) return (cached = { ...base, available: false, reason: refusal });
   return (cached = { ...base, available: true, reason: null });
 }
