@@ -32,7 +32,8 @@ function delta(a: number, b: number): string {
 
 function plainNode(args: string[]): Promise<void> {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "ignore"] });
+    // A clean environment, as the sandbox has (an inherited NODE_OPTIONS, e.g. a loader, would inflate the baseline).
+    const c = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "ignore"], env: { PATH: "/usr/bin:/bin" } });
     c.stdin.end("{}");
     c.stdout.resume();
     c.on("close", () => resolve());
