@@ -118,7 +118,8 @@ function removeWhenEmpty(dir: string, tries = 100): void {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT" || tries <= 0) return;
     killAll(dir);
-    setTimeout(() => removeWhenEmpty(dir, tries - 1), 5).unref();
+    // Kept referenced: a node shutting down waits the few ms for its last cgroups to go (bounded: 100 × 5 ms).
+    setTimeout(() => removeWhenEmpty(dir, tries - 1), 5);
   }
 }
 
