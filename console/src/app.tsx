@@ -44,7 +44,17 @@ export function App(): preact.JSX.Element {
   const page = route.page;
   return (
     <>
-      <a class="skip" href="#main">Skip to content</a>
+      {/* The hash is the router's: move focus without changing it. */}
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById("main")?.focus();
+        }}
+      >
+        Skip to content
+      </a>
       <header class="top">
         <p class="brand">Cloister console</p>
         <nav aria-label="Pages">
