@@ -65,11 +65,12 @@ export function Notice(props: { kind: "error" | "info"; children: ComponentChild
   );
 }
 
-/** Decimal wei (18 decimals) as a short token amount, exact to 6 places. */
+/** Decimal wei (18 decimals): exact wei below a millionth of a token, else the token amount to 6 places. */
 export function tokenAmount(wei: string): string {
   if (!/^\d+$/.test(wei)) return wei || "?";
   const v = BigInt(wei);
+  if (v < 10n ** 12n) return `${v.toLocaleString("en-US")} wei`;
   const whole = v / 10n ** 18n;
   const frac = ((v % 10n ** 18n) / 10n ** 12n).toString().padStart(6, "0").replace(/0+$/, "");
-  return `${whole}${frac ? `.${frac}` : ""}`;
+  return `${whole}${frac ? `.${frac}` : ""} tokens`;
 }

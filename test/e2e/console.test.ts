@@ -11,7 +11,8 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEvmChain } from "../../src/ledger/evm-chain.js";
-import { DEFAULT_PRICE, startTestMarket, type TestMarket } from "../../src/ledger/test-market.js";
+import { startTestMarket, type TestMarket } from "../../src/ledger/test-market.js";
+import { modelId } from "../../src/ledger/typed-data.js";
 import { CONSOLE_CSP } from "../../src/gateway/handlers/console.js";
 import { ANSWER, startRecordingProxy, type RecordingProxy } from "./client-fixtures.js";
 import { AXE_SOURCE, CHROMIUM, CHROMIUM_ARGS, chromiumReady, ensureConsoleBuilt, screenshotPath, startConsoleNode, startDiscovery, type ConsoleNode } from "./console-fixtures.js";
@@ -42,7 +43,7 @@ describe.skipIf(!chromiumReady)("the console in headless Chromium against real l
       { latE6: 52_520_000, lonE6: 13_405_000 },
       { latE6: 35_676_000, lonE6: 139_650_000 },
     ];
-    for (const [i, r] of remotes.entries()) await market.registerNode({ enclave: r.enclave, endpoint: r.url, ...places[i], prices: [DEFAULT_PRICE] });
+    for (const [i, r] of remotes.entries()) await market.registerNode({ enclave: r.enclave, endpoint: r.url, ...places[i], prices: [{ model: modelId("fake"), promptPerMTok: 250_000_000_000_000_000n, completionPerMTok: 1_000_000n }] });
     discovery = await startDiscovery(createEvmChain({ rpcUrl: market.anvil.rpcUrl, chainId: market.chainId, addresses: market.addresses }));
     const pwName = "playwright-core";
     const pw = (await import(pwName)) as typeof import("playwright-core");
@@ -186,6 +187,10 @@ describe.skipIf(!chromiumReady)("the console in headless Chromium against real l
     const text = await page.getByTestId("market-nodes").innerText();
     for (const r of remotes) expect(text).toContain(r.url);
     expect(text).toContain("eu-west");
+    // Prices from the chain, and the model named by hashing what each node serves.
+    await page.locator(".node-card td", { hasText: /^fake$/ }).nth(1).waitFor();
+    expect(text).toContain("0.25 tokens");
+    expect(text).toContain("1,000,000 wei");
     await page.screenshot({ path: screenshotPath("market"), fullPage: true });
     expect(await axeSerious(page)).toEqual([]);
     await page.close();

@@ -4,12 +4,20 @@
  * fetched with our own nonce and verified here, not taken from the registry.
  */
 import { useEffect, useState } from "preact/hooks";
-import { listNodes, nodeOrigin, type NodeList } from "../api.js";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { listModels, listNodes, nodeOrigin, type NodeList } from "../api.js";
+import { toHex, utf8 } from "../../../src/util/bytes.js";
 import { MarkIcon, Notice, NodeForm, tokenAmount } from "../components.js";
 import { WorldMap, type MapDot } from "../map.js";
 import { plainLine } from "../verify/plain.js";
 import type { BrowserPolicy } from "../verify/report.js";
 import { verifyNode } from "../verify/session.js";
+
+/** The registry names models by keccak256(name) (src/ledger modelId): name them from what each node serves. */
+async function modelNames(origin: string): Promise<Record<string, string>> {
+  const served = await listModels(origin).catch(() => []);
+  return Object.fromEntries(served.map((m) => [`0x${toHex(keccak_256(utf8.encode(m.id)))}`, m.id]));
+}
 
 type Status = { kind: "pending" } | { kind: "ok"; simulated: boolean } | { kind: "bad"; why: string };
 
@@ -17,6 +25,7 @@ export function MarketPage(props: { discovery: string; onDiscovery: (d: string) 
   const [list, setList] = useState<NodeList | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState<Record<string, Status>>({});
+  const [names, setNames] = useState<Record<string, string>>({});
   useEffect(() => {
     if (!props.discovery) return;
     let live = true;
@@ -35,6 +44,7 @@ export function MarketPage(props: { discovery: string; onDiscovery: (d: string) 
             setStatus((s) => ({ ...s, [n.enclave]: { kind: "bad", why: "its registered endpoint is not a URL" } }));
             continue;
           }
+          void modelNames(origin).then((m) => live && setNames((s) => ({ ...s, ...m })));
           verifyNode(origin, props.policy)
             .then((v) => {
               const first = v.result.checks.map(plainLine).find((x) => x.mark === "fail");
@@ -82,11 +92,11 @@ export function MarketPage(props: { discovery: string; onDiscovery: (d: string) 
                     <dt>Registration expires</dt><dd>{new Date(n.expiresAt * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC</dd>
                   </dl>
                   <table>
-                    <caption>Models and prices (tokens per million)</caption>
+                    <caption>Models and prices (per million tokens)</caption>
                     <thead><tr><th scope="col">Model</th><th scope="col">Prompt</th><th scope="col">Completion</th></tr></thead>
                     <tbody>
                       {n.models.map((m) => (
-                        <tr><td><code>{m.id.length > 20 ? `${m.id.slice(0, 12)}…` : m.id}</code></td><td>{tokenAmount(m.promptPerMillion)}</td><td>{tokenAmount(m.completionPerMillion)}</td></tr>
+                        <tr><td>{names[m.id.toLowerCase()] ?? <code title={m.id}>{m.id.length > 20 ? `${m.id.slice(0, 12)}…` : m.id}</code>}</td><td>{tokenAmount(m.promptPerMillion)}</td><td>{tokenAmount(m.completionPerMillion)}</td></tr>
                       ))}
                     </tbody>
                   </table>
