@@ -77,7 +77,7 @@ export async function startConsoleNode(opts: { corsOrigins?: readonly string[]; 
 /**
  * GET /v1/nodes in the documented discovery shape, read from the chain's registry events
  * on every request (a stand-in for the node's own route while it is being built; the
- * console reads only this shape). Public, read-only data: any origin may read it.
+ * console reads only this shape). Public, read-only data, readable from every origin.
  */
 export async function startDiscovery(chain: Chain): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {

@@ -70,6 +70,13 @@ describe.skipIf(!chromiumReady)("the console in headless Chromium against real l
     return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}, ${v.nodes} nodes)`);
   }
 
+  it("axe-core (what we rely on from it): an unlabeled input is reported as a critical violation", async () => {
+    const page = await context.newPage();
+    await page.setContent("<!doctype html><html lang=en><title>t</title><main><input type=text></main></html>");
+    expect((await axeSerious(page)).some((v) => v.startsWith("label (critical"))).toBe(true);
+    await page.close();
+  });
+
   it("is served by the node at /console with the strict CSP, and the page loads nothing inline", async () => {
     const res = await fetch(`${node.url}/console/`);
     expect(res.status).toBe(200);
