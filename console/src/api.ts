@@ -146,6 +146,8 @@ export interface ScanFinding {
   readonly message: string;
   readonly file: string;
   readonly line: number | null;
+  /** In a bundled dependency rather than the developer's own code. */
+  readonly thirdParty: boolean;
 }
 
 export interface AgentDetail {
@@ -174,7 +176,7 @@ export async function showAgent(node: string, name: string, apiKey?: string): Pr
     observability: str(m["observability"]) || "none",
     models: strings(m["models"]),
     verdict: str(r["verdict"]),
-    findings: (Array.isArray(r["findings"]) ? r["findings"].filter(isObj) : []).map((f) => ({ rule: str(f["rule"]), severity: str(f["severity"]), message: str(f["message"]), file: str(f["file"]), line: num(f["line"]) })),
+    findings: (Array.isArray(r["findings"]) ? r["findings"].filter(isObj) : []).map((f) => ({ rule: str(f["rule"]), severity: str(f["severity"]), message: str(f["message"]), file: str(f["file"]), line: num(f["line"]), thirdParty: f["third_party"] === true })),
     bundleSha256: str(a["bundle_sha256"]),
   };
 }

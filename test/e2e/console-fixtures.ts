@@ -5,14 +5,21 @@
  * built console, and headless Debian Chromium with axe-core.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { buildBundle } from "../../src/agents/build.js";
+import { signBundle } from "../../src/agents/bundle.js";
+import { exampleAgentFiles } from "../../src/agents/example.js";
+import type { Hub } from "../../src/agents/hub/hub.js";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { createSimulatorProvider } from "../../src/attest/simulator/provider.js";
-import { createGateway } from "../../src/gateway/app.js";
+import { createGateway, type GatewayDeps } from "../../src/gateway/app.js";
 import { startServer } from "../../src/gateway/server.js";
 import type { Chain } from "../../src/ledger/chain.js";
 import { createSigner } from "../../src/seal/signing.js";
@@ -49,7 +56,7 @@ export interface ConsoleNode {
   close(): Promise<void>;
 }
 
-export async function startConsoleNode(opts: { corsOrigins?: readonly string[]; consoleDir?: string | null } = {}): Promise<ConsoleNode> {
+export async function startConsoleNode(opts: { corsOrigins?: readonly string[]; consoleDir?: string | null; agents?: GatewayDeps["agents"] } = {}): Promise<ConsoleNode> {
   const key = generatePrivateKey();
   const store = openSqliteStore({ path: ":memory:" });
   const app = createGateway({
@@ -62,6 +69,7 @@ export async function startConsoleNode(opts: { corsOrigins?: readonly string[]; 
     limits: { reportRateLimit: { burst: 100_000, perSecond: 100_000 } },
     consoleDir: opts.consoleDir === undefined ? CONSOLE_DIR : opts.consoleDir,
     ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}),
+    ...(opts.agents ? { agents: opts.agents } : {}),
   });
   const server = await startServer(app, { host: "127.0.0.1", port: 0 });
   return {
@@ -114,6 +122,26 @@ export async function startDiscovery(chain: Chain): Promise<{ url: string; close
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * Publishes the `cloister agent init` example (built with esbuild, signed), with an egress
+ * host and `metrics` observability, into a hub in process: POST /v1/agents is E2E-sealed but
+ * unsigned, so a node that requires E2E takes it only from a sealed client that expects no
+ * signature; the console reads the listing over HTTP as any visitor does.
+ */
+export async function publishExampleAgent(hub: Hub): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "console-agent-"));
+  try {
+    const files = exampleAgentFiles("summarise", "fake");
+    const manifest = JSON.parse(files["cloister.agent.json"] ?? "{}") as Record<string, unknown>;
+    files["cloister.agent.json"] = JSON.stringify({ ...manifest, egress: ["api.weather.example"], observability: "metrics" });
+    for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text);
+    const signed = signBundle(await buildBundle(dir, { nodePaths: [`${ROOT}node_modules`] }), ed25519.utils.randomSecretKey());
+    hub.publish(JSON.parse(JSON.stringify(signed)) as unknown);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function screenshotPath(name: string): string {

@@ -15,7 +15,9 @@ import { startTestMarket, type TestMarket } from "../../src/ledger/test-market.j
 import { modelId } from "../../src/ledger/typed-data.js";
 import { CONSOLE_CSP } from "../../src/gateway/handlers/console.js";
 import { ANSWER, startRecordingProxy, type RecordingProxy } from "./client-fixtures.js";
-import { AXE_SOURCE, CHROMIUM, CHROMIUM_ARGS, chromiumReady, ensureConsoleBuilt, screenshotPath, startConsoleNode, startDiscovery, type ConsoleNode } from "./console-fixtures.js";
+import { Hub } from "../../src/agents/hub/hub.js";
+import { openHubStore } from "../../src/agents/hub/store.js";
+import { AXE_SOURCE, CHROMIUM, CHROMIUM_ARGS, chromiumReady, ensureConsoleBuilt, publishExampleAgent, screenshotPath, startConsoleNode, startDiscovery, type ConsoleNode } from "./console-fixtures.js";
 
 if (!chromiumReady) console.warn(`console e2e: SKIPPING every browser test (${CHROMIUM} or playwright-core missing)`);
 
@@ -30,11 +32,15 @@ describe.skipIf(!chromiumReady)("the console in headless Chromium against real l
   let market: TestMarket;
   let remotes: ConsoleNode[] = [];
   let discovery: { url: string; close(): Promise<void> };
+  let hubStore: ReturnType<typeof openHubStore>;
   const cspViolations: string[] = [];
 
   beforeAll(async () => {
     ensureConsoleBuilt();
-    node = await startConsoleNode();
+    hubStore = openHubStore();
+    const hub = new Hub(hubStore);
+    await publishExampleAgent(hub);
+    node = await startConsoleNode({ agents: { hub } });
     proxy = await startRecordingProxy(node.url);
     // Two market nodes on other origins: they allow the console's origin (CORS), as an operator would.
     remotes = [await startConsoleNode({ corsOrigins: [node.url], consoleDir: null }), await startConsoleNode({ corsOrigins: [node.url], consoleDir: null })];
@@ -53,6 +59,7 @@ describe.skipIf(!chromiumReady)("the console in headless Chromium against real l
   afterAll(async () => {
     await browser?.close();
     await Promise.all([node?.close(), proxy?.close(), discovery?.close(), market?.stop(), ...remotes.map((r) => r.close())]);
+    hubStore?.close();
   });
 
   async function open(url: string): Promise<Page> {
@@ -203,7 +210,7 @@ describe.skipIf(!chromiumReady)("the console in headless Chromium against real l
     await page.close();
   });
 
-  it("models, agents and usage render what the node exposes, and pass axe", async () => {
+  it("models, agents (a real hub with a published agent) and usage render what the node exposes, and pass axe", async () => {
     const page = await open(`${node.url}/console/#/verify?${ACCEPT}`);
     await page.getByTestId("verdict").waitFor();
     await page.getByRole("link", { name: "Models" }).click();
@@ -211,7 +218,13 @@ describe.skipIf(!chromiumReady)("the console in headless Chromium against real l
     await page.screenshot({ path: screenshotPath("models"), fullPage: true });
     expect(await axeSerious(page)).toEqual([]);
     await page.getByRole("link", { name: "Agents" }).click();
-    await page.getByText("this node runs no agent hub").waitFor();
+    // The hub's listing in plain words: scanner verdict, egress allowlist, observability.
+    await page.getByText("May connect to:").waitFor();
+    const agents = await page.locator(".agent-card").innerText();
+    expect(agents).toContain("summarise");
+    expect(agents).toContain("api.weather.example");
+    expect(agents).toContain("The developer sees counts and sizes only");
+    expect(agents).toMatch(/Scanner: (The scanner found nothing worrying|The scanner found things a person should review)/);
     await page.screenshot({ path: screenshotPath("agents"), fullPage: true });
     expect(await axeSerious(page)).toEqual([]);
     await page.getByRole("link", { name: "Usage" }).click();

@@ -55,7 +55,8 @@ export function AgentsPage(props: { node: string; apiKey: string }): preact.JSX.
                 <p><strong>May use models:</strong> {d.models.length ? d.models.join(", ") : "none"}</p>
                 {d.findings.length > 0 && (
                   <ul aria-label={`Scanner findings for ${a.name}`}>
-                    {d.findings.map((f) => <li>{f.severity}: {f.message} ({f.file}{f.line !== null ? `:${f.line}` : ""})</li>)}
+                    {/* The egress proxy enforces the allowlist at run time whatever the code contains; findings say what the code would try. */}
+                    {d.findings.map((f) => <li>{f.severity}{f.thirdParty ? " (in a bundled dependency)" : ""}: {f.message} ({f.file}{f.line !== null ? `:${f.line}` : ""})</li>)}
                   </ul>
                 )}
                 <p class="meta">Bundle <code>{d.bundleSha256.slice(0, 16)}…</code>, developer key <code>{d.developerKey.slice(0, 16)}…</code></p>
