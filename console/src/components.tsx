@@ -33,7 +33,7 @@ export function PolicyChoices(props: { policy: BrowserPolicy; onPolicy: (p: Brow
       <legend>What you accept (each is off unless you tick it)</legend>
       {box("allowSimulated", "Accept the simulator (for testing: it proves nothing)")}
       {box("acceptTcbUnchecked", "Accept that the processor's patch level is not checked in this browser")}
-      {box("acceptGpuUnchecked", "Accept GPU evidence this browser cannot check yet")}
+      {box("acceptGpuUnchecked", "Accept that the GPU's reference values and revocation are not checked in this browser")}
     </fieldset>
   );
 }

@@ -12,7 +12,7 @@ import { createGateway } from "../../src/gateway/app.js";
 import { openSqliteStore } from "../../src/store/sqlite.js";
 import { parseNonce } from "../../src/types.js";
 import { fakeBackend } from "../e2e/client-fixtures.js";
-import { BROWSER_UNCHECKED, STRICT_POLICY, verifyReportInBrowser, type BrowserPolicy } from "../../console/src/verify/report.js";
+import { STRICT_POLICY, verifyReportInBrowser, type BrowserPolicy } from "../../console/src/verify/report.js";
 import { checkRecord, decodeRecord, encodeRecord, makeRecord } from "../../console/src/verify/record.js";
 
 const NONCE = "ab".repeat(32);
@@ -86,12 +86,31 @@ describe("the console's browser verifier agrees with src/attest", () => {
     expect(await node(base, other)).toContain("nonce");
   });
 
-  it("fails closed on GPU evidence it cannot check, unless the visitor accepts it", async () => {
+  it("checks simulated GPU evidence (chain, SPDM signature, nonce) like the Node verifier; RIM/OCSP fail closed unless accepted", async () => {
     const withGpu = await report(true);
     const v = verifyReportInBrowser(withGpu, NONCE, ACCEPTING);
     expect(v.verified).toBe(false);
-    expect(v.errors.map((e) => e.code)).toContain(BROWSER_UNCHECKED);
-    expect(verifyReportInBrowser(withGpu, NONCE, { ...ACCEPTING, acceptGpuUnchecked: true }).verified).toBe(true);
+    expect(v.errors.map((e) => e.code).sort()).toEqual(["OCSP_UNCHECKED", "RIM_UNCHECKED"]);
+    const accepted = verifyReportInBrowser(withGpu, NONCE, { ...ACCEPTING, acceptGpuUnchecked: true });
+    expect(accepted.verified).toBe(true);
+    const gpuPassed = accepted.checks.filter((c) => c.ok && c.name.startsWith("GPU: ")).map((c) => c.name);
+    expect(gpuPassed).toEqual(expect.arrayContaining(["GPU: payload nonce", "GPU: gpu0: device certificate chain", "GPU: gpu0: SPDM signature (ECDSA P-384, SHA-384)", "GPU: gpu0: nonce"]));
+    const n = await verifyAttestationReport(withGpu, { nonce: parseNonce(NONCE), allowSimulated: true, acceptUnchecked: ["tcb"] });
+    const nodePassed = new Set(n.checks.filter((c) => c.ok).map((c) => c.name));
+    expect(gpuPassed.filter((x) => !nodePassed.has(x))).toEqual([]);
+    expect(verifyReportInBrowser(withGpu, NONCE, { ...STRICT_POLICY, acceptTcbUnchecked: true, acceptGpuUnchecked: true }).errors.map((e) => e.code)).toContain("SIMULATED_NOT_ALLOWED");
+  });
+
+  it("refuses GPU evidence whose SPDM signature was broken, at the signature check, as the Node verifier does", async () => {
+    const withGpu = await report(true);
+    const payload = JSON.parse(withGpu["nvidia_payload"] as string) as { evidence_list: { evidence: string }[] };
+    const ev = Buffer.from(payload.evidence_list[0]!.evidence, "base64");
+    ev[ev.length - 10] = (ev[ev.length - 10] ?? 0) ^ 0x01; // inside the signature
+    payload.evidence_list[0]!.evidence = ev.toString("base64");
+    const bad = { ...withGpu, nvidia_payload: JSON.stringify(payload) };
+    const name = "GPU: gpu0: SPDM signature (ECDSA P-384, SHA-384)";
+    expect(failed(verifyReportInBrowser(bad, NONCE, { ...ACCEPTING, acceptGpuUnchecked: true }).checks)).toContain(name);
+    expect(await node(bad)).toContain(name);
   });
 
   it("refuses what is not a report, without throwing", () => {

@@ -56,12 +56,12 @@ export interface ConsoleNode {
   close(): Promise<void>;
 }
 
-export async function startConsoleNode(opts: { corsOrigins?: readonly string[]; consoleDir?: string | null; agents?: GatewayDeps["agents"] } = {}): Promise<ConsoleNode> {
+export async function startConsoleNode(opts: { corsOrigins?: readonly string[]; consoleDir?: string | null; agents?: GatewayDeps["agents"]; gpu?: boolean } = {}): Promise<ConsoleNode> {
   const key = generatePrivateKey();
   const store = openSqliteStore({ path: ":memory:" });
   const app = createGateway({
     backend: fakeBackend(),
-    tee: createSimulatorProvider({ gpu: false }),
+    tee: createSimulatorProvider({ gpu: opts.gpu ?? false }),
     store,
     authRequired: false,
     signers: { ecdsa: createSigner("ecdsa", fromHex(key)), ed25519: createSigner("ed25519") },

@@ -43,7 +43,8 @@ describe.skipIf(!chromiumReady)("the console in headless Chromium against real l
     node = await startConsoleNode({ agents: { hub } });
     proxy = await startRecordingProxy(node.url);
     // Two market nodes on other origins: they allow the console's origin (CORS), as an operator would.
-    remotes = [await startConsoleNode({ corsOrigins: [node.url], consoleDir: null }), await startConsoleNode({ corsOrigins: [node.url], consoleDir: null })];
+    // The second has (simulated) GPU evidence: the browser checks its SPDM chain and signature too.
+    remotes = [await startConsoleNode({ corsOrigins: [node.url], consoleDir: null }), await startConsoleNode({ corsOrigins: [node.url], consoleDir: null, gpu: true })];
     market = await startTestMarket();
     const places = [
       { latE6: 52_520_000, lonE6: 13_405_000 },
@@ -191,7 +192,7 @@ describe.skipIf(!chromiumReady)("the console in headless Chromium against real l
   });
 
   it("market: both nodes registered on the local chain are on the map, each verified by the browser", async () => {
-    const page = await open(`${node.url}/console/#/market?${ACCEPT}&discovery=${encodeURIComponent(discovery.url)}`);
+    const page = await open(`${node.url}/console/#/market?${ACCEPT},gpu&discovery=${encodeURIComponent(discovery.url)}`);
     await page.locator(".node-card").nth(1).waitFor();
     await page.waitForFunction("document.querySelectorAll('.node-card[data-status=\"ok\"]').length === 2", undefined, { timeout: 20_000 });
     const enclaves = await page.locator(".node-card").evaluateAll((els) => els.map((e) => e.getAttribute("data-enclave")?.toLowerCase()));

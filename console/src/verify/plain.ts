@@ -48,12 +48,38 @@ const WORDS: Readonly<Record<string, Words>> = {
   "compose hash": { title: "The software configuration is the measured one", pass: "The configuration shown is exactly the one the hardware measured.", fail: "The configuration shown is not the one the hardware measured.", open: "The software configuration was not measured." },
   "app manifest (models) in RTMR3": { title: "The models are the measured ones", pass: "The model names and file hashes shown were measured by the hardware.", fail: "The model names or hashes shown are not the measured ones.", open: "The model list is the node's word only: it was not measured by the hardware." },
   GPU: { title: "GPU", pass: "", fail: "", open: "This node reports no GPU: inference runs on the confidential CPU." },
-  "GPU evidence": { title: "The GPU is in confidential mode", pass: "The GPU's evidence is bound to this CPU report.", fail: "The node has GPU evidence this browser cannot check yet: refusing rather than guessing (use `cloister verify`).", open: "You accepted GPU evidence unchecked in this browser." },
+  "unchecked: gpu-rim": { title: "Your choice about the GPU's reference values", pass: "", fail: "The GPU's firmware and driver were not compared with NVIDIA's signed reference values, and you have not accepted that: refusing.", open: "You accepted that the GPU's firmware and driver are not compared with NVIDIA's reference values here." },
+  "unchecked: gpu-ocsp": { title: "Your choice about GPU certificate revocation", pass: "", fail: "Whether the GPU's certificates were revoked was not checked, and you have not accepted that: refusing.", open: "You accepted that GPU certificate revocation is not checked here." },
   "hardware evidence": { title: "Hardware evidence", pass: "", fail: "The report carries no hardware evidence this browser can check." },
 };
 
+/** GPU lines are "GPU: <check>" or "GPU: gpu<i>: <check>"; one GPU's words serve every GPU. */
+const GPU_WORDS: Readonly<Record<string, Words>> = {
+  "payload parses": { title: "The GPU evidence is readable", pass: "The GPU's signed measurements could be read.", fail: "The GPU evidence is damaged." },
+  "payload nonce": { title: "The GPU evidence is fresh", pass: "It answers this browser's challenge.", fail: "The GPU evidence answers someone else's challenge: it may be a replay." },
+  "evidence decodes": { title: "The GPU evidence is readable", pass: "", fail: "A GPU's certificate or evidence could not be decoded." },
+  "SPDM evidence parses": { title: "The GPU's measurements are readable", pass: "The GPU's signed measurement blocks could be read.", fail: "A GPU's signed measurements are damaged." },
+  "device certificate chain": { title: "The GPU's certificate comes from NVIDIA", pass: "The GPU's identity key is certified by NVIDIA's device root (or the SIMULATED GPU root, see the banner).", fail: "The GPU's certificate does not lead to NVIDIA: it could be any device." },
+  "SPDM signature (ECDSA P-384, SHA-384)": { title: "The GPU signed its measurements", pass: "Its firmware and configuration measurements are signed by its certified key, and bound to this CPU report.", fail: "The GPU's measurements are not signed by its key: they were changed." },
+  nonce: { title: "The GPU answered this challenge", pass: "The GPU's signed answer carries the challenge.", fail: "The GPU's signed answer carries another challenge." },
+  "not simulated": { title: "Real GPU", pass: "", fail: "The GPU evidence comes from the SIMULATOR: it proves nothing." },
+  "reference measurements (RIM)": { title: "The GPU's firmware is a known NVIDIA release", pass: "Matches NVIDIA's signed reference values.", fail: "", open: "Not compared with NVIDIA's signed reference values in this browser yet." },
+  "certificate revocation (OCSP)": { title: "The GPU's certificates are not revoked", pass: "", fail: "", open: "Revocation is not checked in this browser yet." },
+};
+
+function wordsFor(name: string): Words | undefined {
+  if (!name.startsWith("GPU: ")) return WORDS[name];
+  return GPU_WORDS[name.slice(5).replace(/^gpu\d+: /, "")];
+}
+
+const SIMULATED_CHAIN: Words = {
+  title: "The processor's certificate comes from the SIMULATED root",
+  pass: "The chain is sound, but it ends at the Cloister simulator's published test root, not Intel's: anyone can make such a report.",
+  fail: "",
+};
+
 export function plainLine(c: Check): PlainLine {
-  const w = WORDS[c.name];
+  const w = c.name === "PCK certificate chain" && c.ok && /SIMULATED/.test(c.detail ?? "") ? SIMULATED_CHAIN : wordsFor(c.name);
   const mark: Mark = c.ok ? "pass" : c.skipped ? "open" : "fail";
   const title = w?.title ?? c.name;
   const sentence = (mark === "pass" ? w?.pass : mark === "fail" ? w?.fail : w?.open) || c.detail || (mark === "pass" ? "Checked." : "Not established.");

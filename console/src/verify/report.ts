@@ -1,10 +1,10 @@
 /**
  * A Cloister report (cloister/attestation/v1) verified in the browser: the same checks as
  * src/attest/report/verify-cloister.ts, in the same order and with the same names, with
- * the quote's signatures checked by ./quote.ts (noble) instead of node:crypto. What this
- * browser cannot check yet — Intel's TCB status (collateral), GPU evidence, SEV-SNP
- * reports, sigstore/measurement policies — is a skipped check that FAILS unless the
- * visitor accepts it by name: never a silent pass.
+ * the quote's and the GPU's signatures checked by ./quote.ts and ./gpu.ts (noble) instead
+ * of node:crypto. What this browser cannot check yet — Intel's TCB status (collateral), the
+ * GPU's RIMs and OCSP — is a skipped check that FAILS unless the visitor accepts it by name;
+ * SEV-SNP reports are refused; sigstore/measurement policies are not applied.
  */
 import { AttestCode } from "../../../src/attest/codes.js";
 import { checkAppManifest } from "../../../src/attest/report/app-manifest.js";
@@ -18,6 +18,8 @@ import { readTdQuoteFields } from "../../../src/attest/report/td-quote.js";
 import { enforceUnchecked } from "../../../src/attest/report/unchecked.js";
 import { AttestationError } from "../../../src/errors.js";
 import { fromHex } from "../../../src/util/bytes.js";
+import type { UncheckedItem } from "../../../src/attest/types.js";
+import { checkGpuInBrowser } from "./gpu.js";
 import { checkQuoteInBrowser } from "./quote.js";
 
 /** Code of a check this browser could not run and the visitor did not accept. */
@@ -28,7 +30,7 @@ export interface BrowserPolicy {
   readonly allowSimulated: boolean;
   /** Accept that the platform's TCB status is not established here. */
   readonly acceptTcbUnchecked: boolean;
-  /** Accept GPU evidence this browser cannot check yet. */
+  /** Accept that the GPU's reference values (RIMs) and revocation (OCSP) are not checked here. */
   readonly acceptGpuUnchecked: boolean;
 }
 
@@ -119,7 +121,7 @@ export function verifyReportInBrowser(value: unknown, nonce: string, policy: Bro
     checkAppManifest(s, s.appIdentity, r.info.app_manifest);
   }
   if (r.nvidia_payload === null) s.list.notChecked("GPU", "the report has no GPU evidence");
-  else if (policy.acceptGpuUnchecked) s.list.notChecked("GPU evidence", "accepted by you: this browser does not check GPU evidence yet");
-  else s.list.fail("GPU evidence", BROWSER_UNCHECKED, "the report carries GPU evidence this browser cannot check yet; refusing (accept it explicitly, or use `cloister verify`)");
-  return enforceUnchecked(finish(s), policy.acceptTcbUnchecked ? ["tcb"] : []);
+  else checkGpuInBrowser(s, r.nvidia_payload, nonce, policy.allowSimulated, now);
+  const accepted: UncheckedItem[] = [...(policy.acceptTcbUnchecked ? (["tcb"] as const) : []), ...(policy.acceptGpuUnchecked ? (["gpu-rim", "gpu-ocsp"] as const) : [])];
+  return enforceUnchecked(finish(s), accepted);
 }

@@ -1,13 +1,17 @@
 /**
- * Just enough X.509 (RFC 5280) for a DCAP PCK chain in a browser: the signed TBS bytes,
- * the signature, the subject/issuer names (raw, compared byte for byte), validity, the
- * P-256 key and basicConstraints cA. Only ecdsa-with-SHA256 is accepted (what Intel and
- * the simulator use); anything else is refused, never guessed at.
+ * Just enough X.509 (RFC 5280) for DCAP PCK chains and NVIDIA device chains in a browser:
+ * the signed TBS bytes, the signature, the subject/issuer names (raw, compared byte for
+ * byte), validity, the EC key (P-256 or P-384) and basicConstraints cA. Only
+ * ecdsa-with-SHA256/SHA384 are accepted (what Intel, NVIDIA and the simulator use);
+ * anything else is refused, never guessed at.
  */
-import { p256 } from "@noble/curves/nist.js";
+import { p256, p384 } from "@noble/curves/nist.js";
+import { sha256, sha384 } from "@noble/hashes/sha2.js";
 import { children, derTime, oidText, parseDer, type Tlv } from "../../../src/attest/intel/der.js";
 
 const ECDSA_SHA256 = "1.2.840.10045.4.3.2";
+const ECDSA_SHA384 = "1.2.840.10045.4.3.3";
+const CURVE: Readonly<Record<string, "p256" | "p384">> = { "1.2.840.10045.3.1.7": "p256", "1.3.132.0.34": "p384" };
 const BASIC_CONSTRAINTS = "2.5.29.19";
 const COMMON_NAME = "2.5.4.3";
 
@@ -21,6 +25,9 @@ export interface Cert {
   readonly notAfter: Date;
   /** Uncompressed SEC1 point (0x04 || x || y). */
   readonly publicKey: Uint8Array;
+  readonly curve: "p256" | "p384";
+  /** The hash this certificate was signed with (by its issuer). */
+  readonly hash: "sha256" | "sha384";
   readonly ca: boolean;
   readonly commonName: string;
 }
@@ -48,7 +55,8 @@ export function parseCert(der: Uint8Array): Cert {
   const top = children(parseDer(der));
   const tbsT = at(top, 0, "TBS");
   const alg = children(at(top, 1, "algorithm"));
-  if (oidText(at(alg, 0, "algorithm OID").value) !== ECDSA_SHA256) throw new CertError("certificate: only ecdsa-with-SHA256 is supported");
+  const algOid = oidText(at(alg, 0, "algorithm OID").value);
+  if (algOid !== ECDSA_SHA256 && algOid !== ECDSA_SHA384) throw new CertError("certificate: only ecdsa-with-SHA256/SHA384 are supported");
   const sigBits = at(top, 2, "signature").value;
   const tbs = children(tbsT);
   // [0] version is present in every v3 certificate; the fields shift by one without it.
@@ -56,6 +64,9 @@ export function parseCert(der: Uint8Array): Cert {
   const validity = children(at(tbs, o + 3, "validity"));
   const spki = children(at(tbs, o + 5, "subject public key"));
   const subject = at(tbs, o + 4, "subject");
+  const keyAlg = children(at(spki, 0, "key algorithm"));
+  const curve = CURVE[oidText(at(keyAlg, 1, "curve").value)];
+  if (!curve) throw new CertError("certificate: only P-256 and P-384 keys are supported");
   let ca = false;
   const ext = tbs.find((t) => t.tag === 0xa3);
   if (ext) {
@@ -76,6 +87,8 @@ export function parseCert(der: Uint8Array): Cert {
     notBefore: derTime(at(validity, 0, "notBefore")),
     notAfter: derTime(at(validity, 1, "notAfter")),
     publicKey: at(spki, 1, "key").value.subarray(1),
+    curve,
+    hash: algOid === ECDSA_SHA384 ? "sha384" : "sha256",
     ca,
     commonName: commonName(subject),
   };
@@ -93,11 +106,22 @@ function commonName(name: Tlv): string {
 
 /** ECDSA P-256 over SHA-256 of `data`; `der` selects the X.509 signature encoding over raw r||s. */
 export function p256Verify(publicKey: Uint8Array, data: Uint8Array, sig: Uint8Array, der: boolean): boolean {
+  return ecdsaVerify("p256", "sha256", publicKey, data, sig, der);
+}
+
+export function ecdsaVerify(curve: "p256" | "p384", hash: "sha256" | "sha384", publicKey: Uint8Array, data: Uint8Array, sig: Uint8Array, der: boolean): boolean {
   try {
-    return p256.verify(sig, data, publicKey, { format: der ? "der" : "compact", lowS: false });
+    const digest = hash === "sha384" ? sha384(data) : sha256(data);
+    const c = curve === "p384" ? p384 : p256;
+    return c.verify(sig, digest, publicKey, { prehash: false, format: der ? "der" : "compact", lowS: false });
   } catch {
     return false;
   }
+}
+
+/** The child's signature, checked with the parent's key on the parent's curve. */
+function signedBy(child: Cert, parent: Cert): boolean {
+  return ecdsaVerify(parent.curve, child.hash, parent.publicKey, child.tbs, child.signature, true);
 }
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -119,7 +143,7 @@ export function verifyChain(certs: readonly Cert[], roots: readonly Cert[], now:
   for (let i = 0; i + 1 < certs.length; i++) {
     const child = certs[i] as Cert;
     const parent = certs[i + 1] as Cert;
-    if (!sameBytes(child.issuer, parent.subject) || !p256Verify(parent.publicKey, child.tbs, child.signature, true)) {
+    if (!sameBytes(child.issuer, parent.subject) || !signedBy(child, parent)) {
       throw new CertError(`certificate ${i} (${child.commonName}) is not signed by ${parent.commonName}`);
     }
     if (!parent.ca) throw new CertError(`${parent.commonName} issues a certificate but is not a CA`);
@@ -127,7 +151,7 @@ export function verifyChain(certs: readonly Cert[], roots: readonly Cert[], now:
   const last = certs[certs.length - 1] as Cert;
   const rootIndex = roots.findIndex((r) => sameBytes(r.publicKey, last.publicKey));
   if (rootIndex < 0) throw new CertError(`the chain ends at ${last.commonName}, which is not a trusted root`);
-  if (!p256Verify(last.publicKey, last.tbs, last.signature, true)) throw new CertError(`root ${last.commonName} is not self-signed`);
+  if (!signedBy(last, last)) throw new CertError(`root ${last.commonName} is not self-signed`);
   for (const c of certs) {
     if (!(now >= c.notBefore && now <= c.notAfter)) throw new CertError(`${c.commonName} is not valid at ${now.toISOString()}`);
   }
