@@ -128,7 +128,7 @@ export async function startDiscovery(chain: Chain): Promise<{ url: string; close
  * Publishes the `cloister agent init` example (built with esbuild, signed), with an egress
  * host and `metrics` observability, into a hub in process: POST /v1/agents is E2E-sealed but
  * unsigned, so a node that requires E2E takes it only from a sealed client that expects no
- * signature; the console reads the listing over HTTP as any visitor does.
+ * signature; the console reads the listing over HTTP as every visitor does.
  */
 export async function publishExampleAgent(hub: Hub): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "console-agent-"));
