@@ -1,5 +1,5 @@
 /** Verify: fetch the report with this browser's nonce, check it here, explain each check. */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { MarkIcon, Notice, NodeForm, PolicyChoices, SimulatedBanner } from "../components.js";
 import { plainLine } from "../verify/plain.js";
 import { encodeRecord, makeRecord } from "../verify/record.js";
@@ -26,7 +26,8 @@ export function VerifyPage(props: { node: string; onNode: (n: string) => void; p
 
   const v = state.v;
   const lines = v ? v.result.checks.map(plainLine) : [];
-  const record = v ? makeRecord(v.node, v.nonce, v.report, v.result, props.policy) : null;
+  // Signed once per verification (not per render): the record says what was checked then.
+  const record = useMemo(() => (v ? makeRecord(v.node, v.nonce, v.report, v.result, props.policy) : null), [v]);
   const recordLink = record ? `${location.origin}${location.pathname}#/record?r=${encodeRecord(record)}` : "";
   return (
     <section aria-labelledby="verify-title">
