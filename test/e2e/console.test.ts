@@ -170,7 +170,7 @@ describe.skipIf(!chromiumReady)("the console in headless Chromium against real l
     }
   });
 
-  it("chat: a verified, signed answer end to end; the recording proxy never sees the prompt or the answer", async () => {
+  it("chat: a verified, signed, logged answer end to end; the recording proxy never sees the prompt or the answer", async () => {
     const before = proxy.exchanges.length;
     const page = await open(`${proxy.url}/console/#/chat?${ACCEPT}`);
     await page.locator("#chat-model option").first().waitFor({ state: "attached" });
@@ -180,6 +180,10 @@ describe.skipIf(!chromiumReady)("the console in headless Chromium against real l
     await proof.waitFor();
     expect(await proof.innerText()).toContain("Signature checked");
     expect(await page.locator(".turn-assistant .turn-text").innerText()).toBe(ANSWER);
+    // And the exchange is in the node's receipt log (inclusion proof checked in the browser).
+    const logged = page.getByTestId("answer-receipt");
+    await logged.waitFor();
+    expect(await logged.innerText()).toMatch(/Logged: exchange \d+ of \d+ in the node's receipt log/);
     await page.screenshot({ path: screenshotPath("chat"), fullPage: true });
     expect(await axeSerious(page)).toEqual([]);
     await page.close();
