@@ -37,6 +37,7 @@ import type { TokenRedeemer } from "../transparency/tokens/redeemer.js";
 import { mountTokenIssuer } from "./handlers/tokens.js";
 import { ReceiptLog } from "../transparency/receipt-log.js";
 import { mountReceipts } from "./handlers/receipts.js";
+import { defaultConsoleDir, mountConsole } from "./handlers/console.js";
 import { ohttpGatewayHandler, ohttpKeysHandler } from "../transparency/ohttp/gateway.js";
 import { nodeKeyConfig, ohttpKeyId } from "../transparency/ohttp/key-config.js";
 import { createMetrics, type Metrics } from "./metrics.js";
@@ -104,6 +105,8 @@ export interface GatewayDeps {
   readonly data?: import("../data/pipeline/routes.js").DataRoutes;
   /** Extra middleware between metering and signing (after the E2E one when e2e is set). */
   readonly middleware?: { readonly outer?: readonly MiddlewareHandler[] };
+  /** The static console (dist/console) at /console; default: the built one if present, null = off. */
+  readonly consoleDir?: string | null;
   /** The agent hub and runner on /v1/agents (src/agents); absent = no agent routes. */
   readonly agents?: Omit<AgentsDeps, "signer" | "tee" | "e2ePublicKey">;
 }
@@ -131,6 +134,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   if (deps.corsOrigins?.length) app.use("*", cors(deps.corsOrigins));
   app.use("*", scope({ metrics, requestTimeoutMs: limits.requestTimeoutMs ?? 600_000, ...(deps.shutdownSignal ? { shutdownSignal: deps.shutdownSignal } : {}) }));
   app.get("/health", (c) => c.json({ ok: true }));
+  mountConsole(app, deps.consoleDir === undefined ? defaultConsoleDir() : deps.consoleDir);
   // Every POST under /v1 — any route, today's and those added later (/v1/responses) — is
   // opened here, before auth (which reads the sealed credential): the client seals every
   // POST under its baseURL, so no route may depend on being listed somewhere to be opened.
