@@ -24,6 +24,7 @@ import { detectSandbox, type SandboxSupport } from "./sandbox/detect.js";
 import { runSandboxed, type ProcessResult } from "./sandbox/run-sandboxed.js";
 import type { Signer } from "../seal/signing.js";
 import type { Sha256 } from "../types.js";
+import type { OnSigned } from "../transparency/signed-hook.js";
 
 export const PLACEHOLDER_API_KEY = "cloister-placeholder-key";
 
@@ -37,6 +38,8 @@ export interface RunAgentOptions {
   readonly acceptFull?: boolean;
   /** The node's attested ed25519 key: signs the receipt. */
   readonly signer: Signer;
+  /** Hears of the signed receipt (the node's receipt log, src/transparency/signed-hook.ts). */
+  readonly onSigned?: OnSigned;
   readonly attestation: { readonly tee: string; readonly report_data_sha256: Sha256 | null };
   readonly inference?: Omit<InferenceTarget, "models">;
   readonly addressPolicy?: AddressPolicy;
@@ -127,6 +130,7 @@ export async function runAgent(o: RunAgentOptions): Promise<AgentRunResult> {
         attestation: { tee: o.attestation.tee, signing_algo: "ed25519", signing_address: o.signer.address, report_data_sha256: o.attestation.report_data_sha256 },
       },
       o.signer,
+      o.onSigned,
     );
     const telemetry = telemetryFor(m.observability, { outcome: proc.outcome, durationMs: proc.durationMs, egress: contacted, refused: proxy.log.refusals(), input: o.input, output: proc.stdout, stderr: proc.stderr });
     return { output: proc.stdout, receipt, telemetry, process: proc, traffic: proxy.log };

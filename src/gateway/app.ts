@@ -106,6 +106,8 @@ export interface GatewayDeps {
   readonly middleware?: { readonly outer?: readonly MiddlewareHandler[] };
   /** The agent hub and runner on /v1/agents (src/agents); absent = no agent routes. */
   readonly agents?: Omit<AgentsDeps, "signer" | "tee">;
+  /** The receipt log (default: a new one for this boot), when other signing points (the data pipeline) feed it too. */
+  readonly receipts?: ReceiptLog;
 }
 
 export const COMPLETION_ROUTES = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses"] as const;
@@ -115,7 +117,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   const metrics = deps.metrics ?? createMetrics();
   const signers = deps.signers ?? { ecdsa: createSigner("ecdsa"), ed25519: createSigner("ed25519") };
   // Every signed exchange, sealed or not, goes into this boot's receipt log (src/transparency/receipt-log.ts).
-  const receipts = new ReceiptLog(`cloister-receipts/${signers.ecdsa.address}`);
+  const receipts = deps.receipts ?? new ReceiptLog(`cloister-receipts/${signers.ecdsa.address}`);
   const e2e = deps.e2e ?? freshE2EKeys(false);
   const info: ReportInfo = deps.info ?? { app_name: "cloister", version: "0.0.0", app_manifest: {}, compose_hash: null };
   const limits = deps.limits ?? {};
@@ -181,7 +183,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
     // Streams cut off before `done` are metered by the usage the backend reported so far.
     metering({ store: deps.store, metrics, logger, usageSoFar: (id) => progress.take(id), checkModel: createModelCheck(deps.backend) }),
     ...outer,
-    signing({ signers, store: deps.store, onSigned: (id, s) => void receipts.append(id, s.text, s.signature), ...(deps.signingPool ? { pool: deps.signingPool } : {}) }),
+    signing({ signers, store: deps.store, onSigned: (id, s) => receipts.append(id, s.text, s.signature).index, ...(deps.signingPool ? { pool: deps.signingPool } : {}) }),
   ];
   // POST only: the chain reads bodies and opens usage rows, which other methods must not reach.
   const postOnly: MiddlewareHandler<GatewayEnv> = async (c, next) => {
@@ -195,7 +197,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   app.post("/v1/responses", responsesHandler(deps.backend, progress));
   if (deps.data) {
     // Same sealing and signing as a completion (no metering: contributions are not tokens).
-    const dataChain = [authMw, limit, bodyLimit(limits.maxBodyBytes ?? 16 * 1024 * 1024), ...outer, signing({ signers, store: deps.store, onSigned: (id, s) => void receipts.append(id, s.text, s.signature), ...(deps.signingPool ? { pool: deps.signingPool } : {}) })];
+    const dataChain = [authMw, limit, bodyLimit(limits.maxBodyBytes ?? 16 * 1024 * 1024), ...outer, signing({ signers, store: deps.store, onSigned: (id, s) => receipts.append(id, s.text, s.signature).index, ...(deps.signingPool ? { pool: deps.signingPool } : {}) })];
     app.use("/v1/data/contributions", postOnly, ...dataChain);
     app.post("/v1/data/contributions", deps.data.contribute);
     app.get("/v1/data/pipeline", deps.data.pipeline);
@@ -204,7 +206,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   }
   if (deps.agents) {
     // Runs go through the completion chain (E2E, signing); the agent's inference re-enters this app.
-    const agents: AgentsDeps = { ...deps.agents, signer: signers.ed25519, tee: deps.tee.name };
+    const agents: AgentsDeps = { ...deps.agents, signer: signers.ed25519, tee: deps.tee.name, onSigned: receipts.record };
     app.use("/v1/agents/runs", postOnly, ...chain);
     app.post("/v1/agents/runs", agentRunHandler(agents, async (req) => app.fetch(req)));
     app.use("/v1/agents", authMw);

@@ -17,12 +17,15 @@ import { runAgent } from "../runner.js";
 import type { AddressPolicy } from "../egress/address-policy.js";
 import type { Resolver } from "../egress/proxy.js";
 import type { Hub } from "./hub.js";
+import type { OnSigned } from "../../transparency/signed-hook.js";
 
 export interface AgentsDeps {
   readonly hub: Hub;
   /** The node's attested ed25519 signer: signs receipts. */
   readonly signer: Signer;
   readonly tee: string;
+  /** The node's receipt log hears of every run receipt (src/transparency/signed-hook.ts). */
+  readonly onSigned?: OnSigned;
   /** Development only (`cloister up --agents-unsandboxed`). */
   readonly allowUnsandboxed?: boolean;
   readonly addressPolicy?: AddressPolicy;
@@ -82,6 +85,7 @@ export function agentRunHandler(deps: AgentsDeps, inferenceFetch: (req: Request)
         requirements,
         acceptFull: body.accept_full === true,
         signer: deps.signer,
+        ...(deps.onSigned ? { onSigned: deps.onSigned } : {}),
         attestation: { tee: deps.tee, report_data_sha256: null },
         // The caller's own credential pays for the agent's inference; the agent never sees it.
         inference: { fetch: inferenceFetch, baseUrl: "http://cloister.internal", authorization: c.req.header("authorization") ?? null },
