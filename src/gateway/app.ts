@@ -97,7 +97,7 @@ export interface GatewayDeps {
   /** Aborts every request in flight (forced shutdown after the drain period). */
   readonly shutdownSignal?: AbortSignal;
   /** Anonymous tokens (Privacy Pass, RFC 9578 type 2): this boot's issuer key; bought with an API key, spent instead of one. */
-  readonly tokens?: { readonly key: IssuerKey; readonly redeemer: TokenRedeemer };
+  readonly tokens?: { readonly key: IssuerKey; readonly redeemer: TokenRedeemer; readonly sale?: import("../transparency/tokens/escrow-sale.js").TokenSale };
   /** Origins allowed to call the API from a browser (CORS); none by default. */
   readonly corsOrigins?: readonly string[];
   /** The data-contribution pipeline's routes (src/data/pipeline/routes.ts), when this node runs one. */
@@ -146,7 +146,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   // /metrics is open only when auth is off (a local node); with keys on, it needs one:
   // counts by model and route tell an outsider how the node is used (docs/protocol.md).
   const authMw = auth({ store: deps.store, required: deps.authRequired ?? true, ...(deps.tokens ? { tokens: deps.tokens.redeemer } : {}) });
-  if (deps.tokens) mountTokenIssuer(app, deps.tokens.key, auth({ store: deps.store, required: true }));
+  if (deps.tokens) mountTokenIssuer(app, deps.tokens.key, auth({ store: deps.store, required: true }), deps.tokens.sale);
   app.use("/metrics", authMw, async (_c, next) => (refreshModels(), next()));
   app.get("/metrics", (c) => c.text(metrics.render() + processMetrics(), 200, { "content-type": "text/plain; version=0.0.4" }));
   // OHTTP (RFC 9458): the gateway key is the attested E2E key; inner requests run through
