@@ -10,6 +10,7 @@ import { AgentError, AgentCode } from "./errors.js";
 import { OBSERVABILITY_LEVELS } from "./manifest.js";
 import { verifySignedText, type Signer } from "../seal/signing.js";
 import { attestationDigest, type AttestedIdentity } from "./attestation-digest.js";
+import type { OnSigned } from "../transparency/signed-hook.js";
 
 export const RECEIPT_FORMAT = "cloister-agent-receipt/v1";
 const sha = z.string().regex(/^[0-9a-f]{64}$/);
@@ -52,10 +53,13 @@ export function receiptSigningText(r: RunReceipt): string {
   return `cloister/agent-receipt/v1:${sha256Hex(canonicalJson(r))}`;
 }
 
-export function signReceipt(r: RunReceipt, signer: Signer): SignedReceipt {
+/** `onSigned` (src/transparency/signed-hook.ts) hears of every signed receipt: the node's receipt log. */
+export function signReceipt(r: RunReceipt, signer: Signer, onSigned?: OnSigned): SignedReceipt {
   if (signer.algo !== "ed25519") throw new AgentError(AgentCode.RECEIPT_INVALID, "receipts are signed with the node's ed25519 key");
   const text = receiptSigningText(r);
-  return { receipt: r, text, signature: signer.sign(text), signing_address: signer.address, signing_algo: "ed25519" };
+  const signed: SignedReceipt = { receipt: r, text, signature: signer.sign(text), signing_address: signer.address, signing_algo: "ed25519" };
+  onSigned?.({ kind: "agent-run", id: r.run_id, text, signature: signed.signature });
+  return signed;
 }
 
 /**

@@ -24,6 +24,7 @@ import { launchSandbox, type Launched, type ProcessResult } from "./sandbox/laun
 import type { SandboxPool } from "./sandbox/warm-pool.js";
 import type { Signer } from "../seal/signing.js";
 import type { Sha256 } from "../types.js";
+import type { OnSigned } from "../transparency/signed-hook.js";
 
 export const PLACEHOLDER_API_KEY = "cloister-placeholder-key";
 
@@ -37,6 +38,8 @@ export interface RunAgentOptions {
   readonly acceptFull?: boolean;
   /** The node's attested ed25519 key: signs the receipt. */
   readonly signer: Signer;
+  /** Hears of the signed receipt (the node's receipt log, src/transparency/signed-hook.ts). */
+  readonly onSigned?: OnSigned;
   /** What the node attests (attestation-digest.ts): the receipt names it. */
   readonly attestation: { readonly tee: string; readonly e2ePublicKey: Uint8Array };
   readonly inference?: Omit<InferenceTarget, "models">;
@@ -116,6 +119,7 @@ export async function runAgent(o: RunAgentOptions): Promise<AgentRunResult> {
         attestation: { tee: o.attestation.tee, signing_algo: "ed25519", signing_address: o.signer.address, attestation_sha256: attestationDigest({ tee: o.attestation.tee, signingAddress: o.signer.address, e2ePublicKey: o.attestation.e2ePublicKey }) },
       },
       o.signer,
+      o.onSigned,
     );
     const telemetry = await telemetryFor(m.observability, { outcome: proc.outcome, durationMs: proc.durationMs, egress: contacted, refused: proxy.log.refusals(), input: o.input, output: proc.stdout, stderr: proc.stderr });
     return { output: proc.stdout, receipt, telemetry, process: proc, traffic: proxy.log };

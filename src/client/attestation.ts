@@ -103,8 +103,10 @@ export async function attestNode(opts: AttestOptions): Promise<PinnedNode> {
   }
   // A genuine TEE is not yet a known program: pin (policy or first use), or say so every time.
   const warn = opts.onWarning ?? ((m: string) => console.warn(`cloister: ${m}`));
+  // A release proven in the release log names the code; otherwise say so every time.
+  const released = (v as { release?: unknown }).release !== undefined;
   if (opts.pins) await checkPins(opts.pins, opts.baseURL, v.measurements ?? {}, warn, new Date(now));
-  else if (!policyPins(opts.policy)) warn(UNPINNED_WARNING);
+  else if (!released && !policyPins(opts.policy)) warn(UNPINNED_WARNING);
   return {
     tee: v.tee,
     simulated: v.simulated,
@@ -124,6 +126,9 @@ function failure(v: VerifiedReport): ClientError {
   const summary = first ? `${first.code}: ${first.message}` : "not verified";
   const details = { attestCodes: codes };
   if (codes.includes("NONCE_MISMATCH")) return new ClientError(ClientCode.NONCE_MISMATCH, `the attestation does not bind our nonce (${summary})`, { details });
+  if (codes.includes("LOG_FORKED") || codes.includes("LOG_ROLLED_BACK")) {
+    return new ClientError(ClientCode.RELEASE_LOG_FORKED, `the release log is not consistent with the checkpoint this client saw before (${summary}): keep that checkpoint as evidence`, { details });
+  }
   if (codes.includes("REPORT_DATA_MISMATCH")) return new ClientError(ClientCode.REPORT_SWAPPED, `the report's keys are not the ones its quote binds (${summary})`, { details });
   return new ClientError(ClientCode.ATTESTATION_FAILED, `the attestation report did not verify (${summary})`, { details });
 }

@@ -35,6 +35,8 @@ export const ClientCode = {
   PUBLIC_ANSWER_INVALID: "PUBLIC_ANSWER_INVALID",
   /** The node's measurements differ from the ones pinned on first use (trust on first use): it runs other code. */
   MEASUREMENTS_CHANGED: "MEASUREMENTS_CHANGED",
+  /** The release log showed a checkpoint that does not extend the last one this client kept (a fork or a rollback): the log lied to someone. */
+  RELEASE_LOG_FORKED: "RELEASE_LOG_FORKED",
   /** Bad options (baseURL, policy file...). */
   INVALID_OPTIONS: "INVALID_OPTIONS",
   /** The node answered with an HTTP error (our own client only; the fetch passes these through). */

@@ -24,7 +24,11 @@ export function exchangeText(requestBody: Uint8Array, responseBody: Uint8Array, 
   return clientNonce ? `${t}:${clientNonce}` : t;
 }
 
-export function checkReceipt(pinned: PinnedNode, signedText: string, receipt: SignedReceipt): void {
+/** `expectedIndex`: the leaf index the answer carried (x-cloister-receipt-index); the proof must be for that leaf. */
+export function checkReceipt(pinned: PinnedNode, signedText: string, receipt: SignedReceipt, expectedIndex?: number): void {
+  if (expectedIndex !== undefined && receipt.index !== expectedIndex) {
+    throw new ClientError(ClientCode.SIGNATURE_INVALID, `the receipt log puts this exchange at leaf ${receipt.index}, the answer said ${expectedIndex}`);
+  }
   if (receipt.signing_algo !== pinned.signingAlgo || receipt.signing_address.toLowerCase() !== pinned.signingAddress) {
     throw new ClientError(ClientCode.SIGNATURE_INVALID, "the receipt checkpoint is signed by another key than the attested node's");
   }
@@ -35,10 +39,10 @@ export function checkReceipt(pinned: PinnedNode, signedText: string, receipt: Si
 }
 
 /** Fetches and checks the receipt for request `id`. */
-export async function fetchReceipt(baseURL: string, id: string, pinned: PinnedNode, signedText: string, fetchImpl: typeof fetch): Promise<SignedReceipt> {
+export async function fetchReceipt(baseURL: string, id: string, pinned: PinnedNode, signedText: string, fetchImpl: typeof fetch, expectedIndex?: number): Promise<SignedReceipt> {
   const res = await fetchImpl(apiURL(baseURL, `receipts/${encodeURIComponent(id)}?signing_algo=${pinned.signingAlgo}`));
   if (!res.ok) throw new ClientError(ClientCode.SIGNATURE_MISSING, `no receipt for ${id} (HTTP ${res.status})`);
   const receipt = (await res.json()) as SignedReceipt;
-  checkReceipt(pinned, signedText, receipt);
+  checkReceipt(pinned, signedText, receipt, expectedIndex);
   return receipt;
 }

@@ -11,13 +11,26 @@ import type { ReportVerifier, VerifiedReport } from "./verifier.js";
 
 export interface ReleaseLoggedReport extends VerifiedReport {
   readonly release?: ReleaseMatch;
+  /** Set when the shipped default log was not consulted for simulated evidence the caller accepted. */
+  readonly releaseLogSkipped?: "simulated";
 }
 
-export function withReleaseLog(inner: ReportVerifier, log: ReleaseLog | ReleaseLogOptions): ReportVerifier {
+export interface WithReleaseLogOptions {
+  /**
+   * Do not consult the log for SIMULATED evidence the caller accepted (allowSimulated):
+   * the simulator declares whatever measurements its operator wants, so checking them
+   * proves nothing, and Cloister's own log never lists simulator builds. Only for the
+   * shipped default: a log the caller named is checked for simulated nodes too.
+   */
+  readonly skipSimulated?: boolean;
+}
+
+export function withReleaseLog(inner: ReportVerifier, log: ReleaseLog | ReleaseLogOptions, o: WithReleaseLogOptions = {}): ReportVerifier {
   const releases = log instanceof ReleaseLog ? log : new ReleaseLog(log);
   return async (report, opts): Promise<ReleaseLoggedReport> => {
     const v = await inner(report, opts);
     if (!v.verified) return v;
+    if (o.skipSimulated && v.simulated && opts.allowSimulated) return { ...v, releaseLogSkipped: "simulated" };
     const measurements = v.measurements ?? {};
     let match: ReleaseMatch | null;
     try {

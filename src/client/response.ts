@@ -43,7 +43,10 @@ function asClientError(err: unknown): unknown {
 }
 
 /** Opens (when sealed) and hashes chunk by chunk; at the end checks the signature. */
-function verifyingStream(check: ResponseCheck, res: Response, headerSignature: unknown): TransformStream<Uint8Array, Uint8Array> {
+/** The exchange's leaf index in the node's receipt log, as the caller sees it (plain: the node's header; sealed: from the sealed trailer). */
+export const RECEIPT_INDEX_HEADER = "x-cloister-receipt-index";
+
+function verifyingStream(check: ResponseCheck, res: Response, headerSignature: unknown, seen: { receiptIndex?: number }): TransformStream<Uint8Array, Uint8Array> {
   const opener = check.keys ? new FrameOpener(check.keys) : null;
   const hasher = sha256.create();
   let trailerSignature: unknown;
@@ -65,6 +68,8 @@ function verifyingStream(check: ResponseCheck, res: Response, headerSignature: u
         for (const f of opener.push(chunk)) {
           if (f.final) {
             trailerSignature = trailerField(f.plaintext, "signature");
+            const index = trailerField(f.plaintext, "receipt_index");
+            if (typeof index === "number" && Number.isSafeInteger(index) && index >= 0) seen.receiptIndex = index;
           } else if (f.plaintext.length > 0) {
             pass(f.plaintext, controller);
           }
@@ -118,10 +123,14 @@ export async function verifiedResponse(check: ResponseCheck, res: Response, head
   headers.delete("content-length");
   headers.delete("content-encoding");
   const source = res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
-  const checked = source.pipeThrough(verifyingStream(check, res, headerSignature));
+  const seen: { receiptIndex?: number } = {};
+  // Only the sealed trailer may name a sealed exchange's index: a header beside it is anyone's.
+  if (check.keys) headers.delete(RECEIPT_INDEX_HEADER);
+  const checked = source.pipeThrough(verifyingStream(check, res, headerSignature, seen));
   const init = { status: res.status, statusText: res.statusText, headers };
   if (check.stream && !check.verifyStreamBeforeRelease) return new Response(checked, init);
   // Non-streams (and streams held back on request) are fully checked before the caller sees a byte.
   const all = await new Response(checked).arrayBuffer();
+  if (seen.receiptIndex !== undefined) headers.set(RECEIPT_INDEX_HEADER, String(seen.receiptIndex));
   return new Response(all, init);
 }

@@ -25,7 +25,10 @@ import { CLIENT_NONCE_HEADER, SIGNATURE_HEADER, verifiedResponse } from "./respo
 import { signatureFromHeader } from "./signature.js";
 import type { ReportVerifier } from "./verifier.js";
 import type { ReleaseLogOptions } from "../transparency/release-log.js";
+import type { CheckpointState } from "../transparency/log-reader.js";
 import { withReleaseLog } from "./release-log.js";
+import { resolveReleaseLog } from "./release-log-default.js";
+import { policyPins } from "./pins.js";
 import { createOhttpTransport, type OhttpTransport } from "../transparency/ohttp/client.js";
 import { equalBytes } from "../util/bytes.js";
 
@@ -57,8 +60,17 @@ export interface VerifiedFetchOptions {
    * node's attested E2E key, or nothing is sent.
    */
   readonly relayUrl?: string;
-  /** Trust only measurements published in this release log (src/transparency), proven by inclusion. */
+  /**
+   * Trust only measurements published in this release log (src/transparency), proven by
+   * inclusion under a checkpoint consistent with the last one seen. Default: the release
+   * log is the policy even when this is absent — $CLOISTER_RELEASE_LOG(+_KEY), else
+   * Cloister's own (./release-log-default.ts); only a `policy` that pins measurements or a
+   * Sigstore release stands in for it. Simulated nodes accepted with allowSimulated skip
+   * the shipped default only (their measurements prove nothing); a named log always applies.
+   */
   readonly releaseLog?: ReleaseLogOptions;
+  /** Where the default (or $CLOISTER_RELEASE_LOG) log's last checkpoint is kept; default memory. A named `releaseLog` carries its own `state`. */
+  readonly releaseLogState?: CheckpointState;
   /** Re-attest after this long (default 15 minutes). */
   readonly maxAttestationAgeMs?: number;
   /** Hold a stream back until its signature is checked (default false: events flow, the stream errors at the end on a bad signature). */
@@ -109,7 +121,8 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
   const maxAge = opts.maxAttestationAgeMs ?? 15 * 60_000;
   const now = opts.now ?? Date.now;
   const baseVerifier = opts.verifyReport ?? defaultReportVerifier;
-  const releaseVerifier = opts.releaseLog ? withReleaseLog(baseVerifier, opts.releaseLog) : baseVerifier;
+  const resolved = resolveReleaseLog({ ...(opts.releaseLog ? { releaseLog: opts.releaseLog } : {}), policyPins: policyPins(opts.policy), fetch: network, ...(opts.releaseLogState ? { state: opts.releaseLogState } : {}) });
+  const releaseVerifier = resolved ? withReleaseLog(baseVerifier, resolved.log, { skipSimulated: resolved.source === "default" }) : baseVerifier;
   let pinned: PinnedNode | null = null;
   let inflight: Promise<PinnedNode> | null = null;
 

@@ -14,6 +14,7 @@ import type { Logger } from "../log/logger.js";
 import { createSigner } from "../seal/signing.js";
 import { openSqliteStore } from "../store/sqlite.js";
 import { createPipeline, type Pipeline } from "./pipeline/pipeline.js";
+import { ReceiptLog } from "../transparency/receipt-log.js";
 
 /** A backend that serves no model: a data node answers completions with MODEL_NOT_FOUND. */
 export const noModelBackend: InferenceBackend = {
@@ -37,7 +38,9 @@ export interface DataNode {
 
 export async function startDataNode(opts: { tee: TeeProvider; dataDir: string; host: string; port: number; auth: boolean; logger: Logger }): Promise<DataNode> {
   const signers = { ecdsa: createSigner("ecdsa"), ed25519: createSigner("ed25519") };
-  const pipeline = createPipeline({ dir: join(opts.dataDir, "datasets"), signer: signers.ecdsa, logger: opts.logger });
+  // One receipt log for the node: its completions and its contribution receipts.
+  const receipts = new ReceiptLog(`cloister-receipts/${signers.ecdsa.address}`);
+  const pipeline = createPipeline({ dir: join(opts.dataDir, "datasets"), signer: signers.ecdsa, logger: opts.logger, onSigned: receipts.record });
   try {
     await opts.tee.extendAppEvent?.(pipeline.rtmr3Event.event, pipeline.rtmr3Event.payload);
   } catch {
@@ -55,6 +58,7 @@ export async function startDataNode(opts: { tee: TeeProvider; dataDir: string; h
     metrics: createMetrics(),
     logger: opts.logger,
     data: pipeline.routes,
+    receipts,
   });
   const server: RunningServer = await startServer(app, { host: opts.host, port: opts.port });
   return {

@@ -98,7 +98,7 @@ export interface GatewayDeps {
   /** Aborts every request in flight (forced shutdown after the drain period). */
   readonly shutdownSignal?: AbortSignal;
   /** Anonymous tokens (Privacy Pass, RFC 9578 type 2): this boot's issuer key; bought with an API key, spent instead of one. */
-  readonly tokens?: { readonly key: IssuerKey; readonly redeemer: TokenRedeemer };
+  readonly tokens?: { readonly key: IssuerKey; readonly redeemer: TokenRedeemer; readonly sale?: import("../transparency/tokens/escrow-sale.js").TokenSale };
   /** Origins allowed to call the API from a browser (CORS); none by default. */
   readonly corsOrigins?: readonly string[];
   /** The data-contribution pipeline's routes (src/data/pipeline/routes.ts), when this node runs one. */
@@ -109,6 +109,8 @@ export interface GatewayDeps {
   readonly consoleDir?: string | null;
   /** The agent hub and runner on /v1/agents (src/agents); absent = no agent routes. */
   readonly agents?: Omit<AgentsDeps, "signer" | "tee" | "e2ePublicKey">;
+  /** The receipt log (default: a new one for this boot), when other signing points (the data pipeline) feed it too. */
+  readonly receipts?: ReceiptLog;
 }
 
 export const COMPLETION_ROUTES = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses"] as const;
@@ -118,7 +120,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   const metrics = deps.metrics ?? createMetrics();
   const signers = deps.signers ?? { ecdsa: createSigner("ecdsa"), ed25519: createSigner("ed25519") };
   // Every signed exchange, sealed or not, goes into this boot's receipt log (src/transparency/receipt-log.ts).
-  const receipts = new ReceiptLog(`cloister-receipts/${signers.ecdsa.address}`);
+  const receipts = deps.receipts ?? new ReceiptLog(`cloister-receipts/${signers.ecdsa.address}`);
   const e2e = deps.e2e ?? freshE2EKeys(false);
   const info: ReportInfo = deps.info ?? { app_name: "cloister", version: "0.0.0", app_manifest: {}, compose_hash: null };
   const limits = deps.limits ?? {};
@@ -148,7 +150,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   // /metrics is open only when auth is off (a local node); with keys on, it needs one:
   // counts by model and route tell an outsider how the node is used (docs/protocol.md).
   const authMw = auth({ store: deps.store, required: deps.authRequired ?? true, ...(deps.tokens ? { tokens: deps.tokens.redeemer } : {}) });
-  if (deps.tokens) mountTokenIssuer(app, deps.tokens.key, auth({ store: deps.store, required: true }));
+  if (deps.tokens) mountTokenIssuer(app, deps.tokens.key, auth({ store: deps.store, required: true }), deps.tokens.sale);
   app.use("/metrics", authMw, async (_c, next) => (refreshModels(), next()));
   app.get("/metrics", (c) => c.text(metrics.render() + processMetrics(), 200, { "content-type": "text/plain; version=0.0.4" }));
   // OHTTP (RFC 9458): the gateway key is the attested E2E key; inner requests run through
@@ -185,7 +187,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
     // Streams cut off before `done` are metered by the usage the backend reported so far.
     metering({ store: deps.store, metrics, logger, usageSoFar: (id) => progress.take(id), checkModel: createModelCheck(deps.backend) }),
     ...outer,
-    signing({ signers, store: deps.store, onSigned: (id, s) => void receipts.append(id, s.text, s.signature), ...(deps.signingPool ? { pool: deps.signingPool } : {}) }),
+    signing({ signers, store: deps.store, onSigned: (id, s) => receipts.append(id, s.text, s.signature).index, ...(deps.signingPool ? { pool: deps.signingPool } : {}) }),
   ];
   // POST only: the chain reads bodies and opens usage rows, which other methods must not reach.
   const postOnly: MiddlewareHandler<GatewayEnv> = async (c, next) => {
@@ -199,7 +201,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   app.post("/v1/responses", responsesHandler(deps.backend, progress));
   if (deps.data) {
     // Same sealing and signing as a completion (no metering: contributions are not tokens).
-    const dataChain = [authMw, limit, bodyLimit(limits.maxBodyBytes ?? 16 * 1024 * 1024), ...outer, signing({ signers, store: deps.store, onSigned: (id, s) => void receipts.append(id, s.text, s.signature), ...(deps.signingPool ? { pool: deps.signingPool } : {}) })];
+    const dataChain = [authMw, limit, bodyLimit(limits.maxBodyBytes ?? 16 * 1024 * 1024), ...outer, signing({ signers, store: deps.store, onSigned: (id, s) => receipts.append(id, s.text, s.signature).index, ...(deps.signingPool ? { pool: deps.signingPool } : {}) })];
     app.use("/v1/data/contributions", postOnly, ...dataChain);
     app.post("/v1/data/contributions", deps.data.contribute);
     app.get("/v1/data/pipeline", deps.data.pipeline);
@@ -208,13 +210,13 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   }
   if (deps.agents) {
     // Runs go through the completion chain (E2E, signing); the agent's inference re-enters this app.
-    const agents: AgentsDeps = { ...deps.agents, signer: signers.ed25519, tee: deps.tee.name, e2ePublicKey: e2e.publicKey };
+    const agents: AgentsDeps = { ...deps.agents, signer: signers.ed25519, tee: deps.tee.name, e2ePublicKey: e2e.publicKey, onSigned: receipts.record };
     app.use("/v1/agents/runs", postOnly, ...chain);
     app.post("/v1/agents/runs", agentRunHandler(agents, async (req) => app.fetch(markInProcess(req))));
     app.use("/v1/agents", authMw);
     app.use("/v1/agents/*", (c, next) => (c.req.path === "/v1/agents/runs" ? next() : authMw(c, next)));
     // Publish and yank answer signed, so the verifying client (which seals every POST) can use them on an E2E-only node.
-    app.on("POST", ["/v1/agents", "/v1/agents/:name/versions/:version/yank"], signing({ signers, store: deps.store, onSigned: (id, s) => void receipts.append(id, s.text, s.signature), ...(deps.signingPool ? { pool: deps.signingPool } : {}) }));
+    app.on("POST", ["/v1/agents", "/v1/agents/:name/versions/:version/yank"], signing({ signers, store: deps.store, onSigned: (id, s) => receipts.append(id, s.text, s.signature).index, ...(deps.signingPool ? { pool: deps.signingPool } : {}) }));
     app.route("/v1/agents", agentRoutes(agents));
   }
   return app;

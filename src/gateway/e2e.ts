@@ -203,7 +203,7 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
 
     const trailers = async (): Promise<Trailers> => {
       const fromHeader = parseSignature(signatureHeader) ?? exchange.signature;
-      if (fromHeader) return { signature: fromHeader };
+      if (fromHeader) return { signature: fromHeader, ...(exchange.receiptIndex !== undefined ? { receipt_index: exchange.receiptIndex } : {}) };
       if (opts.signatureFor && requestId) {
         const s = await opts.signatureFor(requestId, c.req.header("x-cloister-signing-algo") === "ed25519" ? "ed25519" : "ecdsa");
         if (s) return { signature: s };

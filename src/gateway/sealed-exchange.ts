@@ -10,6 +10,8 @@ import type { SignedText } from "../seal/signing.js";
 export interface SealedExchange {
   /** Set by the signing middleware once the plaintext response is signed. */
   signature: SignedText | null;
+  /** The exchange's leaf index in the receipt log, sealed into the trailer beside the signature. */
+  receiptIndex?: number;
 }
 
 const VAR = "cloisterSealedExchange";

@@ -22,6 +22,10 @@ export const TransparencyCode = {
   TOKEN_SPENT: "TOKEN_SPENT",
   TOKEN_ISSUER_UNKNOWN: "TOKEN_ISSUER_UNKNOWN",
   TOKEN_ISSUE_FAILED: "TOKEN_ISSUE_FAILED",
+  /** The issuer's key is not published in the release log: it could be a key for one user. */
+  TOKEN_ISSUER_UNPUBLISHED: "TOKEN_ISSUER_UNPUBLISHED",
+  /** The release log publishes more issuer keys for one epoch than a wallet accepts. */
+  TOKEN_ISSUER_KEYS_TOO_MANY: "TOKEN_ISSUER_KEYS_TOO_MANY",
 } as const;
 export type TransparencyCode = (typeof TransparencyCode)[keyof typeof TransparencyCode];
 

@@ -10,7 +10,8 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { concatBytes, fromHex, toHex, utf8 } from "../util/bytes.js";
 import { toBase64 } from "./base64.js";
 import { formatCheckpoint, parseCheckpointText } from "./checkpoint.js";
-import { inclusionProof, leafHash, verifyInclusion, type Hash } from "./merkle.js";
+import { consistencyProof, inclusionProof, leafHash, verifyInclusion, type Hash } from "./merkle.js";
+import type { OnSigned, SignedKind, SignedRecord } from "./signed-hook.js";
 import { MerkleTree } from "./tree.js";
 
 const LEAF_CONTEXT = utf8.encode("cloister/receipt/v1\0");
@@ -22,11 +23,19 @@ export function receiptLeaf(salt: Uint8Array, signedText: string): Hash {
 export interface ReceiptRef {
   readonly index: number;
   readonly salt: string;
+  /** What was signed: a completion, an agent run receipt, a contribution receipt, a key release. */
+  readonly kind: SignedKind;
+}
+
+/** The id a record is fetched by: a completion's request id as it is, anything else `<kind>:<id>`. */
+export function receiptId(kind: SignedKind, id: string): string {
+  return kind === "completion" ? id : `${kind}:${id}`;
 }
 
 export interface ReceiptProof {
   readonly index: number;
   readonly salt: string;
+  readonly kind?: SignedKind;
   readonly tree_size: number;
   readonly inclusion_proof: readonly string[];
   /** The checkpoint text (C2SP tlog-checkpoint body) the proof is against. */
@@ -45,17 +54,25 @@ export class ReceiptLog {
   }
 
   /** Logs one signed exchange (once per signature, whatever ids it is found by). */
-  append(id: string, signedText: string, signature: string): ReceiptRef {
+  append(id: string, signedText: string, signature: string, kind: SignedKind = "completion"): ReceiptRef {
     const seen = this.bySignature.get(signature);
     if (seen) {
       this.byId.set(id, seen);
       return seen;
     }
     const salt = crypto.getRandomValues(new Uint8Array(32));
-    const ref = { index: this.tree.append(receiptLeaf(salt, signedText)), salt: toHex(salt) };
+    const ref = { index: this.tree.append(receiptLeaf(salt, signedText)), salt: toHex(salt), kind };
     this.byId.set(id, ref);
     this.bySignature.set(signature, ref);
     return ref;
+  }
+
+  /** The OnSigned hook (./signed-hook.ts) for every signing point: returns the leaf index. */
+  readonly record: OnSigned = (r: SignedRecord): number => this.append(receiptId(r.kind, r.id), r.text, r.signature, r.kind).index;
+
+  /** Hashes proving the tree of `from` leaves is a prefix of the tree of `to` (RFC 9162 §2.1.4). */
+  consistency(from: number, to = this.tree.size): string[] {
+    return consistencyProof(this.tree, from, to).map(toHex);
   }
 
   checkpointText(size = this.tree.size): string {

@@ -8,6 +8,19 @@ import { TransparencyCode, TransparencyError } from "./errors.js";
 import { LogReader, httpLogFiles, type CheckpointState, type ReadLogFile } from "./log-reader.js";
 import { parseVerifierKey } from "./note.js";
 import { openRelease, releaseMatches, type ReleaseMatch, type SignedRelease } from "./release.js";
+import { MAX_ISSUER_KEYS_PER_EPOCH, openIssuerKey, type SignedIssuerKey } from "./issuer-statement.js";
+
+interface IssuerKeyEntry {
+  readonly key: SignedIssuerKey;
+  readonly index: number;
+  readonly entry: Uint8Array;
+}
+
+export interface IssuerKeyMatch {
+  readonly key: SignedIssuerKey;
+  readonly index: number;
+  readonly treeSize: number;
+}
 
 export interface ReleaseLogOptions {
   /** Where the log's files are: an http(s) base URL, or a reader of your own. */
@@ -26,7 +39,7 @@ export class ReleaseLog {
   readonly origin: string;
   private readonly reader: LogReader;
   private readonly signers: readonly string[] | undefined;
-  private cache: { cp: Checkpoint; releases: { release: SignedRelease; index: number; entry: Uint8Array }[] } | null = null;
+  private cache: { cp: Checkpoint; releases: { release: SignedRelease; index: number; entry: Uint8Array }[]; issuerKeys: IssuerKeyEntry[] } | null = null;
 
   constructor(opts: ReleaseLogOptions) {
     const verifier = parseVerifierKey(opts.key);
@@ -43,15 +56,42 @@ export class ReleaseLog {
     if (this.cache && this.cache.cp.size === cp.size) return cp;
     const entries = await this.reader.entries(cp);
     const releases: { release: SignedRelease; index: number; entry: Uint8Array }[] = [];
+    const issuerKeys: IssuerKeyEntry[] = [];
     entries.forEach((entry, index) => {
+      let value: unknown;
       try {
-        releases.push({ release: openRelease(JSON.parse(new TextDecoder().decode(entry)), this.signers), index, entry });
+        value = JSON.parse(new TextDecoder().decode(entry));
       } catch {
-        // Not a release this client accepts (another signer, another format): never a match.
+        return; // not JSON: never a match
+      }
+      try {
+        if ((value as { statement?: { type?: unknown } } | null)?.statement?.type === "cloister/token-issuer-key/v1") issuerKeys.push({ key: openIssuerKey(value, this.signers), index, entry });
+        else releases.push({ release: openRelease(value, this.signers), index, entry });
+      } catch {
+        // Not a statement this client accepts (another signer, another format): never a match.
       }
     });
-    this.cache = { cp, releases };
+    this.cache = { cp, releases, issuerKeys };
     return cp;
+  }
+
+  /**
+   * The published statement of token issuer key `keyIdHex`, with its inclusion proved; null
+   * when the log does not publish it. Throws TOKEN_ISSUER_KEYS_TOO_MANY when the key's epoch
+   * has more than MAX_ISSUER_KEYS_PER_EPOCH keys (a log that could single users out).
+   */
+  async findIssuerKey(keyIdHex: string): Promise<IssuerKeyMatch | null> {
+    const cp = await this.refresh();
+    const all = this.cache?.issuerKeys ?? [];
+    const hit = all.find((k) => k.key.statement.key_id === keyIdHex.toLowerCase());
+    if (!hit) return null;
+    const epoch = hit.key.statement.epoch;
+    const sameEpoch = new Set(all.filter((k) => k.key.statement.epoch === epoch).map((k) => k.key.statement.key_id));
+    if (sameEpoch.size > MAX_ISSUER_KEYS_PER_EPOCH) {
+      throw new TransparencyError(TransparencyCode.TOKEN_ISSUER_KEYS_TOO_MANY, `the log publishes ${sameEpoch.size} issuer keys for epoch ${epoch} (at most ${MAX_ISSUER_KEYS_PER_EPOCH}): enough to tell users apart`);
+    }
+    await this.reader.proveInclusion(cp, hit.index, hit.entry);
+    return { key: hit.key, index: hit.index, treeSize: cp.size };
   }
 
   /** The newest published release matching `measurements`, with its inclusion proved; null when none. */

@@ -14,9 +14,10 @@ import { startServer, type RunningServer } from "../../src/gateway/server.js";
 import { generateE2EKeyPair, type E2EKeyPair } from "../../src/seal/e2e/suite.js";
 import { generateApiKey } from "../../src/store/api-keys.js";
 import { openSqliteStore } from "../../src/store/sqlite.js";
-import { generateIssuerKey } from "../../src/transparency/tokens/issuer.js";
+import { generateIssuerKey, type IssuerKey } from "../../src/transparency/tokens/issuer.js";
 import { TokenRedeemer } from "../../src/transparency/tokens/redeemer.js";
 import type { Store } from "../../src/store/store.js";
+import type { TokenSale } from "../../src/transparency/tokens/escrow-sale.js";
 
 /** Words of the answer; the tests search the wire for them. */
 export const ANSWER_WORDS = ["The", " vault", " code", " is", " ultraviolet", "-", "pangolin", "."];
@@ -47,7 +48,7 @@ export interface TestNode {
   close(): Promise<void>;
 }
 
-export async function startTestNode(opts: { requireE2E?: boolean; backend?: InferenceBackend; tee?: TeeProvider; apiKey?: boolean; tokens?: boolean; agents?: GatewayDeps["agents"] } = {}): Promise<TestNode> {
+export async function startTestNode(opts: { requireE2E?: boolean; backend?: InferenceBackend; tee?: TeeProvider; apiKey?: boolean; tokens?: boolean; agents?: GatewayDeps["agents"]; tokenSale?: (key: IssuerKey) => TokenSale } = {}): Promise<TestNode> {
   const store = openSqliteStore({ path: ":memory:" });
   let apiKey: string | null = null;
   if (opts.apiKey) {
@@ -63,7 +64,7 @@ export async function startTestNode(opts: { requireE2E?: boolean; backend?: Infe
     tee: opts.tee ?? createSimulatorProvider(),
     store,
     authRequired: apiKey !== null,
-    ...(tokenKey ? { tokens: { key: tokenKey, redeemer: new TokenRedeemer(tokenKey) } } : {}),
+    ...(tokenKey ? { tokens: { key: tokenKey, redeemer: new TokenRedeemer(tokenKey), ...(opts.tokenSale ? { sale: opts.tokenSale(tokenKey) } : {}) } } : {}),
     // createGateway mounts src/gateway/e2e.ts outside signing when given the keys.
     e2e,
     // These tests attest hundreds of times from 127.0.0.1; the limit has its own test

@@ -18,6 +18,7 @@ import type { AddressPolicy } from "../egress/address-policy.js";
 import type { Resolver } from "../egress/proxy.js";
 import type { SandboxPool } from "../sandbox/warm-pool.js";
 import type { Hub } from "./hub.js";
+import type { OnSigned } from "../../transparency/signed-hook.js";
 
 export interface AgentsDeps {
   readonly hub: Hub;
@@ -26,6 +27,8 @@ export interface AgentsDeps {
   readonly tee: string;
   /** This boot's attested E2E key: the receipt's attestation digest names it. */
   readonly e2ePublicKey: Uint8Array;
+  /** The node's receipt log hears of every run receipt (src/transparency/signed-hook.ts). */
+  readonly onSigned?: OnSigned;
   /** Development only (`cloister up --agents-unsandboxed`). */
   readonly allowUnsandboxed?: boolean;
   readonly addressPolicy?: AddressPolicy;
@@ -87,6 +90,7 @@ export function agentRunHandler(deps: AgentsDeps, inferenceFetch: (req: Request)
         requirements,
         acceptFull: body.accept_full === true,
         signer: deps.signer,
+        ...(deps.onSigned ? { onSigned: deps.onSigned } : {}),
         attestation: { tee: deps.tee, e2ePublicKey: deps.e2ePublicKey },
         // The caller's own credential pays for the agent's inference; the agent never sees it.
         inference: { fetch: inferenceFetch, baseUrl: "http://cloister.internal", authorization: c.req.header("authorization") ?? null },

@@ -17,6 +17,9 @@ import type { ReportVerifier } from "../../client/verifier.js";
 import { ConfigError, isCloisterError } from "../../errors.js";
 import { parseNonce } from "../../types.js";
 import { EXIT, type CliIO } from "../io.js";
+import { checkpointStateFor, namedReleaseLog, RELEASE_LOG_OPTIONS, RELEASE_LOG_USAGE } from "../release-log-flags.js";
+import { DEFAULT_RELEASE_LOG } from "../../client/release-log-default.js";
+import { parseVerifierKey } from "../../transparency/note.js";
 
 const USAGE = `usage: cloister chat --url URL [options] "prompt"
 
@@ -24,7 +27,9 @@ const USAGE = `usage: cloister chat --url URL [options] "prompt"
   --model M            model id (default: the node's first model)
   --api-key K          API key (default: $CLOISTER_API_KEY)
   --allow-simulated    accept a SIMULATED node (it proves nothing; for development)
-  --policy FILE        measurement policy JSON the node must satisfy
+  --policy FILE        measurement policy JSON the node must satisfy (pinning measurements or a
+                       Sigstore release, it replaces the default release-log policy)
+${RELEASE_LOG_USAGE}
   --no-e2e             send the prompt unsealed (signatures are still checked)
   --tofu               pin the node's measurements on first use in <data-dir>/pinned-measurements.json
                        and refuse (MEASUREMENTS_CHANGED) when they change
@@ -51,6 +56,7 @@ function parse(args: string[]) {
       "data-dir": { type: "string" },
       "max-tokens": { type: "string" },
       json: { type: "boolean" },
+      ...RELEASE_LOG_OPTIONS,
       help: { type: "boolean", short: "h" },
     },
   });
@@ -125,7 +131,12 @@ export async function chatCommand(args: string[], io: CliIO): Promise<number> {
     const attestation = { ...(pinFile ? { pins: createFilePinStore(pinFile) } : {}), onWarning: (m: string) => io.err(m) };
     const baseURL = baseURLOf(v.url);
     const apiKey = v["api-key"] ?? io.env["CLOISTER_API_KEY"];
-    const client = createCloisterClient({ baseURL, allowSimulated, e2e, verifyReport, attestation, ...(policy ? { policy } : {}), ...(apiKey ? { apiKey, headers: { authorization: `Bearer ${apiKey}` } } : {}) });
+    // The default policy is the release log: the one named (flags, env), else Cloister's own;
+    // either way its last checkpoint is kept in the data dir, so a fork between runs shows.
+    const dataDir = resolveDataDir(v["data-dir"], io.env, io.cwd);
+    const releaseLog = namedReleaseLog(v, io.env, dataDir);
+    const releaseLogState = checkpointStateFor(dataDir, parseVerifierKey(DEFAULT_RELEASE_LOG.key).name);
+    const client = createCloisterClient({ baseURL, allowSimulated, e2e, verifyReport, attestation, releaseLogState, ...(releaseLog ? { releaseLog } : {}), ...(policy ? { policy } : {}), ...(apiKey ? { apiKey, headers: { authorization: `Bearer ${apiKey}` } } : {}) });
 
     const pinned = await client.attestation();
     if (pinned.simulated && !json) io.err("warning: this node is SIMULATED; its attestation proves nothing");
@@ -140,7 +151,7 @@ export async function chatCommand(args: string[], io: CliIO): Promise<number> {
     }
     // The loop ends only after the signature over the whole stream verified.
     if (json) {
-      io.out(JSON.stringify({ verified: true, tee: pinned.tee, simulated: pinned.simulated, signingAddress: pinned.signingAddress, signingAlgo: pinned.signingAlgo, e2ee: e2e, e2e, model, content }));
+      io.out(JSON.stringify({ verified: true, tee: pinned.tee, simulated: pinned.simulated, signingAddress: pinned.signingAddress, signingAlgo: pinned.signingAlgo, e2ee: e2e, e2e, model, content, ...releaseOf(pinned.verification) }));
     } else {
       out.end();
     }
@@ -152,6 +163,12 @@ export async function chatCommand(args: string[], io: CliIO): Promise<number> {
     io.err(`cloister chat: ${code}: ${message}`);
     return err instanceof ConfigError ? EXIT.usage : EXIT.failed;
   }
+}
+
+/** The release-log entry that proved the node's code, for --json. */
+function releaseOf(v: object): { release?: { index: number; treeSize: number; name: string; version: string } } {
+  const r = (v as { release?: { index: number; treeSize: number; release: { statement: { name: string; version: string } } } }).release;
+  return r ? { release: { index: r.index, treeSize: r.treeSize, name: r.release.statement.name, version: r.release.statement.version } } : {};
 }
 
 async function firstModel(f: typeof fetch, baseURL: string, apiKey: string | undefined): Promise<string> {

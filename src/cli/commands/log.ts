@@ -17,6 +17,7 @@ import { openRelease, parseReleaseStatement, releaseEntry, releaseMatches, signR
 import { fromBase64, toBase64 } from "../../transparency/base64.js";
 import { equalBytes } from "../../util/bytes.js";
 import { EXIT, untilStopped, type CliIO } from "../io.js";
+import { issuerKeyEntry, issuerKeyStatement, openIssuerKey, signIssuerKey } from "../../transparency/issuer-statement.js";
 
 const USAGE = `usage: cloister log <command> [options]
 
@@ -26,7 +27,10 @@ const USAGE = `usage: cloister log <command> [options]
   log release --key FILE --component node|agent|pipeline|kms --name N --version V
               --commit SHA --measurement NAME=HEX [--measurement ...] [--image DIGEST ...]
                                                prints a signed release statement (JSON)
-  log append DIR --key FILE RELEASE.json...    verifies each signed release and appends it
+  log token-key --key FILE --from URL --epoch E [--issuer NAME]
+                                               prints a signed statement publishing the token issuer
+                                               key that the node at URL serves (GET /v1/tokens/issuer)
+  log append DIR --key FILE RELEASE.json...    verifies each signed release (or issuer key) and appends it
   log serve DIR [--host H] [--port P]          serves the folder (any static web server will do)
   log verify URL|DIR --log-key VKEY [--measurement NAME=HEX ...] [--state FILE] [--json]
                                                checks the checkpoint's signature, consistency with
@@ -50,6 +54,9 @@ function parse(args: string[]) {
       host: { type: "string" },
       port: { type: "string" },
       "log-key": { type: "string" },
+      from: { type: "string" },
+      epoch: { type: "string" },
+      issuer: { type: "string" },
       state: { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -130,6 +137,19 @@ export async function logCommand(args: string[], io: CliIO): Promise<number> {
         io.out(JSON.stringify(signRelease(statement, seed), null, 2));
         return EXIT.ok;
       }
+      case "token-key": {
+        const seed = readKeyFile(at(need(v.key, "--key FILE")));
+        const from = need(v.from, "--from URL").replace(/\/+$/, "").replace(/\/v1$/, "");
+        const res = await fetch(`${from}/v1/tokens/issuer`, { redirect: "error" });
+        if (!res.ok) throw new UsageError(`${from}/v1/tokens/issuer answered HTTP ${res.status}`);
+        const dir = (await res.json()) as { "token-keys"?: { "token-type": number; "token-key": string }[] };
+        const keys = (dir["token-keys"] ?? []).filter((k) => k["token-type"] === 2);
+        if (keys.length !== 1 || !keys[0]) throw new UsageError(`${from} publishes ${keys.length} type-2 issuer keys; expected one`);
+        const spki = new Uint8Array(Buffer.from(keys[0]["token-key"], "base64url"));
+        const statement = issuerKeyStatement({ issuer: v.issuer ?? "cloister", spki, epoch: need(v.epoch, "--epoch E") });
+        io.out(JSON.stringify(signIssuerKey(statement, seed), null, 2));
+        return EXIT.ok;
+      }
       case "append": {
         const [dirArg, ...files] = rest;
         if (!dirArg || files.length === 0) throw new UsageError("log append needs DIR and at least one RELEASE.json");
@@ -137,7 +157,10 @@ export async function logCommand(args: string[], io: CliIO): Promise<number> {
         const cp = readFileSync(resolve(dir, "checkpoint"), "utf8");
         const origin = cp.slice(0, cp.indexOf("\n"));
         const w = StaticLogWriter.open(dir, noteSigner(origin, readKeyFile(at(need(v.key, "--key FILE")))));
-        const entries = files.map((f) => releaseEntry(openRelease(JSON.parse(readFileSync(at(f), "utf8")))));
+        const entries = files.map((f) => {
+          const value = JSON.parse(readFileSync(at(f), "utf8")) as { statement?: { type?: unknown } };
+          return value.statement?.type === "cloister/token-issuer-key/v1" ? issuerKeyEntry(openIssuerKey(value)) : releaseEntry(openRelease(value));
+        });
         const { first, checkpoint } = w.append(entries);
         io.out(v.json ? JSON.stringify({ first, size: checkpoint.size }) : `appended ${entries.length} release(s) at ${first}; the log now has ${checkpoint.size}`);
         return EXIT.ok;

@@ -21,6 +21,10 @@ import { parseNonce, type Nonce } from "../../types.js";
 import { toHex } from "../../util/bytes.js";
 import { resolveDataDir } from "../../config/node-config.js";
 import { EXIT, type CliIO } from "../io.js";
+import { namedReleaseLog, RELEASE_LOG_OPTIONS, RELEASE_LOG_USAGE } from "../release-log-flags.js";
+import { ReleaseLog } from "../../transparency/release-log.js";
+import { applyReleaseLog } from "../../transparency/release.js";
+import { TransparencyError } from "../../transparency/errors.js";
 
 const USAGE = `usage: cloister verify <evidence-file | https://node> [options]
 
@@ -45,6 +49,7 @@ const USAGE = `usage: cloister verify <evidence-file | https://node> [options]
                          (TCB_UNCHECKED, RIM_UNCHECKED, OCSP_UNCHECKED)
   --cert-chain FILE      PEM chain for evidence without one (SNP report, SPDM evidence)
   --jwks FILE            NVIDIA's JWKS for an NRAS response (default: <file>.jwks.json beside it)
+${RELEASE_LOG_USAGE}
   --json                 print one JSON object`;
 
 type Values = ReturnType<typeof parse>["values"];
@@ -66,6 +71,7 @@ function parse(args: string[]) {
       "cert-chain": { type: "string" },
       jwks: { type: "string" },
       json: { type: "boolean" },
+      ...RELEASE_LOG_OPTIONS,
       help: { type: "boolean", short: "h" },
     },
   });
@@ -206,12 +212,25 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
       }
       result = await verifyEvidence(bytes, opts);
     }
+    // A named release log adds one check: these measurements are a published release.
+    const named = namedReleaseLog(values, io.env, resolveDataDir(values["data-dir"], io.env, io.cwd));
+    if (named) result = await withRelease(result, new ReleaseLog(named));
   } catch (e) {
     return unreadable(e, io, values.json === true);
   }
   if (values.json) io.out(JSON.stringify(toJson(result)));
   else io.out(toText(result));
   return result.verified ? EXIT.ok : EXIT.failed;
+}
+
+async function withRelease(r: ReportVerification, log: ReleaseLog): Promise<ReportVerification> {
+  try {
+    return { ...r, ...applyReleaseLog(r, await log.find(r.measurements), log.origin) };
+  } catch (e) {
+    if (!(e instanceof TransparencyError)) throw e;
+    const failed = { name: "release log: measurements published", ok: false, code: e.code, detail: e.message };
+    return { ...r, verified: false, checks: [...r.checks, failed], errors: [...r.errors, { code: e.code, message: e.message }] };
+  }
 }
 
 function unreadable(e: unknown, io: CliIO, json: boolean): number {

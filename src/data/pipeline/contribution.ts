@@ -15,6 +15,7 @@ import { Deduper } from "../clean/dedupe.js";
 import type { EntityType } from "../clean/types.js";
 import { signClaim, signReceipt, type ContributionReceipt, type RewardClaim, type Signed } from "./receipt.js";
 import { validDataset, type DatasetStore } from "./sealed-store.js";
+import type { OnSigned } from "../../transparency/signed-hook.js";
 
 const HEX32 = /^(0x)?[0-9a-f]{64}$/;
 
@@ -41,6 +42,8 @@ export interface PipelineDeps {
   readonly config: CleanerConfig;
   readonly measurement: string;
   readonly signer: Signer;
+  /** The node's receipt log hears of every contribution receipt (src/transparency/signed-hook.ts). */
+  readonly onSigned?: OnSigned;
   readonly store: DatasetStore;
   /** Keys contributor pseudonyms; never leaves the enclave. */
   readonly pseudonymKey: Uint8Array;
@@ -119,7 +122,7 @@ export function processContribution(req: ContributionRequest, deps: PipelineDeps
     ? { contributionId, dataset: req.dataset, contributor, payoutCommitment: `0x${(req.payout_commitment ?? "0".repeat(64)).replace(/^0x/, "")}`, units: String(kept.length), issuedAt }
     : null;
   return {
-    receipt: signReceipt(deps.signer, receipt),
+    receipt: signReceipt(deps.signer, receipt, deps.onSigned),
     claim: claim && signClaim(deps.signer, claim),
     removed: removedSorted,
     records: statuses,

@@ -14,6 +14,7 @@ import { DEFAULT_CLEANER_CONFIG, type CleanerConfig } from "../clean/cleaner.js"
 import { describePipeline, pipelineMeasurement, type PipelineDescription } from "./measurement.js";
 import { dataRoutes, type DataRoutes } from "./routes.js";
 import { fileDatasetStore, type DatasetStore } from "./sealed-store.js";
+import type { OnSigned } from "../../transparency/signed-hook.js";
 
 export const PIPELINE_EVENT = "cloister-data-pipeline";
 export const NEAR_DUPLICATE_THRESHOLD = 0.8;
@@ -27,6 +28,8 @@ export interface PipelineOptions {
   readonly config?: CleanerConfig;
   readonly modelSha256?: Sha256 | null;
   readonly logger?: Logger;
+  /** The node's receipt log hears of every contribution receipt (src/transparency/signed-hook.ts). */
+  readonly onSigned?: OnSigned;
 }
 
 export interface Pipeline {
@@ -56,6 +59,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     pseudonymKey: opts.pseudonymKey ?? randomBytes(32),
     nearDuplicateThreshold: NEAR_DUPLICATE_THRESHOLD,
     ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.onSigned ? { onSigned: opts.onSigned } : {}),
   });
   return {
     description,

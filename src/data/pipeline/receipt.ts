@@ -13,6 +13,7 @@ import type { Signer } from "../../seal/signing.js";
 import { recoverDigestAddress } from "../../seal/signing.js";
 import { toHex } from "../../util/bytes.js";
 import { hashStruct, typedDataDigest, type TypedField, type TypedValue } from "./eip712.js";
+import type { OnSigned } from "../../transparency/signed-hook.js";
 
 export const DATA_DOMAIN = { name: "Cloister Data", version: "1" } as const;
 const DOMAIN_FIELDS: readonly TypedField[] = [
@@ -102,8 +103,11 @@ function signWith<T>(signer: Signer, message: T, digest: Uint8Array): Signed<T> 
   return { message, digest: `0x${toHex(digest)}`, signature: signer.signDigest(digest), signing_address: signer.address };
 }
 
-export function signReceipt(signer: Signer, r: ContributionReceipt): Signed<ContributionReceipt> {
-  return signWith(signer, r, receiptDigest(r));
+/** `onSigned` (src/transparency/signed-hook.ts) hears of the signed receipt: the node's receipt log. */
+export function signReceipt(signer: Signer, r: ContributionReceipt, onSigned?: OnSigned): Signed<ContributionReceipt> {
+  const s = signWith(signer, r, receiptDigest(r));
+  onSigned?.({ kind: "data-contribution", id: r.contributionId, text: s.digest, signature: s.signature });
+  return s;
 }
 
 export function signClaim(signer: Signer, c: RewardClaim): Signed<RewardClaim> {

@@ -10,10 +10,36 @@ import { GatewayError } from "../../errors.js";
 import { TransparencyError } from "../../transparency/errors.js";
 import { issuerDirectory, issueToken, type IssuerKey } from "../../transparency/tokens/issuer.js";
 import type { GatewayEnv } from "../context.js";
+import { LedgerError } from "../../ledger/errors.js";
+import type { TokenSale } from "../../transparency/tokens/escrow-sale.js";
+import { parseBuyRequest, receiptJson } from "../../transparency/tokens/purchase-wire.js";
 
 const MAX_REQUEST = 1024;
 
-export function mountTokenIssuer(app: Hono<GatewayEnv>, key: IssuerKey, keyAuth: MiddlewareHandler<GatewayEnv>): void {
+export function mountTokenIssuer(app: Hono<GatewayEnv>, key: IssuerKey, keyAuth: MiddlewareHandler<GatewayEnv>, sale?: TokenSale): void {
+  // Paid through the escrow: the spend permit is the payment, no API key (./escrow-sale.ts).
+  if (sale) {
+    app.post("/v1/tokens/buy", async (c) => {
+      const text = await c.req.text();
+      if (text.length > 64 * 1024) throw new GatewayError(413, "request_too_large", "a purchase is at most 100 token requests");
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        throw new GatewayError(400, "TOKEN_ISSUE_FAILED", "the body is not JSON");
+      }
+      try {
+        const req = parseBuyRequest(value);
+        const { responses, receipt } = await sale.sell(req.permit, req.tokenRequests);
+        return c.json({ token_responses: responses.map((r) => Buffer.from(r).toString("base64url")), receipt: receiptJson(receipt) });
+      } catch (e) {
+        if (e instanceof TransparencyError) throw new GatewayError(400, e.code, e.message);
+        // The receipt book's refusals (PERMIT_EXHAUSTED, PERMIT_EXPIRED, PERMIT_NOT_FOR_NODE): payment required.
+        if (e instanceof LedgerError) throw new GatewayError(402, e.code, e.message);
+        throw e;
+      }
+    });
+  }
   const directory = JSON.stringify(issuerDirectory([key], "/v1/tokens/issue"));
   app.get("/v1/tokens/issuer", () => new Response(directory, { headers: { "content-type": "application/private-token-issuer-directory", "cache-control": "public, max-age=300" } }));
   app.use("/v1/tokens/issue", keyAuth);

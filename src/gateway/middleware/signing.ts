@@ -27,6 +27,9 @@ import { CLIENT_NONCE_HEADER, SIGNATURE_HEADER, SIGNING_ALGO_HEADER } from "../.
 
 export { CLIENT_NONCE_HEADER, SIGNATURE_HEADER, SIGNING_ALGO_HEADER } from "../../seal/headers.js";
 
+/** The exchange's leaf index in the node's receipt log (plain exchanges; sealed ones carry it in the sealed trailer). */
+export const RECEIPT_INDEX_HEADER = "x-cloister-receipt-index";
+
 /** 32 bytes as lowercase hex, or null when absent; anything else is a 400. */
 export function parseClientNonce(value: string | undefined | null): string | null {
   if (value == null) return null;
@@ -60,7 +63,7 @@ export interface SigningDeps {
   /** Signs on worker threads (./signing-pool.ts) when given; the main thread signs if the pool fails. */
   readonly pool?: SigningPool;
   /** Told of every signed exchange, sealed or not (the receipt log; hashes only). */
-  readonly onSigned?: (id: string, signed: SignedText) => void;
+  readonly onSigned?: (id: string, signed: SignedText) => number | void;
 }
 
 export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
@@ -81,17 +84,22 @@ export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
     const id = c.var.requestId;
     // Pass-through bodies carry the upstream's own id: the signature is found by either.
     let bodyId: string | null = null;
+    // The exchange's leaf in the receipt log (docs/protocol.md "Receipt log"): a header, or
+    // the sealed trailer's receipt_index when the exchange is sealed.
+    let receiptIndex: number | null = null;
     const sign = async (responseHash: string): Promise<SignedText> => {
       const text = nonce ? `${requestHash}:${responseHash}:${nonce}` : `${requestHash}:${responseHash}`;
       const signature = deps.pool ? await deps.pool.sign(algo, text).catch(() => signer.sign(text)) : signer.sign(text);
       const signed: SignedText = { text, signature, signing_address: signer.address, signing_algo: algo };
-      deps.onSigned?.(id, signed);
+      const logged = deps.onSigned?.(id, signed);
       if (bodyId && bodyId !== id) deps.onSigned?.(bodyId, signed);
+      if (typeof logged === "number") receiptIndex = logged;
       // A sealed exchange's signature goes only into its sealed trailer (src/gateway/e2e.ts),
       // never to the store that GET /v1/signature/<id> serves in the clear.
       const sealed = sealedExchange(c);
       if (sealed) {
         sealed.signature = signed;
+        if (receiptIndex !== null) sealed.receiptIndex = receiptIndex;
         return signed;
       }
       // Visible to GET /v1/signature/<id> once these resolve; committed within 10 ms (src/store/group-commit.ts).
@@ -114,12 +122,12 @@ export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
         },
         end: async () => {
           const signed = await sign(hasher.digest("hex"));
-          sink?.addTrailers({ [SIGNATURE_HEADER]: JSON.stringify(signed) });
+          sink?.addTrailers({ [SIGNATURE_HEADER]: JSON.stringify(signed), ...(receiptIndex !== null ? { [RECEIPT_INDEX_HEADER]: String(receiptIndex) } : {}) });
         },
       });
       const extra: Record<string, string> = sink
         ? // Trailers need chunked framing; this also stops the adapter from buffering a short stream to set Content-Length.
-          { trailer: SIGNATURE_HEADER, "transfer-encoding": "chunked" }
+          { trailer: `${SIGNATURE_HEADER}, ${RECEIPT_INDEX_HEADER}`, "transfer-encoding": "chunked" }
         : {};
       // The tap usually joins the stream an inner layer already tapped (same object): then
       // the response stays as it is and only gains headers.
@@ -129,7 +137,8 @@ export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
     const bytes = known ?? new Uint8Array(await res.arrayBuffer());
     bodyId = sniffId(bytes);
     const signed = await sign(sha256hex(bytes));
-    const header = { [SIGNATURE_HEADER]: JSON.stringify(signed) };
+    const sealedNow = sealedExchange(c) !== undefined;
+    const header = { [SIGNATURE_HEADER]: JSON.stringify(signed), ...(receiptIndex !== null && !sealedNow ? { [RECEIPT_INDEX_HEADER]: String(receiptIndex) } : {}) };
     if (known && setHeaders(res, header)) return;
     replaceResponse(c, bufferedResponse(bytes, { status: res.status, headers: withHeaders(res.headers, header) }));
   };

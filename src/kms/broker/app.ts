@@ -44,6 +44,12 @@ export function createBrokerApp(broker: Broker): Hono {
   app.post("/v1/kms/challenge", async (c) => c.json(broker.challenge(await json(c))));
   app.post("/v1/kms/release", async (c) => c.json(await broker.release(await json(c))));
   app.get("/v1/kms/log", (c) => c.body(broker.logText(), 200, { "content-type": "application/x-ndjson" }));
+  // A key release's leaf in the receipt log, with a checkpoint signed by the attested broker key.
+  app.get("/v1/receipts/:id", (c) => {
+    const proof = broker.receipts.proof(c.req.param("id"));
+    if (!proof) return c.json({ error: { message: "no receipt for this id on this broker (this boot)", type: "not_found_error", param: null, code: "receipt_not_found" } }, 404);
+    return c.json({ ...proof, checkpoint_signature: broker.signer.sign(proof.checkpoint), signing_address: broker.signer.address, signing_algo: "ecdsa" });
+  });
   app.notFound((c) => c.json({ error: { message: "not found", type: "not_found_error", param: null, code: "not_found" } }, 404));
   return app;
 }

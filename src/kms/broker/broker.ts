@@ -30,6 +30,7 @@ import { createNonceBook, type NonceBook } from "./nonces.js";
 import { openReleaseLog, type ReleaseLog } from "./release-log.js";
 import { loadSealedState, saveSealedState } from "./sealed-state.js";
 import type { StateKey } from "./state-key.js";
+import { ReceiptLog } from "../../transparency/receipt-log.js";
 
 export const BROKER_VERSION = "0.1.0";
 
@@ -57,6 +58,8 @@ export interface BrokerOptions {
 
 export interface Broker {
   readonly signer: Signer;
+  /** This boot's receipt log of key releases (src/transparency/receipt-log.ts). */
+  readonly receipts: ReceiptLog;
   readonly hpkePublicKey: Uint8Array;
   readonly stateKey: StateKey;
   report(nonce: Uint8Array): Promise<AttestationReport>;
@@ -103,7 +106,9 @@ export function openBroker(opts: BrokerOptions): Broker {
   const hpkePrivate = fromHex(state.identity.hpke_key);
   const hpkePublicKey = x25519.getPublicKey(hpkePrivate);
   const brokerKeyId = e2eKeyId(hpkePublicKey);
-  const log: ReleaseLog = openReleaseLog(join(opts.dataDir, "kms-release-log.jsonl"), signer, now);
+  // Every key release is also a leaf of this boot's receipt log (GET /v1/receipts/key-release:<seq>).
+  const receipts = new ReceiptLog(`cloister-kms-receipts/${signer.address}`);
+  const log: ReleaseLog = openReleaseLog(join(opts.dataDir, "kms-release-log.jsonl"), signer, now, receipts.record);
   const nonces: NonceBook = createNonceBook({ ...(opts.nonceTtlMs ? { ttlMs: opts.nonceTtlMs } : {}), now: () => now().getTime() });
   const save = (): void => saveSealedState(statePath, opts.stateKey.key, state);
 
@@ -188,6 +193,7 @@ export function openBroker(opts: BrokerOptions): Broker {
 
   return {
     signer,
+    receipts,
     hpkePublicKey,
     stateKey: opts.stateKey,
     report: (nonce) =>

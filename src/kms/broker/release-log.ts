@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync } from "node:fs";
 import { recoverAddress, type Signer } from "../../seal/signing.js";
 import { KmsCode, KmsError } from "../codes.js";
+import type { OnSigned } from "../../transparency/signed-hook.js";
 
 export type LogEvent = "upload" | "register" | "release" | "refuse";
 
@@ -33,7 +34,8 @@ export interface ReleaseLog {
   text(): string;
 }
 
-export function openReleaseLog(path: string, signer: Signer, now: () => Date = () => new Date()): ReleaseLog {
+/** `onSigned` (src/transparency/signed-hook.ts) hears of every signed key release: the broker's receipt log. */
+export function openReleaseLog(path: string, signer: Signer, now: () => Date = () => new Date(), onSigned?: OnSigned): ReleaseLog {
   let seq = 0;
   let prev = "";
   if (existsSync(path)) {
@@ -48,7 +50,8 @@ export function openReleaseLog(path: string, signer: Signer, now: () => Date = (
     append(fields) {
       const entry: LogEntry = { ...fields, seq: seq + 1, time: now().toISOString(), prev, broker: signer.address };
       const text = JSON.stringify(entry);
-      const line = JSON.stringify({ entry: text, signature: signer.sign(LOG_PREFIX + text) });
+      const signature = signer.sign(LOG_PREFIX + text);
+      const line = JSON.stringify({ entry: text, signature });
       const fd = openSync(path, "a", 0o600);
       try {
         appendFileSync(fd, `${line}\n`);
@@ -58,6 +61,7 @@ export function openReleaseLog(path: string, signer: Signer, now: () => Date = (
       }
       seq = entry.seq;
       prev = lineHash(line);
+      if (entry.event === "release") onSigned?.({ kind: "key-release", id: String(entry.seq), text: LOG_PREFIX + text, signature });
       return entry;
     },
     text: () => (existsSync(path) ? readFileSync(path, "utf8") : ""),
