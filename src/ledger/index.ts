@@ -10,6 +10,7 @@ export * from "./index-store-postgres.js";
 export * from "./index-store-sqlite.js";
 export * from "./indexer.js";
 export * from "./local-chain.js";
+export * from "./market-directory.js";
 export * from "./market-file.js";
 export * from "./node-index.js";
 export * from "./nodes-wire.js";

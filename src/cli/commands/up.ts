@@ -24,6 +24,7 @@ import { InferenceCode, type InferenceBackend } from "../../inference/backend.js
 import { createLogger } from "../../log/logger.js";
 import { createSigner } from "../../seal/signing.js";
 import { openNodeStore, type OpenedStore } from "../../store/postgres-select.js";
+import { startNodeMarketDirectory } from "./up-market.js";
 import { resolveGpuEvidence, type ResolvedGpuEvidence } from "../../tee/gpu-evidence-config.js";
 import { selectTeeProvider } from "../../tee/select.js";
 import { withCollateral } from "../../tee/collateral.js";
@@ -166,6 +167,11 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   const agentsUnsandboxed = io.env["CLOISTER_AGENTS_UNSANDBOXED"] === "1";
   const agentHub = openHubStore(join(config.dataDir, "agents.sqlite"));
   const shutdown = new AbortController();
+  // The market's node directory (GET /v1/nodes), when a market is configured (./up-market.ts).
+  const market = await startNodeMarketDirectory({ env: io.env, cwd: io.cwd, dataDir: config.dataDir, storeUrl: config.store, logger }).catch((err: unknown) => {
+    logger.warn("market directory not started", { code: isCloisterError(err) ? err.code : "UNKNOWN" });
+    return null;
+  });
   const app = createGateway({
     agents: { hub: new Hub(agentHub), logger, ...(agentsUnsandboxed ? { allowUnsandboxed: true } : {}) },
     backend,
@@ -181,6 +187,7 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
     logger,
     shutdownSignal: shutdown.signal,
     corsOrigins: config.corsOrigins,
+    ...(market ? { nodes: market.indexer } : {}),
   });
   const server = await startServer(app, { host: config.host, port: config.port, abortInFlight: shutdown });
 
@@ -208,6 +215,7 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   else await backend.close();
   await signingPool.close();
   await store.close();
+  await market?.close();
   agentHub.close();
   logger.info("stopped");
   return leaseLost ? EXIT.failed : EXIT.ok;
