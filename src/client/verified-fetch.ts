@@ -28,6 +28,7 @@ import type { ReleaseLogOptions } from "../transparency/release-log.js";
 import { withReleaseLog } from "./release-log.js";
 import { createOhttpTransport, type OhttpTransport } from "../transparency/ohttp/client.js";
 import { equalBytes } from "../util/bytes.js";
+import { createDiscoveringFetch, type DiscoverySourceOptions } from "./discovering-fetch.js";
 
 /** The relay's key configuration must be the attested E2E key: anything else could be a key per user. */
 async function checkRelayKey(relay: OhttpTransport, p: PinnedNode): Promise<void> {
@@ -37,9 +38,13 @@ async function checkRelayKey(relay: OhttpTransport, p: PinnedNode): Promise<void
   }
 }
 
-export interface VerifiedFetchOptions {
-  /** The node's OpenAI base URL, e.g. "https://node.example/v1". */
-  readonly baseURL: string;
+export interface VerifiedFetchOptions extends DiscoverySourceOptions {
+  /**
+   * The node's OpenAI base URL, e.g. "https://node.example/v1". Without it the fetch
+   * discovers nodes for `model` from `chain`, `directory` or `nodeSource` instead
+   * (./discovering-fetch.ts): give the SDK `DISCOVERY_BASE_URL` as its baseURL.
+   */
+  readonly baseURL?: string;
   /** Measurement policy handed to the verifier. */
   readonly policy?: unknown;
   /** Accept simulator evidence (never for real data). */
@@ -87,6 +92,13 @@ export interface VerifiedFetch {
 }
 
 export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
+  if (opts.baseURL === undefined) return createDiscoveringFetch(opts, pinnedFetch);
+  if (opts.chain || opts.directory || opts.nodeSource) throw new ClientError(ClientCode.INVALID_OPTIONS, "give either baseURL or a discovery source (chain, directory, nodeSource), not both");
+  return pinnedFetch({ ...opts, baseURL: opts.baseURL });
+}
+
+/** The fixed-node verified fetch: one attested, pinned node at `baseURL`. */
+function pinnedFetch(opts: VerifiedFetchOptions & { readonly baseURL: string }): VerifiedFetch {
   const base = nodeBase(opts.baseURL);
   const network = opts.fetch ?? globalThis.fetch.bind(globalThis);
   const relay = opts.relayUrl ? createOhttpTransport({ relayUrl: opts.relayUrl, fetch: network }) : null;

@@ -27,6 +27,7 @@ import { attestationHandler } from "./handlers/attestation.js";
 import { chatHandler, completionsHandler } from "./handlers/chat.js";
 import { embeddingsHandler } from "./handlers/embeddings.js";
 import { modelHandler, modelsHandler } from "./handlers/models.js";
+import { nodesHandler, type NodeDirectory } from "./handlers/nodes.js";
 import { responsesHandler } from "./handlers/responses.js";
 import { cors } from "./middleware/cors.js";
 import { signatureHandler } from "./handlers/signature.js";
@@ -109,6 +110,8 @@ export interface GatewayDeps {
   readonly agents?: Omit<AgentsDeps, "signer" | "tee">;
   /** Market payments (src/market/payments.ts): permits in, enclave-signed receipts out; absent = unpaid node. */
   readonly market?: NodePayments;
+  /** The market's registry indexer (src/ledger/indexer.ts), serving GET /v1/nodes; absent = 404 there. */
+  readonly nodes?: NodeDirectory;
 }
 
 export const COMPLETION_ROUTES = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses"] as const;
@@ -167,6 +170,8 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   app.get("/v1/models", modelsHandler(deps.backend));
   app.get("/v1/models/:id{.+}", modelHandler(deps.backend));
   app.get("/v1/signature/:id", signatureHandler(deps.store));
+  // The market's node directory: public like the model list, a hint clients never trust.
+  app.get("/v1/nodes", nodesHandler(deps.nodes, async () => (await deps.backend.listModels()).map((m) => m.id)));
 
   // Signatures of sealed exchanges reach the sealed trailer in memory (sealed-exchange.ts).
   const outer = (deps.middleware?.outer ?? []) as MiddlewareHandler<GatewayEnv>[];

@@ -47,7 +47,7 @@ export interface TestNode {
   close(): Promise<void>;
 }
 
-export async function startTestNode(opts: { requireE2E?: boolean; backend?: InferenceBackend; tee?: TeeProvider; apiKey?: boolean; tokens?: boolean; agents?: GatewayDeps["agents"] } = {}): Promise<TestNode> {
+export async function startTestNode(opts: { requireE2E?: boolean; backend?: InferenceBackend; tee?: TeeProvider; apiKey?: boolean; tokens?: boolean; agents?: GatewayDeps["agents"]; signers?: GatewayDeps["signers"] } = {}): Promise<TestNode> {
   const store = openSqliteStore({ path: ":memory:" });
   let apiKey: string | null = null;
   if (opts.apiKey) {
@@ -70,6 +70,7 @@ export async function startTestNode(opts: { requireE2E?: boolean; backend?: Infe
     // (test/e2e/report-rate-limit.test.ts).
     limits: { reportRateLimit: { burst: 100_000, perSecond: 100_000 } },
     ...(opts.agents ? { agents: opts.agents } : {}),
+    ...(opts.signers ? { signers: opts.signers } : {}),
   });
   const server: RunningServer = await startServer(app, { host: "127.0.0.1", port: 0 });
   return {

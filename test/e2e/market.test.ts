@@ -17,6 +17,7 @@ import { createPublicClient, createWalletClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DiscoveringFetch } from "../../src/client/discovering-fetch.js";
 import { createVerifiedFetch } from "../../src/client/verified-fetch.js";
 import { ANVIL_KEYS } from "../../src/ledger/anvil.js";
 import { Escrow } from "../../src/ledger/contracts/artifacts.js";
@@ -120,20 +121,34 @@ describe("the open market, end to end", () => {
     expect(listed[0]!.node.measurementsDigest).toBe(listed[1]!.node.measurementsDigest);
     const permit = await u.signPermit({ node: ZERO_ADDRESS, policy: listed[0]!.node.measurementsDigest, token: ZERO_ADDRESS, maxAmount: 10n ** 16n, expiry: now + 3600n, nonce: 7n });
 
-    // The client: nearest first; each node is attested by the verifying fetch before use;
-    // a node that fails mid-answer is dropped and the request goes to the next one.
+    // The client discovers the nodes for the model from the chain (createVerifiedFetch in
+    // discovery mode, src/client/discovering-fetch.ts), ranks them (equal loopback round
+    // trips, so distance decides: A), attests the chosen one itself and checks that the key
+    // it attested is the enclave the registry lists. A stream broken after bytes were
+    // released cannot be retried silently: it errors, A is put in cooldown, and the caller's
+    // retry goes to B.
     const receipts: unknown[] = [];
+    const failovers: string[] = [];
+    const vf = createVerifiedFetch({
+      chain: u,
+      model: MODEL,
+      near: { lat: 48.7, lon: 2.2 },
+      allowSimulated: true,
+      attestation: { onWarning: () => {} },
+      onMarketReceipt: (r) => receipts.push(r),
+      discovery: { fromBlock: local.market.deployBlock, onFailover: (e) => failovers.push(`${e.enclave}:${e.reason}`) },
+    }) as DiscoveringFetch;
     const body = JSON.stringify({ model: MODEL, prompt: "tell me a story please", max_tokens: 60, stream: true, stream_options: { include_usage: true } });
     const received: number[] = [];
+    const servedBy: string[] = [];
     let served: string | null = null;
-    for (const [i, cand] of listed.entries()) {
-      const vf = createVerifiedFetch({ baseURL: `${cand.node.endpoint}/v1`, allowSimulated: true, attestation: { onWarning: () => {} }, onMarketReceipt: (r) => receipts.push(r) });
-      const pinned = await vf.attest();
-      expect(pinned.signingAddress).toBe(cand.node.enclave);
+    for (let attempt = 0; attempt < 3 && served === null; attempt++) {
       let count = 0;
       try {
-        const res = await vf(`${cand.node.endpoint}/v1/completions`, { method: "POST", headers: { "content-type": "application/json", [PERMIT_HEADER]: encodePermitHeader(permit) }, body });
+        const res = await vf(`${vf.baseURL}/completions`, { method: "POST", headers: { "content-type": "application/json", [PERMIT_HEADER]: encodePermitHeader(permit) }, body });
         expect(res.status).toBe(200);
+        const endpoint = vf.current!.node.endpoint;
+        servedBy.push(endpoint);
         const reader = res.body!.getReader();
         const dec = new TextDecoder();
         let carry = "";
@@ -144,16 +159,16 @@ describe("the open market, end to end", () => {
           carry = lines.pop() ?? "";
           count += lines.filter((l) => l.startsWith("data:") && CONTENT_RE.test(l)).length;
           // The nearer node dies with the answer half delivered.
-          if (i === 0 && count >= 30 && a.url === cand.node.endpoint) await a.kill();
+          if (endpoint === a.url && count >= 30) await a.kill();
         }
         received.push(count);
-        served = cand.node.endpoint;
-        break;
+        served = endpoint;
       } catch {
         received.push(count);
-        continue;
       }
     }
+    expect(servedBy).toEqual([a.url, b.url]);
+    expect(failovers.some((f) => f.startsWith(listed[0]!.node.enclave))).toBe(true);
     expect(served).toBe(b.url);
     const [gotA, gotB] = received as [number, number];
     expect(gotA).toBeGreaterThanOrEqual(30);

@@ -24,6 +24,7 @@ import { InferenceCode, type InferenceBackend } from "../../inference/backend.js
 import { createLogger } from "../../log/logger.js";
 import { createSigner } from "../../seal/signing.js";
 import { openNodeStore, type OpenedStore } from "../../store/postgres-select.js";
+import { startNodeMarketDirectory } from "./up-market.js";
 import { resolveGpuEvidence, type ResolvedGpuEvidence } from "../../tee/gpu-evidence-config.js";
 import { selectTeeProvider } from "../../tee/select.js";
 import { withCollateral } from "../../tee/collateral.js";
@@ -182,6 +183,11 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   const agentsUnsandboxed = io.env["CLOISTER_AGENTS_UNSANDBOXED"] === "1";
   const agentHub = openHubStore(join(config.dataDir, "agents.sqlite"));
   const shutdown = new AbortController();
+  // The market's node directory (GET /v1/nodes), when a market is configured (./up-market.ts).
+  const market = await startNodeMarketDirectory({ env: io.env, cwd: io.cwd, dataDir: config.dataDir, storeUrl: config.store, logger }).catch((err: unknown) => {
+    logger.warn("market directory not started", { code: isCloisterError(err) ? err.code : "UNKNOWN" });
+    return null;
+  });
   const app = createGateway({
     agents: { hub: new Hub(agentHub), logger, ...(agentsUnsandboxed ? { allowUnsandboxed: true } : {}) },
     backend,
@@ -198,6 +204,7 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
     shutdownSignal: shutdown.signal,
     corsOrigins: config.corsOrigins,
     ...(nodeMarket ? { market: nodeMarket.payments } : {}),
+    ...(market ? { nodes: market.indexer } : {}),
   });
   const server = await startServer(app, { host: config.host, port: config.port, abortInFlight: shutdown });
   if (nodeMarket) {
@@ -209,6 +216,7 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
       io.err(`cloister up: market registration failed: ${isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
       await server.close({ drainMs: 0 });
       await nodeMarket.close();
+      await market?.close();
       await backend.close();
       await signingPool.close();
       await store.close();
@@ -242,6 +250,7 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   else await backend.close();
   await signingPool.close();
   await store.close();
+  await market?.close();
   agentHub.close();
   logger.info("stopped");
   return leaseLost ? EXIT.failed : EXIT.ok;
