@@ -9,6 +9,7 @@ import { ClientCode } from "./codes.js";
 import { clientErrorOf } from "./failure.js";
 import { sseData } from "./sse.js";
 import { createVerifiedFetch, type VerifiedFetch, type VerifiedFetchOptions } from "./verified-fetch.js";
+import { DISCOVERY_BASE_URL } from "./discovering-fetch.js";
 
 export interface CloisterClientOptions extends VerifiedFetchOptions {
   /** Sent as `Authorization: Bearer <apiKey>`. */
@@ -66,7 +67,8 @@ export function createCloisterClient(opts: CloisterClientOptions): CloisterClien
   const post = async (path: string, body: unknown): Promise<Response> => {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (opts.apiKey) headers["authorization"] = `Bearer ${opts.apiKey}`;
-    const res = await vf(apiURL(opts.baseURL, path), { method: "POST", headers, body: JSON.stringify(body) });
+    // In discovery mode (no baseURL) requests go under DISCOVERY_BASE_URL, mapped to the chosen node.
+    const res = await vf(apiURL(opts.baseURL ?? DISCOVERY_BASE_URL, path), { method: "POST", headers, body: JSON.stringify(body) });
     // A refusal the fetch answered as a synthetic 403 (./failure.ts): throw the ClientError itself.
     const refused = clientErrorOf(res);
     if (refused) throw refused;

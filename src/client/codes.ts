@@ -41,6 +41,12 @@ export const ClientCode = {
   INVALID_OPTIONS: "INVALID_OPTIONS",
   /** The node answered with an HTTP error (our own client only; the fetch passes these through). */
   API_ERROR: "API_ERROR",
+  /** Discovery: the node list could not be read (chain or a node's /v1/nodes unreachable, or an HTTP error). */
+  DISCOVERY_UNAVAILABLE: "DISCOVERY_UNAVAILABLE",
+  /** Discovery: no listed node for the model could be attested and answered (details.tried says why each failed). */
+  NO_NODE_AVAILABLE: "NO_NODE_AVAILABLE",
+  /** Discovery: the node at a listed endpoint attested a signing key other than the enclave the registry lists there. */
+  ENCLAVE_MISMATCH: "ENCLAVE_MISMATCH",
 } as const;
 
 export type ClientCode = (typeof ClientCode)[keyof typeof ClientCode];

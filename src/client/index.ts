@@ -7,6 +7,17 @@
 export { ClientCode } from "./codes.js";
 export { attestNode, type AttestOptions, type PinnedNode, type SigningAlgo } from "./attestation.js";
 export { createVerifiedFetch, type VerifiedFetch, type VerifiedFetchOptions } from "./verified-fetch.js";
+export {
+  DISCOVERY_BASE_URL,
+  retryAfterMs,
+  type DiscoveringFetch,
+  type DiscoveryOptions,
+  type DiscoverySourceOptions,
+  type FailoverEvent,
+} from "./discovering-fetch.js";
+export { chainNodeSource, directoryNodeSource, parseNodeList, type DiscoveryChain, type NodeQuery, type NodeSource } from "./node-source.js";
+export { endpointBaseURL, rankByRoundTrip, type RankedNode } from "./node-ranking.js";
+export type { WireNode, WireNodeList, WireNodeModel } from "../ledger/nodes-wire.js";
 export type { ReportVerifier, ReportVerifierOptions, VerifiedReport } from "./verifier.js";
 export { checkSignature } from "./signature.js";
 export { clientErrorOf, VERIFICATION_ERROR_TYPE, VERIFICATION_FAILURE_STATUS } from "./failure.js";

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { ClientError } from "../errors.js";
 import { ClientCode } from "./codes.js";
 import type { RouteKind } from "./routes.js";
+import { wireNodeListSchema } from "../ledger/nodes-wire.js";
 
 const model = z.object({ id: z.string().min(1).max(256), object: z.literal("model") }).passthrough();
 const schemas: Record<RouteKind, z.ZodTypeAny> = {
@@ -15,6 +16,7 @@ const schemas: Record<RouteKind, z.ZodTypeAny> = {
   // The report is verified by attest(); here only that it is a report at all.
   report: z.object({ version: z.string(), request_nonce: z.string().nullable().optional() }).passthrough(),
   health: z.object({ ok: z.boolean() }).strict(),
+  nodes: wireNodeListSchema,
 };
 
 /** Throws PUBLIC_ANSWER_INVALID unless `text` is a JSON body of the shape `which` answers with. */

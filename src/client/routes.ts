@@ -5,7 +5,8 @@
  * whatever a proxy in front calls it ("…/openai", "…/v1/tenant/x/v1").
  *
  *   - any POST under the baseURL: sealed (E2E) or signature-checked, whatever the route;
- *   - a GET of one of a short public allowlist (model list, attestation report, health),
+ *   - a GET of one of a short public allowlist (model list, attestation report, health,
+ *     the market's node directory),
  *     whose answers are shape-checked, and which carry no credential under E2E;
  *   - anything else (another origin, another method, a path outside the base, a GET of
  *     another route such as /v1/signature/<id>): refused with ROUTE_REFUSED.
@@ -13,7 +14,7 @@
 import { ClientError } from "../errors.js";
 import { ClientCode } from "./codes.js";
 
-export type RouteKind = "models" | "report" | "health";
+export type RouteKind = "models" | "report" | "health" | "nodes";
 
 export type RouteDecision =
   | { readonly kind: "protected"; readonly route: string }
@@ -57,6 +58,8 @@ export function classifyRequest(base: NodeBase, method: string, url: URL): Route
   if (method === "GET") {
     if (route === "/v1/models" && !url.search) return { kind: "public", which: "models" };
     if (route === "/v1/attestation/report") return { kind: "public", which: "report" };
+    // The market's node directory (a hint: the client attests every node it uses).
+    if (route === "/v1/nodes") return { kind: "public", which: "nodes" };
     if (url.pathname === base.healthPath && !url.search) return { kind: "public", which: "health" };
   }
   return { kind: "refused", reason: `${method} ${url.pathname} is neither a sealed request nor a public read` };

@@ -27,6 +27,7 @@ import { attestationHandler } from "./handlers/attestation.js";
 import { chatHandler, completionsHandler } from "./handlers/chat.js";
 import { embeddingsHandler } from "./handlers/embeddings.js";
 import { modelHandler, modelsHandler } from "./handlers/models.js";
+import { nodesHandler, type NodeDirectory } from "./handlers/nodes.js";
 import { responsesHandler } from "./handlers/responses.js";
 import { cors } from "./middleware/cors.js";
 import { signatureHandler } from "./handlers/signature.js";
@@ -52,6 +53,7 @@ import { completionBodyLimit } from "./body-bound.js";
 import { agentRoutes, agentRunHandler, type AgentsDeps } from "../agents/hub/routes.js";
 import { signing, type Signers } from "./middleware/signing.js";
 import type { SigningPool } from "./signing-pool.js";
+import type { NodePayments } from "../market/payments.js";
 
 export interface GatewayLimits {
   /** Largest request body accepted (413 above). Default 4 MiB. */
@@ -111,6 +113,10 @@ export interface GatewayDeps {
   readonly agents?: Omit<AgentsDeps, "signer" | "tee" | "e2ePublicKey">;
   /** The receipt log (default: a new one for this boot), when other signing points (the data pipeline) feed it too. */
   readonly receipts?: ReceiptLog;
+  /** Market payments (src/market/payments.ts): permits in, enclave-signed receipts out; absent = unpaid node. */
+  readonly market?: NodePayments;
+  /** The market's registry indexer (src/ledger/indexer.ts), serving GET /v1/nodes; absent = 404 there. */
+  readonly nodes?: NodeDirectory;
 }
 
 export const COMPLETION_ROUTES = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses"] as const;
@@ -170,22 +176,30 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   app.get("/v1/models", modelsHandler(deps.backend));
   app.get("/v1/models/:id{.+}", modelHandler(deps.backend));
   app.get("/v1/signature/:id", signatureHandler(deps.store));
+  // The market's node directory: public like the model list, a hint clients never trust.
+  app.get("/v1/nodes", nodesHandler(deps.nodes, async () => (await deps.backend.listModels()).map((m) => m.id)));
 
   // Signatures of sealed exchanges reach the sealed trailer in memory (sealed-exchange.ts).
   const outer = (deps.middleware?.outer ?? []) as MiddlewareHandler<GatewayEnv>[];
 
   const limit = concurrencyLimit(limits.maxConcurrent ?? 64);
   // Running totals reach the in_flight row at least once a second: a crash loses at most that.
-  const progress = createUsageProgress({
+  const baseProgress = createUsageProgress({
     persist: (id, u) =>
       void deps.store.progressUsage(id, u).catch((err: unknown) => logger.warn("usage progress write failed", { request_id: id, code: err instanceof Error ? err.name : "unknown" })),
   });
+  const progress = deps.market ? deps.market.tapProgress(baseProgress) : baseProgress;
+  if (deps.market) {
+    app.use("/v1/market/receipts/*", authMw);
+    app.get("/v1/market/receipts/:id", deps.market.receiptRoute);
+  }
   const chain: MiddlewareHandler<GatewayEnv>[] = [
     authMw,
     limit,
     bodyLimit(bodyLimitFor(maxBodyBytes, deps.backend.maxPromptBytes)),
     // Streams cut off before `done` are metered by the usage the backend reported so far.
     metering({ store: deps.store, metrics, logger, usageSoFar: (id) => progress.take(id), checkModel: createModelCheck(deps.backend) }),
+    ...(deps.market ? [deps.market.middleware] : []),
     ...outer,
     signing({ signers, store: deps.store, onSigned: (id, s) => receipts.append(id, s.text, s.signature).index, ...(deps.signingPool ? { pool: deps.signingPool } : {}) }),
   ];

@@ -12,6 +12,8 @@ export interface SealedExchange {
   signature: SignedText | null;
   /** The exchange's leaf index in the receipt log, sealed into the trailer beside the signature. */
   receiptIndex?: number;
+  /** Set by the market's payment layer (src/market/payments.ts) once the receipt is durable. */
+  marketReceipt?: unknown;
 }
 
 const VAR = "cloisterSealedExchange";

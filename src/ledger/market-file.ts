@@ -29,6 +29,9 @@ const schema = z
         testToken: address.nullable(),
       })
       .strict(),
+    /** Where the verifier quorum's members answer POST /v1/verdicts (src/market/verifier-service.ts), and how many must sign. */
+    verifierUrls: z.array(z.string().url()).max(64).optional(),
+    quorumThreshold: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -39,6 +42,8 @@ export interface MarketFile {
   readonly deployBlock: bigint;
   readonly simulatedAllowed: boolean;
   readonly addresses: MarketAddresses;
+  readonly verifierUrls?: readonly string[] | undefined;
+  readonly quorumThreshold?: number | undefined;
 }
 
 export function parseMarketFile(json: unknown): MarketFile {

@@ -48,7 +48,7 @@ export interface TestNode {
   close(): Promise<void>;
 }
 
-export async function startTestNode(opts: { requireE2E?: boolean; backend?: InferenceBackend; tee?: TeeProvider; apiKey?: boolean; tokens?: boolean; agents?: GatewayDeps["agents"]; tokenSale?: (key: IssuerKey) => TokenSale } = {}): Promise<TestNode> {
+export async function startTestNode(opts: { requireE2E?: boolean; backend?: InferenceBackend; tee?: TeeProvider; apiKey?: boolean; tokens?: boolean; agents?: GatewayDeps["agents"]; tokenSale?: (key: IssuerKey) => TokenSale; signers?: GatewayDeps["signers"] } = {}): Promise<TestNode> {
   const store = openSqliteStore({ path: ":memory:" });
   let apiKey: string | null = null;
   if (opts.apiKey) {
@@ -71,6 +71,7 @@ export async function startTestNode(opts: { requireE2E?: boolean; backend?: Infe
     // (test/e2e/report-rate-limit.test.ts).
     limits: { reportRateLimit: { burst: 100_000, perSecond: 100_000 } },
     ...(opts.agents ? { agents: opts.agents } : {}),
+    ...(opts.signers ? { signers: opts.signers } : {}),
   });
   const server: RunningServer = await startServer(app, { host: "127.0.0.1", port: 0 });
   return {

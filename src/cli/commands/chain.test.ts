@@ -92,12 +92,13 @@ describe("cloister chain start / escrow / nodes", () => {
     await chain.register(reg, sig, market.addresses.quorum, await quorumEvidence([verifier], { chainId: market.chainId, address: market.addresses.quorum }, verdict));
     const out = io({ CLOISTER_DATA_DIR: dir });
     expect(await nodesCommand(["--model", "stories260K", "--near", "48.85,2.35", "--json"], out)).toBe(0);
-    const list = JSON.parse(out.lines.join("\n"));
+    // The same shape as GET /v1/nodes.
+    const list = JSON.parse(out.lines.join("\n")).data;
     expect(list).toHaveLength(1);
     expect(list[0].enclave).toBe(enclave.address.toLowerCase());
     expect(list[0].distanceKm).toBeGreaterThan(400);
     const none = io({ CLOISTER_DATA_DIR: dir });
     expect(await nodesCommand(["--model", "other-model", "--json"], none)).toBe(0);
-    expect(JSON.parse(none.lines.join("\n"))).toHaveLength(0);
+    expect(JSON.parse(none.lines.join("\n")).data).toHaveLength(0);
   });
 });

@@ -1,14 +1,13 @@
 /**
- * `cloister escrow deposit|permit|balance|withdraw|claim` and `cloister nodes`: a user's and an
+ * `cloister escrow deposit|permit|balance|withdraw|claim` (`cloister nodes` is ./nodes.ts): a user's and an
  * operator's view of the market's escrow and registry, over any EVM JSON-RPC.
  */
 import { parseArgs } from "node:util";
 import { resolveDataDir } from "../../config/node-config.js";
 import { isCloisterError } from "../../errors.js";
 import { CHAIN_OPTIONS, CHAIN_USAGE, resolveAccount, resolveMarket } from "../../ledger/chain-config.js";
-import { parseLatLon, rankNodes } from "../../ledger/discovery.js";
 import { createEvmChain } from "../../ledger/evm-chain.js";
-import { modelId, ZERO_ADDRESS, ZERO_HASH, type EvmAddress, type Hex32 } from "../../ledger/typed-data.js";
+import { ZERO_ADDRESS, ZERO_HASH, type EvmAddress, type Hex32 } from "../../ledger/typed-data.js";
 import { EXIT, type CliIO } from "../io.js";
 
 const ESCROW_USAGE = `usage: cloister escrow <command> [options]
@@ -24,10 +23,6 @@ const ESCROW_USAGE = `usage: cloister escrow <command> [options]
   --json                                        machine-readable output
 ${CHAIN_USAGE}`;
 
-const NODES_USAGE = `usage: cloister nodes [--model M] [--near lat,lon] [--json]
-  Lists registered, unexpired nodes from the registry's events, nearest first with --near.
-  The list is a hint: clients attest every node themselves before use.
-${CHAIN_USAGE}`;
 
 const amountRe = /^\d+$/;
 const addrRe = /^0x[0-9a-fA-F]{40}$/;
@@ -131,45 +126,10 @@ export async function escrowCommand(args: string[], io: CliIO): Promise<number> 
   }
 }
 
-export async function nodesCommand(args: string[], io: CliIO): Promise<number> {
-  let p: ReturnType<typeof parse>;
-  try {
-    p = parse(args);
-  } catch (cause) {
-    io.err(`${cause instanceof Error ? cause.message : String(cause)}\n\n${NODES_USAGE}`);
-    return EXIT.usage;
-  }
-  const v = p.values;
-  if (v.help) {
-    io.out(NODES_USAGE);
-    return EXIT.ok;
-  }
-  const near = v.near ? parseLatLon(v.near) : undefined;
-  if (near === null) return usage(io, "--near must be lat,lon in degrees", NODES_USAGE);
-  try {
-    const dataDir = resolveDataDir(v["data-dir"], io.env, io.cwd);
-    const market = resolveMarket(v, io.env, io.cwd, dataDir);
-    const chain = createEvmChain({ rpcUrl: market.rpcUrl, chainId: market.chainId, addresses: market.addresses });
-    const all = await chain.nodeEvents(market.deployBlock, await chain.blockNumber());
-    const nowSeconds = await chain.chainTime();
-    const ranked = rankNodes(all, { ...(v.model ? { model: modelId(v.model) } : {}), ...(near ? { near } : {}), nowSeconds });
-    if (v.json) {
-      io.out(json(ranked.map((c) => ({ ...c.node, distanceKm: c.distanceKm }))));
-    } else {
-      if (ranked.length === 0) io.out("no registered nodes match");
-      for (const c of ranked) {
-        const d = c.distanceKm === null ? "" : `  ${c.distanceKm.toFixed(0)} km`;
-        io.out(`${c.node.enclave}  ${c.node.endpoint}  ${c.node.region}${d}${c.node.simulated ? "  SIMULATED" : ""}`);
-      }
-    }
-    return EXIT.ok;
-  } catch (err) {
-    io.err(`cloister nodes: ${isCloisterError(err) ? `${err.code}: ${err.message}` : String(err)}`);
-    return EXIT.failed;
-  }
-}
-
 function usage(io: CliIO, msg: string, text: string): number {
   io.err(`${msg}\n\n${text}`);
   return EXIT.usage;
 }
+
+/** Moved to ./nodes.ts (served from the registry indexer); re-exported for existing imports. */
+export { nodesCommand } from "./nodes.js";
