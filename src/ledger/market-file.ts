@@ -27,6 +27,7 @@ const schema = z
         agentRequests: address,
         automataAdapter: address.nullable(),
         testToken: address.nullable(),
+        modelRegistry: address.nullable().optional(),
       })
       .strict(),
   })
