@@ -22,6 +22,7 @@ import { keepLease } from "../../src/kms/node/lease-keeper.js";
 import { SIM_MRTD } from "../../src/kms/test-fixtures.js";
 import { createSigner } from "../../src/seal/signing.js";
 import { createPublicClient, http } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { BROKER_READY, cli, spawnCli, type Child } from "./sealed-processes.js";
 
 const MODEL = "chain-sealed-model";
@@ -165,4 +166,18 @@ describe("sealed models on chain (real anvil, brokers as processes)", () => {
     const after = (await chain.releases(MODEL)).filter((e) => e.node === node.signer.address);
     expect(after).toHaveLength(3); // the first fetch's three releases only
   }, 60_000);
+
+  it("a broker the owner delisted on chain releases nothing (KMS_BROKER_NOT_LISTED): no event, no share", async () => {
+    const owner = createModelChain({ market: local.market, account: privateKeyToAccount(ANVIL_KEYS[5]!) });
+    const delisted = /broker=(0x[0-9a-f]{40})/.exec(brokers[0]!.out())![1]! as `0x${string}`;
+    await owner.setBroker(MODEL, delisted, false);
+    const before = (await chain.releases(MODEL)).length;
+    const node = newNode();
+    const k = await fetchKey(node);
+    k.dataKey.fill(0);
+    expect(k.refusals.map((r) => [r.broker, r.code])).toEqual([[urls[0], KmsCode.KMS_BROKER_NOT_LISTED]]);
+    const events = (await chain.releases(MODEL)).slice(before);
+    expect(events).toHaveLength(2);
+    expect(events.map((e) => e.broker)).not.toContain(delisted);
+  });
 });

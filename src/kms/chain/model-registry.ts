@@ -85,6 +85,7 @@ export interface ModelChain {
   recordRelease(r: ChainRelease, brokerSignature: Hex32): Promise<Hex32>;
   register(name: string, t: ChainTerms, brokers: readonly EvmAddress[]): Promise<Hex32>;
   setRevoked(name: string, node: EvmAddress, revoked: boolean): Promise<Hex32>;
+  setBroker(name: string, broker: EvmAddress, allowed: boolean): Promise<Hex32>;
   /** Escrow.setModel: the royalty recipient and share that settlement pays (recipient = the sender on first claim). */
   setEscrowModel(name: string, owner: EvmAddress, royaltyBps: number): Promise<Hex32>;
   releases(name: string, fromBlock?: bigint): Promise<KeyReleasedEvent[]>;
@@ -142,6 +143,7 @@ export function createModelChain(o: { market: MarketFile; account?: LocalAccount
     recordRelease: (r, sig) => send(address, ModelRegistry.abi, "recordRelease", [r, sig]),
     register: (name, t, brokers) => send(address, ModelRegistry.abi, "register", [name, t, brokers]),
     setRevoked: (name, node, revoked) => send(address, ModelRegistry.abi, "setRevoked", [modelId(name), node, revoked]),
+    setBroker: (name, broker, allowed) => send(address, ModelRegistry.abi, "setBroker", [modelId(name), broker, allowed]),
     setEscrowModel: (name, owner, bps) => send(m.addresses.escrow, Escrow.abi, "setModel", [modelId(name), owner, bps]),
     async releases(name, fromBlock) {
       try {
