@@ -15,6 +15,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   chain: { summary: "start a local market chain (anvil) with the contracts deployed", load: async () => (await import("./commands/chain.js")).chainCommand },
   escrow: { summary: "deposit, sign spend permits, check balances, withdraw, claim", load: async () => (await import("./commands/escrow.js")).escrowCommand },
   nodes: { summary: "list registered nodes (a hint: clients attest each one)", load: async () => (await import("./commands/escrow.js")).nodesCommand },
+  settle: { summary: "settle this node's market receipts in one batch transaction", load: async () => (await import("./commands/settle.js")).settleCommand },
   data: { summary: "private data contributions: scrub (the pipeline's cleaner, locally)", load: async () => (await import("./commands/data.js")).dataCommand },
   model: { summary: "seal, inspect and register a model; upload its key shares to brokers", load: async () => (await import("./commands/model.js")).modelCommand },
   kms: { summary: "run a key broker for sealed models (kms up)", load: async () => (await import("./commands/kms.js")).kmsCommand },

@@ -31,6 +31,8 @@ export interface ResponseCheck {
   readonly fetchSignature: (requestId: string) => Promise<unknown>;
   /** Called when the answer is signed by another key: the pin may be stale (a restarted node), so the next call re-attests. */
   readonly onSignerMismatch?: () => void;
+  /** Told the market receipt (docs/protocol.md "Paying a node") when the answer carries one. */
+  readonly onMarketReceipt?: (receipt: unknown) => void;
 }
 
 /** Maps envelope failures onto the client's codes (the names are shared on purpose). */
@@ -65,6 +67,8 @@ function verifyingStream(check: ResponseCheck, res: Response, headerSignature: u
         for (const f of opener.push(chunk)) {
           if (f.final) {
             trailerSignature = trailerField(f.plaintext, "signature");
+            const market = trailerField(f.plaintext, "market_receipt");
+            if (market !== undefined) check.onMarketReceipt?.(market);
           } else if (f.plaintext.length > 0) {
             pass(f.plaintext, controller);
           }
@@ -110,6 +114,14 @@ function trailerField(bytes: Uint8Array, name: string): unknown {
 
 export async function verifiedResponse(check: ResponseCheck, res: Response, headerSignature: unknown): Promise<Response> {
   const headers = new Headers(res.headers);
+  const plainReceipt = headers.get("x-cloister-market-receipt");
+  if (plainReceipt && check.onMarketReceipt) {
+    try {
+      check.onMarketReceipt(JSON.parse(plainReceipt));
+    } catch {
+      // not JSON: not a receipt; the answer itself is checked as usual
+    }
+  }
   if (check.keys) {
     headers.set("content-type", headers.get(E2E_INNER_CONTENT_TYPE_HEADER) ?? "application/json");
     for (const h of [E2E_INNER_CONTENT_TYPE_HEADER, E2EHeader.version, E2EHeader.responseNonce]) headers.delete(h);

@@ -74,6 +74,8 @@ export interface VerifiedFetchOptions {
   readonly now?: () => number;
   /** Attestation options (src/client/attestation.ts): unchecked items accepted by name, TOFU pin store, warning sink. */
   readonly attestation?: Pick<AttestOptions, "acceptUnchecked" | "pins" | "onWarning">;
+  /** Told the market receipt a paid node sent (sealed trailer, or the plain X-Cloister-Market-Receipt header), before the body ends. */
+  readonly onMarketReceipt?: (receipt: unknown) => void;
 }
 
 export interface VerifiedFetch {
@@ -168,12 +170,15 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
     const requestSha256 = toHex(sha256(body));
     let node = await attest();
     const auth = req.headers.get("authorization");
+    // A market spend permit (src/market/wire.ts) goes inside the envelope too, never beside it.
+    const permit = req.headers.get("x-cloister-permit");
 
     for (let attempt = 0; ; attempt++) {
       const headers = new Headers(req.headers);
       headers.delete("content-length");
       // Under E2E the API key goes inside the envelope (X-Cloister-E2E-Auth), never in the clear.
       if (e2e) headers.delete("authorization");
+      if (e2e) headers.delete("x-cloister-permit");
       // Ask for signatures by the algorithm we attested (gateway: X-Cloister-Signing-Algo).
       headers.set("x-cloister-signing-algo", node.signingAlgo);
       let sealed: Awaited<ReturnType<typeof sealRequest>> | null = null;
@@ -184,7 +189,7 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
       if (clientNonce) headers.set(CLIENT_NONCE_HEADER, clientNonce);
       if (e2e) {
         const time = Math.floor(now() / 1000);
-        sealed = await sealRequest(node.e2ePublicKey, body, requestAad({ method: "POST", route, model, stream, keyId: node.e2eKeyId, time }), auth ? utf8.encode(auth) : undefined);
+        sealed = await sealRequest(node.e2ePublicKey, body, requestAad({ method: "POST", route, model, stream, keyId: node.e2eKeyId, time }), auth ? utf8.encode(auth) : undefined, permit ? utf8.encode(permit) : undefined);
         wireBody = sealed.ciphertext;
         headers.set("content-type", E2E_CONTENT_TYPE);
         headers.set(E2EHeader.version, E2E_VERSION);
@@ -194,6 +199,7 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
         headers.set(E2EHeader.stream, String(stream));
         headers.set(E2EHeader.time, String(time));
         if (sealed.credential) headers.set(E2EHeader.auth, toBase64Url(sealed.credential));
+        if (sealed.permit) headers.set(E2EHeader.permit, toBase64Url(sealed.permit));
       }
       const res = await underlying(req.url, { method: "POST", headers, body: wireBody.slice(), signal: req.signal });
       const attested = node;
@@ -204,6 +210,7 @@ export function createVerifiedFetch(opts: VerifiedFetchOptions): VerifiedFetch {
         stream,
         verifyStreamBeforeRelease: opts.verifyStreamBeforeRelease ?? false,
         fetchSignature: sealed ? sealedSignatureMissing : fetchSignature(auth, attested.signingAlgo),
+        ...(opts.onMarketReceipt ? { onMarketReceipt: opts.onMarketReceipt } : {}),
         onSignerMismatch: () => {
           if (pinned === attested) pinned = null;
         },

@@ -10,6 +10,7 @@ import { ConfigError } from "../errors.js";
 import type { LogLevel } from "../log/logger.js";
 import { parseGpuEvidenceSetting, type GpuEvidenceSetting } from "../tee/gpu-evidence-config.js";
 import { TEE_KINDS, type TeeKind } from "../tee/select.js";
+import { MARKET_UP_OPTIONS, MARKET_UP_USAGE, parseMarketFlags, type MarketNodeFlags } from "../market/node-config.js";
 
 export interface NodeConfig {
   /** Raw --model / CLOISTER_MODEL value (path or hf: URI); resolved by the inference layer. */
@@ -43,6 +44,8 @@ export interface NodeConfig {
   readonly kmsPolicy: string | undefined;
   /** Accept brokers on the simulator (development only). */
   readonly kmsAllowSimulated: boolean;
+  /** The market (--register ...; src/market/node-config.ts); null: an unlisted, unpaid node. */
+  readonly market: MarketNodeFlags | null;
 }
 
 export const UP_USAGE = `usage: cloister up [options]
@@ -70,7 +73,7 @@ export const UP_USAGE = `usage: cloister up [options]
   env CLOISTER_NODE_ID       this node's id in a shared store (default: made once, kept in <data-dir>/node-id)
   --kms URL[,URL...]         key brokers for a sealed --model FILE.sealed (env CLOISTER_KMS); weights decrypt into memory only
   --kms-policy FILE          policy the brokers' attestation must satisfy (env CLOISTER_KMS_POLICY)
-  --kms-allow-simulated      accept simulated brokers — development only`;
+  --kms-allow-simulated      accept simulated brokers — development only${MARKET_UP_USAGE}`;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -128,6 +131,7 @@ export function loadNodeConfig(args: readonly string[], env: Env, cwd: string): 
         kms: { type: "string" },
         "kms-policy": { type: "string" },
         "kms-allow-simulated": { type: "boolean" },
+        ...MARKET_UP_OPTIONS,
       },
     }));
   } catch (cause) {
@@ -174,6 +178,7 @@ export function loadNodeConfig(args: readonly string[], env: Env, cwd: string): 
     kms,
     kmsPolicy: s("kms-policy") ?? env["CLOISTER_KMS_POLICY"],
     kmsAllowSimulated: values["kms-allow-simulated"] === true || truthy(env["CLOISTER_KMS_ALLOW_SIMULATED"]),
+    market: parseMarketFlags(values, env),
   };
 }
 

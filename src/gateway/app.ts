@@ -51,6 +51,7 @@ import { completionBodyLimit } from "./body-bound.js";
 import { agentRoutes, agentRunHandler, type AgentsDeps } from "../agents/hub/routes.js";
 import { signing, type Signers } from "./middleware/signing.js";
 import type { SigningPool } from "./signing-pool.js";
+import type { NodePayments } from "../market/payments.js";
 
 export interface GatewayLimits {
   /** Largest request body accepted (413 above). Default 4 MiB. */
@@ -106,6 +107,8 @@ export interface GatewayDeps {
   readonly middleware?: { readonly outer?: readonly MiddlewareHandler[] };
   /** The agent hub and runner on /v1/agents (src/agents); absent = no agent routes. */
   readonly agents?: Omit<AgentsDeps, "signer" | "tee">;
+  /** Market payments (src/market/payments.ts): permits in, enclave-signed receipts out; absent = unpaid node. */
+  readonly market?: NodePayments;
 }
 
 export const COMPLETION_ROUTES = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses"] as const;
@@ -170,16 +173,22 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
 
   const limit = concurrencyLimit(limits.maxConcurrent ?? 64);
   // Running totals reach the in_flight row at least once a second: a crash loses at most that.
-  const progress = createUsageProgress({
+  const baseProgress = createUsageProgress({
     persist: (id, u) =>
       void deps.store.progressUsage(id, u).catch((err: unknown) => logger.warn("usage progress write failed", { request_id: id, code: err instanceof Error ? err.name : "unknown" })),
   });
+  const progress = deps.market ? deps.market.tapProgress(baseProgress) : baseProgress;
+  if (deps.market) {
+    app.use("/v1/market/receipts/*", authMw);
+    app.get("/v1/market/receipts/:id", deps.market.receiptRoute);
+  }
   const chain: MiddlewareHandler<GatewayEnv>[] = [
     authMw,
     limit,
     bodyLimit(bodyLimitFor(maxBodyBytes, deps.backend.maxPromptBytes)),
     // Streams cut off before `done` are metered by the usage the backend reported so far.
     metering({ store: deps.store, metrics, logger, usageSoFar: (id) => progress.take(id), checkModel: createModelCheck(deps.backend) }),
+    ...(deps.market ? [deps.market.middleware] : []),
     ...outer,
     signing({ signers, store: deps.store, onSigned: (id, s) => void receipts.append(id, s.text, s.signature), ...(deps.signingPool ? { pool: deps.signingPool } : {}) }),
   ];

@@ -130,6 +130,11 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     const sealed = await bodyBytes(c);
     if (sealed.length > maxBody) return errorResponse(new GatewayError(413, "BODY_TOO_LARGE", "request body too large"));
 
+    const permitText = c.req.header(E2EHeader.permit);
+    const sealedPermit = permitText === undefined ? null : fromBase64Url(permitText);
+    if (permitText !== undefined && (!sealedPermit || sealedPermit.length < 16 || sealedPermit.length > 4096)) {
+      return e2eError(E2ECode.E2E_MALFORMED, "invalid X-Cloister-E2E-Permit (base64url sealed spend permit)");
+    }
     const authText = c.req.header(E2EHeader.auth);
     const sealedCredential = authText === undefined ? null : fromBase64Url(authText);
     if (authText !== undefined && (!sealedCredential || sealedCredential.length < 16 || sealedCredential.length > 4096)) {
@@ -142,7 +147,7 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     let opened;
     try {
       recipientKey ??= importE2EPrivateKey(opts.privateKey);
-      opened = await openRequest(await recipientKey, enc, sealed, aad, sealedCredential);
+      opened = await openRequest(await recipientKey, enc, sealed, aad, sealedCredential, sealedPermit);
     } catch (err) {
       const code = err instanceof SealError ? err.code : E2ECode.E2E_DECRYPT_FAILED;
       return e2eError(code, "the sealed request could not be opened (altered bytes, another route or metadata, or another key)");
@@ -159,6 +164,11 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     headers.delete(E2EHeader.keyId);
     headers.delete(E2EHeader.time);
     headers.delete(E2EHeader.auth);
+    headers.delete(E2EHeader.permit);
+    // Likewise the spend permit: only the sealed one counts (src/market/payments.ts reads it).
+    headers.delete("x-cloister-permit");
+    const permitValue = opened.permit ? utf8.decode(opened.permit) : "";
+    if (permitValue && /^[A-Za-z0-9_-]+$/.test(permitValue)) headers.set("x-cloister-permit", permitValue);
     // The credential of a sealed request is the sealed one only: auth (inside) reads it
     // from here; a plaintext Authorization beside an envelope is ignored, not merged.
     headers.delete("authorization");
@@ -191,12 +201,14 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
 
     const trailers = async (): Promise<Trailers> => {
       const fromHeader = parseSignature(signatureHeader) ?? exchange.signature;
-      if (fromHeader) return { signature: fromHeader };
+      // The market receipt (when the request carried a permit) rides in the same sealed trailers.
+      const market = exchange.marketReceipt !== undefined ? { market_receipt: exchange.marketReceipt } : {};
+      if (fromHeader) return { signature: fromHeader, ...market };
       if (opts.signatureFor && requestId) {
         const s = await opts.signatureFor(requestId, c.req.header("x-cloister-signing-algo") === "ed25519" ? "ed25519" : "ecdsa");
-        if (s) return { signature: s };
+        if (s) return { signature: s, ...market };
       }
-      return {};
+      return { ...market };
     };
     const body = (inner.body ?? new ReadableStream<Uint8Array>({ start: (ctl) => ctl.close() })).pipeThrough(sealingStream(keys, trailers, nodeAesGcm));
     c.res = undefined;

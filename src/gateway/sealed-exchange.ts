@@ -10,6 +10,8 @@ import type { SignedText } from "../seal/signing.js";
 export interface SealedExchange {
   /** Set by the signing middleware once the plaintext response is signed. */
   signature: SignedText | null;
+  /** Set by the market's payment layer (src/market/payments.ts) once the receipt is durable. */
+  marketReceipt?: unknown;
 }
 
 const VAR = "cloisterSealedExchange";

@@ -72,4 +72,10 @@ export interface Chain {
   signPermit(p: Omit<SpendPermit, "user">): Promise<SignedPermit>;
   settle(batch: readonly Settlement[]): Promise<TxResult>;
   stake(amount: bigint): Promise<TxResult>;
+  /** The nonce the enclave's next registration statement must carry. */
+  statementNonce(enclave: EvmAddress): Promise<bigint>;
+  /** What the escrow already settled on a channel (permit, enclave, model). */
+  channelState(permitId: Hex32, enclave: EvmAddress, model: Hex32): Promise<{ readonly settled: bigint; readonly lastSeq: bigint }>;
+  /** Gas a settlement of this batch would use (simulated, nothing sent); refusals throw like settle. */
+  estimateSettle(batch: readonly Settlement[]): Promise<bigint>;
 }

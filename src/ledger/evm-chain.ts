@@ -132,12 +132,27 @@ export function createEvmChain(o: EvmChainOptions): Chain {
       const permit: SpendPermit = { ...p, user: o.account.address.toLowerCase() as EvmAddress };
       return { permit, signature: await signPermit(o.account, escrowAt, permit), id: permitId(escrowAt, permit) };
     },
-    settle: (batch: readonly Settlement[]) =>
-      send(a.escrow, Escrow.abi, "settleBatch", [
-        batch.map((s) => ({ permit: s.permit.permit, userSignature: s.permit.signature, receipt: s.receipt.receipt, enclaveSignature: s.receipt.signature })),
-      ]),
+    settle: (batch: readonly Settlement[]) => send(a.escrow, Escrow.abi, "settleBatch", [batch.map(settlementArg)]),
     stake: (amount) => send(a.escrow, Escrow.abi, "stake", [], amount),
+    statementNonce: (enclave) => read<bigint>(a.registry, NodeRegistry.abi, "statementNonce", [enclave]),
+    channelState: async (permitId, enclave, model) => {
+      const id = await read<Hex32>(a.escrow, Escrow.abi, "channelId", [permitId, enclave, model]);
+      const [settled, lastSeq] = await read<readonly [bigint, bigint]>(a.escrow, Escrow.abi, "channels", [id]);
+      return { settled, lastSeq };
+    },
+    estimateSettle: async (batch) => {
+      if (!o.account) throw new LedgerError("NO_ACCOUNT", "estimating a settlement needs an account");
+      try {
+        return await client.estimateContractGas({ account: o.account, address: a.escrow, abi: Escrow.abi, functionName: "settleBatch", args: [batch.map(settlementArg)] });
+      } catch (err) {
+        throw toLedgerError(err, "settleBatch");
+      }
+    },
   };
+}
+
+function settlementArg(s: Settlement): { permit: SpendPermit; userSignature: Hex32; receipt: Settlement["receipt"]["receipt"]; enclaveSignature: Hex32 } {
+  return { permit: s.permit.permit, userSignature: s.permit.signature, receipt: s.receipt.receipt, enclaveSignature: s.receipt.signature };
 }
 
 interface RawNode {

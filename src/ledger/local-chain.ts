@@ -2,11 +2,18 @@
  * The embedded default market: anvil from npm with the contracts deployed, for one user's
  * machine or a test. The registry admits the simulator (it is a local chain), and its
  * verifier quorum is a single key kept in the data dir: a local stand-in for attested
- * verifier enclaves, never for production.
+ * verifier enclaves, never for production. That member runs as an HTTP service in this
+ * process (src/market/verifier-service.ts): it attests each node itself with src/attest
+ * before it signs a verdict. Its measurement policy has no delay and admits the
+ * measurements of SIMULATED nodes this member verified (a local chain has no governance
+ * to wait for); a production policy is governed with a timelock (MeasurementPolicy.sol).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPublicClient, createWalletClient, defineChain, http, type PublicClient } from "viem";
+import { MeasurementPolicy } from "./contracts/artifacts.js";
+import { startVerifierService, type VerifierService } from "../market/verifier-service.js";
+import type { Verdict } from "./typed-data.js";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { ANVIL_KEYS, startAnvil, type Anvil } from "./anvil.js";
 import { deployMarket } from "./deploy.js";
@@ -15,6 +22,8 @@ import { readMarketFile, writeMarketFile, type MarketFile } from "./market-file.
 export interface LocalChainOptions {
   readonly port?: number;
   readonly dataDir?: string;
+  /** Run the local verifier member's HTTP service (default true). */
+  readonly verifierService?: boolean;
 }
 
 export interface LocalChain {
@@ -24,6 +33,8 @@ export interface LocalChain {
   readonly verifier: PrivateKeyAccount;
   /** True when an existing deployment in the data dir was reused. */
   readonly reused: boolean;
+  /** The local verifier member's service (null when not started). */
+  readonly verifierService: VerifierService | null;
   stop(): Promise<void>;
 }
 
@@ -35,26 +46,56 @@ export async function startLocalChain(o: LocalChainOptions = {}): Promise<LocalC
     const client = createPublicClient({ chain, transport: http(anvil.rpcUrl), pollingInterval: 50 }) as PublicClient;
     const verifier = privateKeyToAccount(loadOrCreateKey(o.dataDir));
     const marketPath = o.dataDir ? join(o.dataDir, "market.json") : null;
+    const deployer = createWalletClient({ account: privateKeyToAccount(ANVIL_KEYS[0]), chain, transport: http(anvil.rpcUrl) });
+    const withService = async (m: MarketFile, reused: boolean): Promise<LocalChain> => {
+      let service: VerifierService | null = null;
+      if (o.verifierService !== false) {
+        // A verified simulated node's measurements become allowed at once (no delay on a local chain).
+        const admit = async (v: Verdict): Promise<void> => {
+          if (!v.simulated) return;
+          const allowed = await client.readContract({ address: m.addresses.policy, abi: MeasurementPolicy.abi, functionName: "measurementAllowed", args: [v.measurementsDigest] });
+          if (allowed) return;
+          for (const functionName of ["proposeMeasurement", "activateMeasurement"] as const) {
+            const hash = await deployer.writeContract({ address: m.addresses.policy, abi: MeasurementPolicy.abi, functionName, args: [v.measurementsDigest] });
+            await client.waitForTransactionReceipt({ hash });
+          }
+        };
+        service = await startVerifierService({
+          member: verifier,
+          quorum: { chainId: m.chainId, address: m.addresses.quorum },
+          allowSimulated: true,
+          chainTime: async () => (await client.getBlock()).timestamp,
+          onSigned: admit,
+        });
+      }
+      const market: MarketFile = { ...m, ...(service ? { verifierUrls: [service.url], quorumThreshold: 1 } : {}) };
+      if (marketPath) writeMarketFile(marketPath, market);
+      return {
+        anvil,
+        market,
+        verifier,
+        reused,
+        verifierService: service,
+        stop: async () => {
+          await service?.close();
+          await anvil.stop();
+        },
+      };
+    };
     if (marketPath && existsSync(marketPath)) {
       const prev = readMarketFile(marketPath);
       const code = await client.getCode({ address: prev.addresses.registry });
-      if (code && code !== "0x" && prev.chainId === anvil.chainId) {
-        const market = { ...prev, rpcUrl: anvil.rpcUrl };
-        writeMarketFile(marketPath, market);
-        return { anvil, market, verifier, reused: true, stop: () => anvil.stop() };
-      }
+      if (code && code !== "0x" && prev.chainId === anvil.chainId) return await withService({ ...prev, rpcUrl: anvil.rpcUrl }, true);
     }
-    const deployer = createWalletClient({ account: privateKeyToAccount(ANVIL_KEYS[0]), chain, transport: http(anvil.rpcUrl) });
     const deployBlock = await client.getBlockNumber();
     const addresses = await deployMarket(deployer, client, {
       allowSimulated: true,
       quorumMembers: [verifier.address],
       quorumThreshold: 1n,
+      policyDelaySeconds: 0n,
       testToken: true,
     });
-    const market: MarketFile = { version: 1, chainId: anvil.chainId, rpcUrl: anvil.rpcUrl, deployBlock, simulatedAllowed: true, addresses };
-    if (marketPath) writeMarketFile(marketPath, market);
-    return { anvil, market, verifier, reused: false, stop: () => anvil.stop() };
+    return await withService({ version: 1, chainId: anvil.chainId, rpcUrl: anvil.rpcUrl, deployBlock, simulatedAllowed: true, addresses }, false);
   } catch (err) {
     await anvil.stop();
     throw err;

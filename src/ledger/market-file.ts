@@ -30,6 +30,9 @@ const schema = z
         modelRegistry: address.nullable().optional(),
       })
       .strict(),
+    /** Where the verifier quorum's members answer POST /v1/verdicts (src/market/verifier-service.ts), and how many must sign. */
+    verifierUrls: z.array(z.string().url()).max(64).optional(),
+    quorumThreshold: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -40,6 +43,8 @@ export interface MarketFile {
   readonly deployBlock: bigint;
   readonly simulatedAllowed: boolean;
   readonly addresses: MarketAddresses;
+  readonly verifierUrls?: readonly string[] | undefined;
+  readonly quorumThreshold?: number | undefined;
 }
 
 export function parseMarketFile(json: unknown): MarketFile {

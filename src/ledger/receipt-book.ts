@@ -20,9 +20,11 @@ export interface ChannelHead {
 /** Durable storage of issued receipts. `append` must be durable when it resolves. */
 export interface ReceiptStore {
   head(channel: string): Promise<ChannelHead | null>;
-  append(channel: string, permit: SignedPermit, r: SignedReceipt): Promise<void>;
+  append(channel: string, permit: SignedPermit, r: SignedReceipt, requestId?: string): Promise<void>;
   /** The latest receipt of every channel, with its permit: what a settlement sends. */
   latest(): Promise<Settlement[]>;
+  /** The latest receipt issued for one request (interim receipts of a stream included), if any. */
+  byRequest?(requestId: string): Promise<SignedReceipt | null>;
 }
 
 export interface MeteredRequest {
@@ -34,6 +36,14 @@ export interface MeteredRequest {
   readonly responseHash: Hex32;
   readonly promptTokens: bigint;
   readonly completionTokens: bigint;
+  /**
+   * What earlier receipts of this same request already charged (a stream's interim
+   * receipts): this receipt adds requestCost(totals) - charged, so rounding up happens once
+   * per request, not once per receipt.
+   */
+  readonly charged?: bigint;
+  /** The node's request id, kept beside the receipt (GET /v1/market/receipts/<id>). */
+  readonly requestId?: string;
 }
 
 export interface ReceiptBook {
@@ -58,7 +68,9 @@ export function createReceiptBook(o: { enclave: LocalAccount; escrow: Deployment
         }
         if (p.expiry <= nowSeconds) throw new LedgerError("PERMIT_EXPIRED", "the spend permit has expired");
         const head = (await o.store.head(key)) ?? { seq: 0n, cumulative: 0n };
-        const cumulative = head.cumulative + requestCost(req.price, req.promptTokens, req.completionTokens);
+        const total = requestCost(req.price, req.promptTokens, req.completionTokens);
+        const charged = req.charged ?? 0n;
+        const cumulative = head.cumulative + (total > charged ? total - charged : 0n);
         // The cap is per permit, across channels; each channel is bounded by it on its own here
         // and on chain the escrow pays no more than the cap in total.
         if (cumulative > p.maxAmount) throw new LedgerError("PERMIT_EXHAUSTED", "the spend permit's maximum is reached");
@@ -75,7 +87,7 @@ export function createReceiptBook(o: { enclave: LocalAccount; escrow: Deployment
           seq: head.seq + 1n,
         };
         const signed = { receipt, signature: await signReceipt(o.enclave, o.escrow, receipt) };
-        await o.store.append(key, req.permit, signed);
+        await o.store.append(key, req.permit, signed, req.requestId);
         return signed;
       };
       const prev = locks.get(key) ?? Promise.resolve();

@@ -24,8 +24,13 @@ export function openSqliteReceiptStore(path: string): SqliteReceiptStore {
     channel TEXT NOT NULL, seq TEXT NOT NULL, seq_num INTEGER NOT NULL, cumulative TEXT NOT NULL,
     permit TEXT NOT NULL, receipt TEXT NOT NULL, created_at INTEGER NOT NULL,
     PRIMARY KEY (channel, seq_num))`);
+  // Added with the gateway wiring (#9): which request a receipt was issued for. Older files gain the column.
+  const cols = db.prepare<[], { name: string }>("PRAGMA table_info(market_receipts)").all();
+  if (!cols.some((c) => c.name === "request_id")) db.exec("ALTER TABLE market_receipts ADD COLUMN request_id TEXT");
+  db.exec("CREATE INDEX IF NOT EXISTS market_receipts_request ON market_receipts (request_id)");
   const headQ = db.prepare<[string], { seq: string; cumulative: string }>("SELECT seq, cumulative FROM market_receipts WHERE channel = ? ORDER BY seq_num DESC LIMIT 1");
-  const insert = db.prepare("INSERT INTO market_receipts (channel, seq, seq_num, cumulative, permit, receipt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  const insert = db.prepare("INSERT INTO market_receipts (channel, seq, seq_num, cumulative, permit, receipt, created_at, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  const byRequestQ = db.prepare<[string], { receipt: string }>("SELECT receipt FROM market_receipts WHERE request_id = ? ORDER BY created_at DESC, seq_num DESC LIMIT 1");
   const latestQ = db.prepare<[], { permit: string; receipt: string }>(
     "SELECT r.permit, r.receipt FROM market_receipts r JOIN (SELECT channel, MAX(seq_num) AS m FROM market_receipts GROUP BY channel) l ON r.channel = l.channel AND r.seq_num = l.m",
   );
@@ -34,15 +39,19 @@ export function openSqliteReceiptStore(path: string): SqliteReceiptStore {
       const row = headQ.get(channel);
       return row ? { seq: BigInt(row.seq), cumulative: BigInt(row.cumulative) } : null;
     },
-    append: async (channel, permit: SignedPermit, r: SignedReceipt): Promise<void> => {
+    append: async (channel, permit: SignedPermit, r: SignedReceipt, requestId?: string): Promise<void> => {
       try {
-        insert.run(channel, r.receipt.seq.toString(), Number(r.receipt.seq), r.receipt.cumulative.toString(), JSON.stringify(permit, big), JSON.stringify(r, big), Date.now());
+        insert.run(channel, r.receipt.seq.toString(), Number(r.receipt.seq), r.receipt.cumulative.toString(), JSON.stringify(permit, big), JSON.stringify(r, big), Date.now(), requestId ?? null);
       } catch (cause) {
         throw new LedgerError("RECEIPT_SEQ_TAKEN", "a receipt with this seq is already stored for the channel", { cause });
       }
     },
     latest: async (): Promise<Settlement[]> =>
       latestQ.all().map((row) => ({ permit: JSON.parse(row.permit, unbig) as SignedPermit, receipt: JSON.parse(row.receipt, unbig) as SignedReceipt })),
+    byRequest: async (requestId): Promise<SignedReceipt | null> => {
+      const row = byRequestQ.get(requestId);
+      return row ? (JSON.parse(row.receipt, unbig) as SignedReceipt) : null;
+    },
     close: () => db.close(),
   };
 }

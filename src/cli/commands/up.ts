@@ -30,6 +30,7 @@ import { withCollateral } from "../../tee/collateral.js";
 import { toHex, utf8 } from "../../util/bytes.js";
 import { EXIT, type CliIO } from "../io.js";
 import type { SealedBackend } from "./up-sealed.js";
+import type { NodeMarket } from "../../market/node-market.js";
 
 export const VERSION = "0.1.0";
 
@@ -147,6 +148,21 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   }
   const { backend, manifest, label, sealed } = loaded;
 
+  // The market (--register): receipts are signed by the same attested ECDSA key as responses.
+  let nodeMarket: NodeMarket | null = null;
+  if (config.market) {
+    try {
+      const { prepareNodeMarket } = await import("../../market/node-market.js");
+      const { privateKeyToAccount } = await import("viem/accounts");
+      nodeMarket = prepareNodeMarket({ flags: config.market, env: io.env, cwd: io.cwd, dataDir: config.dataDir, enclave: privateKeyToAccount(`0x${toHex(keys.ecdsa)}`), logger });
+    } catch (err) {
+      await store.close();
+      await backend.close();
+      io.err(`cloister up: ${isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
+      return isCloisterError(err) && err.name === "ConfigError" ? EXIT.usage : EXIT.failed;
+    }
+  }
+
   const signingPool = createSigningPool(keys, 1);
   // E2E is always on (the report advertises this key); --require-e2ee only refuses plaintext.
   const e2e = freshE2EKeys(config.requireE2ee);
@@ -181,8 +197,25 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
     logger,
     shutdownSignal: shutdown.signal,
     corsOrigins: config.corsOrigins,
+    ...(nodeMarket ? { market: nodeMarket.payments } : {}),
   });
   const server = await startServer(app, { host: config.host, port: config.port, abortInFlight: shutdown });
+  if (nodeMarket) {
+    try {
+      const r = await nodeMarket.start(server.url);
+      io.out(`  market: registered enclave ${r.verdict.enclave} on chain ${nodeMarket.market.chainId} (expires ${new Date(Number(r.expiresAt) * 1000).toISOString()}); requests need a spend permit`);
+    } catch (err) {
+      // Fail closed: a node that cannot register does not serve a market it is not listed in.
+      io.err(`cloister up: market registration failed: ${isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
+      await server.close({ drainMs: 0 });
+      await nodeMarket.close();
+      await backend.close();
+      await signingPool.close();
+      await store.close();
+      agentHub.close();
+      return EXIT.failed;
+    }
+  }
 
   io.out(`cloister up: serving ${label} at ${server.url}/v1  tee=${tee.name}  data=${config.dataDir}${config.store ? `  store=${store.where}` : ""}  auth=${config.auth ? "api-keys" : "OFF"}${config.requireE2ee ? "  e2ee=required" : ""}`);
   io.out(`  signing address ${signers.ecdsa.address}  e2e key ${toHex(e2e.publicKey).slice(0, 16)}…`);
@@ -204,6 +237,7 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   if (leaseLost) io.err(`cloister up: stopping: ${leaseLost}`);
   logger.info("shutting down: draining in-flight requests", { drain_ms: config.drainMs });
   await server.close({ drainMs: config.drainMs });
+  await nodeMarket?.close();
   if (sealed) await sealed.close();
   else await backend.close();
   await signingPool.close();

@@ -17,6 +17,8 @@ export const E2EHeader = {
   stream: "x-cloister-e2e-stream",
   /** Base64url HPKE-sealed credential ("Bearer <API key>"), request only: no plaintext Authorization under E2E. */
   auth: "x-cloister-e2e-auth",
+  /** Base64url HPKE-sealed spend permit (the market), request only: the plain X-Cloister-Permit never travels beside an envelope. */
+  permit: "x-cloister-e2e-permit",
   /** The client's clock, decimal seconds since the epoch; bound into the AAD (aad.ts). Request only. */
   time: "x-cloister-e2e-time",
   /** Base64url 32-byte random response nonce chosen by the node (RFC 9458 §4.4 style), response only. */

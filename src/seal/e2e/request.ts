@@ -23,6 +23,12 @@ export const RESPONSE_SECRET_LENGTH = 32;
  * is that request's).
  */
 const CREDENTIAL_AAD_PREFIX = utf8.encode("cloister/e2e/v1 credential\n");
+/**
+ * AAD prefix of the sealed spend permit (the market, docs/protocol.md "Paying a node"): the
+ * next message of the same context after the credential (or after the body when there is
+ * no credential), so a proxy can neither read the permit nor move it to another request.
+ */
+const PERMIT_AAD_PREFIX = utf8.encode("cloister/e2e/v1 permit\n");
 
 export interface SealedRequest {
   /** The HPKE encapsulated key (32 bytes), sent in a header. */
@@ -30,6 +36,8 @@ export interface SealedRequest {
   readonly ciphertext: Uint8Array;
   /** The sealed credential (X-Cloister-E2E-Auth), when one was given. */
   readonly credential: Uint8Array | null;
+  /** The sealed spend permit (X-Cloister-E2E-Permit), when one was given. */
+  readonly permit?: Uint8Array | null;
   /** Keys the response; stays with the client. */
   readonly responseSecret: Uint8Array;
 }
@@ -38,6 +46,8 @@ export interface OpenedRequest {
   readonly plaintext: Uint8Array;
   /** The opened credential (e.g. "Bearer sk-cloister-…"), null when none was sealed. */
   readonly credential: Uint8Array | null;
+  /** The opened spend permit header value, null when none was sealed. */
+  readonly permit?: Uint8Array | null;
   readonly responseSecret: Uint8Array;
 }
 
@@ -45,21 +55,22 @@ async function exportSecret(ctx: SenderContext | RecipientContext): Promise<Uint
   return new Uint8Array(await ctx.export(RESPONSE_EXPORT_LABEL, RESPONSE_SECRET_LENGTH));
 }
 
-function credentialAad(aad: Uint8Array): Uint8Array {
-  const out = new Uint8Array(CREDENTIAL_AAD_PREFIX.length + aad.length);
-  out.set(CREDENTIAL_AAD_PREFIX);
-  out.set(aad, CREDENTIAL_AAD_PREFIX.length);
+function credentialAad(aad: Uint8Array, prefix: Uint8Array = CREDENTIAL_AAD_PREFIX): Uint8Array {
+  const out = new Uint8Array(prefix.length + aad.length);
+  out.set(prefix);
+  out.set(aad, prefix.length);
   return out;
 }
 
-export async function sealRequest(recipientPublicKey: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, credential?: Uint8Array): Promise<SealedRequest> {
+export async function sealRequest(recipientPublicKey: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, credential?: Uint8Array, permit?: Uint8Array): Promise<SealedRequest> {
   assertX25519Key(recipientPublicKey, "the recipient E2E key");
   const suite = e2eSuite();
   const ctx = await suite.createSenderContext({ recipientPublicKey: await suite.kem.deserializePublicKey(copy(recipientPublicKey)), info: E2E_INFO });
   const ciphertext = new Uint8Array(await ctx.seal(copy(plaintext), copy(aad)));
   // Sealed after the body: sequence 1 of the same context (the node opens in this order).
   const sealedCredential = credential ? new Uint8Array(await ctx.seal(copy(credential), copy(credentialAad(aad)))) : null;
-  return { enc: new Uint8Array(ctx.enc), ciphertext, credential: sealedCredential, responseSecret: await exportSecret(ctx) };
+  const sealedPermit = permit ? new Uint8Array(await ctx.seal(copy(permit), copy(credentialAad(aad, PERMIT_AAD_PREFIX)))) : null;
+  return { enc: new Uint8Array(ctx.enc), ciphertext, credential: sealedCredential, permit: sealedPermit, responseSecret: await exportSecret(ctx) };
 }
 
 /** Imports the node's raw private key once (importing costs about as much as opening). */
@@ -69,7 +80,7 @@ export async function importE2EPrivateKey(privateKey: Uint8Array): Promise<Crypt
 }
 
 /** Throws SealError E2E_DECRYPT_FAILED when the body, the credential, the aad or the key does not match. */
-export async function openRequest(privateKey: Uint8Array | CryptoKey, enc: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array, sealedCredential?: Uint8Array | null): Promise<OpenedRequest> {
+export async function openRequest(privateKey: Uint8Array | CryptoKey, enc: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array, sealedCredential?: Uint8Array | null, sealedPermit?: Uint8Array | null): Promise<OpenedRequest> {
   const recipientKey = privateKey instanceof Uint8Array ? await importE2EPrivateKey(privateKey) : privateKey;
   if (enc.length !== 32) throw new SealError(E2ECode.E2E_MALFORMED, "the encapsulated key must be 32 bytes");
   const suite = e2eSuite();
@@ -82,13 +93,15 @@ export async function openRequest(privateKey: Uint8Array | CryptoKey, enc: Uint8
   }
   let plaintext: Uint8Array;
   let credential: Uint8Array | null = null;
+  let permit: Uint8Array | null = null;
   try {
     plaintext = new Uint8Array(await ctx.open(copy(ciphertext), copy(aad)));
     if (sealedCredential) credential = new Uint8Array(await ctx.open(copy(sealedCredential), copy(credentialAad(aad))));
+    if (sealedPermit) permit = new Uint8Array(await ctx.open(copy(sealedPermit), copy(credentialAad(aad, PERMIT_AAD_PREFIX))));
   } catch (cause) {
     throw new SealError(E2ECode.E2E_DECRYPT_FAILED, "the sealed request did not authenticate (wrong key, route or metadata, or altered bytes)", { cause });
   }
-  return { plaintext, credential, responseSecret: await exportSecret(ctx) };
+  return { plaintext, credential, permit, responseSecret: await exportSecret(ctx) };
 }
 
 /** Web Crypto wants a plain ArrayBuffer-backed view it owns; subarrays of pooled Buffers are not that. */
