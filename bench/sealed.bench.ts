@@ -41,10 +41,18 @@ async function best(rounds: number, fn: () => Promise<void> | void): Promise<num
   return percentile(s, 50);
 }
 
-async function timeOnce(fn: () => Promise<void> | void): Promise<number> {
+/**
+ * Wall time and this process's CPU time (user + system, all its threads). On a shared
+ * machine other processes stretch the wall time of whichever run they preempt; the CPU
+ * time of these single-threaded, CPU-bound loops is what the work itself costs.
+ */
+async function timeOnce(fn: () => Promise<void> | void): Promise<{ wall: number; cpu: number }> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   await fn();
-  return performance.now() - t0;
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1000 };
 }
 
 const gbps = (ms: number): string => `${((SIZE / MiB / 1024) / (ms / 1000)).toFixed(2)} GiB/s`;
@@ -100,18 +108,23 @@ async function throughput(): Promise<void> {
   // processes on this machine hits both alike.
   const names = ["rawSeal", "sealEncrypt", "sealWhole", "rawOpen", "openChunks", "openWhole", "sha256"] as const;
   const fns = { rawSeal, sealEncrypt, sealWhole, rawOpen, openChunks, openWhole, sha256: hashOnly };
-  const t: Record<(typeof names)[number], number[]> = { rawSeal: [], sealEncrypt: [], sealWhole: [], rawOpen: [], openChunks: [], openWhole: [], sha256: [] };
+  const t: Record<(typeof names)[number], { wall: number; cpu: number }[]> = { rawSeal: [], sealEncrypt: [], sealWhole: [], rawOpen: [], openChunks: [], openWhole: [], sha256: [] };
   for (let r = 0; r < ROUNDS; r++) for (const k of names) t[k].push(await timeOnce(fns[k]));
   // The fastest of the rounds is the least disturbed by other processes (this machine is shared).
-  const med = (k: (typeof names)[number]): number => Math.min(...t[k]);
-  const ratio = (base: (typeof names)[number], ours: (typeof names)[number]): string => (med(base) / med(ours)).toFixed(3);
+  const fastest = (k: (typeof names)[number], m: "wall" | "cpu"): number => Math.min(...t[k].map((x) => x[m]));
+  const ratio = (base: (typeof names)[number], ours: (typeof names)[number], m: "wall" | "cpu"): number => fastest(base, m) / fastest(ours, m);
+  const line = (label: string, base: (typeof names)[number], ours: (typeof names)[number], note: string, goal: boolean): void => {
+    const cpu = ratio(base, ours, "cpu");
+    const verdict = goal ? (cpu >= 0.9 ? "  goal >= 0.9: met" : "  goal >= 0.9: NOT met") : "";
+    console.log(`${label.padEnd(30)} ${gbps(fastest(ours, "cpu"))} (CPU)  ratio ${cpu.toFixed(3)} by CPU time, ${ratio(base, ours, "wall").toFixed(3)} by wall time  ${note}${verdict}`);
+  };
   void sink;
-  console.log(`${SIZE / MiB} MiB in memory, ${CHUNK / MiB} MiB chunks, ${ROUNDS} interleaved rounds (fastest of each)`);
-  console.log(`raw node:crypto AES-256-GCM   seal ${gbps(med("rawSeal"))}  open ${gbps(med("rawOpen"))}   (SHA-256 alone: ${gbps(med("sha256"))})`);
-  console.log(`seal, chunk encryption         ${gbps(med("sealEncrypt"))}  ratio ${ratio("rawSeal", "sealEncrypt")} to raw seal (goal >= 0.9)`);
-  console.log(`seal, with the plaintext hash  ${gbps(med("sealWhole"))}  ratio ${ratio("rawSeal", "sealWhole")} (the header names the SHA-256: a second pass)`);
-  console.log(`open, chunk decryption only     ${gbps(med("openChunks"))}  ratio ${ratio("rawOpen", "openChunks")} to raw open (goal >= 0.9)`);
-  console.log(`open, chunks + MAC + SHA-256    ${gbps(med("openWhole"))}  ratio ${ratio("rawOpen", "openWhole")} to raw open (includes the required hash check)`);
+  console.log(`${SIZE / MiB} MiB in memory, ${CHUNK / MiB} MiB chunks, ${ROUNDS} interleaved rounds (fastest of each; throughput per CPU second of this process)`);
+  console.log(`raw node:crypto AES-256-GCM    seal ${gbps(fastest("rawSeal", "cpu"))}  open ${gbps(fastest("rawOpen", "cpu"))}   (SHA-256 alone: ${gbps(fastest("sha256", "cpu"))})`);
+  line("seal, chunk encryption", "rawSeal", "sealEncrypt", "to raw seal", true);
+  line("seal, with the plaintext hash", "rawSeal", "sealWhole", "(the header names the SHA-256: a second pass)", false);
+  line("open, chunk decryption", "rawOpen", "openChunks", "to raw open", true);
+  line("open, chunks + MAC + SHA-256", "rawOpen", "openWhole", "(includes the required plaintext hash check)", false);
 }
 
 async function startup(): Promise<void> {

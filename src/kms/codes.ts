@@ -46,6 +46,14 @@ export const KmsCode = {
   KMS_STATE_INVALID: "KMS_STATE_INVALID",
   /** The lease ran out without a renewal: the node must stop serving the model. */
   KMS_LEASE_EXPIRED: "KMS_LEASE_EXPIRED",
+  /** The broker reads a chain and the model is not registered there (`cloister model register --chain`). */
+  KMS_MODEL_NOT_ON_CHAIN: "KMS_MODEL_NOT_ON_CHAIN",
+  /** The registration document held or offered is not the one whose digest (owner, sequence) is on chain now. */
+  KMS_POLICY_DIGEST_MISMATCH: "KMS_POLICY_DIGEST_MISMATCH",
+  /** The owner did not list this broker on chain, so it cannot log a release there (and releases none). */
+  KMS_BROKER_NOT_LISTED: "KMS_BROKER_NOT_LISTED",
+  /** The chain could not be read or written: the broker releases nothing it cannot check and log. */
+  KMS_CHAIN_UNAVAILABLE: "KMS_CHAIN_UNAVAILABLE",
 } as const;
 
 export type KmsCode = (typeof KmsCode)[keyof typeof KmsCode];
@@ -71,6 +79,7 @@ function defaultStatus(code: KmsCode): number {
       return 409;
     case KmsCode.KMS_STATE_INVALID:
     case KmsCode.KMS_BROKER_UNAVAILABLE:
+    case KmsCode.KMS_CHAIN_UNAVAILABLE:
       return 503;
     default:
       return 403;

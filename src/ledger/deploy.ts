@@ -4,7 +4,7 @@
  * function against any EVM JSON-RPC with a funded deployer key.
  */
 import type { Abi, Account, Chain as ViemChain, PublicClient, Transport, WalletClient } from "viem";
-import { AgentRequests, AutomataDcapAdapter, Escrow, MeasurementPolicy, NodeRegistry, QuorumVerifier, TestToken } from "./contracts/artifacts.js";
+import { AgentRequests, AutomataDcapAdapter, Escrow, MeasurementPolicy, ModelRegistry, NodeRegistry, QuorumVerifier, TestToken } from "./contracts/artifacts.js";
 import { LedgerError } from "./errors.js";
 import type { EvmAddress, Hex32 } from "./typed-data.js";
 
@@ -39,6 +39,8 @@ export interface MarketAddresses {
   readonly agentRequests: EvmAddress;
   readonly automataAdapter: EvmAddress | null;
   readonly testToken: EvmAddress | null;
+  /** Sealed models (#11): owners' registrations, revocations and key-release events. Absent in older market files. */
+  readonly modelRegistry?: EvmAddress | null;
 }
 
 export const SEVEN_DAYS = 7n * 24n * 3600n;
@@ -69,6 +71,7 @@ export async function deployMarket(wallet: Wallet, client: PublicClient, o: Depl
     automataAdapter = await deployContract(wallet, client, AutomataDcapAdapter, [o.automataDcap, o.automataCollateralWindowSeconds ?? 86400n]);
   }
   const testToken = o.testToken ? await deployContract(wallet, client, TestToken, []) : null;
+  const modelRegistry = await deployContract(wallet, client, ModelRegistry, []);
   if (owner === wallet.account.address.toLowerCase()) {
     for (const v of [quorum, automataAdapter]) {
       if (!v) continue;
@@ -76,5 +79,5 @@ export async function deployMarket(wallet: Wallet, client: PublicClient, o: Depl
       await client.waitForTransactionReceipt({ hash });
     }
   }
-  return { policy, quorum, registry, escrow, agentRequests, automataAdapter, testToken };
+  return { policy, quorum, registry, escrow, agentRequests, automataAdapter, testToken, modelRegistry };
 }

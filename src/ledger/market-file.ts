@@ -27,6 +27,7 @@ const schema = z
         agentRequests: address,
         automataAdapter: address.nullable(),
         testToken: address.nullable(),
+        modelRegistry: address.nullable().optional(),
       })
       .strict(),
     /** Where the verifier quorum's members answer POST /v1/verdicts (src/market/verifier-service.ts), and how many must sign. */

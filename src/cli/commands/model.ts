@@ -20,6 +20,13 @@ import { inspectSealedFile } from "../../kms/file/open.js";
 import { sealFile } from "../../kms/file/seal.js";
 import { EXIT, type CliIO } from "../io.js";
 import { open } from "node:fs/promises";
+import { privateKeyToAccount } from "viem/accounts";
+import { resolveDataDir } from "../../config/node-config.js";
+import { CHAIN_USAGE, resolveAccount, resolveMarket } from "../../ledger/chain-config.js";
+import type { EvmAddress } from "../../ledger/typed-data.js";
+import { attestBroker } from "../../kms/attest-broker.js";
+import { createModelChain, type ModelChain } from "../../kms/chain/model-registry.js";
+import { registerOnChain } from "../../kms/chain/register.js";
 
 const USAGE = `usage: cloister model <command> [options]
 
@@ -37,7 +44,17 @@ const USAGE = `usage: cloister model <command> [options]
   upload --registration REG.json --key FILE --kms URL,URL,... [--kms-policy FILE] [--allow-simulated-kms]
         attest each broker, split the key t-of-n, seal share i to broker i's attested key
   update --registration REG.json --kms URL,... [--kms-policy FILE] [--allow-simulated-kms]
-        send a newer registration (policy change, revocation) to the brokers`;
+        send a newer registration (policy change, revocation) to the brokers
+
+ On the market's chain (--chain, or --market/--chain-rpc, or env CLOISTER_MARKET/CLOISTER_CHAIN_RPC):
+  register ... --chain --kms URL,... [--royalty-bps N] [--policy-uri URI]
+        also register on chain (ModelRegistry: hashes, price, royalty share, the brokers attested
+        at --kms, the signed document's digest) and set the royalty in the Escrow; sent from the
+        owner key (fund it). On chain the price token is "native" (default) or an ERC-20 address
+  revoke --model-id ID --node 0xNODE --owner-key FILE [--undo]
+        revoke a node on chain: brokers refuse its next renewal, so it loses the key within one lease
+  releases --model-id ID        list the KeyReleased events (broker, node, share, lease end, tx)
+${CHAIN_USAGE}`;
 
 function readHexFile(path: string, bytes: number, what: string): Uint8Array {
   const hex = readFileSync(path, "utf8").trim();
@@ -82,6 +99,15 @@ export async function modelCommand(args: string[], io: CliIO): Promise<number> {
     return x;
   };
   const trust = (): { policy?: unknown; allowSimulated: boolean } => ({ ...(v["kms-policy"] ? { policy: readJson(resolve(io.cwd, v["kms-policy"])) } : {}), allowSimulated: v["allow-simulated-kms"] === true });
+  const chainWanted = v.chain === true || v.market !== undefined || v["chain-rpc"] !== undefined || io.env["CLOISTER_MARKET"] !== undefined || io.env["CLOISTER_CHAIN_RPC"] !== undefined;
+  /** The owner's chain handle, sending from the owner key (a --chain-key-file, if given, must be that key). */
+  const ownerChain = (ownerKeyHex?: string): ModelChain => {
+    const market = resolveMarket(v, io.env, io.cwd, resolveDataDir(v["data-dir"], io.env, io.cwd));
+    const given = resolveAccount(v, io.env, io.cwd);
+    const account = ownerKeyHex ? privateKeyToAccount(`0x${ownerKeyHex.trim().replace(/^0x/, "")}` as `0x${string}`) : given;
+    if (given && account && given.address !== account.address) throw new KmsError(KmsCode.KMS_BAD_REQUEST, "the chain key is not the owner key: the model's on-chain owner must be the document's owner");
+    return createModelChain({ market, ...(account ? { account } : {}) });
+  };
   const kmsList = (): string[] => need(v.kms, "--kms URL,URL,...").split(",").map((s) => s.trim()).filter(Boolean);
   try {
     switch (sub) {
@@ -123,6 +149,13 @@ export async function modelCommand(args: string[], io: CliIO): Promise<number> {
         // --previous: the next version of that registration (same split unless --reshare).
         const prev = v.previous ? openRegistration(readJson(resolve(io.cwd, v.previous))).registration : null;
         if (prev && (prev.key_id !== header.key_id || prev.owner !== owner.address)) throw new KmsError(KmsCode.KMS_BAD_REQUEST, "--previous is a registration of another sealed file or owner");
+        const price = v.price ?? "0";
+        let royalty = v.royalty ?? "0";
+        if (v["royalty-bps"] !== undefined) {
+          const bps = BigInt(/^\d+$/.test(v["royalty-bps"]) ? v["royalty-bps"] : "-1");
+          if (bps < 0n || (BigInt(price) * bps) % 10_000n !== 0n) throw new KmsError(KmsCode.KMS_BAD_REQUEST, "--royalty-bps must be a whole number of basis points that divides the price exactly");
+          royalty = ((BigInt(price) * bps) / 10_000n).toString();
+        }
         const doc = signRegistration(owner, {
           model_id: header.model_id,
           sequence: Number(v.sequence ?? String((prev?.sequence ?? 0) + 1)),
@@ -134,15 +167,23 @@ export async function modelCommand(args: string[], io: CliIO): Promise<number> {
           split_id: prev && !v.reshare ? prev.split_id : randomBytes(16).toString("hex"),
           threshold: Number(v.threshold ?? "2"),
           shares: Number(v.shares ?? "3"),
-          price: { token: v["price-token"] ?? "USDC", per_million_tokens: v.price ?? "0" },
-          royalty: { recipient: (v["royalty-recipient"] ?? owner.address).toLowerCase(), per_million_tokens: v.royalty ?? "0" },
+          price: { token: v["price-token"] ?? (chainWanted ? "native" : "USDC"), per_million_tokens: price },
+          royalty: { recipient: (v["royalty-recipient"] ?? owner.address).toLowerCase(), per_million_tokens: royalty },
           // Which nodes may get the key is the owner's decision: there is no default policy.
           policy: readJson(resolve(io.cwd, need(v.policy, "--policy FILE (which nodes may receive the key)"))) as Record<string, unknown>,
           lease_seconds: Number(v["lease-seconds"] ?? "600"),
           revoked_nodes: (v.revoke ?? []).map((a) => a.toLowerCase()),
         });
         writeFileSync(resolve(io.cwd, need(v.out, "--out FILE")), `${JSON.stringify(doc, null, 2)}\n`, { flag: "w" });
-        io.out(JSON.stringify({ registration: v.out, model_id: header.model_id, owner: owner.address }));
+        if (!chainWanted) {
+          io.out(JSON.stringify({ registration: v.out, model_id: header.model_id, owner: owner.address }));
+          return EXIT.ok;
+        }
+        // On chain: list the brokers the owner attested now, so only their release events count.
+        const brokers = await Promise.all(kmsList().map(async (u) => (await attestBroker(u, trust())).signingAddress.toLowerCase() as EvmAddress));
+        const chain = ownerChain(readFileSync(resolve(io.cwd, need(v["owner-key"], "--owner-key FILE")), "utf8"));
+        const onChain = await registerOnChain(chain, openRegistration(doc), brokers, v["policy-uri"] ?? "");
+        io.out(JSON.stringify({ registration: v.out, model_id: header.model_id, owner: owner.address, chain: { chain_id: chain.chainId, model_registry: chain.address, brokers, ...onChain } }, null, 2));
         return EXIT.ok;
       }
       case "upload": {
@@ -158,6 +199,19 @@ export async function modelCommand(args: string[], io: CliIO): Promise<number> {
         const out = await updateRegistration({ registration: registration as never, brokers: kmsList(), trust: trust() });
         io.out(JSON.stringify({ updated: out }, null, 2));
         return out.every((o) => o.ok) ? EXIT.ok : EXIT.failed;
+      }
+      case "revoke": {
+        const node = need(v.node, "--node 0xNODE").toLowerCase();
+        if (!/^0x[0-9a-f]{40}$/.test(node)) throw new KmsError(KmsCode.KMS_BAD_REQUEST, "--node must be a node's signing address");
+        const chain = ownerChain(readFileSync(resolve(io.cwd, need(v["owner-key"], "--owner-key FILE")), "utf8"));
+        const tx = await chain.setRevoked(need(v["model-id"], "--model-id ID"), node as EvmAddress, v.undo !== true);
+        io.out(JSON.stringify({ model_id: v["model-id"], node, revoked: v.undo !== true, tx }));
+        return EXIT.ok;
+      }
+      case "releases": {
+        const events = await ownerChain().releases(need(v["model-id"], "--model-id ID"));
+        io.out(JSON.stringify(events, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x), 2));
+        return EXIT.ok;
       }
       default:
         io.err(`unknown model command: ${sub}\n\n${USAGE}`);
@@ -193,4 +247,13 @@ const OPTIONS = {
   kms: { type: "string" },
   "kms-policy": { type: "string" },
   "allow-simulated-kms": { type: "boolean" },
+  chain: { type: "boolean" },
+  market: { type: "string" },
+  "chain-rpc": { type: "string" },
+  "chain-key-file": { type: "string" },
+  "data-dir": { type: "string" },
+  "royalty-bps": { type: "string" },
+  "policy-uri": { type: "string" },
+  node: { type: "string" },
+  undo: { type: "boolean" },
 } as const;

@@ -39,7 +39,7 @@ export function createBrokerApp(broker: Broker): Hono {
     return c.json(await broker.report(Uint8Array.from(Buffer.from(nonce, "hex"))));
   });
   app.post("/v1/kms/shares", async (c) => c.json(await broker.upload(await json(c))));
-  app.post("/v1/kms/registrations", async (c) => c.json(broker.register(await json(c))));
+  app.post("/v1/kms/registrations", async (c) => c.json(await broker.register(await json(c))));
   app.get("/v1/kms/registrations/:model", (c) => c.json(broker.registration(c.req.param("model"))));
   app.post("/v1/kms/challenge", async (c) => c.json(broker.challenge(await json(c))));
   app.post("/v1/kms/release", async (c) => c.json(await broker.release(await json(c))));

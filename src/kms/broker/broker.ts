@@ -26,6 +26,8 @@ import { openShare, RELEASE_INFO, sealShare, UPLOAD_INFO, uploadAad } from "../h
 import { LEASE_PREFIX, LEASE_TYPE, type Lease, type ReleaseResponse } from "../lease.js";
 import { openRegistration, type OpenedRegistration } from "../registration.js";
 import { signedDocumentSchema, type SignedDocument } from "../signed.js";
+import { createBrokerChain, type BrokerChain } from "../chain/broker-chain.js";
+import type { ModelChain } from "../chain/model-registry.js";
 import { createNonceBook, type NonceBook } from "./nonces.js";
 import { openReleaseLog, type ReleaseLog } from "./release-log.js";
 import { loadSealedState, saveSealedState } from "./sealed-state.js";
@@ -54,6 +56,12 @@ export interface BrokerOptions {
   readonly nonceTtlMs?: number;
   /** Extra verifier options for node evidence (e.g. fetchCollateral for TCB status on hardware). */
   readonly verify?: Pick<ReportVerifyOptions, "fetchCollateral" | "collateral">;
+  /**
+   * The market's ModelRegistry: the owner's policy is then the document whose digest is on
+   * chain, on-chain revocations apply, and every release is logged there before the share
+   * is returned (src/kms/chain/broker-chain.ts).
+   */
+  readonly chain?: ModelChain;
 }
 
 export interface Broker {
@@ -64,7 +72,7 @@ export interface Broker {
   readonly stateKey: StateKey;
   report(nonce: Uint8Array): Promise<AttestationReport>;
   upload(body: unknown): Promise<{ model_id: string; share_index: number; sequence: number }>;
-  register(body: unknown): { model_id: string; sequence: number };
+  register(body: unknown): Promise<{ model_id: string; sequence: number }>;
   registration(modelId: string): SignedDocument;
   challenge(body: unknown): { nonce: string; expires_at: string };
   release(body: unknown): Promise<ReleaseResponse>;
@@ -111,6 +119,7 @@ export function openBroker(opts: BrokerOptions): Broker {
   const log: ReleaseLog = openReleaseLog(join(opts.dataDir, "kms-release-log.jsonl"), signer, now, receipts.record);
   const nonces: NonceBook = createNonceBook({ ...(opts.nonceTtlMs ? { ttlMs: opts.nonceTtlMs } : {}), now: () => now().getTime() });
   const save = (): void => saveSealedState(statePath, opts.stateKey.key, state);
+  const chain: BrokerChain | null = opts.chain ? createBrokerChain(opts.chain, signer) : null;
 
   function held(modelId: string): { reg: OpenedRegistration; share: Uint8Array; shareIndex: number } {
     const m = state.models[modelId];
@@ -148,6 +157,14 @@ export function openBroker(opts: BrokerOptions): Broker {
       throw e;
     }
     const { reg } = h;
+    if (chain) {
+      try {
+        await chain.checkRegistration(reg);
+      } catch (e) {
+        if (e instanceof KmsError) throw refuse(e.code as KmsCode, e.message);
+        throw e;
+      }
+    }
     let v: Awaited<ReturnType<typeof verifyAttestationReport>>;
     try {
       v = await verifyAttestationReport(req.report, {
@@ -169,6 +186,14 @@ export function openBroker(opts: BrokerOptions): Broker {
     const recipient = v.e2ePublicKey ? fromHex(v.e2ePublicKey) : null;
     if (!node || !recipient || recipient.length !== 32) throw refuse(KmsCode.KMS_EVIDENCE_INVALID, "the evidence binds no signing address and X25519 key");
     if (reg.registration.revoked_nodes.includes(node)) throw refuse(KmsCode.KMS_NODE_REVOKED, `the owner revoked node ${node}`, { node });
+    if (chain) {
+      try {
+        await chain.checkNode(reg, node);
+      } catch (e) {
+        if (e instanceof KmsError) throw refuse(e.code as KmsCode, e.message, { node });
+        throw e;
+      }
+    }
 
     const issued = now();
     const lease: Lease = {
@@ -187,7 +212,17 @@ export function openBroker(opts: BrokerOptions): Broker {
     };
     const leaseText = JSON.stringify(lease);
     const share = await sealShare(recipient, h.share, RELEASE_INFO, leaseText);
-    log.append({ event: "release", model_id: req.model_id, node, share_index: h.shareIndex, registration_sequence: lease.registration_sequence, lease_expires: lease.expires_at, tee: v.tee, simulated: v.simulated, measurements_sha256: createHash("sha256").update(JSON.stringify(v.measurements)).digest("hex") });
+    // On a chain, the share leaves only once the release is an event there.
+    let chainTx: string | undefined;
+    if (chain) {
+      try {
+        chainTx = await chain.record(reg, lease, leaseText);
+      } catch (e) {
+        if (e instanceof KmsError) throw refuse(e.code as KmsCode, e.message, { node });
+        throw e;
+      }
+    }
+    log.append({ event: "release", ...(chainTx ? { chain_tx: chainTx } : {}), model_id: req.model_id, node, share_index: h.shareIndex, registration_sequence: lease.registration_sequence, lease_expires: lease.expires_at, tee: v.tee, simulated: v.simulated, measurements_sha256: createHash("sha256").update(JSON.stringify(v.measurements)).digest("hex") });
     return { lease: leaseText, lease_signature: signer.sign(LEASE_PREFIX + leaseText), share, registration: reg.doc };
   }
 
@@ -205,7 +240,13 @@ export function openBroker(opts: BrokerOptions): Broker {
         info: {
           app_name: "cloister-kms",
           version: BROKER_VERSION,
-          app_manifest: { app: "cloister-kms", version: BROKER_VERSION, state_key: opts.stateKey.kind, state_key_simulated: opts.stateKey.simulated },
+          app_manifest: {
+            app: "cloister-kms",
+            version: BROKER_VERSION,
+            state_key: opts.stateKey.kind,
+            state_key_simulated: opts.stateKey.simulated,
+            ...(chain ? { chain: { chain_id: chain.chainId, model_registry: chain.address } } : {}),
+          },
           compose_hash: null,
         },
       }),
@@ -215,6 +256,7 @@ export function openBroker(opts: BrokerOptions): Broker {
       const r = reg.registration;
       if (req.share_index > r.shares) throw new KmsError(KmsCode.KMS_SHARE_INVALID, `share index ${req.share_index} is beyond the registration's ${r.shares} shares`);
       checkSuccessor(reg);
+      if (chain) await chain.checkRegistration(reg);
       const share = await openShare(hpkePrivate, req.share, UPLOAD_INFO, uploadAad(r.model_id, r.key_id, brokerKeyId, reg.digest, req.share_index), KmsCode.KMS_SHARE_INVALID);
       // shamir-secret-sharing shares are the secret's length plus one byte (the x coordinate).
       if (share.length !== 33) throw new KmsError(KmsCode.KMS_SHARE_INVALID, "a share of a 32-byte data key is 33 bytes");
@@ -223,12 +265,13 @@ export function openBroker(opts: BrokerOptions): Broker {
       log.append({ event: "upload", model_id: r.model_id, owner: r.owner, share_index: req.share_index, registration_sequence: r.sequence, split_id: r.split_id });
       return { model_id: r.model_id, share_index: req.share_index, sequence: r.sequence };
     },
-    register(body) {
+    async register(body) {
       const req = parse(registerSchema, body);
       const reg = openRegistration(req.registration);
       const cur = state.models[reg.registration.model_id];
       if (!cur) throw new KmsError(KmsCode.KMS_MODEL_UNKNOWN, `no share of model "${reg.registration.model_id}" at this broker: upload one first`);
       checkSuccessor(reg);
+      if (chain) await chain.checkRegistration(reg);
       if (openRegistration(cur.registration).registration.split_id !== reg.registration.split_id) {
         throw new KmsError(KmsCode.KMS_BAD_REQUEST, "this registration names a new split of the key: upload its share (POST /v1/kms/shares) instead");
       }
