@@ -39,4 +39,34 @@ describe("node index", () => {
     expect(r.map((c) => c.node.lat)).toEqual([-60]);
     expect(idx.size()).toBe(2);
   });
+
+  it("after random upserts, moves and removals it still equals a full sort of what is left, and honours accept", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.double({ min: -90, max: 90, noNaN: true }), fc.double({ min: -180, max: 180, noNaN: true }), fc.boolean(), fc.boolean()), { maxLength: 120 }),
+        fc.integer({ min: 1, max: 8 }),
+        (ops, k) => {
+          const idx = createNodeIndex();
+          const live = new Map<number, NodeRecord>();
+          for (const [id, lat, lon, remove, other] of ops) {
+            if (remove) {
+              idx.remove(node(id, 0, 0).enclave);
+              live.delete(id);
+            } else {
+              const n = node(id, lat, lon, other ? B : A);
+              idx.upsert(n);
+              live.set(id, n);
+            }
+          }
+          expect(idx.size()).toBe(live.size);
+          const odd = (n: NodeRecord): boolean => parseInt(n.enclave.slice(-2), 16) % 2 === 1;
+          const q = { lat: 10, lon: 20 };
+          const got = idx.nearest({ model: A, near: q, nowSeconds: 10n, limit: k, accept: odd }).map((c) => c.node.enclave);
+          const want = rankNodes([...live.values()].filter(odd), { model: A, near: q, nowSeconds: 10n }).slice(0, k).map((c) => c.node.enclave);
+          expect(got).toEqual(want);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
 });
