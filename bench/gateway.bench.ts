@@ -20,54 +20,15 @@
  * checkouts (e.g. `git archive <commit> | tar -x -C DIR`, link node_modules, `npx tsc -p
  * tsconfig.build.json`), interleaved with the others, for before/after in one run.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { cpus, loadavg } from "node:os";
 import { createClient, processCpuSeconds, type PostResult } from "./http-load.js";
+import { root, startGateway, startUpstream, stopAll, type Proc } from "./gateway-procs.js";
 import { fmt, percentile } from "./stats.js";
 
-const root = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 4);
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 3);
 const body = (model: string, stream: boolean, maxTokens?: number): string =>
   JSON.stringify({ model, messages: [{ role: "user", content: "Tell me a story." }], stream, ...(maxTokens ? { max_tokens: maxTokens } : {}) });
-
-interface Proc {
-  readonly url: string;
-  readonly child: ChildProcess;
-}
-
-/** Spawns a process and resolves with the URL its stdout announces. */
-function spawnAnnouncing(args: string[], env: NodeJS.ProcessEnv, match: (out: string) => string | null): Promise<Proc> {
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"], env });
-  return new Promise<Proc>((resolve, reject) => {
-    let out = "";
-    child.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      const url = match(out);
-      if (url) resolve({ url, child });
-    });
-    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited ${code}`)));
-  });
-}
-
-function startUpstream(): Promise<Proc> {
-  return spawnAnnouncing(["--import", "tsx", join(root, "test", "fixtures", "upstream-server.ts"), "--port", "0"], { ...process.env, CLOISTER_THREADS: "1" }, (out) => {
-    const m = /\{"port":(\d+)\}/.exec(out);
-    return m ? `http://127.0.0.1:${m[1]}` : null;
-  });
-}
-
-function startGateway(upstream: string, checkout = root, prof?: string): Promise<Proc> {
-  const dataDir = mkdtempSync(join(tmpdir(), "cloister-bench-"));
-  return spawnAnnouncing(
-    [...(prof ? ["--cpu-prof", "--cpu-prof-dir", prof] : []), join(checkout, "bin", "cloister.js"), "up", "--upstream", upstream, "--no-auth", "--tee", "simulated", "--port", "0", "--data-dir", dataDir, "--log-level", "warn", "--max-concurrent", "256"],
-    process.env,
-    (out) => /at (http:\/\/[^ ]+)\/v1/.exec(out)?.[1] ?? null,
-  );
-}
 
 type Client = ReturnType<typeof createClient>;
 const median = (xs: readonly number[]): number => percentile(xs, 50);
@@ -223,9 +184,6 @@ export async function run(): Promise<void> {
     if (first && last) console.log(`  rss ${mb(first.rss)} -> ${mb(last.rss)} (ratio ${(last.rss / first.rss).toFixed(2)}), heap ${mb(first.heap)} -> ${mb(last.heap)} (goal: flat)`);
   } finally {
     client.close();
-    const exited = (p: Proc): Promise<void> => new Promise((r) => (p.child.exitCode !== null ? r() : p.child.once("exit", () => r())));
-    const procs = [gw, up, ...others.map((o) => o.proc)];
-    for (const p of procs) p.child.kill("SIGTERM");
-    await Promise.all(procs.map(exited));
+    await stopAll([gw, up, ...others.map((o) => o.proc)]);
   }
 }
