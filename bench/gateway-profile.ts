@@ -3,7 +3,7 @@
  *
  *   node --import tsx bench/gateway-profile.ts [--prof DIR] [--requests N] [--stream]
  *
- * starts the canned upstream fixture and `bin/cloister.js up --upstream` (the built dist,
+ * (--checkout DIR: the gateway built in another checkout, for before/after) starts the canned upstream fixture and `bin/cloister.js up --upstream` (the built dist,
  * its own process, as in production; with --prof under `node --cpu-prof`), sends N
  * sequential completions, and prints the gateway's CPU per completion split by thread
  * (from /proc/PID/task: the event loop vs the signing worker and libuv's pool), which
@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { createClient } from "./http-load.js";
 import { startGateway, startUpstream, stopAll } from "./gateway-procs.js";
 
-const { values } = parseArgs({ options: { prof: { type: "string" }, requests: { type: "string", default: "2000" }, stream: { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { prof: { type: "string" }, requests: { type: "string", default: "2000" }, checkout: { type: "string" }, stream: { type: "boolean", default: false } } });
 
 /** CPU seconds per thread of a process, by thread name (Linux /proc). */
 function threadCpu(pid: number): Map<string, number> {
@@ -36,7 +36,7 @@ function threadCpu(pid: number): Map<string, number> {
 }
 
 const up = await startUpstream();
-const gw = await startGateway(up.url, undefined, values.prof);
+const gw = await startGateway(up.url, values.checkout, values.prof);
 const client = createClient(4);
 const n = Number(values.requests);
 const payload = JSON.stringify({ model: "canned", messages: [{ role: "user", content: "Tell me a story." }], stream: values.stream });
