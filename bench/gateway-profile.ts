@@ -14,6 +14,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { createClient } from "./http-load.js";
+import { percentile } from "./stats.js";
 import { startGateway, startUpstream, stopAll } from "./gateway-procs.js";
 
 const { values } = parseArgs({ options: { prof: { type: "string" }, requests: { type: "string", default: "2000" }, checkout: { type: "string" }, stream: { type: "boolean", default: false } } });
@@ -47,7 +48,12 @@ try {
   const c0 = threadCpu(pid);
   const t0 = performance.now();
   let errors = 0;
-  for (let i = 0; i < n; i++) if (!(await client.post(url, payload)).ok) errors++;
+  const lat: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await client.post(url, payload);
+    lat.push(r.totalMs);
+    if (!r.ok) errors++;
+  }
   const wall = (performance.now() - t0) / n;
   const c1 = threadCpu(pid);
   let total = 0;
@@ -57,7 +63,7 @@ try {
     total += d;
     if (d > 0) rows.push(`  ${k.padEnd(16)} ${((d / n) * 1e6).toFixed(0).padStart(6)} µs`);
   }
-  console.log(`${n} ${values.stream ? "streamed" : "non-streamed"} completions, one at a time: ${(wall * 1000).toFixed(0)} µs wall each, errors ${errors}, load avg ${loadavg()[0]?.toFixed(1)}`);
+  console.log(`${n} ${values.stream ? "streamed" : "non-streamed"} completions, one at a time: ${(wall * 1000).toFixed(0)} µs wall each (p50 ${(percentile(lat, 50) * 1000).toFixed(0)} µs), errors ${errors}, load avg ${loadavg()[0]?.toFixed(1)}`);
   console.log(`gateway CPU per completion: ${((total / n) * 1e6).toFixed(0)} µs, by thread:`);
   console.log(rows.join("\n"));
 } finally {
