@@ -67,7 +67,10 @@ export async function measureEmbedded(rounds = ROUNDS, maxTokens = MAX_TOKENS): 
   // load of that moment, and the median of pair ratios is what the summary reports.
   const pairRatios: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    const [b, o] = i % 2 === 0 ? [await bare(), await ours()] : (([x, y]) => [y, x])([await ours(), await bare()]);
+    let b: number;
+    let o: number;
+    if (i % 2 === 0) (b = await bare()), (o = await ours());
+    else (o = await ours()), (b = await bare());
     bareRates.push(b);
     ourRates.push(o);
     pairRatios.push(o / b);
