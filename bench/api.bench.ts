@@ -19,12 +19,17 @@ const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 15);
 const MAX = 48;
 const tool = { type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" }, unit: { type: "string", enum: ["c", "f"] } }, required: ["city", "unit"] } } };
 
-export async function run(): Promise<void> {
+export interface ApiFigures {
+  readonly rounds: number;
+  /** Per side: median ms per generated token, ms per request, tokens of the last answer. */
+  readonly sides: ReadonlyArray<{ readonly name: string; readonly msPerToken: number; readonly msPerRequest: number; readonly tokens: number }>;
+}
+
+/** Interleaved rounds of plain chat, a forced tool call, the Responses API and logprobs; null without the model. */
+export async function measureApi(rounds = ROUNDS): Promise<ApiFigures | null> {
+  const ROUNDS = rounds;
   const stories = sharedPath("models", "stories260K.gguf");
-  if (!stories) {
-    console.log("skipped: ../shared/models/stories260K.gguf missing");
-    return;
-  }
+  if (!stories) return null;
   const backend = await createLlamaBackend({ modelPath: stories, threads: 1, parallel: 1, contextSize: 1024 });
   const store = openSqliteStore({ path: ":memory:" });
   const server = await startServer(createGateway({ backend, tee: createSimulatorProvider(), store, authRequired: false }), { host: "127.0.0.1", port: 0 });
@@ -57,12 +62,18 @@ export async function run(): Promise<void> {
     await backend.close();
     await store.close();
   }
-  const base = percentile(perToken["chat"] ?? [], 50);
-  console.log(`embedded stories260K, 1 thread, ${MAX} tokens max, ${ROUNDS} interleaved rounds; median ms per generated token (ratio to plain chat)`);
-  for (const [name, samples] of Object.entries(perToken)) {
-    const p50 = percentile(samples, 50);
-    console.log(`  ${name.padEnd(20)} ${p50.toFixed(3)} ms/token  x${(p50 / base).toFixed(2)}   (${percentile(perRequest[name] ?? [], 50).toFixed(1)} ms/request, ${tokenCounts[name] ?? 0} tokens)`);
-  }
+  return {
+    rounds: ROUNDS,
+    sides: Object.entries(perToken).map(([name, samples]) => ({ name, msPerToken: percentile(samples, 50), msPerRequest: percentile(perRequest[name] ?? [], 50), tokens: tokenCounts[name] ?? 0 })),
+  };
+}
+
+export async function run(): Promise<void> {
+  const f = await measureApi();
+  if (!f) return void console.log("skipped: ../shared/models/stories260K.gguf missing");
+  const base = f.sides[0]?.msPerToken ?? NaN;
+  console.log(`embedded stories260K, 1 thread, ${MAX} tokens max, ${f.rounds} interleaved rounds; median ms per generated token (ratio to plain chat)`);
+  for (const s of f.sides) console.log(`  ${s.name.padEnd(20)} ${s.msPerToken.toFixed(3)} ms/token  x${(s.msPerToken / base).toFixed(2)}   (${s.msPerRequest.toFixed(1)} ms/request, ${s.tokens} tokens)`);
 }
 
 function chatTokens(j: Record<string, unknown>): number {

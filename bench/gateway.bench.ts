@@ -20,54 +20,15 @@
  * checkouts (e.g. `git archive <commit> | tar -x -C DIR`, link node_modules, `npx tsc -p
  * tsconfig.build.json`), interleaved with the others, for before/after in one run.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { cpus, loadavg } from "node:os";
 import { createClient, processCpuSeconds, type PostResult } from "./http-load.js";
+import { root, startGateway, startUpstream, stopAll, type Proc } from "./gateway-procs.js";
 import { fmt, percentile } from "./stats.js";
 
-const root = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 4);
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 3);
 const body = (model: string, stream: boolean, maxTokens?: number): string =>
   JSON.stringify({ model, messages: [{ role: "user", content: "Tell me a story." }], stream, ...(maxTokens ? { max_tokens: maxTokens } : {}) });
-
-interface Proc {
-  readonly url: string;
-  readonly child: ChildProcess;
-}
-
-/** Spawns a process and resolves with the URL its stdout announces. */
-function spawnAnnouncing(args: string[], env: NodeJS.ProcessEnv, match: (out: string) => string | null): Promise<Proc> {
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"], env });
-  return new Promise<Proc>((resolve, reject) => {
-    let out = "";
-    child.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      const url = match(out);
-      if (url) resolve({ url, child });
-    });
-    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited ${code}`)));
-  });
-}
-
-function startUpstream(): Promise<Proc> {
-  return spawnAnnouncing(["--import", "tsx", join(root, "test", "fixtures", "upstream-server.ts"), "--port", "0"], { ...process.env, CLOISTER_THREADS: "1" }, (out) => {
-    const m = /\{"port":(\d+)\}/.exec(out);
-    return m ? `http://127.0.0.1:${m[1]}` : null;
-  });
-}
-
-function startGateway(upstream: string, checkout = root, prof?: string): Promise<Proc> {
-  const dataDir = mkdtempSync(join(tmpdir(), "cloister-bench-"));
-  return spawnAnnouncing(
-    [...(prof ? ["--cpu-prof", "--cpu-prof-dir", prof] : []), join(checkout, "bin", "cloister.js"), "up", "--upstream", upstream, "--no-auth", "--tee", "simulated", "--port", "0", "--data-dir", dataDir, "--log-level", "warn", "--max-concurrent", "256"],
-    process.env,
-    (out) => /at (http:\/\/[^ ]+)\/v1/.exec(out)?.[1] ?? null,
-  );
-}
 
 type Client = ReturnType<typeof createClient>;
 const median = (xs: readonly number[]): number => percentile(xs, 50);
@@ -131,18 +92,41 @@ interface Side {
 }
 const side = (name: Side["name"], proc: Proc): Side => ({ name, proc, p50: [], p99: [], rps: [], cpu: [], upCpu: [], tok: [], streamCpu: [], slowFirst: [], slowTotal: [], slowTok: [], errors: 0 });
 
-export async function run(): Promise<void> {
+export interface GatewayFigures {
+  /** Medians over rounds, per side (the first is "direct"). */
+  readonly sides: ReadonlyArray<{ readonly name: string; readonly p50: number; readonly p99: number; readonly rps: number; readonly cpu: number; readonly upCpu: number; readonly tok: number; readonly streamCpu: number; readonly slowFirst: number; readonly slowTotal: number; readonly slowTok: number; readonly errors: number }>;
+  readonly rounds: number;
+  readonly load: number;
+}
+
+export interface GatewayOptions {
+  readonly rounds?: number;
+  /** Sequential requests per round for p50/p99. */
+  readonly requests?: number;
+  /** ms per throughput phase. */
+  readonly roundMs?: number;
+  /** Also measure canned-slow streams (20 tokens at 20 ms). */
+  readonly slow?: boolean;
+  /** Extra gateway sides: [name, built checkout]. */
+  readonly baselines?: ReadonlyArray<readonly [string, string]>;
+  /** Runs against the gateway (e.g. the load test) before the processes stop. */
+  readonly after?: (client: Client, gatewayUrl: string) => Promise<void>;
+}
+
+/** Interleaved, rotated rounds of direct vs gateway (vs baselines); medians per side. */
+export async function measureGateway(opts: GatewayOptions = {}): Promise<GatewayFigures> {
+  const rounds = opts.rounds ?? ROUNDS;
+  const baselines = opts.baselines ?? [];
   const up = await startUpstream();
   const gw = await startGateway(up.url, process.env["BENCH_GATEWAY_CHECKOUT"] ?? root, process.env["BENCH_GATEWAY_PROF"]);
-  const baselines = (process.env["BENCH_BASELINE"] ?? "").split(",").filter(Boolean).map((b) => (b.includes("=") ? b.split("=", 2) : ["before", b]) as [string, string]);
   const others: Side[] = [];
   for (const [name, dir] of baselines) others.push(side(name, await startGateway(up.url, dir)));
   const sides = [side("direct", up), side("gateway", gw), ...others];
   const client = createClient(Math.max(CONCURRENCY, 64));
   const chat = (base: string): string => `${base}/v1/chat/completions`;
   try {
-    const n = Number(process.env["BENCH_REQUESTS"] ?? 500);
-    const ms = Number(process.env["BENCH_ROUND_MS"] ?? 2000);
+    const n = opts.requests ?? 500;
+    const ms = opts.roundMs ?? 2000;
     const nonStream = body("canned", false);
     const stream = body("canned", true);
     const slow = body("canned-slow", true, 20);
@@ -151,7 +135,7 @@ export async function run(): Promise<void> {
       await sequential(client, chat(s.proc.url), nonStream, 200);
       await throughput(client, chat(s.proc.url), stream, 500, CONCURRENCY);
     }
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < rounds; round++) {
       // Rotate which side goes first, so a drift in machine load hits all alike.
       const order = sides.map((_, i) => sides[(i + round) % sides.length] as Side);
       for (const s of order) {
@@ -172,6 +156,7 @@ export async function run(): Promise<void> {
         s.tok.push(st.r.chunksPerSec);
         s.streamCpu.push(st.cpu / st.r.done);
 
+        if (!opts.slow) continue;
         const sl = await sequential(client, url, slow, 3);
         s.slowFirst.push(median(sl.map((r) => r.firstByteMs)));
         s.slowTotal.push(median(sl.map((r) => r.totalMs)));
@@ -180,22 +165,59 @@ export async function run(): Promise<void> {
         s.slowTok.push(slt.chunksPerSec);
       }
     }
-    const m = (xs: number[]): number => median(xs);
-    const d = sides[0] as Side;
-    console.log(`medians of ${ROUNDS} rotated rounds; concurrency ${CONCURRENCY}; gateway = built dist${baselines.map(([k, v]) => `, ${k} = ${v}`).join("")}; upstream = test/fixtures/upstream-server.ts; ${cpus().length} cores, load avg ${loadavg()[0]?.toFixed(1)}`);
-    console.log(`                     p50       p99       added p50  req/s  ratio  CPU/req (upstream)  tok/s  ratio  CPU/stream  slow: 1st tok  whole     tok/s@16  errors`);
-    for (const s of sides) {
-      const added = s === d ? "" : fmt(m(s.p50) - m(d.p50));
-      console.log(
-        `  ${s.name.padEnd(8)}  ${fmt(m(s.p50)).padStart(9)} ${fmt(m(s.p99)).padStart(9)} ${added.padStart(10)}  ${m(s.rps).toFixed(0).padStart(6)} ${(m(s.rps) / m(d.rps)).toFixed(2).padStart(5)}  ${us(m(s.cpu)).padStart(8)} (${us(m(s.upCpu))})  ${m(s.tok).toFixed(0).padStart(6)} ${(m(s.tok) / m(d.tok)).toFixed(2).padStart(5)}  ${us(m(s.streamCpu)).padStart(9)}  ${fmt(m(s.slowFirst)).padStart(9)} ${fmt(m(s.slowTotal)).padStart(9)}  ${m(s.slowTok).toFixed(0).padStart(6)}  ${s.errors}`,
-      );
-    }
-    console.log(`  goals: added p50 < 1 ms, req/s ratio >= 0.90; CPU/req of "direct" is the upstream's own; slow = canned-slow, 20 tokens at 20 ms`);
+    const load = loadavg()[0] ?? NaN;
+    await opts.after?.(client, gw.url);
+    const m = (xs: number[]): number => (xs.length ? median(xs) : NaN);
+    return {
+      rounds,
+      load,
+      sides: sides.map((s) => ({ name: s.name, p50: m(s.p50), p99: m(s.p99), rps: m(s.rps), cpu: m(s.cpu), upCpu: m(s.upCpu), tok: m(s.tok), streamCpu: m(s.streamCpu), slowFirst: m(s.slowFirst), slowTotal: m(s.slowTotal), slowTok: m(s.slowTok), errors: s.errors })),
+    };
+  } finally {
+    client.close();
+    await stopAll([gw, up, ...others.map((o) => o.proc)]);
+  }
+}
 
-    const loadSecs = Number(process.env["BENCH_LOAD_SECONDS"] ?? 20);
-    if (loadSecs <= 0) return;
+/** BENCH_BASELINE=DIR (or NAME=DIR,NAME=DIR): gateways built in other checkouts. */
+export function baselinesFromEnv(): Array<[string, string]> {
+  return (process.env["BENCH_BASELINE"] ?? "").split(",").filter(Boolean).map((b) => (b.includes("=") ? b.split("=", 2) : ["before", b]) as [string, string]);
+}
+
+export async function run(): Promise<void> {
+  const baselines = baselinesFromEnv();
+  const loadSecs = Number(process.env["BENCH_LOAD_SECONDS"] ?? 20);
+  let loadLines: string[] = [];
+  const f = await measureGateway({
+    requests: Number(process.env["BENCH_REQUESTS"] ?? 500),
+    roundMs: Number(process.env["BENCH_ROUND_MS"] ?? 2000),
+    slow: true,
+    baselines,
+    after: async (client, url) => void (loadLines = await loadTest(client, url, loadSecs)),
+  });
+  const d = f.sides[0];
+  if (!d) return;
+  console.log(`medians of ${f.rounds} rotated rounds; concurrency ${CONCURRENCY}; gateway = built dist${baselines.map(([k, v]) => `, ${k} = ${v}`).join("")}; upstream = test/fixtures/upstream-server.ts; ${cpus().length} cores, load avg ${f.load.toFixed(1)}`);
+  console.log(`                     p50       p99       added p50  req/s  ratio  CPU/req (upstream)  tok/s  ratio  CPU/stream  slow: 1st tok  whole     tok/s@16  errors`);
+  for (const s of f.sides) {
+    const added = s === d ? "" : fmt(s.p50 - d.p50);
+    console.log(
+      `  ${s.name.padEnd(8)}  ${fmt(s.p50).padStart(9)} ${fmt(s.p99).padStart(9)} ${added.padStart(10)}  ${s.rps.toFixed(0).padStart(6)} ${(s.rps / d.rps).toFixed(2).padStart(5)}  ${us(s.cpu).padStart(8)} (${us(s.upCpu)})  ${s.tok.toFixed(0).padStart(6)} ${(s.tok / d.tok).toFixed(2).padStart(5)}  ${us(s.streamCpu).padStart(9)}  ${fmt(s.slowFirst).padStart(9)} ${fmt(s.slowTotal).padStart(9)}  ${s.slowTok.toFixed(0).padStart(6)}  ${s.errors}`,
+    );
+  }
+  console.log(`  goals: added p50 < 1 ms (issue 8: < 0.5 ms), req/s ratio >= 0.90; CPU/req of "direct" is the upstream's own; slow = canned-slow, 20 tokens at 20 ms`);
+  for (const l of loadLines) console.log(l);
+}
+
+/** Many concurrent slow streams through the gateway: errors and memory over time. */
+async function loadTest(client: Client, gwUrl: string, loadSecs: number): Promise<string[]> {
+  const chat = (base: string): string => `${base}/v1/chat/completions`;
+  const gw = { url: gwUrl };
+  const lines: string[] = [];
+  {
+    if (loadSecs <= 0) return lines;
     const streams = Number(process.env["BENCH_LOAD_STREAMS"] ?? 64);
-    console.log(`load: ${streams} concurrent streams (canned-slow, 50 tokens at 20 ms) for ${loadSecs} s through the gateway`);
+    lines.push(`load: ${streams} concurrent streams (canned-slow, 50 tokens at 20 ms) for ${loadSecs} s through the gateway`);
     const end = performance.now() + loadSecs * 1000;
     let completed = 0;
     let errors = 0;
@@ -216,16 +238,11 @@ export async function run(): Promise<void> {
     );
     clearInterval(sampler);
     const every = Math.max(1, Math.floor(samples.length / 10));
-    console.log(`  streams completed ${completed}, errors ${errors}   (goal: 0 errors)`);
-    console.log(`  memory over time (s: rss / heap): ${samples.filter((_, i) => i % every === 0).map((s) => `${s.t.toFixed(0)}: ${mb(s.rss)} / ${mb(s.heap)}`).join(", ")}`);
+    lines.push(`  streams completed ${completed}, errors ${errors}   (goal: 0 errors)`);
+    lines.push(`  memory over time (s: rss / heap): ${samples.filter((_, i) => i % every === 0).map((s) => `${s.t.toFixed(0)}: ${mb(s.rss)} / ${mb(s.heap)}`).join(", ")}`);
     const first = samples[Math.min(2, samples.length - 1)];
     const last = samples.at(-1);
-    if (first && last) console.log(`  rss ${mb(first.rss)} -> ${mb(last.rss)} (ratio ${(last.rss / first.rss).toFixed(2)}), heap ${mb(first.heap)} -> ${mb(last.heap)} (goal: flat)`);
-  } finally {
-    client.close();
-    const exited = (p: Proc): Promise<void> => new Promise((r) => (p.child.exitCode !== null ? r() : p.child.once("exit", () => r())));
-    const procs = [gw, up, ...others.map((o) => o.proc)];
-    for (const p of procs) p.child.kill("SIGTERM");
-    await Promise.all(procs.map(exited));
+    if (first && last) lines.push(`  rss ${mb(first.rss)} -> ${mb(last.rss)} (ratio ${(last.rss / first.rss).toFixed(2)}), heap ${mb(first.heap)} -> ${mb(last.heap)} (goal: flat)`);
   }
+  return lines;
 }

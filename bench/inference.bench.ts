@@ -14,10 +14,24 @@ const MAX_TOKENS = 200;
 const ROUNDS = 15;
 const SETTINGS = { threads: 1, contextSize: 512 } as const;
 
-export async function run(): Promise<void> {
+export interface EmbeddedFigures {
+  readonly model: string;
+  readonly rounds: number;
+  readonly bareRates: readonly number[];
+  readonly ourRates: readonly number[];
+  /** Medians, tokens/s. */
+  readonly bare: number;
+  readonly ours: number;
+  /** Median over rounds of (ours / bare) within the round. */
+  readonly ratio: number;
+}
+
+/** createLlamaBackend vs bare node-llama-cpp, same model, prompt, settings and thread count, interleaved rounds. */
+export async function measureEmbedded(rounds = ROUNDS, maxTokens = MAX_TOKENS): Promise<EmbeddedFigures> {
+  const MAX_TOKENS = maxTokens;
   const stories = sharedPath("models", "stories260K.gguf");
   const modelPath = stories ?? (await tinyModelPath());
-  console.log(`model: ${stories ? "stories260K (../shared)" : "generated tiny random model (../shared missing)"}; ${MAX_TOKENS} tokens, greedy, 1 thread, ${ROUNDS} rounds`);
+  const modelName = stories ? "stories260K (../shared)" : "generated tiny random model (../shared missing)";
 
   const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath });
@@ -49,19 +63,30 @@ export async function run(): Promise<void> {
   const bareRates: number[] = [];
   const ourRates: number[] = [];
   // Interleaved so drift (thermal, other processes) hits both alike.
-  for (let i = 0; i < ROUNDS; i++) {
-    bareRates.push(await bare());
-    ourRates.push(await ours());
+  // Each round is a pair, run in alternating order; the pair's own ratio cancels the
+  // load of that moment, and the median of pair ratios is what the summary reports.
+  const pairRatios: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    let b: number;
+    let o: number;
+    if (i % 2 === 0) (b = await bare()), (o = await ours());
+    else (o = await ours()), (b = await bare());
+    bareRates.push(b);
+    ourRates.push(o);
+    pairRatios.push(o / b);
   }
-  // Medians: on a shared 2-core machine single rounds swing by 2x.
-  const b = percentile(bareRates, 50);
-  const o = percentile(ourRates, 50);
-  const spread = (r: number[]): string => `p10 ${percentile(r, 10).toFixed(0)} – p90 ${percentile(r, 90).toFixed(0)}`;
-  console.log(`node-llama-cpp bare:      ${b.toFixed(0)} tok/s (median; ${spread(bareRates)})`);
-  console.log(`createLlamaBackend:       ${o.toFixed(0)} tok/s (median; ${spread(ourRates)})`);
-  console.log(`ratio (ours / bare):      ${(o / b).toFixed(3)}`);
-
   await backend.close();
   await context.dispose();
   await model.dispose();
+  // Medians: on a shared 2-core machine single rounds swing by 2x.
+  return { model: modelName, rounds, bareRates, ourRates, bare: percentile(bareRates, 50), ours: percentile(ourRates, 50), ratio: percentile(pairRatios, 50) };
+}
+
+export async function run(): Promise<void> {
+  const f = await measureEmbedded();
+  console.log(`model: ${f.model}; ${MAX_TOKENS} tokens, greedy, 1 thread, ${f.rounds} rounds`);
+  const spread = (r: readonly number[]): string => `p10 ${percentile(r, 10).toFixed(0)} – p90 ${percentile(r, 90).toFixed(0)}`;
+  console.log(`node-llama-cpp bare:      ${f.bare.toFixed(0)} tok/s (median; ${spread(f.bareRates)})`);
+  console.log(`createLlamaBackend:       ${f.ours.toFixed(0)} tok/s (median; ${spread(f.ourRates)})`);
+  console.log(`ratio (ours / bare):      ${(f.ours / f.bare).toFixed(3)} of medians; ${f.ratio.toFixed(3)} median of per-round pairs`);
 }

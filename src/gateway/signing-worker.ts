@@ -1,26 +1,14 @@
 /**
- * Worker thread of the signing pool (./signing-pool.ts): holds the node's signing keys
- * and signs batches of texts, so the ECDSA arithmetic (about half a millisecond per
- * completion with @noble here, the largest single cost of a proxied request) runs off
- * the event loop that serves requests. Same keys, same deterministic signatures
- * (RFC 6979 / RFC 8032) as signing on the main thread.
+ * Worker thread of the signing pool (./signing-pool.ts): makes presignatures (the nonce
+ * work of an ECDSA signature, ./presign.ts) in batches, off the event loop that serves
+ * requests. It holds no signing key: a presignature is useless without the node's key,
+ * which only the main thread's signer has.
  */
-import { parentPort, workerData } from "node:worker_threads";
-import { createSigner, type SigningAlgo } from "../seal/signing.js";
+import { parentPort } from "node:worker_threads";
+import { makePresignature, type Presignature } from "./presign.js";
 
-export type SignRequest = readonly [id: number, algo: SigningAlgo, text: string];
-export type SignResult = readonly [id: number, signature: string | null];
-
-const keys = workerData as { readonly ecdsa: Uint8Array; readonly ed25519: Uint8Array };
-const signers = { ecdsa: createSigner("ecdsa", keys.ecdsa), ed25519: createSigner("ed25519", keys.ed25519) };
-
-parentPort?.on("message", (batch: readonly SignRequest[]) => {
-  const out: SignResult[] = batch.map(([id, algo, text]) => {
-    try {
-      return [id, signers[algo].sign(text)];
-    } catch {
-      return [id, null];
-    }
-  });
+parentPort?.on("message", (count: number) => {
+  const out: Presignature[] = [];
+  for (let i = 0; i < count; i++) out.push(makePresignature());
   parentPort?.postMessage(out);
 });

@@ -1,0 +1,52 @@
+/**
+ * One table of the ratios issue 8 asks for, measured in this one run (short settings, so
+ * the default `npm run bench` stays a few minutes on two shared cores):
+ *   - gateway vs direct (canned upstream): req/s, p50/p99 added, streamed tok/s, and the
+ *     gateway's CPU per completion (from /proc: transfers to other hardware better than
+ *     wall time on a loaded box)
+ *   - embedded (createLlamaBackend) vs bare node-llama-cpp tokens/s, same threads
+ *   - a forced tool call, the Responses API and logprobs vs plain chat (ms per token)
+ * The full benches (`npm run bench -- gateway inference api`) run longer with more rounds.
+ * BENCH_BASELINE=DIR adds a gateway built in another checkout (before/after in one run).
+ */
+import { cpus, loadavg } from "node:os";
+import { measureApi } from "./api.bench.js";
+import { baselinesFromEnv, measureGateway } from "./gateway.bench.js";
+import { measureEmbedded } from "./inference.bench.js";
+import { fmt } from "./stats.js";
+
+const us = (s: number): string => `${(s * 1e6).toFixed(0)} µs`;
+
+export async function run(): Promise<void> {
+  const rows: Array<[string, string, string]> = [];
+  const load0 = loadavg()[0] ?? NaN;
+
+  const g = await measureGateway({ rounds: Number(process.env["BENCH_ROUNDS"] ?? 3), requests: Number(process.env["BENCH_REQUESTS"] ?? 300), roundMs: Number(process.env["BENCH_ROUND_MS"] ?? 1500), baselines: baselinesFromEnv() });
+  const d = g.sides[0];
+  if (d) {
+    for (const s of g.sides.slice(1)) {
+      const tag = s.name === "gateway" ? "gateway" : `gateway (${s.name})`;
+      rows.push([`${tag} / direct: req/s (c=4)`, (s.rps / d.rps).toFixed(2), `${s.rps.toFixed(0)} vs ${d.rps.toFixed(0)}; goal >= 0.90`]);
+      rows.push([`${tag}: p50 added (c=1)`, fmt(s.p50 - d.p50), `${fmt(s.p50)} vs ${fmt(d.p50)}; goal < 0.5 ms`]);
+      rows.push([`${tag}: p99 added (c=1)`, fmt(s.p99 - d.p99), `${fmt(s.p99)} vs ${fmt(d.p99)}`]);
+      rows.push([`${tag} / direct: streamed tok/s (c=4)`, (s.tok / d.tok).toFixed(2), `${s.tok.toFixed(0)} vs ${d.tok.toFixed(0)}`]);
+      rows.push([`${tag}: CPU per completion`, us(s.cpu), `non-streamed; per stream ${us(s.streamCpu)}; the upstream's own ${us(d.upCpu)}; goal <= 0.5 ms`]);
+    }
+    if (g.sides.some((s) => s.errors > 0)) rows.push(["gateway: errors", String(g.sides.reduce((a, s) => a + s.errors, 0)), "goal 0"]);
+  }
+
+  const e = await measureEmbedded(Number(process.env["BENCH_EMBEDDED_ROUNDS"] ?? 9), 200);
+  rows.push(["embedded / bare node-llama-cpp: tok/s", e.ratio.toFixed(3), `median of ${e.rounds} per-round pairs (ratio of medians ${(e.ours / e.bare).toFixed(3)}: ${e.ours.toFixed(0)} vs ${e.bare.toFixed(0)} tok/s), ${e.model}, 1 thread; goal >= 0.95`]);
+
+  const a = await measureApi(Number(process.env["BENCH_API_ROUNDS"] ?? 5));
+  if (a) {
+    const chat = a.sides[0];
+    for (const s of a.sides.slice(1)) if (chat) rows.push([`${s.name} / plain chat: ms per token`, (s.msPerToken / chat.msPerToken).toFixed(2), `${s.msPerToken.toFixed(3)} vs ${chat.msPerToken.toFixed(3)} ms/token (${s.msPerRequest.toFixed(1)} vs ${chat.msPerRequest.toFixed(1)} ms/request)`]);
+  } else rows.push(["tool call / Responses vs chat", "skipped", "../shared/models/stories260K.gguf missing"]);
+
+  console.log(`summary: ratios measured in this run; ${cpus().length} cores, load avg ${load0.toFixed(1)} at start, ${(loadavg()[0] ?? NaN).toFixed(1)} at end`);
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w1 = Math.max(...rows.map((r) => r[1].length));
+  console.log(`  ${"what".padEnd(w0)}  ${"ratio".padStart(w1)}  figures`);
+  for (const [k, v, why] of rows) console.log(`  ${k.padEnd(w0)}  ${v.padStart(w1)}  ${why}`);
+}
