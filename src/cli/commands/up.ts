@@ -166,7 +166,7 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
     }
   }
 
-  const signingPool = createSigningPool(keys, 1);
+  const signingPool = createSigningPool(keys);
   // E2E is always on (the report advertises this key); --require-e2ee only refuses plaintext.
   const e2e = freshE2EKeys(config.requireE2ee);
   const appManifest = { app: "cloister", version: VERSION, ...manifest };
