@@ -13,7 +13,7 @@ import { InferenceCode, type GenerationEvent, type InferenceBackend } from "../i
 import type { Logger } from "../log/logger.js";
 import { createSigner } from "../seal/signing.js";
 import { openSqliteStore } from "../store/sqlite.js";
-import { createPipeline, type Pipeline } from "./pipeline/pipeline.js";
+import { createPipeline, type Pipeline, type PipelineOptions } from "./pipeline/pipeline.js";
 
 /** A backend that serves no model: a data node answers completions with MODEL_NOT_FOUND. */
 export const noModelBackend: InferenceBackend = {
@@ -35,9 +35,20 @@ export interface DataNode {
   close(): Promise<void>;
 }
 
-export async function startDataNode(opts: { tee: TeeProvider; dataDir: string; host: string; port: number; auth: boolean; logger: Logger }): Promise<DataNode> {
+export interface DataNodeOptions {
+  readonly tee: TeeProvider;
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly auth: boolean;
+  readonly logger: Logger;
+  /** Reward claims are signed for this DataPool (chain id and contract address). */
+  readonly rewards?: PipelineOptions["rewards"];
+}
+
+export async function startDataNode(opts: DataNodeOptions): Promise<DataNode> {
   const signers = { ecdsa: createSigner("ecdsa"), ed25519: createSigner("ed25519") };
-  const pipeline = createPipeline({ dir: join(opts.dataDir, "datasets"), signer: signers.ecdsa, logger: opts.logger });
+  const pipeline = createPipeline({ dir: join(opts.dataDir, "datasets"), signer: signers.ecdsa, logger: opts.logger, ...(opts.rewards ? { rewards: opts.rewards } : {}) });
   try {
     await opts.tee.extendAppEvent?.(pipeline.rtmr3Event.event, pipeline.rtmr3Event.payload);
   } catch {

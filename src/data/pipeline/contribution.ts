@@ -13,7 +13,7 @@ import { utf8 } from "../../util/bytes.js";
 import { clean, type CleanerConfig } from "../clean/cleaner.js";
 import { Deduper } from "../clean/dedupe.js";
 import type { EntityType } from "../clean/types.js";
-import { signClaim, signReceipt, type ContributionReceipt, type RewardClaim, type Signed } from "./receipt.js";
+import { signClaim, signReceipt, type ClaimDomain, type ContributionReceipt, type RewardClaim, type Signed } from "./receipt.js";
 import { validDataset, type DatasetStore } from "./sealed-store.js";
 
 const HEX32 = /^(0x)?[0-9a-f]{64}$/;
@@ -45,6 +45,8 @@ export interface PipelineDeps {
   /** Keys contributor pseudonyms; never leaves the enclave. */
   readonly pseudonymKey: Uint8Array;
   readonly nearDuplicateThreshold: number;
+  /** The DataPool that pays this pipeline's claims (its EIP-712 domain), when configured. */
+  readonly claimDomain?: ClaimDomain;
   readonly logger?: Logger;
   readonly now?: () => number;
 }
@@ -116,11 +118,11 @@ export function processContribution(req: ContributionRequest, deps: PipelineDeps
   }
   deps.logger?.info("contribution", { dataset: req.dataset, records: receipt.recordsReceived, kept: receipt.recordsKept, rejected: receipt.recordsRejected, duplicate: receipt.recordsDuplicate });
   const claim: RewardClaim | null = receipt.accepted
-    ? { contributionId, dataset: req.dataset, contributor, payoutCommitment: `0x${(req.payout_commitment ?? "0".repeat(64)).replace(/^0x/, "")}`, units: String(kept.length), issuedAt }
+    ? { contributionId, dataset: req.dataset, pipeline: receipt.pipeline, contributor, payoutCommitment: `0x${(req.payout_commitment ?? "0".repeat(64)).replace(/^0x/, "")}`, units: String(kept.length), issuedAt }
     : null;
   return {
     receipt: signReceipt(deps.signer, receipt),
-    claim: claim && signClaim(deps.signer, claim),
+    claim: claim && signClaim(deps.signer, claim, deps.claimDomain),
     removed: removedSorted,
     records: statuses,
   };

@@ -12,6 +12,7 @@ import type { Sha256 } from "../../types.js";
 import { utf8 } from "../../util/bytes.js";
 import { DEFAULT_CLEANER_CONFIG, type CleanerConfig } from "../clean/cleaner.js";
 import { describePipeline, pipelineMeasurement, type PipelineDescription } from "./measurement.js";
+import { poolDomain } from "./receipt.js";
 import { dataRoutes, type DataRoutes } from "./routes.js";
 import { fileDatasetStore, type DatasetStore } from "./sealed-store.js";
 
@@ -26,6 +27,8 @@ export interface PipelineOptions {
   readonly pseudonymKey?: Uint8Array;
   readonly config?: CleanerConfig;
   readonly modelSha256?: Sha256 | null;
+  /** The DataPool paying this pipeline's reward claims (claims are signed for its domain). */
+  readonly rewards?: { readonly chainId: number; readonly pool: string };
   readonly logger?: Logger;
 }
 
@@ -55,6 +58,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     store,
     pseudonymKey: opts.pseudonymKey ?? randomBytes(32),
     nearDuplicateThreshold: NEAR_DUPLICATE_THRESHOLD,
+    ...(opts.rewards ? { claimDomain: poolDomain(opts.rewards.chainId, opts.rewards.pool) } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
   return {
