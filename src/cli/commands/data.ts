@@ -12,6 +12,7 @@ import { resolveDataDir } from "../../config/node-config.js";
 import { isCloisterError } from "../../errors.js";
 import { contribute } from "../../data/contribute.js";
 import { startDataNode } from "../../data/node.js";
+import { payoutCommitment } from "../../data/rewards/pool.js";
 import { jsonLines, scrubLine } from "../../data/scrub.js";
 import { createLogger } from "../../log/logger.js";
 import { selectTeeProvider, TEE_KINDS, type TeeKind } from "../../tee/select.js";
@@ -24,17 +25,23 @@ const USAGE = `usage: cloister data <command> [options]
                                  {"text", "spans": [{start, end, type}], "rejected", "risk"}
                                  (spans in the original text)
   data up [--host H] [--port P] [--tee auto|tdx|sev-snp|dstack|simulated] [--data-dir DIR] [--auth]
+          [--pool-contract ADDRESS --pool-chain-id N]   sign reward claims for that DataPool
                                  serve the pipeline: POST /v1/data/contributions (sealed),
                                  GET /v1/data/pipeline, GET /v1/data/datasets/NAME/manifest
   data contribute FILE --url URL --dataset NAME [--allow-simulated] [--expect MEASUREMENT]
-                  [--payout-commitment HEX32] [--key-file PATH] [--json]
-                                 FILE: JSON lines {"text": ...}; prints the verified receipt`;
+                  [--payout-commitment HEX32 | --payout ADDRESS [--receipt-out FILE]] [--key-file PATH] [--json]
+                                 FILE: JSON lines {"text": ...}; prints the verified receipt; with
+                                 --payout, commits to the address with a fresh salt (the pipeline
+                                 never sees it) and writes receipt, claim, payout and salt to
+                                 --receipt-out (default DATA_DIR/receipts/ID.json, mode 0600)
+  data pool ... | data claim ...   reward pools on chain (data pool --help)`;
 
 export async function dataCommand(args: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === "scrub") return scrub(rest, io);
   if (sub === "up") return up(rest, io);
   if (sub === "contribute") return contributeCmd(rest, io);
+  if (sub === "pool" || sub === "claim") return (await import("./data-pool.js")).poolCommand(sub, rest, io);
   if (!sub || sub === "--help" || sub === "-h") {
     io.out(USAGE);
     return sub ? EXIT.ok : EXIT.usage;
@@ -79,7 +86,7 @@ async function scrub(args: string[], io: CliIO): Promise<number> {
 async function up(args: string[], io: CliIO): Promise<number> {
   let values;
   try {
-    values = parseArgs({ args, options: { host: { type: "string" }, port: { type: "string" }, tee: { type: "string" }, "data-dir": { type: "string" }, auth: { type: "boolean" } } }).values;
+    values = parseArgs({ args, options: { host: { type: "string" }, port: { type: "string" }, tee: { type: "string" }, "data-dir": { type: "string" }, auth: { type: "boolean" }, "pool-contract": { type: "string" }, "pool-chain-id": { type: "string" } } }).values;
   } catch (cause) {
     io.err(`${cause instanceof Error ? cause.message : String(cause)}\n\n${USAGE}`);
     return EXIT.usage;
@@ -87,6 +94,12 @@ async function up(args: string[], io: CliIO): Promise<number> {
   const kind = (values.tee ?? "auto") as TeeKind;
   if (!TEE_KINDS.includes(kind)) {
     io.err(`--tee must be one of ${TEE_KINDS.join(", ")}`);
+    return EXIT.usage;
+  }
+  const poolContract = values["pool-contract"];
+  const poolChain = Number(values["pool-chain-id"]);
+  if (poolContract !== undefined && (!/^0x[0-9a-fA-F]{40}$/.test(poolContract) || !Number.isSafeInteger(poolChain) || poolChain <= 0)) {
+    io.err("--pool-contract ADDRESS needs --pool-chain-id N (claims are signed for that chain's DataPool)");
     return EXIT.usage;
   }
   const logger = createLogger({ sink: (l) => io.err(l) });
@@ -98,6 +111,7 @@ async function up(args: string[], io: CliIO): Promise<number> {
     port: Number(values.port ?? 8090),
     auth: values.auth ?? false,
     logger,
+    ...(poolContract ? { rewards: { chainId: poolChain, pool: poolContract } } : {}),
   });
   io.out(`cloister data up: pipeline at ${node.url}/v1/data  tee=${tee.name}  signing address ${node.signingAddress}`);
   io.out(`  pipeline measurement ${node.pipeline.measurement} (${node.pipeline.description.cleaner})`);
@@ -125,7 +139,7 @@ async function contributeCmd(args: string[], io: CliIO): Promise<number> {
       allowPositionals: true,
       options: {
         url: { type: "string" }, dataset: { type: "string" }, "allow-simulated": { type: "boolean" }, expect: { type: "string" },
-        "payout-commitment": { type: "string" }, "key-file": { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" },
+        "payout-commitment": { type: "string" }, payout: { type: "string" }, "receipt-out": { type: "string" }, "key-file": { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" },
       },
     });
   } catch (cause) {
@@ -150,6 +164,13 @@ async function contributeCmd(args: string[], io: CliIO): Promise<number> {
     }
   }
   const keyFile = values["key-file"] ?? join(resolveDataDir(values["data-dir"], io.env, io.cwd), "contributor.key");
+  if (values.payout && (!/^0x[0-9a-fA-F]{40}$/.test(values.payout) || values["payout-commitment"])) {
+    io.err(`--payout must be an address (and not given with --payout-commitment)\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const payout = values.payout?.toLowerCase() as `0x${string}` | undefined;
+  const salt = `0x${randomBytes(32).toString("hex")}` as `0x${string}`;
+  const commitment = payout ? payoutCommitment(payout, salt) : values["payout-commitment"];
   try {
     const r = await contribute({
       baseURL: values.url,
@@ -158,8 +179,15 @@ async function contributeCmd(args: string[], io: CliIO): Promise<number> {
       contributorKey: contributorKey(keyFile),
       allowSimulated: values["allow-simulated"] ?? false,
       ...(values.expect ? { expectedPipeline: values.expect } : {}),
-      ...(values["payout-commitment"] ? { payoutCommitment: values["payout-commitment"] } : {}),
+      ...(commitment ? { payoutCommitment: commitment } : {}),
     });
+    if (payout && r.claim) {
+      // The salt is the only way to claim: kept beside the receipt, readable by the owner only.
+      const path = values["receipt-out"] ? resolve(io.cwd, values["receipt-out"]) : join(resolveDataDir(values["data-dir"], io.env, io.cwd), "receipts", `${r.receipt.message.contributionId}.json`);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, JSON.stringify({ receipt: r.receipt, claim: r.claim, payout, salt }, null, 2), { mode: 0o600 });
+      if (!values.json) io.out(`  claim saved to ${path} (claim with: cloister data claim ${path} --pool-contract ... --pool ...)`);
+    }
     if (values.json) io.out(JSON.stringify(r));
     else {
       const m = r.receipt.message;
