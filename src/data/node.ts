@@ -13,6 +13,7 @@ import { InferenceCode, type GenerationEvent, type InferenceBackend } from "../i
 import type { Logger } from "../log/logger.js";
 import { createSigner } from "../seal/signing.js";
 import { openSqliteStore } from "../store/sqlite.js";
+import type { NerModel } from "./clean/onnx/ner-model.js";
 import { createPipeline, type Pipeline, type PipelineOptions } from "./pipeline/pipeline.js";
 
 /** A backend that serves no model: a data node answers completions with MODEL_NOT_FOUND. */
@@ -44,11 +45,13 @@ export interface DataNodeOptions {
   readonly logger: Logger;
   /** Reward claims are signed for this DataPool (chain id and contract address). */
   readonly rewards?: PipelineOptions["rewards"];
+  /** An ONNX token classifier to run as a cleaning layer (measured). */
+  readonly nerModel?: NerModel;
 }
 
 export async function startDataNode(opts: DataNodeOptions): Promise<DataNode> {
   const signers = { ecdsa: createSigner("ecdsa"), ed25519: createSigner("ed25519") };
-  const pipeline = createPipeline({ dir: join(opts.dataDir, "datasets"), signer: signers.ecdsa, logger: opts.logger, ...(opts.rewards ? { rewards: opts.rewards } : {}) });
+  const pipeline = createPipeline({ dir: join(opts.dataDir, "datasets"), signer: signers.ecdsa, logger: opts.logger, ...(opts.rewards ? { rewards: opts.rewards } : {}), ...(opts.nerModel ? { nerModel: opts.nerModel } : {}) });
   try {
     await opts.tee.extendAppEvent?.(pipeline.rtmr3Event.event, pipeline.rtmr3Event.payload);
   } catch {

@@ -13,19 +13,22 @@ import { isCloisterError } from "../../errors.js";
 import { contribute } from "../../data/contribute.js";
 import { startDataNode } from "../../data/node.js";
 import { payoutCommitment } from "../../data/rewards/pool.js";
-import { jsonLines, scrubLine } from "../../data/scrub.js";
+import { jsonLines, scrubLineWithModel } from "../../data/scrub.js";
+import type { NerModel } from "../../data/clean/onnx/ner-model.js";
 import { createLogger } from "../../log/logger.js";
 import { selectTeeProvider, TEE_KINDS, type TeeKind } from "../../tee/select.js";
 import { EXIT, untilStopped, type CliIO } from "../io.js";
 
 const USAGE = `usage: cloister data <command> [options]
 
-  data scrub [FILE|-] [--json]   clean JSON lines {"text": ...} with the pipeline's exact cleaner;
+  data scrub [FILE|-] [--json] [--ner-model PATH]
+                                 clean JSON lines {"text": ...} with the pipeline's exact cleaner;
                                  prints the cleaned text per line, or with --json
                                  {"text", "spans": [{start, end, type}], "rejected", "risk"}
                                  (spans in the original text)
   data up [--host H] [--port P] [--tee auto|tdx|sev-snp|dstack|simulated] [--data-dir DIR] [--auth]
           [--pool-contract ADDRESS --pool-chain-id N]   sign reward claims for that DataPool
+          [--ner-model PATH]     also run an ONNX token classifier (PATH + PATH.json; hash measured)
                                  serve the pipeline: POST /v1/data/contributions (sealed),
                                  GET /v1/data/pipeline, GET /v1/data/datasets/NAME/manifest
   data contribute FILE --url URL --dataset NAME [--allow-simulated] [--expect MEASUREMENT]
@@ -53,7 +56,7 @@ export async function dataCommand(args: string[], io: CliIO): Promise<number> {
 async function scrub(args: string[], io: CliIO): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } } });
+    parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" }, "ner-model": { type: "string" }, help: { type: "boolean", short: "h" } } });
   } catch (cause) {
     io.err(`${cause instanceof Error ? cause.message : String(cause)}\n\n${USAGE}`);
     return EXIT.usage;
@@ -65,10 +68,17 @@ async function scrub(args: string[], io: CliIO): Promise<number> {
   const file = parsed.positionals[0];
   const input = !file || file === "-" ? process.stdin : createReadStream(resolve(io.cwd, file));
   let failed = false;
+  let model: NerModel | null = null;
+  try {
+    model = await loadModelFlag(parsed.values["ner-model"], io);
+  } catch (err) {
+    io.err(`cloister data scrub: ${isCloisterError(err) ? `${err.code}: ${err.message}` : String(err)}`);
+    return EXIT.failed;
+  }
   try {
     for await (const { line, no } of jsonLines(input as AsyncIterable<Uint8Array>)) {
       try {
-        const r = scrubLine(line, no);
+        const r = await scrubLineWithModel(line, no, model);
         io.out(parsed.values.json ? JSON.stringify(r) : r.text);
       } catch (err) {
         if (!isCloisterError(err)) throw err;
@@ -79,6 +89,8 @@ async function scrub(args: string[], io: CliIO): Promise<number> {
   } catch (err) {
     io.err(`cannot read ${file ?? "standard input"}: ${err instanceof Error ? err.message : String(err)}`);
     return EXIT.failed;
+  } finally {
+    await model?.close();
   }
   return failed ? EXIT.failed : EXIT.ok;
 }
@@ -86,7 +98,7 @@ async function scrub(args: string[], io: CliIO): Promise<number> {
 async function up(args: string[], io: CliIO): Promise<number> {
   let values;
   try {
-    values = parseArgs({ args, options: { host: { type: "string" }, port: { type: "string" }, tee: { type: "string" }, "data-dir": { type: "string" }, auth: { type: "boolean" }, "pool-contract": { type: "string" }, "pool-chain-id": { type: "string" } } }).values;
+    values = parseArgs({ args, options: { host: { type: "string" }, port: { type: "string" }, tee: { type: "string" }, "data-dir": { type: "string" }, auth: { type: "boolean" }, "pool-contract": { type: "string" }, "pool-chain-id": { type: "string" }, "ner-model": { type: "string" } } }).values;
   } catch (cause) {
     io.err(`${cause instanceof Error ? cause.message : String(cause)}\n\n${USAGE}`);
     return EXIT.usage;
@@ -103,6 +115,13 @@ async function up(args: string[], io: CliIO): Promise<number> {
     return EXIT.usage;
   }
   const logger = createLogger({ sink: (l) => io.err(l) });
+  let nerModel: NerModel | null;
+  try {
+    nerModel = await loadModelFlag(values["ner-model"], io);
+  } catch (err) {
+    io.err(`cloister data up: ${isCloisterError(err) ? `${err.code}: ${err.message}` : String(err)}`);
+    return EXIT.failed;
+  }
   const tee = await selectTeeProvider(kind);
   const node = await startDataNode({
     tee,
@@ -112,13 +131,22 @@ async function up(args: string[], io: CliIO): Promise<number> {
     auth: values.auth ?? false,
     logger,
     ...(poolContract ? { rewards: { chainId: poolChain, pool: poolContract } } : {}),
+    ...(nerModel ? { nerModel } : {}),
   });
   io.out(`cloister data up: pipeline at ${node.url}/v1/data  tee=${tee.name}  signing address ${node.signingAddress}`);
-  io.out(`  pipeline measurement ${node.pipeline.measurement} (${node.pipeline.description.cleaner})`);
+  io.out(`  pipeline measurement ${node.pipeline.measurement} (${node.pipeline.description.cleaner}${nerModel ? `, NER model ${nerModel.sha256}` : ""})`);
   if (tee.simulated) io.out("SIMULATED TEE: no hardware protection — for development only; contributors refuse it unless --allow-simulated");
   await untilStopped(io);
   await node.close();
+  await nerModel?.close();
   return EXIT.ok;
+}
+
+/** `--ner-model PATH`: the optional ONNX layer (loaded only when asked for). */
+async function loadModelFlag(path: string | undefined, io: CliIO): Promise<NerModel | null> {
+  if (!path) return null;
+  const { loadNerModel } = await import("../../data/clean/onnx/ner-model.js");
+  return loadNerModel(resolve(io.cwd, path));
 }
 
 
