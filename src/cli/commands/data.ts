@@ -29,6 +29,9 @@ const USAGE = `usage: cloister data <command> [options]
   data up [--host H] [--port P] [--tee auto|tdx|sev-snp|dstack|simulated] [--data-dir DIR] [--auth]
           [--pool-contract ADDRESS --pool-chain-id N]   sign reward claims for that DataPool
           [--ner-model PATH]     also run an ONNX token classifier (PATH + PATH.json; hash measured)
+          [--kms URL,URL --dataset NAME --dataset-key-id ID [--kms-allow-simulated]]
+                                 take the dataset key from the key brokers (released only to
+                                 evidence the dataset's policy admits) instead of a boot key
                                  serve the pipeline: POST /v1/data/contributions (sealed),
                                  GET /v1/data/pipeline, GET /v1/data/datasets/NAME/manifest
   data contribute FILE --url URL --dataset NAME [--allow-simulated] [--expect MEASUREMENT]
@@ -98,7 +101,8 @@ async function scrub(args: string[], io: CliIO): Promise<number> {
 async function up(args: string[], io: CliIO): Promise<number> {
   let values;
   try {
-    values = parseArgs({ args, options: { host: { type: "string" }, port: { type: "string" }, tee: { type: "string" }, "data-dir": { type: "string" }, auth: { type: "boolean" }, "pool-contract": { type: "string" }, "pool-chain-id": { type: "string" }, "ner-model": { type: "string" } } }).values;
+    values = parseArgs({ args, options: { host: { type: "string" }, port: { type: "string" }, tee: { type: "string" }, "data-dir": { type: "string" }, auth: { type: "boolean" }, "pool-contract": { type: "string" }, "pool-chain-id": { type: "string" }, "ner-model": { type: "string" },
+      kms: { type: "string" }, "kms-allow-simulated": { type: "boolean" }, dataset: { type: "string" }, "dataset-key-id": { type: "string" } } }).values;
   } catch (cause) {
     io.err(`${cause instanceof Error ? cause.message : String(cause)}\n\n${USAGE}`);
     return EXIT.usage;
@@ -114,6 +118,11 @@ async function up(args: string[], io: CliIO): Promise<number> {
     io.err("--pool-contract ADDRESS needs --pool-chain-id N (claims are signed for that chain's DataPool)");
     return EXIT.usage;
   }
+  const kms = values.kms ? values.kms.split(",").map((u) => u.trim()).filter(Boolean) : [];
+  if (kms.length > 0 && (!values.dataset || !values["dataset-key-id"] || !/^[0-9a-f]{32}$/.test(values["dataset-key-id"]))) {
+    io.err("--kms URL,URL needs --dataset NAME and --dataset-key-id ID (the key id `shareDatasetKey` printed)");
+    return EXIT.usage;
+  }
   const logger = createLogger({ sink: (l) => io.err(l) });
   let nerModel: NerModel | null;
   try {
@@ -123,16 +132,26 @@ async function up(args: string[], io: CliIO): Promise<number> {
     return EXIT.failed;
   }
   const tee = await selectTeeProvider(kind);
-  const node = await startDataNode({
-    tee,
-    dataDir: resolveDataDir(values["data-dir"], io.env, io.cwd),
-    host: values.host ?? "127.0.0.1",
-    port: Number(values.port ?? 8090),
-    auth: values.auth ?? false,
-    logger,
-    ...(poolContract ? { rewards: { chainId: poolChain, pool: poolContract } } : {}),
-    ...(nerModel ? { nerModel } : {}),
-  });
+  let node: Awaited<ReturnType<typeof startDataNode>>;
+  try {
+    node = await startDataNode({
+      tee,
+      dataDir: resolveDataDir(values["data-dir"], io.env, io.cwd),
+      host: values.host ?? "127.0.0.1",
+      port: Number(values.port ?? 8090),
+      auth: values.auth ?? false,
+      logger,
+      ...(poolContract ? { rewards: { chainId: poolChain, pool: poolContract } } : {}),
+      ...(nerModel ? { nerModel } : {}),
+      ...(kms.length > 0 && values.dataset && values["dataset-key-id"]
+        ? { datasetKeyFrom: { brokers: kms, dataset: values.dataset, keyId: values["dataset-key-id"], trust: { allowSimulated: values["kms-allow-simulated"] ?? false } } }
+        : {}),
+    });
+  } catch (err) {
+    await nerModel?.close();
+    io.err(`cloister data up: ${isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
+    return EXIT.failed;
+  }
   io.out(`cloister data up: pipeline at ${node.url}/v1/data  tee=${tee.name}  signing address ${node.signingAddress}`);
   io.out(`  pipeline measurement ${node.pipeline.measurement} (${node.pipeline.description.cleaner}${nerModel ? `, NER model ${nerModel.sha256}` : ""})`);
   if (tee.simulated) io.out("SIMULATED TEE: no hardware protection — for development only; contributors refuse it unless --allow-simulated");
