@@ -99,27 +99,22 @@ export async function loadNerModel(path: string, opts: { threads?: number } = {}
       const toks = tokenize(text);
       const out: Span[] = [];
       let open: { start: number; end: number; type: EntityType } | null = null;
-      const flush = (): void => {
-        if (open) out.push(span(open.start, open.end, open.type, "model", MODEL_PRIORITY));
-        open = null;
-      };
       for (let w = 0; w < toks.length; w += WINDOW) {
         const win = toks.slice(w, w + WINDOW);
         const best = await labelsFor(win.map((t) => t.text));
-        win.forEach((t, i) => {
+        for (const [i, t] of win.entries()) {
           const label = side.labels[best[i] ?? 0] ?? "O";
           const type = label === "O" ? null : entity(label);
           // BIO: B starts a span; I continues one of the same type (or starts one: recall first).
-          if (type === null) return flush();
-          if (label.startsWith("I-") && open !== null && (open as { type: EntityType }).type === type) {
-            (open as { end: number }).end = t.end;
-            return;
+          if (type !== null && label.startsWith("I-") && open !== null && open.type === type) {
+            open.end = t.end;
+            continue;
           }
-          flush();
-          open = { start: t.start, end: t.end, type };
-        });
+          if (open) out.push(span(open.start, open.end, open.type, "model", MODEL_PRIORITY));
+          open = type === null ? null : { start: t.start, end: t.end, type };
+        }
       }
-      flush();
+      if (open) out.push(span(open.start, open.end, open.type, "model", MODEL_PRIORITY));
       return out;
     },
     close: () => session.release(),
