@@ -73,6 +73,7 @@ export async function startDataNode(opts: DataNodeOptions): Promise<DataNode> {
     dir: join(opts.dataDir, "datasets"),
     signer: signers.ecdsa,
     logger: opts.logger,
+    measured,
     ...(datasetKey ? { datasetKey } : {}),
     ...(opts.rewards ? { rewards: opts.rewards } : {}),
     ...(opts.nerModel ? { nerModel: opts.nerModel } : {}),

@@ -46,7 +46,7 @@ describe("cloister data pool / claim", () => {
     const up = io({}, stop.signal);
     const running = main(["data", "up", "--tee", "simulated", "--port", "0", "--data-dir", join(dir, "node"), "--pool-contract", contract, "--pool-chain-id", String(m.chainId)], up);
     let text = "";
-    for (let i = 0; i < 200 && !/pipeline measurement/.test(text); i++) {
+    for (let i = 0; i < 1200 && !/pipeline measurement/.test(text); i++) {
       await new Promise((r) => setTimeout(r, 25));
       text = up.lines.join("\n");
     }

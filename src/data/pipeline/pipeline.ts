@@ -32,6 +32,8 @@ export interface PipelineOptions {
   readonly nerModel?: NerModel;
   /** The DataPool paying this pipeline's reward claims (claims are signed for its domain). */
   readonly rewards?: { readonly chainId: number; readonly pool: string };
+  /** The description and measurement, when the caller computed them already (digesting the word lists takes a while). */
+  readonly measured?: { readonly description: PipelineDescription; readonly measurement: Sha256 };
   readonly logger?: Logger;
 }
 
@@ -51,7 +53,7 @@ export function describeDefaultPipeline(config: CleanerConfig = DEFAULT_CLEANER_
 
 export function createPipeline(opts: PipelineOptions): Pipeline {
   const config = opts.config ?? DEFAULT_CLEANER_CONFIG;
-  const { description, measurement } = describeDefaultPipeline(config, opts.nerModel?.sha256 ?? opts.modelSha256 ?? null);
+  const { description, measurement } = opts.measured ?? describeDefaultPipeline(config, opts.nerModel?.sha256 ?? opts.modelSha256 ?? null);
   const store = fileDatasetStore(opts.dir, opts.datasetKey ?? randomBytes(32));
   const routes = dataRoutes({
     config,
