@@ -29,7 +29,13 @@ export interface ContributeOptions {
   readonly apiKey?: string;
 }
 
-const SignedShape = z.object({ message: z.record(z.unknown()), digest: z.string(), signature: z.string(), signing_address: z.string() });
+const SignedShape = z.object({
+  message: z.record(z.unknown()),
+  digest: z.string(),
+  signature: z.string(),
+  signing_address: z.string(),
+  domain: z.object({ name: z.literal("Cloister Data"), version: z.literal("1"), chainId: z.number().int().positive(), verifyingContract: z.string().regex(/^0x[0-9a-f]{40}$/) }).optional(),
+});
 const Answer = z.object({
   receipt: SignedShape,
   claim: SignedShape.nullable(),

@@ -13,8 +13,13 @@ import { InferenceCode, type GenerationEvent, type InferenceBackend } from "../i
 import type { Logger } from "../log/logger.js";
 import { createSigner } from "../seal/signing.js";
 import { openSqliteStore } from "../store/sqlite.js";
-import { createPipeline, type Pipeline } from "./pipeline/pipeline.js";
 import { ReceiptLog } from "../transparency/receipt-log.js";
+import type { NerModel } from "./clean/onnx/ner-model.js";
+import type { BrokerTrust } from "../kms/attest-broker.js";
+import { utf8 } from "../util/bytes.js";
+import { DEFAULT_CLEANER_CONFIG } from "./clean/cleaner.js";
+import { fetchDatasetKey } from "./pipeline/dataset-key.js";
+import { createPipeline, describeDefaultPipeline, PIPELINE_EVENT, type Pipeline, type PipelineOptions } from "./pipeline/pipeline.js";
 
 /** A backend that serves no model: a data node answers completions with MODEL_NOT_FOUND. */
 export const noModelBackend: InferenceBackend = {
@@ -36,16 +41,47 @@ export interface DataNode {
   close(): Promise<void>;
 }
 
-export async function startDataNode(opts: { tee: TeeProvider; dataDir: string; host: string; port: number; auth: boolean; logger: Logger }): Promise<DataNode> {
+export interface DataNodeOptions {
+  readonly tee: TeeProvider;
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly auth: boolean;
+  readonly logger: Logger;
+  /** Reward claims are signed for this DataPool (chain id and contract address). */
+  readonly rewards?: PipelineOptions["rewards"];
+  /** An ONNX token classifier to run as a cleaning layer (measured). */
+  readonly nerModel?: NerModel;
+  /**
+   * Fetch the dataset key from these key brokers (after the pipeline's measurement is in
+   * RTMR3, so the dataset's policy can pin it) instead of making one at boot.
+   */
+  readonly datasetKeyFrom?: { readonly brokers: readonly string[]; readonly dataset: string; readonly keyId: string; readonly trust: BrokerTrust };
+}
+
+export async function startDataNode(opts: DataNodeOptions): Promise<DataNode> {
   const signers = { ecdsa: createSigner("ecdsa"), ed25519: createSigner("ed25519") };
   // One receipt log for the node: its completions and its contribution receipts.
   const receipts = new ReceiptLog(`cloister-receipts/${signers.ecdsa.address}`);
-  const pipeline = createPipeline({ dir: join(opts.dataDir, "datasets"), signer: signers.ecdsa, logger: opts.logger, onSigned: receipts.record });
+  const measured = describeDefaultPipeline(DEFAULT_CLEANER_CONFIG, opts.nerModel?.sha256 ?? null);
   try {
-    await opts.tee.extendAppEvent?.(pipeline.rtmr3Event.event, pipeline.rtmr3Event.payload);
+    await opts.tee.extendAppEvent?.(PIPELINE_EVENT, utf8.encode(measured.measurement));
   } catch {
     opts.logger.warn("pipeline measurement not recorded in RTMR3 (the TEE has no app events)");
   }
+  const info = { app_name: "cloister-data", version: "0.1.0", app_manifest: { data_pipeline: { measurement: measured.measurement, cleaner: measured.description.cleaner } }, compose_hash: null };
+  const k = opts.datasetKeyFrom;
+  const datasetKey = k ? await fetchDatasetKey({ brokers: k.brokers, dataset: k.dataset, keyId: k.keyId, trust: k.trust, node: { tee: opts.tee, signer: signers.ecdsa, info } }) : undefined;
+  const pipeline = createPipeline({
+    dir: join(opts.dataDir, "datasets"),
+    signer: signers.ecdsa,
+    logger: opts.logger,
+    onSigned: receipts.record,
+    measured,
+    ...(datasetKey ? { datasetKey } : {}),
+    ...(opts.rewards ? { rewards: opts.rewards } : {}),
+    ...(opts.nerModel ? { nerModel: opts.nerModel } : {}),
+  });
   const store = openSqliteStore({ path: join(opts.dataDir, "data-node.sqlite") });
   const app = createGateway({
     backend: noModelBackend,
@@ -54,7 +90,7 @@ export async function startDataNode(opts: { tee: TeeProvider; dataDir: string; h
     signers,
     e2e: freshE2EKeys(true),
     authRequired: opts.auth,
-    info: { app_name: "cloister-data", version: "0.1.0", app_manifest: { data_pipeline: pipeline.appManifestEntry }, compose_hash: null },
+    info,
     metrics: createMetrics(),
     logger: opts.logger,
     data: pipeline.routes,

@@ -3,6 +3,7 @@
  * one result per line: {"text": cleaned, "spans": [{start, end, type}], "rejected", "risk"}
  * with spans in the original text (UTF-16 offsets, as JavaScript and JSON count).
  */
+import type { NerModel } from "./clean/onnx/ner-model.js";
 import { z } from "zod";
 import { DataError } from "../errors.js";
 import { clean, DEFAULT_CLEANER_CONFIG, type CleanerConfig } from "./clean/cleaner.js";
@@ -17,7 +18,20 @@ export interface ScrubLine {
 }
 
 /** Parses and cleans one input line; a bad line is a DataError naming its number, never its content. */
+/** The same as scrubLine, with the ONNX layer when a model is configured. */
+export async function scrubLineWithModel(line: string, lineNo: number, model: NerModel | null, config: CleanerConfig = DEFAULT_CLEANER_CONFIG): Promise<ScrubLine> {
+  if (!model) return scrubLine(line, lineNo, config);
+  const text = parseLine(line, lineNo);
+  const spans = await model.detect(text);
+  return scrubLine(line, lineNo, { ...config, extra: [...(config.extra ?? []), { name: "model", detect: () => spans }] });
+}
+
 export function scrubLine(line: string, lineNo: number, config: CleanerConfig = DEFAULT_CLEANER_CONFIG): ScrubLine {
+  const r = clean(parseLine(line, lineNo), config);
+  return { text: r.text, spans: r.spans, rejected: r.rejected, risk: r.risk.score };
+}
+
+function parseLine(line: string, lineNo: number): string {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -26,8 +40,7 @@ export function scrubLine(line: string, lineNo: number, config: CleanerConfig = 
   }
   const parsed = Line.safeParse(value);
   if (!parsed.success) throw new DataError("SCRUB_BAD_LINE", `line ${lineNo} has no string "text" field`);
-  const r = clean(parsed.data.text, config);
-  return { text: r.text, spans: r.spans, rejected: r.rejected, risk: r.risk.score };
+  return parsed.data.text;
 }
 
 /** Splits a chunked byte stream into lines (UTF-8), yielding non-empty ones with their numbers. */

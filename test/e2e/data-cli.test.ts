@@ -21,7 +21,7 @@ describe("cloister data up / contribute", () => {
     const upIO = io(stop.signal);
     const running = main(["data", "up", "--tee", "simulated", "--port", "0", "--data-dir", join(dir, "node")], upIO);
     let url = "";
-    for (let i = 0; i < 200 && !url; i++) {
+    for (let i = 0; i < 1200 && !url; i++) {
       await new Promise((r) => setTimeout(r, 25));
       url = /pipeline at (\S+)\/data/.exec(upIO.lines.join("\n"))?.[1] ?? "";
     }

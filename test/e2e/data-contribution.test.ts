@@ -4,7 +4,7 @@
  * accepted, the other's only record stays risky and is rejected; both get receipts that
  * verify against the attested signer. The raw text is searched for byte for byte in
  * everything the node wrote (logs, metrics, the SQLite files, the sealed dataset) and on
- * the wire. Reward pools and on-chain claims wait for the market contracts (#9).
+ * the wire. Reward pools and on-chain claims: data-rewards.test.ts.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";

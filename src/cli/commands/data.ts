@@ -12,29 +12,42 @@ import { resolveDataDir } from "../../config/node-config.js";
 import { isCloisterError } from "../../errors.js";
 import { contribute } from "../../data/contribute.js";
 import { startDataNode } from "../../data/node.js";
-import { jsonLines, scrubLine } from "../../data/scrub.js";
+import { payoutCommitment } from "../../data/rewards/pool.js";
+import { jsonLines, scrubLineWithModel } from "../../data/scrub.js";
+import type { NerModel } from "../../data/clean/onnx/ner-model.js";
 import { createLogger } from "../../log/logger.js";
 import { selectTeeProvider, TEE_KINDS, type TeeKind } from "../../tee/select.js";
 import { EXIT, untilStopped, type CliIO } from "../io.js";
 
 const USAGE = `usage: cloister data <command> [options]
 
-  data scrub [FILE|-] [--json]   clean JSON lines {"text": ...} with the pipeline's exact cleaner;
+  data scrub [FILE|-] [--json] [--ner-model PATH]
+                                 clean JSON lines {"text": ...} with the pipeline's exact cleaner;
                                  prints the cleaned text per line, or with --json
                                  {"text", "spans": [{start, end, type}], "rejected", "risk"}
                                  (spans in the original text)
   data up [--host H] [--port P] [--tee auto|tdx|sev-snp|dstack|simulated] [--data-dir DIR] [--auth]
+          [--pool-contract ADDRESS --pool-chain-id N]   sign reward claims for that DataPool
+          [--ner-model PATH]     also run an ONNX token classifier (PATH + PATH.json; hash measured)
+          [--kms URL,URL --dataset NAME --dataset-key-id ID [--kms-allow-simulated]]
+                                 take the dataset key from the key brokers (released only to
+                                 evidence the dataset's policy admits) instead of a boot key
                                  serve the pipeline: POST /v1/data/contributions (sealed),
                                  GET /v1/data/pipeline, GET /v1/data/datasets/NAME/manifest
   data contribute FILE --url URL --dataset NAME [--allow-simulated] [--expect MEASUREMENT]
-                  [--payout-commitment HEX32] [--key-file PATH] [--json]
-                                 FILE: JSON lines {"text": ...}; prints the verified receipt`;
+                  [--payout-commitment HEX32 | --payout ADDRESS [--receipt-out FILE]] [--key-file PATH] [--json]
+                                 FILE: JSON lines {"text": ...}; prints the verified receipt; with
+                                 --payout, commits to the address with a fresh salt (the pipeline
+                                 never sees it) and writes receipt, claim, payout and salt to
+                                 --receipt-out (default DATA_DIR/receipts/ID.json, mode 0600)
+  data pool ... | data claim ...   reward pools on chain (data pool --help)`;
 
 export async function dataCommand(args: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === "scrub") return scrub(rest, io);
   if (sub === "up") return up(rest, io);
   if (sub === "contribute") return contributeCmd(rest, io);
+  if (sub === "pool" || sub === "claim") return (await import("./data-pool.js")).poolCommand(sub, rest, io);
   if (!sub || sub === "--help" || sub === "-h") {
     io.out(USAGE);
     return sub ? EXIT.ok : EXIT.usage;
@@ -46,7 +59,7 @@ export async function dataCommand(args: string[], io: CliIO): Promise<number> {
 async function scrub(args: string[], io: CliIO): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } } });
+    parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" }, "ner-model": { type: "string" }, help: { type: "boolean", short: "h" } } });
   } catch (cause) {
     io.err(`${cause instanceof Error ? cause.message : String(cause)}\n\n${USAGE}`);
     return EXIT.usage;
@@ -58,10 +71,17 @@ async function scrub(args: string[], io: CliIO): Promise<number> {
   const file = parsed.positionals[0];
   const input = !file || file === "-" ? process.stdin : createReadStream(resolve(io.cwd, file));
   let failed = false;
+  let model: NerModel | null = null;
+  try {
+    model = await loadModelFlag(parsed.values["ner-model"], io);
+  } catch (err) {
+    io.err(`cloister data scrub: ${isCloisterError(err) ? `${err.code}: ${err.message}` : String(err)}`);
+    return EXIT.failed;
+  }
   try {
     for await (const { line, no } of jsonLines(input as AsyncIterable<Uint8Array>)) {
       try {
-        const r = scrubLine(line, no);
+        const r = await scrubLineWithModel(line, no, model);
         io.out(parsed.values.json ? JSON.stringify(r) : r.text);
       } catch (err) {
         if (!isCloisterError(err)) throw err;
@@ -72,6 +92,8 @@ async function scrub(args: string[], io: CliIO): Promise<number> {
   } catch (err) {
     io.err(`cannot read ${file ?? "standard input"}: ${err instanceof Error ? err.message : String(err)}`);
     return EXIT.failed;
+  } finally {
+    await model?.close();
   }
   return failed ? EXIT.failed : EXIT.ok;
 }
@@ -79,7 +101,8 @@ async function scrub(args: string[], io: CliIO): Promise<number> {
 async function up(args: string[], io: CliIO): Promise<number> {
   let values;
   try {
-    values = parseArgs({ args, options: { host: { type: "string" }, port: { type: "string" }, tee: { type: "string" }, "data-dir": { type: "string" }, auth: { type: "boolean" } } }).values;
+    values = parseArgs({ args, options: { host: { type: "string" }, port: { type: "string" }, tee: { type: "string" }, "data-dir": { type: "string" }, auth: { type: "boolean" }, "pool-contract": { type: "string" }, "pool-chain-id": { type: "string" }, "ner-model": { type: "string" },
+      kms: { type: "string" }, "kms-allow-simulated": { type: "boolean" }, dataset: { type: "string" }, "dataset-key-id": { type: "string" } } }).values;
   } catch (cause) {
     io.err(`${cause instanceof Error ? cause.message : String(cause)}\n\n${USAGE}`);
     return EXIT.usage;
@@ -89,22 +112,60 @@ async function up(args: string[], io: CliIO): Promise<number> {
     io.err(`--tee must be one of ${TEE_KINDS.join(", ")}`);
     return EXIT.usage;
   }
+  const poolContract = values["pool-contract"];
+  const poolChain = Number(values["pool-chain-id"]);
+  if (poolContract !== undefined && (!/^0x[0-9a-fA-F]{40}$/.test(poolContract) || !Number.isSafeInteger(poolChain) || poolChain <= 0)) {
+    io.err("--pool-contract ADDRESS needs --pool-chain-id N (claims are signed for that chain's DataPool)");
+    return EXIT.usage;
+  }
+  const kms = values.kms ? values.kms.split(",").map((u) => u.trim()).filter(Boolean) : [];
+  if (kms.length > 0 && (!values.dataset || !values["dataset-key-id"] || !/^[0-9a-f]{32}$/.test(values["dataset-key-id"]))) {
+    io.err("--kms URL,URL needs --dataset NAME and --dataset-key-id ID (the key id `shareDatasetKey` printed)");
+    return EXIT.usage;
+  }
   const logger = createLogger({ sink: (l) => io.err(l) });
+  let nerModel: NerModel | null;
+  try {
+    nerModel = await loadModelFlag(values["ner-model"], io);
+  } catch (err) {
+    io.err(`cloister data up: ${isCloisterError(err) ? `${err.code}: ${err.message}` : String(err)}`);
+    return EXIT.failed;
+  }
   const tee = await selectTeeProvider(kind);
-  const node = await startDataNode({
-    tee,
-    dataDir: resolveDataDir(values["data-dir"], io.env, io.cwd),
-    host: values.host ?? "127.0.0.1",
-    port: Number(values.port ?? 8090),
-    auth: values.auth ?? false,
-    logger,
-  });
+  let node: Awaited<ReturnType<typeof startDataNode>>;
+  try {
+    node = await startDataNode({
+      tee,
+      dataDir: resolveDataDir(values["data-dir"], io.env, io.cwd),
+      host: values.host ?? "127.0.0.1",
+      port: Number(values.port ?? 8090),
+      auth: values.auth ?? false,
+      logger,
+      ...(poolContract ? { rewards: { chainId: poolChain, pool: poolContract } } : {}),
+      ...(nerModel ? { nerModel } : {}),
+      ...(kms.length > 0 && values.dataset && values["dataset-key-id"]
+        ? { datasetKeyFrom: { brokers: kms, dataset: values.dataset, keyId: values["dataset-key-id"], trust: { allowSimulated: values["kms-allow-simulated"] ?? false } } }
+        : {}),
+    });
+  } catch (err) {
+    await nerModel?.close();
+    io.err(`cloister data up: ${isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
+    return EXIT.failed;
+  }
   io.out(`cloister data up: pipeline at ${node.url}/v1/data  tee=${tee.name}  signing address ${node.signingAddress}`);
-  io.out(`  pipeline measurement ${node.pipeline.measurement} (${node.pipeline.description.cleaner})`);
+  io.out(`  pipeline measurement ${node.pipeline.measurement} (${node.pipeline.description.cleaner}${nerModel ? `, NER model ${nerModel.sha256}` : ""})`);
   if (tee.simulated) io.out("SIMULATED TEE: no hardware protection — for development only; contributors refuse it unless --allow-simulated");
   await untilStopped(io);
   await node.close();
+  await nerModel?.close();
   return EXIT.ok;
+}
+
+/** `--ner-model PATH`: the optional ONNX layer (loaded only when asked for). */
+async function loadModelFlag(path: string | undefined, io: CliIO): Promise<NerModel | null> {
+  if (!path) return null;
+  const { loadNerModel } = await import("../../data/clean/onnx/ner-model.js");
+  return loadNerModel(resolve(io.cwd, path));
 }
 
 
@@ -125,7 +186,7 @@ async function contributeCmd(args: string[], io: CliIO): Promise<number> {
       allowPositionals: true,
       options: {
         url: { type: "string" }, dataset: { type: "string" }, "allow-simulated": { type: "boolean" }, expect: { type: "string" },
-        "payout-commitment": { type: "string" }, "key-file": { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" },
+        "payout-commitment": { type: "string" }, payout: { type: "string" }, "receipt-out": { type: "string" }, "key-file": { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" },
       },
     });
   } catch (cause) {
@@ -150,6 +211,13 @@ async function contributeCmd(args: string[], io: CliIO): Promise<number> {
     }
   }
   const keyFile = values["key-file"] ?? join(resolveDataDir(values["data-dir"], io.env, io.cwd), "contributor.key");
+  if (values.payout && (!/^0x[0-9a-fA-F]{40}$/.test(values.payout) || values["payout-commitment"])) {
+    io.err(`--payout must be an address (and not given with --payout-commitment)\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const payout = values.payout?.toLowerCase() as `0x${string}` | undefined;
+  const salt = `0x${randomBytes(32).toString("hex")}` as `0x${string}`;
+  const commitment = payout ? payoutCommitment(payout, salt) : values["payout-commitment"];
   try {
     const r = await contribute({
       baseURL: values.url,
@@ -158,8 +226,15 @@ async function contributeCmd(args: string[], io: CliIO): Promise<number> {
       contributorKey: contributorKey(keyFile),
       allowSimulated: values["allow-simulated"] ?? false,
       ...(values.expect ? { expectedPipeline: values.expect } : {}),
-      ...(values["payout-commitment"] ? { payoutCommitment: values["payout-commitment"] } : {}),
+      ...(commitment ? { payoutCommitment: commitment } : {}),
     });
+    if (payout && r.claim) {
+      // The salt is the only way to claim: kept beside the receipt, readable by the owner only.
+      const path = values["receipt-out"] ? resolve(io.cwd, values["receipt-out"]) : join(resolveDataDir(values["data-dir"], io.env, io.cwd), "receipts", `${r.receipt.message.contributionId}.json`);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, JSON.stringify({ receipt: r.receipt, claim: r.claim, payout, salt }, null, 2), { mode: 0o600 });
+      if (!values.json) io.out(`  claim saved to ${path} (claim with: cloister data claim ${path} --pool-contract ... --pool ...)`);
+    }
     if (values.json) io.out(JSON.stringify(r));
     else {
       const m = r.receipt.message;

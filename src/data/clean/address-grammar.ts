@@ -24,6 +24,7 @@ export const UNIT_WORDS = "Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bo
 
 export interface Grammar {
   readonly lead: RegExp;
+  /** Sticky: tried only at word starts a few words before a house number (see trailMatches). */
   readonly trail: RegExp;
   readonly corner: RegExp;
   readonly placeAt: RegExp;
@@ -40,9 +41,9 @@ export function grammar(caseless: boolean): Grammar {
   const words = String.raw`(${word}(?:[ \t]+${inner}){0,5})`;
   const flags = caseless ? "giu" : "gu";
   return {
-    // (?=\d) first: a cheap test before the lookbehind at every position.
-    lead: new RegExp(String.raw`(?=\d)(?<![\w/-])(${NUM})\s+(?:(${NUM})\s+)?${words}(?:[ \t]+(${NUM})\.?)?(?![\p{L}\d])`, flags),
-    trail: new RegExp(String.raw`(?=\p{L})(?<![\p{L}\d/.-])()()${words}[ \t]+(${NUM})\.?(?![\p{L}\d])`, flags),
+    // Sticky: tried only at digit-run starts (see leadMatches).
+    lead: new RegExp(String.raw`(?=\d)(?<![\w/-])(${NUM})\s+(?:(${NUM})\s+)?${words}(?:[ \t]+(${NUM})\.?)?(?![\p{L}\d])`, caseless ? "iuy" : "uy"),
+    trail: new RegExp(String.raw`(?=\p{L})(?<![\p{L}\d/.-])()()${words}[ \t]+(${NUM})\.?(?![\p{L}\d])`, caseless ? "iuy" : "uy"),
     corner: new RegExp(String.raw`(?:\bthe\s+)?\b(?:corner|intersection|junction) of\s+((?:${NUM}\s+)?${word}(?:[ \t]+${inner}){0,5}(?:[ \t]+${NUM}\.?)?)\s+(?:and|&)\s+((?:${NUM}\s+)?${word}(?:[ \t]+${inner}){0,5}(?:[ \t]+${NUM}\.?)?)`, flags),
     placeAt: new RegExp(String.raw`^(?:${upper}[\p{L}\p{M}'’.-]*)(?:[ -](?:${upper}[\p{L}\p{M}'’.-]*|\([^)\n]{1,30}\)|de|di|del|la|le|sur|am|an|upon|on|en|im|bei|nad|pod))*`, caseless ? "iu" : "u"),
   };

@@ -48,7 +48,7 @@ export function detectAddresses(text: string): Span[] {
   const caseless = isCaseless(text);
   const g = caseless ? GRAMMARS.caseless : GRAMMARS.cased;
   const out: Span[] = [];
-  for (const m of [...text.matchAll(g.lead), ...text.matchAll(g.trail)]) {
+  for (const m of [...leadMatches(text, g.lead), ...trailMatches(text, g.trail)]) {
     const end = streetEnd(m, caseless);
     if (end !== null) out.push(span(m.index, extend(text, end, g), "ADDRESS", "address", 55));
   }
@@ -62,6 +62,75 @@ export function detectAddresses(text: string): Span[] {
     out.push(span(start, start + v.length, "ADDRESS", "address", 55));
   }
   for (const m of text.matchAll(CITY_STATE_ZIP)) out.push(span(m.index, m.index + m[0].length, "ADDRESS", "address", 55));
+  return out;
+}
+
+const isBlank = (c: number): boolean => c === 32 || c === 9;
+const LETTER_AT = /\p{L}/uy;
+const NOT_BEFORE_START = /[\p{L}\d/.-]/uy;
+// A trail match's house number: a digit after a space or tab.
+const NUMBER_AFTER_BLANK = /(?<=[ \t])\d/g;
+
+const DIGIT_RUN = /\d+/g;
+
+/** The lead form starts at a digit: run it sticky at each digit run's start (same matches as a global scan). */
+export function leadMatches(text: string, sticky: RegExp): RegExpExecArray[] {
+  const out: RegExpExecArray[] = [];
+  let pos = 0;
+  for (const d of text.matchAll(DIGIT_RUN)) {
+    if (d.index < pos) continue;
+    sticky.lastIndex = d.index;
+    const m = sticky.exec(text);
+    if (m) {
+      out.push(m);
+      pos = d.index + m[0].length;
+    }
+  }
+  return out;
+}
+
+/**
+ * The trail form ("Koskikatu 25") ends in a house number after at most six words on the
+ * same line, and its words carry no digit. Running it at every word start of a text is
+ * what made the address layer slow, so it runs sticky at the word starts within six
+ * blank-separated groups before each number instead. The result is the same as a global
+ * scan: matches are taken leftmost first and never overlap.
+ */
+export function trailMatches(text: string, sticky: RegExp): RegExpExecArray[] {
+  const out: RegExpExecArray[] = [];
+  let pos = 0;
+  for (const n of text.matchAll(NUMBER_AFTER_BLANK)) {
+    const q = n.index;
+    if (q < pos) continue;
+    // Back over the blanks before the number, then over up to six blank-separated groups.
+    let i = q;
+    let from = q;
+    for (let groups = 0; groups < 6; groups++) {
+      let k = i;
+      while (k > 0 && isBlank(text.charCodeAt(k - 1))) k--;
+      if (k === i || k === 0) break;
+      let j = k;
+      while (j > 0 && !isBlank(text.charCodeAt(j - 1)) && text.charCodeAt(j - 1) !== 10) j--;
+      from = j;
+      i = j;
+      if (j > 0 && text.charCodeAt(j - 1) === 10) break;
+    }
+    for (let s = Math.max(from, pos); s < q; s++) {
+      LETTER_AT.lastIndex = s;
+      if (!LETTER_AT.test(text)) continue;
+      if (s > 0) {
+        NOT_BEFORE_START.lastIndex = s - 1;
+        if (NOT_BEFORE_START.test(text)) continue;
+      }
+      sticky.lastIndex = s;
+      const m = sticky.exec(text);
+      if (m) {
+        out.push(m);
+        pos = s + m[0].length;
+        break;
+      }
+    }
+  }
   return out;
 }
 

@@ -13,14 +13,24 @@
  * ("Davis, Reynolds and Williamson", the law-firm pattern) is a company, not a person.
  * Documents written all in lower case are read case-insensitively.
  */
-import { lexicon, type Lexicon } from "./lexicon.js";
-import { ORG_WORDS, PARTICLES, PERSON_CUE_AFTER, PERSON_CUE_BEFORE, SURNAME_ENDING, SUFFIXES, TITLES, NOT_NAMES } from "./name-rules.js";
+import { lexicon, WORD, type Lexicon } from "./lexicon.js";
+import { PERSON_CUE_AFTER, PERSON_CUE_BEFORE, SURNAME_ENDING } from "./name-rules.js";
 import { gap, isAllCaps, isCapitalised, isCaseless, tokenize, type Token } from "./tokens.js";
 import { span, type Span } from "./types.js";
 
+/**
+ * A token with its word-list bits (Lexicon.wordFlags), looked up on first use: most
+ * tokens are lower-case words no rule asks about, and a lookup in the 300k-word map
+ * costs a cache miss.
+ */
+interface NameToken extends Token {
+  f: number;
+}
+let flagMap: ReadonlyMap<string, number> = new Map();
+
 interface Ctx {
   readonly text: string;
-  readonly toks: Token[];
+  readonly toks: NameToken[];
   readonly lex: Lexicon;
   readonly caseless: boolean;
   /** Offsets where a person cue ends, computed on first use. */
@@ -35,31 +45,44 @@ function cuedBefore(c: Ctx, at: number): boolean {
   return c.cueEnds.has(at);
 }
 
-const lowerOf = (t: Token): string => t.text.toLowerCase();
-const isInitial = (t: Token): boolean => /^\p{Lu}$/u.test(t.text);
+function lowerOf(t: Token): string {
+  return t.lower;
+}
+function isInitial(t: Token): boolean {
+  return t.text.length === 1 && /^\p{Lu}$/u.test(t.text);
+}
+// Tokens are letters or digits, never both (TOKEN_RE): a digit token starts with one.
+function isNumber(t: Token): boolean {
+  const c = t.text.charCodeAt(0);
+  return c >= 48 && c <= 57;
+}
+function has(t: NameToken, bits: number): boolean {
+  if (t.f < 0) t.f = flagMap.get(t.lower) ?? 0;
+  return (t.f & bits) !== 0;
+}
 
 function cap(c: Ctx, t: Token): boolean {
   return c.caseless ? /^\p{L}/u.test(t.text) : isCapitalised(t.text);
 }
-function listed(c: Ctx, w: string): boolean {
-  return c.lex.firstNames.has(w) || c.lex.lastNames.has(w);
+const LISTED = WORD.first | WORD.last;
+const COMMON = WORD.common | WORD.notName | WORD.title | WORD.org;
+function listed(t: NameToken): boolean {
+  return has(t, LISTED);
 }
-function common(c: Ctx, w: string): boolean {
-  return c.lex.commonWords.has(w) || NOT_NAMES.has(w) || TITLES.has(w) || ORG_WORDS.has(w);
+function common(t: NameToken): boolean {
+  return has(t, COMMON);
 }
-function english(c: Ctx, w: string): boolean {
-  return c.lex.englishWords.has(w);
+function english(t: NameToken): boolean {
+  return has(t, WORD.english);
 }
 /** A listed name that is not also an ordinary word. */
-function strongName(c: Ctx, t: Token): boolean {
-  const w = lowerOf(t);
-  if (w.length < 2 || common(c, w)) return false;
-  return c.lex.knownNames.has(w) || (listed(c, w) && !english(c, w));
+function strongName(t: NameToken): boolean {
+  if (t.lower.length < 2 || common(t)) return false;
+  return has(t, WORD.known) || (listed(t) && !english(t));
 }
 /** Capitalised, no English list knows it, not a place: a proper noun of unknown kind. */
-function unknownProper(c: Ctx, t: Token): boolean {
-  const w = lowerOf(t);
-  return cap(c, t) && w.length > 1 && !/\d/.test(w) && !common(c, w) && !english(c, w) && !c.lex.places.has(w);
+function unknownProper(c: Ctx, t: NameToken): boolean {
+  return cap(c, t) && t.lower.length > 1 && !isNumber(t) && !common(t) && !english(t) && !has(t, WORD.place);
 }
 function adjacent(c: Ctx, a: Token, b: Token): boolean {
   const g = gap(c.text, a, b);
@@ -67,26 +90,25 @@ function adjacent(c: Ctx, a: Token, b: Token): boolean {
 }
 
 /** May this token be part of a name run? Capitalised and not a common word, or an initial. */
-function inRun(c: Ctx, t: Token): boolean {
-  if (!cap(c, t) || /\d/.test(t.text)) return false;
+function inRun(c: Ctx, t: NameToken): boolean {
+  if (!cap(c, t) || isNumber(t)) return false;
   if (isInitial(t)) return true;
-  const w = lowerOf(t);
-  if (TITLES.has(w) || NOT_NAMES.has(w) || ORG_WORDS.has(w)) return false;
+  if (has(t, WORD.title | WORD.notName | WORD.org)) return false;
   // A common word stays in a run only if a name list has it ("Sparks", "Will", "Crystal").
-  return !c.lex.commonWords.has(w) || listed(c, w);
+  return !has(t, WORD.common) || listed(t);
 }
 
 /** Is the run [a, b] (tokens that may be a name) a person? */
 function isPerson(c: Ctx, a: number, b: number): boolean {
-  const toks = c.toks.slice(a, b + 1).filter((t) => !PARTICLES.has(lowerOf(t)));
+  const toks = c.toks.slice(a, b + 1).filter((t) => !has(t, WORD.particle));
   const words = toks.filter((t) => !isInitial(t));
   if (words.length === 0) return false;
-  if (words.some((t) => strongName(c, t))) return true;
+  if (words.some((t) => strongName(t))) return true;
   const first = c.toks[a]!;
   const last = c.toks[b]!;
   const prev = c.toks[a - 1];
-  if (prev && TITLES.has(lowerOf(prev)) && /^[ .]+$/.test(gap(c.text, prev, first))) return true;
-  const proper = words.some((t) => !english(c, lowerOf(t)) || listed(c, lowerOf(t)));
+  if (prev && has(prev, WORD.title) && /^[ .]+$/.test(gap(c.text, prev, first))) return true;
+  const proper = words.some((t) => !english(t) || listed(t));
   if (proper && cuedBefore(c, first.start)) return true;
   if (proper && PERSON_CUE_AFTER.test(c.text.slice(last.end, last.end + 30))) return true;
   // Two or more unknown proper nouns in a row, or one with a surname ending.
@@ -96,7 +118,8 @@ function isPerson(c: Ctx, a: number, b: number): boolean {
 
 export function detectNames(text: string): Span[] {
   const lex = lexicon();
-  const toks = tokenize(text);
+  flagMap = lex.wordFlags;
+  const toks = tokenize(text).map((t): NameToken => ({ text: t.text, lower: t.lower, start: t.start, end: t.end, f: -1 }));
   const c: Ctx = { text, toks, lex, caseless: isCaseless(text) };
   const runs: Array<[number, number]> = [];
   let i = 0;
@@ -111,8 +134,7 @@ export function detectNames(text: string): Span[] {
       const n = toks[last + 1]!;
       const cur = toks[last]!;
       if (!adjacent(c, cur, n)) break;
-      const nl = lowerOf(n);
-      if (PARTICLES.has(nl)) {
+      if (has(n, WORD.particle)) {
         const after = toks[last + 2];
         if (after && adjacent(c, n, after) && inRun(c, after)) {
           last += 2;
@@ -120,7 +142,7 @@ export function detectNames(text: string): Span[] {
         }
         break;
       }
-      if (SUFFIXES.has(nl) || !inRun(c, n)) break;
+      if (has(n, WORD.suffix) || !inRun(c, n)) break;
       if (!c.caseless && n.text.length > 1 && isAllCaps(n.text) !== isAllCaps(cur.text)) break;
       last++;
     }
@@ -144,10 +166,7 @@ function spreadLists(c: Ctx, runs: Array<[number, number]>): Array<[number, numb
   const taken = new Set<number>();
   for (const [a, b] of runs) for (let k = a; k <= b; k++) taken.add(k);
   const added: Array<[number, number]> = [];
-  const candidate = (t: Token): boolean => {
-    const w = lowerOf(t);
-    return unknownProper(c, t) || (cap(c, t) && listed(c, w) && !common(c, w));
-  };
+  const candidate = (t: NameToken): boolean => unknownProper(c, t) || (cap(c, t) && listed(t) && !common(t));
   for (const [a, b] of runs) {
     for (const dir of [-1, 1] as const) {
       let edge = dir === 1 ? b : a;
@@ -178,7 +197,7 @@ function spreadLists(c: Ctx, runs: Array<[number, number]>): Array<[number, numb
 function isCompany(c: Ctx, a: number, b: number): boolean {
   const next = c.toks[b + 1];
   const last = c.toks[b];
-  if (next && last && adjacent(c, last, next) && ORG_WORDS.has(lowerOf(next))) return true;
+  if (next && last && adjacent(c, last, next) && has(next, WORD.org)) return true;
   return lawFirm(c, a) || lawFirm(c, b);
 }
 
@@ -196,7 +215,7 @@ function lawFirm(c: Ctx, k: number): boolean {
     const before = c.toks[s - 1];
     if (before && gap(c.text, before, x) === ", ") continue;
     if (![x, y, z].every((t) => cap(c, t))) continue;
-    if ([x, y, z].filter((t) => c.lex.knownFirstNames.has(lowerOf(t))).length <= 1) return true;
+    if ([x, y, z].filter((t) => has(t, WORD.knownFirst)).length <= 1) return true;
   }
   return false;
 }
@@ -208,15 +227,16 @@ function detectPlaces(c: Ctx): Span[] {
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i];
     if (!t || !isCapitalised(t.text) || isInitial(t)) continue;
-    for (let n = 3; n >= 1; n--) {
+    // Longer phrases only where some multi-word place starts with this word.
+    for (let n = lex.placeFirstWords.has(t.lower) ? 3 : 1; n >= 1; n--) {
       const end = toks[i + n - 1];
       if (!end) continue;
-      const phrase = text.slice(t.start, end.end);
+      const phrase = n === 1 ? t.text : text.slice(t.start, end.end);
       if (n > 1 && /[\n,;:]/.test(phrase)) continue;
-      const lower = phrase.toLowerCase();
-      if (!lex.places.has(lower)) continue;
+      const lower = n === 1 ? t.lower : phrase.toLowerCase();
+      if (n === 1 ? !has(t, WORD.place) : !lex.places.has(lower)) continue;
       // An ordinary word that is also a place ("Reading", "Nice") needs to be in capitals.
-      if (n === 1 && (english(c, lower) || lex.commonWords.has(lower)) && !isAllCaps(t.text)) continue;
+      if (n === 1 && has(t, WORD.english | WORD.common) && !isAllCaps(t.text)) continue;
       out.push(span(t.start, end.end, "LOCATION", "names", 30));
       i += n - 1;
       break;

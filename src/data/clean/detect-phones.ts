@@ -5,9 +5,11 @@
  * tried, or a possible one when a cue word ("phone", "call", "fax") is near.
  */
 import lib from "google-libphonenumber";
+import { installPhoneRegexCache } from "./phone-regex-cache.js";
 import { digitCount } from "./tokens.js";
 import { span, type Span } from "./types.js";
 
+installPhoneRegexCache();
 const util = lib.PhoneNumberUtil.getInstance();
 
 // Regions tried for numbers written without a country code, most-populous writers of

@@ -11,6 +11,24 @@
 import { createRequire } from "node:module";
 import { allLocales } from "@faker-js/faker";
 import nlp from "compromise";
+import { NOT_NAMES, ORG_WORDS, PARTICLES, SUFFIXES, TITLES } from "./name-rules.js";
+import { tokenize } from "./tokens.js";
+
+/** Bits of `Lexicon.wordFlags`. */
+export const WORD = {
+  first: 1,
+  last: 2,
+  known: 4,
+  knownFirst: 8,
+  common: 16,
+  english: 32,
+  place: 64,
+  notName: 128,
+  title: 256,
+  org: 512,
+  particle: 1024,
+  suffix: 2048,
+} as const;
 
 export interface Lexicon {
   readonly firstNames: ReadonlySet<string>;
@@ -25,6 +43,13 @@ export interface Lexicon {
   /** Cities, states, countries, lower-cased; multi-word entries kept whole. */
   readonly places: ReadonlySet<string>;
   readonly streetSuffixes: ReadonlySet<string>;
+  /**
+   * Every list above (and the names layer's fixed lists) in one map: word → WORD bits,
+   * so a token is looked up once instead of once per list.
+   */
+  readonly wordFlags: ReadonlyMap<string, number>;
+  /** The first word of every multi-word place ("new" for "new york"): longer phrases are tried only from these. */
+  readonly placeFirstWords: ReadonlySet<string>;
   /** A hash of the lists' contents, part of the cleaner's measurement. */
   readonly sizes: Readonly<Record<string, number>>;
 }
@@ -80,7 +105,30 @@ export function lexicon(): Lexicon {
   }
   const englishWords = new Set<string>(createRequire(import.meta.url)("an-array-of-english-words") as string[]);
   for (const w of knownNames) firstNames.add(w);
+  const placeFirstWords = new Set<string>();
+  for (const p of places) {
+    const toks = tokenize(p);
+    if (toks.length > 1 && toks[0]) placeFirstWords.add(toks[0].lower);
+  }
+  const wordFlags = new Map<string, number>();
+  const mark = (words: Iterable<string>, bit: number): void => {
+    for (const w of words) wordFlags.set(w, (wordFlags.get(w) ?? 0) | bit);
+  };
+  mark(firstNames, WORD.first);
+  mark(lastNames, WORD.last);
+  mark(knownNames, WORD.known);
+  mark(knownFirstNames, WORD.knownFirst);
+  mark(commonWords, WORD.common);
+  mark(englishWords, WORD.english);
+  mark(places, WORD.place);
+  mark(NOT_NAMES, WORD.notName);
+  mark(TITLES, WORD.title);
+  mark(ORG_WORDS, WORD.org);
+  mark(PARTICLES, WORD.particle);
+  mark(SUFFIXES, WORD.suffix);
   cached = {
+    wordFlags,
+    placeFirstWords,
     firstNames,
     lastNames,
     knownNames,

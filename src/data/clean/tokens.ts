@@ -1,6 +1,8 @@
 /** Word tokens with their offsets, shared by the names and address layers. */
 export interface Token {
   readonly text: string;
+  /** `text` lower-cased, computed once: the names layer looks every token up several times. */
+  readonly lower: string;
   readonly start: number;
   readonly end: number;
 }
@@ -10,15 +12,28 @@ export const TOKEN_RE = /[\p{L}\p{M}][\p{L}\p{M}'’-]*[\p{L}\p{M}]|[\p{L}\p{M}]
 
 export function tokenize(text: string): Token[] {
   const out: Token[] = [];
-  for (const m of text.matchAll(TOKEN_RE)) {
+  const re = new RegExp(TOKEN_RE.source, TOKEN_RE.flags);
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     // The possessive 's is not part of the word ("Matej's address").
-    const w = m[0].replace(/['’]s$/i, "");
-    out.push({ text: w, start: m.index, end: m.index + w.length });
+    const w = possessive(m[0]) ? m[0].slice(0, -2) : m[0];
+    out.push({ text: w, lower: w.toLowerCase(), start: m.index, end: m.index + w.length });
   }
   return out;
 }
 
+function possessive(w: string): boolean {
+  const n = w.length;
+  if (n < 2) return false;
+  const s = w.charCodeAt(n - 1);
+  const q = w.charCodeAt(n - 2);
+  return (s === 115 || s === 83) && (q === 39 || q === 0x2019);
+}
+
 export function isCapitalised(word: string): boolean {
+  const code = word.charCodeAt(0);
+  // ASCII first (most words), the general rule for every other script.
+  if (code >= 65 && code <= 90) return true;
+  if (code < 128) return false;
   const c = word.charAt(0);
   return c !== c.toLowerCase() && c === c.toUpperCase();
 }

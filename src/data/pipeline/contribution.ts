@@ -10,10 +10,12 @@ import { DataError } from "../../errors.js";
 import type { Logger } from "../../log/logger.js";
 import type { Signer } from "../../seal/signing.js";
 import { utf8 } from "../../util/bytes.js";
-import { clean, type CleanerConfig } from "../clean/cleaner.js";
+import type { CleanerConfig } from "../clean/cleaner.js";
+import { cleanWithModel } from "../clean/clean-with-model.js";
+import type { NerModel } from "../clean/onnx/ner-model.js";
 import { Deduper } from "../clean/dedupe.js";
 import type { EntityType } from "../clean/types.js";
-import { signClaim, signReceipt, type ContributionReceipt, type RewardClaim, type Signed } from "./receipt.js";
+import { signClaim, signReceipt, type ClaimDomain, type ContributionReceipt, type RewardClaim, type Signed } from "./receipt.js";
 import { validDataset, type DatasetStore } from "./sealed-store.js";
 import type { OnSigned } from "../../transparency/signed-hook.js";
 
@@ -48,6 +50,10 @@ export interface PipelineDeps {
   /** Keys contributor pseudonyms; never leaves the enclave. */
   readonly pseudonymKey: Uint8Array;
   readonly nearDuplicateThreshold: number;
+  /** The DataPool that pays this pipeline's claims (its EIP-712 domain), when configured. */
+  readonly claimDomain?: ClaimDomain;
+  /** The ONNX token classifier, when configured (its hash is in the measurement). */
+  readonly nerModel?: NerModel;
   readonly logger?: Logger;
   readonly now?: () => number;
 }
@@ -72,7 +78,7 @@ export function parseContribution(body: Uint8Array): ContributionRequest {
   return r.data;
 }
 
-export function processContribution(req: ContributionRequest, deps: PipelineDeps): ContributionResult {
+export async function processContribution(req: ContributionRequest, deps: PipelineDeps): Promise<ContributionResult> {
   const issuedAt = Math.floor((deps.now?.() ?? Date.now()) / 1000);
   const contributor = pseudonym(deps.pseudonymKey, req.dataset, req.contributor_key);
   const contributionId = hex0x(randomBytes(32));
@@ -81,21 +87,21 @@ export function processContribution(req: ContributionRequest, deps: PipelineDeps
   const statuses: RecordStatus[] = [];
   const kept: string[] = [];
   const received = req.records.map((r) => JSON.stringify({ text: r.text })).join("\n");
-  req.records.forEach((rec, index) => {
-    const r = clean(rec.text, deps.config);
+  for (const [index, rec] of req.records.entries()) {
+    const r = await cleanWithModel(rec.text, deps.config, deps.nerModel ?? null);
     for (const [t, n] of Object.entries(r.removed)) removed[t as EntityType] = (removed[t as EntityType] ?? 0) + (n ?? 0);
     if (r.rejected) {
       statuses.push({ index, status: "rejected", reason: `remaining risk ${r.risk.score} above ${deps.config.riskThreshold} (${r.risk.signals.join(", ")})` });
-      return;
+      continue;
     }
     const dup = dedupe.check(r.text);
     if (dup !== "new") {
       statuses.push({ index, status: "duplicate", reason: dup });
-      return;
+      continue;
     }
     statuses.push({ index, status: "kept" });
     kept.push(JSON.stringify({ text: r.text }));
-  });
+  }
   const keptBytes = utf8.encode(kept.length ? kept.join("\n") + "\n" : "");
   const count = (s: RecordStatus["status"]): number => statuses.filter((x) => x.status === s).length;
   const removedSorted = Object.fromEntries(Object.entries(removed).sort(([a], [b]) => a.localeCompare(b)));
@@ -119,11 +125,11 @@ export function processContribution(req: ContributionRequest, deps: PipelineDeps
   }
   deps.logger?.info("contribution", { dataset: req.dataset, records: receipt.recordsReceived, kept: receipt.recordsKept, rejected: receipt.recordsRejected, duplicate: receipt.recordsDuplicate });
   const claim: RewardClaim | null = receipt.accepted
-    ? { contributionId, dataset: req.dataset, contributor, payoutCommitment: `0x${(req.payout_commitment ?? "0".repeat(64)).replace(/^0x/, "")}`, units: String(kept.length), issuedAt }
+    ? { contributionId, dataset: req.dataset, pipeline: receipt.pipeline, contributor, payoutCommitment: `0x${(req.payout_commitment ?? "0".repeat(64)).replace(/^0x/, "")}`, units: String(kept.length), issuedAt }
     : null;
   return {
     receipt: signReceipt(deps.signer, receipt, deps.onSigned),
-    claim: claim && signClaim(deps.signer, claim),
+    claim: claim && signClaim(deps.signer, claim, deps.claimDomain),
     removed: removedSorted,
     records: statuses,
   };

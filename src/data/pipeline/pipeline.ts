@@ -12,6 +12,8 @@ import type { Sha256 } from "../../types.js";
 import { utf8 } from "../../util/bytes.js";
 import { DEFAULT_CLEANER_CONFIG, type CleanerConfig } from "../clean/cleaner.js";
 import { describePipeline, pipelineMeasurement, type PipelineDescription } from "./measurement.js";
+import type { NerModel } from "../clean/onnx/ner-model.js";
+import { poolDomain } from "./receipt.js";
 import { dataRoutes, type DataRoutes } from "./routes.js";
 import { fileDatasetStore, type DatasetStore } from "./sealed-store.js";
 import type { OnSigned } from "../../transparency/signed-hook.js";
@@ -27,6 +29,12 @@ export interface PipelineOptions {
   readonly pseudonymKey?: Uint8Array;
   readonly config?: CleanerConfig;
   readonly modelSha256?: Sha256 | null;
+  /** The ONNX token classifier (`--ner-model`): run as a layer, its hash measured. */
+  readonly nerModel?: NerModel;
+  /** The DataPool paying this pipeline's reward claims (claims are signed for its domain). */
+  readonly rewards?: { readonly chainId: number; readonly pool: string };
+  /** The description and measurement, when the caller computed them already (digesting the word lists takes a while). */
+  readonly measured?: { readonly description: PipelineDescription; readonly measurement: Sha256 };
   readonly logger?: Logger;
   /** The node's receipt log hears of every contribution receipt (src/transparency/signed-hook.ts). */
   readonly onSigned?: OnSigned;
@@ -48,7 +56,7 @@ export function describeDefaultPipeline(config: CleanerConfig = DEFAULT_CLEANER_
 
 export function createPipeline(opts: PipelineOptions): Pipeline {
   const config = opts.config ?? DEFAULT_CLEANER_CONFIG;
-  const { description, measurement } = describeDefaultPipeline(config, opts.modelSha256 ?? null);
+  const { description, measurement } = opts.measured ?? describeDefaultPipeline(config, opts.nerModel?.sha256 ?? opts.modelSha256 ?? null);
   const store = fileDatasetStore(opts.dir, opts.datasetKey ?? randomBytes(32));
   const routes = dataRoutes({
     config,
@@ -58,6 +66,8 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     store,
     pseudonymKey: opts.pseudonymKey ?? randomBytes(32),
     nearDuplicateThreshold: NEAR_DUPLICATE_THRESHOLD,
+    ...(opts.nerModel ? { nerModel: opts.nerModel } : {}),
+    ...(opts.rewards ? { claimDomain: poolDomain(opts.rewards.chainId, opts.rewards.pool) } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.onSigned ? { onSigned: opts.onSigned } : {}),
   });

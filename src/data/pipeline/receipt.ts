@@ -4,9 +4,11 @@
  * attestation report binds), so the contributor can check them against the address they
  * pinned, and an escrow contract can later check them with ecrecover.
  *
- * The domain is {name: "Cloister Data", version: "1"} for now: chainId and
- * verifyingContract join it when the market's escrow/settlement contracts (issue #9)
- * pay reward pools; until then a claim is a signed, checkable promise, not yet settled.
+ * The receipt's domain is {name: "Cloister Data", version: "1"}. A reward claim is
+ * signed for the chain and DataPool contract that pay the dataset's pool when the
+ * pipeline is configured with one ({name, version, chainId, verifyingContract}, the
+ * contract's own EIP-712 domain, so the claim cannot be paid on another chain or by
+ * another contract); without one it is the receipt's domain: a checkable promise only.
  */
 import { DataError } from "../../errors.js";
 import type { Signer } from "../../seal/signing.js";
@@ -20,6 +22,20 @@ const DOMAIN_FIELDS: readonly TypedField[] = [
   { name: "name", type: "string" },
   { name: "version", type: "string" },
 ];
+const CHAIN_DOMAIN_FIELDS: readonly TypedField[] = [...DOMAIN_FIELDS, { name: "chainId", type: "uint256" }, { name: "verifyingContract", type: "address" }];
+
+/** Where a claim is paid: the DataPool contract's EIP-712 domain. */
+export interface ClaimDomain {
+  readonly name: "Cloister Data";
+  readonly version: "1";
+  readonly chainId: number;
+  /** 0x-prefixed DataPool address. */
+  readonly verifyingContract: string;
+}
+
+export function poolDomain(chainId: number, verifyingContract: string): ClaimDomain {
+  return { ...DATA_DOMAIN, chainId, verifyingContract: verifyingContract.toLowerCase() };
+}
 
 export const RECEIPT_FIELDS: readonly TypedField[] = [
   { name: "contributionId", type: "bytes32" },
@@ -40,6 +56,7 @@ export const RECEIPT_FIELDS: readonly TypedField[] = [
 export const CLAIM_FIELDS: readonly TypedField[] = [
   { name: "contributionId", type: "bytes32" },
   { name: "dataset", type: "string" },
+  { name: "pipeline", type: "bytes32" },
   { name: "contributor", type: "bytes32" },
   { name: "payoutCommitment", type: "bytes32" },
   { name: "units", type: "uint256" },
@@ -70,6 +87,8 @@ export interface ContributionReceipt {
 export interface RewardClaim {
   readonly contributionId: string;
   readonly dataset: string;
+  /** The pipeline measurement, as in the receipt: a pool pays only claims cleaned under its measurement. */
+  readonly pipeline: string;
   readonly contributor: string;
   /** keccak256(payout address || salt) chosen by the contributor: the address is never sent. */
   readonly payoutCommitment: string;
@@ -84,18 +103,21 @@ export interface Signed<T> {
   readonly digest: string;
   readonly signature: string;
   readonly signing_address: string;
+  /** The claim's domain when it is payable on chain (absent: the receipt's domain). */
+  readonly domain?: ClaimDomain;
 }
 
-function domainSeparator(): Uint8Array {
-  return hashStruct("EIP712Domain", DOMAIN_FIELDS, DATA_DOMAIN);
+function domainSeparator(domain?: ClaimDomain): Uint8Array {
+  if (!domain) return hashStruct("EIP712Domain", DOMAIN_FIELDS, DATA_DOMAIN);
+  return hashStruct("EIP712Domain", CHAIN_DOMAIN_FIELDS, domain as unknown as Record<string, TypedValue>);
 }
 
 export function receiptDigest(r: ContributionReceipt): Uint8Array {
   return typedDataDigest(domainSeparator(), hashStruct("ContributionReceipt", RECEIPT_FIELDS, r as unknown as Record<string, TypedValue>));
 }
 
-export function claimDigest(c: RewardClaim): Uint8Array {
-  return typedDataDigest(domainSeparator(), hashStruct("RewardClaim", CLAIM_FIELDS, c as unknown as Record<string, TypedValue>));
+export function claimDigest(c: RewardClaim, domain?: ClaimDomain): Uint8Array {
+  return typedDataDigest(domainSeparator(domain), hashStruct("RewardClaim", CLAIM_FIELDS, c as unknown as Record<string, TypedValue>));
 }
 
 function signWith<T>(signer: Signer, message: T, digest: Uint8Array): Signed<T> {
@@ -110,8 +132,9 @@ export function signReceipt(signer: Signer, r: ContributionReceipt, onSigned?: O
   return s;
 }
 
-export function signClaim(signer: Signer, c: RewardClaim): Signed<RewardClaim> {
-  return signWith(signer, c, claimDigest(c));
+export function signClaim(signer: Signer, c: RewardClaim, domain?: ClaimDomain): Signed<RewardClaim> {
+  const s = signWith(signer, c, claimDigest(c, domain));
+  return domain ? { ...s, domain } : s;
 }
 
 /** True only if the receipt's signature recovers to `expectedAddress` (the attested signer). */
@@ -120,7 +143,11 @@ export function verifyReceipt(s: Signed<ContributionReceipt>, expectedAddress: s
 }
 
 export function verifyClaim(s: Signed<RewardClaim>, expectedAddress: string): boolean {
-  return verifyDigest(claimDigest(s.message), s, expectedAddress);
+  try {
+    return verifyDigest(claimDigest(s.message, s.domain), s, expectedAddress);
+  } catch {
+    return false;
+  }
 }
 
 function verifyDigest(digest: Uint8Array, s: Signed<unknown>, expected: string): boolean {

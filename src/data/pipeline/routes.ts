@@ -25,7 +25,7 @@ export function dataRoutes(deps: PipelineDeps & { readonly description: Pipeline
     async contribute(c) {
       try {
         const req = parseContribution(await bodyBytes(c));
-        const r = processContribution(req, deps);
+        const r = await processContribution(req, deps);
         return c.json(r);
       } catch (err) {
         if (isCloisterError(err) && err instanceof DataError) throw new GatewayError(400, GatewayCode.INVALID_PARAMS, err.message, { cause: err });

@@ -2,8 +2,8 @@
  * The cleaned dataset, sealed: each accepted contribution's kept records (JSON lines)
  * encrypted with AES-256-GCM under the dataset key, the dataset and contribution id as
  * associated data, and a manifest listing every accepted contribution by id and hash.
- * The key is the pipeline's own (made at boot or passed in) until the key broker of the
- * sealed-models issue (#11) holds dataset keys; only the sealed bytes touch the disk.
+ * The key is the pipeline's own (made at boot) or the one the key brokers released
+ * (dataset-key.ts); only the sealed bytes touch the disk.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync, existsSync, renameSync } from "node:fs";
