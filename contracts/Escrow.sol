@@ -49,18 +49,49 @@ contract Escrow is Ownable2Step, EIP712, ReentrancyGuard {
         bytes enclaveSignature;
     }
 
-    // Packed: settlement's gas is mostly storage (3 slots per permit, 1 per channel).
+    // One slot per permit and one per channel: settlement's gas is mostly storage. The
+    // permit's fields (user, token, cap, expiry) are not stored: the permit id is their
+    // EIP-712 digest, so the calldata copy is the signed one whenever its id is `opened`.
     struct PermitState {
-        address user;
-        uint64 expiry;
-        address token;
-        uint128 cap; // the permit's maxAmount, capped at 2^128-1
         uint128 spent;
+        bool opened; // the user's signature over this id was checked
     }
 
     struct Channel {
         uint128 settled;
         uint64 lastSeq;
+    }
+
+    /// A credit owed to one payee in one token, summed over consecutive receipts of a batch.
+    struct Credit {
+        address to;
+        address token;
+        uint256 amount;
+    }
+
+    /// What a batch reads once and writes once: the fee, the registry's answer for the last
+    /// enclave, the last model's royalty, the last payer's balance, and the credits owed to
+    /// the last payee of each kind. A cached value is replaced (and a credit or balance
+    /// flushed to storage) when the next receipt names another key, and everything is
+    /// flushed at the end, so the stored result is that of settling one receipt at a time.
+    /// Nothing settlement writes is read through these caches except the balance itself.
+    struct Batch {
+        uint16 feeBps;
+        address treasury;
+        address enclave; // zero: none loaded (a recovered signer is never zero)
+        address payout;
+        bytes32 measurements;
+        bool modelLoaded;
+        bytes32 model;
+        address modelOwner;
+        uint16 royaltyBps;
+        address user; // zero: none loaded (an opened permit's user is never zero)
+        address userToken;
+        uint256 balance;
+        bool balanceDirty;
+        Credit operator;
+        Credit royalty;
+        Credit fee;
     }
 
     struct Pending {
@@ -251,12 +282,16 @@ contract Escrow is Ownable2Step, EIP712, ReentrancyGuard {
     // ---- settlement ----
 
     function settle(Settlement calldata s) external nonReentrant {
-        _settle(s);
+        Batch memory b = _batch();
+        _settle(b, s);
+        _flush(b);
     }
 
     /// Many channels in one transaction; each receipt already covers any number of requests.
     function settleBatch(Settlement[] calldata batch) external nonReentrant {
-        for (uint256 i = 0; i < batch.length; i++) _settle(batch[i]);
+        Batch memory b = _batch();
+        for (uint256 i = 0; i < batch.length; i++) _settle(b, batch[i]);
+        _flush(b);
     }
 
     function claim(address token) external nonReentrant {
@@ -295,108 +330,159 @@ contract Escrow is Ownable2Step, EIP712, ReentrancyGuard {
     }
 
     function permitDigest(SpendPermit calldata p) public view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(abi.encode(PERMIT_TYPEHASH, p.user, p.node, p.policy, p.token, p.maxAmount, p.expiry, p.nonce))
-        );
+        return _hashTypedDataV4(_structHash(PERMIT_TYPEHASH, p));
     }
 
     function receiptDigest(Receipt calldata r) public view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    RECEIPT_TYPEHASH,
-                    r.permitId,
-                    r.enclave,
-                    r.model,
-                    r.priceVersion,
-                    r.requestHash,
-                    r.responseHash,
-                    r.promptTokens,
-                    r.completionTokens,
-                    r.cumulative,
-                    r.seq
-                )
-            )
-        );
+        return _hashTypedDataV4(_structHash(RECEIPT_TYPEHASH, r));
     }
 
-    function channelId(bytes32 permitId, address enclave, bytes32 model) public pure returns (bytes32) {
-        return keccak256(abi.encode(permitId, enclave, model));
+    function channelId(bytes32 permitId, address enclave, bytes32 model) public pure returns (bytes32 id) {
+        // keccak256(abi.encode(permitId, enclave, model)) without allocating memory.
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, permitId)
+            mstore(add(ptr, 0x20), enclave)
+            mstore(add(ptr, 0x40), model)
+            id := keccak256(ptr, 0x60)
+        }
     }
 
-    function _settle(Settlement calldata s) private {
+    /// EIP-712 hashStruct of a static struct: its calldata words are already its encodeData
+    /// (every member is one word), so they are hashed in place rather than re-encoded. A word
+    /// with dirty high bits hashes to a digest no signer produced, so the signature check
+    /// fails on it; the members settlement uses are validated when read.
+    function _structHash(bytes32 typeHash, SpendPermit calldata p) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, typeHash)
+            calldatacopy(add(ptr, 0x20), p, 0xe0) // 7 words
+            h := keccak256(ptr, 0x100)
+        }
+    }
+
+    function _structHash(bytes32 typeHash, Receipt calldata r) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, typeHash)
+            calldatacopy(add(ptr, 0x20), r, 0x140) // 10 words
+            h := keccak256(ptr, 0x160)
+        }
+    }
+
+    function _batch() private view returns (Batch memory b) {
+        b.feeBps = protocolFeeBps;
+        b.treasury = treasury;
+    }
+
+    function _settle(Batch memory b, Settlement calldata s) private {
         Receipt calldata r = s.receipt;
-        (bytes32 permitId, PermitState storage ps) = _permit(s.permit, s.userSignature);
+        SpendPermit calldata p = s.permit;
+        bytes32 permitId = permitDigest(p);
+        PermitState memory ps = permits[permitId];
+        if (!ps.opened) {
+            // First settlement on this permit: check the user's signature once and keep that.
+            if (p.user == address(0) || ECDSA.recoverCalldata(permitId, s.userSignature) != p.user) {
+                revert BadPermitSignature();
+            }
+            if (p.node == address(0) && p.policy == bytes32(0)) revert NodeNotAllowed();
+        }
+        // Receipts can be settled for one withdrawal delay after the permit expired (the node
+        // stops serving at expiry; the user cannot withdraw faster than that).
+        if (block.timestamp > uint256(p.expiry) + withdrawDelay) revert PermitExpired();
         if (r.permitId != permitId) revert PermitMismatch();
-        address signer = ECDSA.recover(receiptDigest(r), s.enclaveSignature);
-        if (signer != r.enclave) revert BadReceiptSignature(signer);
-        address payout = _node(s.permit, r.enclave);
+        address enclave = r.enclave;
+        address signer = ECDSA.recoverCalldata(receiptDigest(r), s.enclaveSignature);
+        if (signer != enclave) revert BadReceiptSignature(signer);
+        _node(b, p, enclave);
 
-        Channel storage ch = channels[channelId(permitId, r.enclave, r.model)];
-        Channel memory c = ch;
+        bytes32 cid = channelId(permitId, enclave, r.model);
+        Channel memory c = channels[cid];
+        uint64 seq = r.seq;
         // One seq is settled at most once (the same receipt again, or a second history for it).
-        if (r.seq == c.lastSeq) revert ReceiptAlreadySettled();
-        if (r.seq < c.lastSeq) revert ReceiptOutOfOrder(c.lastSeq);
+        if (seq == c.lastSeq) revert ReceiptAlreadySettled();
+        if (seq < c.lastSeq) revert ReceiptOutOfOrder(c.lastSeq);
         if (r.cumulative < c.settled) revert CumulativeDecreased(c.settled);
 
         // Pay the increase of the cumulative amount, never past the permit's cap nor the
         // user's balance; what is not paid now stays owed on the channel.
         uint256 due = r.cumulative - c.settled;
-        uint256 room = ps.cap - ps.spent;
+        uint256 cap = p.maxAmount > type(uint128).max ? type(uint128).max : p.maxAmount;
+        uint256 room = cap - ps.spent;
         if (due > room) due = room;
-        address user = ps.user;
-        address token = ps.token;
-        uint256 bal = balanceOf[user][token];
-        if (due > bal) due = bal;
+        address token = p.token;
+        if (p.user != b.user || token != b.userToken) _loadBalance(b, p.user, token);
+        if (due > b.balance) due = b.balance;
 
         // due <= cap - spent < 2^128, so the narrowing casts cannot truncate.
-        ch.lastSeq = r.seq;
-        ch.settled = c.settled + uint128(due);
-        ps.spent += uint128(due);
-        balanceOf[user][token] = bal - due;
-        _distribute(permitId, r, payout, token, due);
-    }
-
-    function _permit(SpendPermit calldata p, bytes calldata userSignature)
-        private
-        returns (bytes32 permitId, PermitState storage ps)
-    {
-        permitId = permitDigest(p);
-        ps = permits[permitId];
-        if (ps.user == address(0)) {
-            // First settlement on this permit: check the user's signature once and keep it.
-            if (p.user == address(0) || ECDSA.recover(permitId, userSignature) != p.user) revert BadPermitSignature();
-            if (p.node == address(0) && p.policy == bytes32(0)) revert NodeNotAllowed();
-            ps.user = p.user;
-            ps.token = p.token;
-            ps.expiry = p.expiry;
-            ps.cap = p.maxAmount > type(uint128).max ? type(uint128).max : uint128(p.maxAmount);
+        channels[cid] = Channel(c.settled + uint128(due), seq);
+        if (due > 0 || !ps.opened) permits[permitId] = PermitState(ps.spent + uint128(due), true);
+        if (due > 0) {
+            b.balance -= due;
+            b.balanceDirty = true;
         }
-        // Receipts can be settled for one withdrawal delay after the permit expired (the node
-        // stops serving at expiry; the user cannot withdraw faster than that).
-        if (block.timestamp > uint256(ps.expiry) + withdrawDelay) revert PermitExpired();
+        _distribute(b, permitId, r, token, due);
     }
 
     /// The enclave must have been admitted once (a node that left can still be paid for what
     /// it served), must not be slashed, and must be the permit's node or match its policy.
-    function _node(SpendPermit calldata p, address enclave) private view returns (address payout) {
-        if (slashedEnclave[enclave]) revert EnclaveSlashed();
-        (address operator, address payout_, bytes32 measurements) = registry.payInfo(enclave);
-        if (operator == address(0)) revert UnknownEnclave();
+    /// Neither the registry nor slashing changes during a settlement (nonReentrant), so the
+    /// answer for the last enclave is reused by the next receipt of the same enclave.
+    function _node(Batch memory b, SpendPermit calldata p, address enclave) private view {
+        if (enclave != b.enclave) {
+            if (slashedEnclave[enclave]) revert EnclaveSlashed();
+            (address operator, address payout, bytes32 measurements) = registry.payInfo(enclave);
+            if (operator == address(0)) revert UnknownEnclave();
+            b.enclave = enclave;
+            b.payout = payout;
+            b.measurements = measurements;
+        }
         if (p.node != address(0) && p.node != enclave) revert NodeNotAllowed();
-        if (p.policy != bytes32(0) && p.policy != measurements) revert NodeNotAllowed();
-        return payout_;
+        if (p.policy != bytes32(0) && p.policy != b.measurements) revert NodeNotAllowed();
     }
 
-    function _distribute(bytes32 permitId, Receipt calldata r, address payout, address token, uint256 due) private {
-        uint256 fee = (due * protocolFeeBps) / 10_000;
-        Model memory m = models[r.model];
-        uint256 royalty = m.owner == address(0) ? 0 : (due * m.royaltyBps) / 10_000;
+    function _loadBalance(Batch memory b, address user, address token) private {
+        if (b.balanceDirty) balanceOf[b.user][b.userToken] = b.balance;
+        b.user = user;
+        b.userToken = token;
+        b.balance = balanceOf[user][token];
+        b.balanceDirty = false;
+    }
+
+    function _distribute(Batch memory b, bytes32 permitId, Receipt calldata r, address token, uint256 due) private {
+        bytes32 model = r.model;
+        if (!b.modelLoaded || model != b.model) {
+            Model memory m = models[model];
+            b.modelLoaded = true;
+            b.model = model;
+            b.modelOwner = m.owner;
+            b.royaltyBps = m.royaltyBps;
+        }
+        uint256 fee = (due * b.feeBps) / 10_000;
+        uint256 royalty = b.modelOwner == address(0) ? 0 : (due * b.royaltyBps) / 10_000;
         uint256 operatorShare = due - fee - royalty;
-        if (operatorShare > 0) claimable[payout][token] += operatorShare;
-        if (royalty > 0) claimable[m.owner][token] += royalty;
-        if (fee > 0) claimable[treasury][token] += fee;
-        emit Settled(permitId, r.enclave, r.model, r.seq, r.cumulative, due, operatorShare, royalty, fee);
+        if (operatorShare > 0) _credit(b.operator, b.payout, token, operatorShare);
+        if (royalty > 0) _credit(b.royalty, b.modelOwner, token, royalty);
+        if (fee > 0) _credit(b.fee, b.treasury, token, fee);
+        emit Settled(permitId, r.enclave, model, r.seq, r.cumulative, due, operatorShare, royalty, fee);
+    }
+
+    /// Adds to the running credit, first writing out the one for another payee or token.
+    function _credit(Credit memory c, address to, address token, uint256 amount) private {
+        if (c.to != to || c.token != token) {
+            if (c.amount > 0) claimable[c.to][c.token] += c.amount;
+            c.to = to;
+            c.token = token;
+            c.amount = 0;
+        }
+        c.amount += amount;
+    }
+
+    function _flush(Batch memory b) private {
+        if (b.balanceDirty) balanceOf[b.user][b.userToken] = b.balance;
+        if (b.operator.amount > 0) claimable[b.operator.to][b.operator.token] += b.operator.amount;
+        if (b.royalty.amount > 0) claimable[b.royalty.to][b.royalty.token] += b.royalty.amount;
+        if (b.fee.amount > 0) claimable[b.fee.to][b.fee.token] += b.fee.amount;
     }
 
     function _send(address token, address to, uint256 amount) private {
