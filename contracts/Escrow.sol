@@ -62,6 +62,32 @@ contract Escrow is Ownable2Step, EIP712, ReentrancyGuard {
         uint64 lastSeq;
     }
 
+    /// One settlement's permit and receipt, copied from calldata in one go (every member is
+    /// one ABI word, so the copy is the EIP-712 encodeData of both): the word before each
+    /// struct is set to its type hash, so each struct hash is one keccak over memory, and
+    /// (permitId, enclave, model) is the channel id's preimage as it lies.
+    struct Item {
+        bytes32 permitTypeHash;
+        address user;
+        address node;
+        bytes32 policy;
+        address token;
+        uint256 maxAmount;
+        uint64 expiry;
+        uint64 nonce;
+        bytes32 receiptTypeHash; // in calldata: the offset of userSignature
+        bytes32 permitId;
+        address enclave;
+        bytes32 model;
+        uint32 priceVersion;
+        bytes32 requestHash;
+        bytes32 responseHash;
+        uint64 promptTokens;
+        uint64 completionTokens;
+        uint256 cumulative;
+        uint64 seq;
+    }
+
     /// A credit owed to one payee in one token, summed over consecutive receipts of a batch.
     struct Credit {
         address to;
@@ -76,6 +102,7 @@ contract Escrow is Ownable2Step, EIP712, ReentrancyGuard {
     /// flushed at the end, so the stored result is that of settling one receipt at a time.
     /// Nothing settlement writes is read through these caches except the balance itself.
     struct Batch {
+        bytes32 domain; // the EIP-712 domain separator
         uint16 feeBps;
         address treasury;
         address enclave; // zero: none loaded (a recovered signer is never zero)
@@ -283,14 +310,16 @@ contract Escrow is Ownable2Step, EIP712, ReentrancyGuard {
 
     function settle(Settlement calldata s) external nonReentrant {
         Batch memory b = _batch();
-        _settle(b, s);
+        Item memory it;
+        _settle(b, it, s);
         _flush(b);
     }
 
     /// Many channels in one transaction; each receipt already covers any number of requests.
     function settleBatch(Settlement[] calldata batch) external nonReentrant {
         Batch memory b = _batch();
-        for (uint256 i = 0; i < batch.length; i++) _settle(b, batch[i]);
+        Item memory it;
+        for (uint256 i = 0; i < batch.length; i++) _settle(b, it, batch[i]);
         _flush(b);
     }
 
@@ -371,64 +400,133 @@ contract Escrow is Ownable2Step, EIP712, ReentrancyGuard {
     }
 
     function _batch() private view returns (Batch memory b) {
+        b.domain = _domainSeparatorV4();
         b.feeBps = protocolFeeBps;
         b.treasury = treasury;
     }
 
-    function _settle(Batch memory b, Settlement calldata s) private {
-        Receipt calldata r = s.receipt;
-        SpendPermit calldata p = s.permit;
-        bytes32 permitId = permitDigest(p);
-        PermitState memory ps = permits[permitId];
-        if (!ps.opened) {
+    /// Copies the settlement's permit and receipt words into `it`, refusing what the ABI
+    /// decoder would refuse (an address, uint64 or uint32 member with high bits set), and
+    /// returns the permit id (its EIP-712 digest) and the receipt's digest.
+    function _load(Item memory it, Settlement calldata s, bytes32 domain)
+        private
+        pure
+        returns (bytes32 permitId, bytes32 receiptHash)
+    {
+        bytes32 pt = PERMIT_TYPEHASH;
+        bytes32 rt = RECEIPT_TYPEHASH;
+        assembly ("memory-safe") {
+            calldatacopy(add(it, 0x20), s, 0x240) // permit (7 words), userSignature offset, receipt (10 words)
+            let dirty := or(
+                or(or(shr(160, mload(add(it, 0x20))), shr(160, mload(add(it, 0x40)))), or(shr(160, mload(add(it, 0x80))), shr(160, mload(add(it, 0x140))))),
+                or(
+                    or(or(shr(64, mload(add(it, 0xc0))), shr(64, mload(add(it, 0xe0)))), shr(32, mload(add(it, 0x180)))),
+                    or(or(shr(64, mload(add(it, 0x1e0))), shr(64, mload(add(it, 0x200)))), shr(64, mload(add(it, 0x240))))
+                )
+            )
+            if dirty { revert(0, 0) }
+            mstore(it, pt)
+            mstore(add(it, 0x100), rt)
+            // EIP-712 digests, as MessageHashUtils.toTypedDataHash: keccak256("\x19\x01" || domain || structHash).
+            let ptr := mload(0x40)
+            mstore(ptr, hex"1901")
+            mstore(add(ptr, 0x02), domain)
+            mstore(add(ptr, 0x22), keccak256(it, 0x100))
+            permitId := keccak256(ptr, 0x42)
+            mstore(add(ptr, 0x22), keccak256(add(it, 0x100), 0x160))
+            receiptHash := keccak256(ptr, 0x42)
+        }
+    }
+
+    function _settle(Batch memory b, Item memory it, Settlement calldata s) private {
+        (bytes32 permitId, bytes32 receiptHash) = _load(it, s, b.domain);
+        bytes32 pslot;
+        uint256 pword;
+        assembly ("memory-safe") {
+            mstore(0, permitId)
+            mstore(0x20, permits.slot)
+            pslot := keccak256(0, 0x40)
+            pword := sload(pslot)
+        }
+        uint256 spent = uint128(pword);
+        bool opened = (pword >> 128) & 1 == 1;
+        if (!opened) {
             // First settlement on this permit: check the user's signature once and keep that.
-            if (p.user == address(0) || ECDSA.recoverCalldata(permitId, s.userSignature) != p.user) {
+            if (it.user == address(0) || ECDSA.recoverCalldata(permitId, s.userSignature) != it.user) {
                 revert BadPermitSignature();
             }
-            if (p.node == address(0) && p.policy == bytes32(0)) revert NodeNotAllowed();
+            if (it.node == address(0) && it.policy == bytes32(0)) revert NodeNotAllowed();
         }
         // Receipts can be settled for one withdrawal delay after the permit expired (the node
         // stops serving at expiry; the user cannot withdraw faster than that).
-        if (block.timestamp > uint256(p.expiry) + withdrawDelay) revert PermitExpired();
-        if (r.permitId != permitId) revert PermitMismatch();
-        address enclave = r.enclave;
-        address signer = ECDSA.recoverCalldata(receiptDigest(r), s.enclaveSignature);
-        if (signer != enclave) revert BadReceiptSignature(signer);
-        _node(b, p, enclave);
-
-        bytes32 cid = channelId(permitId, enclave, r.model);
-        Channel memory c = channels[cid];
-        uint64 seq = r.seq;
-        // One seq is settled at most once (the same receipt again, or a second history for it).
-        if (seq == c.lastSeq) revert ReceiptAlreadySettled();
-        if (seq < c.lastSeq) revert ReceiptOutOfOrder(c.lastSeq);
-        if (r.cumulative < c.settled) revert CumulativeDecreased(c.settled);
-
-        // Pay the increase of the cumulative amount, never past the permit's cap nor the
-        // user's balance; what is not paid now stays owed on the channel.
-        uint256 due = r.cumulative - c.settled;
-        uint256 cap = p.maxAmount > type(uint128).max ? type(uint128).max : p.maxAmount;
-        uint256 room = cap - ps.spent;
-        if (due > room) due = room;
-        address token = p.token;
-        if (p.user != b.user || token != b.userToken) _loadBalance(b, p.user, token);
+        if (block.timestamp > uint256(it.expiry) + withdrawDelay) revert PermitExpired();
+        if (it.permitId != permitId) revert PermitMismatch();
+        address signer = ECDSA.recoverCalldata(receiptHash, s.enclaveSignature);
+        if (signer != it.enclave) revert BadReceiptSignature(signer);
+        _node(b, it);
+        (uint256 due, bytes32 cslot, uint256 settled) = _advance(it, spent);
+        address token = it.token;
+        if (it.user != b.user || token != b.userToken) _loadBalance(b, it.user, token);
         if (due > b.balance) due = b.balance;
-
-        // due <= cap - spent < 2^128, so the narrowing casts cannot truncate.
-        channels[cid] = Channel(c.settled + uint128(due), seq);
-        if (due > 0 || !ps.opened) permits[permitId] = PermitState(ps.spent + uint128(due), true);
+        _commit(it.seq, cslot, settled, pslot, spent, opened, due);
         if (due > 0) {
             b.balance -= due;
             b.balanceDirty = true;
         }
-        _distribute(b, permitId, r, token, due);
+        _distribute(b, it, token, due);
+    }
+
+    /// Checks the receipt against its channel and returns what is due before the balance:
+    /// the increase of the cumulative amount, never past the permit's cap.
+    function _advance(Item memory it, uint256 spent)
+        private
+        view
+        returns (uint256 due, bytes32 cslot, uint256 settled)
+    {
+        uint256 word;
+        assembly ("memory-safe") {
+            mstore(0, keccak256(add(it, 0x120), 0x60)) // channelId(permitId, enclave, model)
+            mstore(0x20, channels.slot)
+            cslot := keccak256(0, 0x40)
+            word := sload(cslot)
+        }
+        settled = uint128(word);
+        uint64 lastSeq = uint64(word >> 128);
+        // One seq is settled at most once (the same receipt again, or a second history for it).
+        if (it.seq == lastSeq) revert ReceiptAlreadySettled();
+        if (it.seq < lastSeq) revert ReceiptOutOfOrder(lastSeq);
+        if (it.cumulative < settled) revert CumulativeDecreased(settled);
+        // What is not paid now stays owed on the channel.
+        due = it.cumulative - settled;
+        uint256 cap = it.maxAmount > type(uint128).max ? type(uint128).max : it.maxAmount;
+        uint256 room = cap - spent;
+        if (due > room) due = room;
+    }
+
+    /// Writes the channel (settled, lastSeq) and the permit (spent, opened) words.
+    function _commit(uint64 seq, bytes32 cslot, uint256 settled, bytes32 pslot, uint256 spent, bool opened, uint256 due)
+        private
+    {
+        // due <= cap - spent < 2^128 and a channel's settled <= its permit's spent, so
+        // neither sum reaches 2^128.
+        uint256 cword = (settled + due) | (uint256(seq) << 128);
+        assembly ("memory-safe") {
+            sstore(cslot, cword)
+        }
+        if (due > 0 || !opened) {
+            uint256 pword = (spent + due) | (uint256(1) << 128);
+            assembly ("memory-safe") {
+                sstore(pslot, pword)
+            }
+        }
     }
 
     /// The enclave must have been admitted once (a node that left can still be paid for what
     /// it served), must not be slashed, and must be the permit's node or match its policy.
     /// Neither the registry nor slashing changes during a settlement (nonReentrant), so the
     /// answer for the last enclave is reused by the next receipt of the same enclave.
-    function _node(Batch memory b, SpendPermit calldata p, address enclave) private view {
+    function _node(Batch memory b, Item memory it) private view {
+        address enclave = it.enclave;
         if (enclave != b.enclave) {
             if (slashedEnclave[enclave]) revert EnclaveSlashed();
             (address operator, address payout, bytes32 measurements) = registry.payInfo(enclave);
@@ -437,8 +535,8 @@ contract Escrow is Ownable2Step, EIP712, ReentrancyGuard {
             b.payout = payout;
             b.measurements = measurements;
         }
-        if (p.node != address(0) && p.node != enclave) revert NodeNotAllowed();
-        if (p.policy != bytes32(0) && p.policy != b.measurements) revert NodeNotAllowed();
+        if (it.node != address(0) && it.node != enclave) revert NodeNotAllowed();
+        if (it.policy != bytes32(0) && it.policy != b.measurements) revert NodeNotAllowed();
     }
 
     function _loadBalance(Batch memory b, address user, address token) private {
@@ -449,8 +547,8 @@ contract Escrow is Ownable2Step, EIP712, ReentrancyGuard {
         b.balanceDirty = false;
     }
 
-    function _distribute(Batch memory b, bytes32 permitId, Receipt calldata r, address token, uint256 due) private {
-        bytes32 model = r.model;
+    function _distribute(Batch memory b, Item memory it, address token, uint256 due) private {
+        bytes32 model = it.model;
         if (!b.modelLoaded || model != b.model) {
             Model memory m = models[model];
             b.modelLoaded = true;
@@ -464,7 +562,7 @@ contract Escrow is Ownable2Step, EIP712, ReentrancyGuard {
         if (operatorShare > 0) _credit(b.operator, b.payout, token, operatorShare);
         if (royalty > 0) _credit(b.royalty, b.modelOwner, token, royalty);
         if (fee > 0) _credit(b.fee, b.treasury, token, fee);
-        emit Settled(permitId, r.enclave, model, r.seq, r.cumulative, due, operatorShare, royalty, fee);
+        emit Settled(it.permitId, it.enclave, model, it.seq, it.cumulative, due, operatorShare, royalty, fee);
     }
 
     /// Adds to the running credit, first writing out the one for another payee or token.
