@@ -319,7 +319,13 @@ contract Escrow is Ownable2Step, EIP712, ReentrancyGuard {
     function settleBatch(Settlement[] calldata batch) external nonReentrant {
         Batch memory b = _batch();
         Item memory it;
-        for (uint256 i = 0; i < batch.length; i++) _settle(b, it, batch[i]);
+        uint256 n = batch.length;
+        for (uint256 i = 0; i < n;) {
+            _settle(b, it, batch[i]);
+            unchecked {
+                ++i;
+            }
+        }
         _flush(b);
     }
 
@@ -417,11 +423,13 @@ contract Escrow is Ownable2Step, EIP712, ReentrancyGuard {
         bytes32 rt = RECEIPT_TYPEHASH;
         assembly ("memory-safe") {
             calldatacopy(add(it, 0x20), s, 0x240) // permit (7 words), userSignature offset, receipt (10 words)
+            // addresses: user, node, token, enclave; uint64s: expiry, nonce, promptTokens,
+            // completionTokens, seq; uint32: priceVersion
             let dirty := or(
-                or(or(shr(160, mload(add(it, 0x20))), shr(160, mload(add(it, 0x40)))), or(shr(160, mload(add(it, 0x80))), shr(160, mload(add(it, 0x140))))),
+                shr(160, or(or(mload(add(it, 0x20)), mload(add(it, 0x40))), or(mload(add(it, 0x80)), mload(add(it, 0x140))))),
                 or(
-                    or(or(shr(64, mload(add(it, 0xc0))), shr(64, mload(add(it, 0xe0)))), shr(32, mload(add(it, 0x180)))),
-                    or(or(shr(64, mload(add(it, 0x1e0))), shr(64, mload(add(it, 0x200)))), shr(64, mload(add(it, 0x240))))
+                    shr(64, or(or(or(mload(add(it, 0xc0)), mload(add(it, 0xe0))), or(mload(add(it, 0x1e0)), mload(add(it, 0x200)))), mload(add(it, 0x240)))),
+                    shr(32, mload(add(it, 0x180)))
                 )
             )
             if dirty { revert(0, 0) }
@@ -459,30 +467,47 @@ contract Escrow is Ownable2Step, EIP712, ReentrancyGuard {
         }
         // Receipts can be settled for one withdrawal delay after the permit expired (the node
         // stops serving at expiry; the user cannot withdraw faster than that).
-        if (block.timestamp > uint256(it.expiry) + withdrawDelay) revert PermitExpired();
+        uint256 lastDay;
+        unchecked {
+            lastDay = uint256(it.expiry) + withdrawDelay; // two uint64s: no overflow
+        }
+        if (block.timestamp > lastDay) revert PermitExpired();
         if (it.permitId != permitId) revert PermitMismatch();
         address signer = ECDSA.recoverCalldata(receiptHash, s.enclaveSignature);
         if (signer != it.enclave) revert BadReceiptSignature(signer);
-        _node(b, it);
-        (uint256 due, bytes32 cslot, uint256 settled) = _advance(it, spent);
+        // The enclave must have been admitted once (a node that left can still be paid for
+        // what it served), must not be slashed, and must be the permit's node or match its
+        // policy.
+        if (signer != b.enclave) _loadNode(b, signer);
+        address node = it.node;
+        if (node != address(0) && node != signer) revert NodeNotAllowed();
+        bytes32 policy = it.policy;
+        if (policy != bytes32(0) && policy != b.measurements) revert NodeNotAllowed();
+        uint256 due = _advance(b, it, spent);
+        if (due > 0 || !opened) {
+            uint256 pword;
+            unchecked {
+                pword = (spent + due) | (uint256(1) << 128); // spent + due <= cap < 2^128
+            }
+            assembly ("memory-safe") {
+                sstore(pslot, pword)
+            }
+        }
         address token = it.token;
-        if (it.user != b.user || token != b.userToken) _loadBalance(b, it.user, token);
-        if (due > b.balance) due = b.balance;
-        _commit(it.seq, cslot, settled, pslot, spent, opened, due);
         if (due > 0) {
-            b.balance -= due;
+            unchecked {
+                b.balance -= due; // due <= balance (above)
+            }
             b.balanceDirty = true;
         }
         _distribute(b, it, token, due);
     }
 
-    /// Checks the receipt against its channel and returns what is due before the balance:
-    /// the increase of the cumulative amount, never past the permit's cap.
-    function _advance(Item memory it, uint256 spent)
-        private
-        view
-        returns (uint256 due, bytes32 cslot, uint256 settled)
-    {
+    /// Checks the receipt against its channel, writes the channel's new (settled, lastSeq)
+    /// and returns what is paid now: the increase of the cumulative amount, never past the
+    /// permit's cap nor the user's balance; what is not paid now stays owed on the channel.
+    function _advance(Batch memory b, Item memory it, uint256 spent) private returns (uint256 due) {
+        bytes32 cslot;
         uint256 word;
         assembly ("memory-safe") {
             mstore(0, keccak256(add(it, 0x120), 0x60)) // channelId(permitId, enclave, model)
@@ -490,53 +515,47 @@ contract Escrow is Ownable2Step, EIP712, ReentrancyGuard {
             cslot := keccak256(0, 0x40)
             word := sload(cslot)
         }
-        settled = uint128(word);
+        uint256 settled = uint128(word);
         uint64 lastSeq = uint64(word >> 128);
+        uint64 seq = it.seq;
+        uint256 cumulative = it.cumulative;
         // One seq is settled at most once (the same receipt again, or a second history for it).
-        if (it.seq == lastSeq) revert ReceiptAlreadySettled();
-        if (it.seq < lastSeq) revert ReceiptOutOfOrder(lastSeq);
-        if (it.cumulative < settled) revert CumulativeDecreased(settled);
-        // What is not paid now stays owed on the channel.
-        due = it.cumulative - settled;
+        if (seq == lastSeq) revert ReceiptAlreadySettled();
+        if (seq < lastSeq) revert ReceiptOutOfOrder(lastSeq);
+        if (cumulative < settled) revert CumulativeDecreased(settled);
+        unchecked {
+            due = cumulative - settled; // checked just above
+        }
         uint256 cap = it.maxAmount > type(uint128).max ? type(uint128).max : it.maxAmount;
-        uint256 room = cap - spent;
+        uint256 room;
+        unchecked {
+            room = cap - spent; // spent only grows by what fits in room, so spent <= cap
+        }
         if (due > room) due = room;
-    }
-
-    /// Writes the channel (settled, lastSeq) and the permit (spent, opened) words.
-    function _commit(uint64 seq, bytes32 cslot, uint256 settled, bytes32 pslot, uint256 spent, bool opened, uint256 due)
-        private
-    {
-        // due <= cap - spent < 2^128 and a channel's settled <= its permit's spent, so
-        // neither sum reaches 2^128.
-        uint256 cword = (settled + due) | (uint256(seq) << 128);
+        address user = it.user;
+        address token = it.token;
+        if (user != b.user || token != b.userToken) _loadBalance(b, user, token);
+        if (due > b.balance) due = b.balance;
+        // due <= cap - spent < 2^128 and a channel's settled <= its permit's spent, so the
+        // sum stays under 2^128 and leaves lastSeq's bits alone.
+        unchecked {
+            word = (settled + due) | (uint256(seq) << 128);
+        }
         assembly ("memory-safe") {
-            sstore(cslot, cword)
-        }
-        if (due > 0 || !opened) {
-            uint256 pword = (spent + due) | (uint256(1) << 128);
-            assembly ("memory-safe") {
-                sstore(pslot, pword)
-            }
+            sstore(cslot, word)
         }
     }
 
-    /// The enclave must have been admitted once (a node that left can still be paid for what
-    /// it served), must not be slashed, and must be the permit's node or match its policy.
+    /// The registry's answer for an enclave, refused if it is slashed or was never admitted.
     /// Neither the registry nor slashing changes during a settlement (nonReentrant), so the
-    /// answer for the last enclave is reused by the next receipt of the same enclave.
-    function _node(Batch memory b, Item memory it) private view {
-        address enclave = it.enclave;
-        if (enclave != b.enclave) {
-            if (slashedEnclave[enclave]) revert EnclaveSlashed();
-            (address operator, address payout, bytes32 measurements) = registry.payInfo(enclave);
-            if (operator == address(0)) revert UnknownEnclave();
-            b.enclave = enclave;
-            b.payout = payout;
-            b.measurements = measurements;
-        }
-        if (it.node != address(0) && it.node != enclave) revert NodeNotAllowed();
-        if (it.policy != bytes32(0) && it.policy != b.measurements) revert NodeNotAllowed();
+    /// answer is reused by the next receipts of the same enclave.
+    function _loadNode(Batch memory b, address enclave) private view {
+        if (slashedEnclave[enclave]) revert EnclaveSlashed();
+        (address operator, address payout, bytes32 measurements) = registry.payInfo(enclave);
+        if (operator == address(0)) revert UnknownEnclave();
+        b.enclave = enclave;
+        b.payout = payout;
+        b.measurements = measurements;
     }
 
     function _loadBalance(Batch memory b, address user, address token) private {
@@ -556,13 +575,44 @@ contract Escrow is Ownable2Step, EIP712, ReentrancyGuard {
             b.modelOwner = m.owner;
             b.royaltyBps = m.royaltyBps;
         }
-        uint256 fee = (due * b.feeBps) / 10_000;
-        uint256 royalty = b.modelOwner == address(0) ? 0 : (due * b.royaltyBps) / 10_000;
-        uint256 operatorShare = due - fee - royalty;
-        if (operatorShare > 0) _credit(b.operator, b.payout, token, operatorShare);
-        if (royalty > 0) _credit(b.royalty, b.modelOwner, token, royalty);
+        uint256 fee;
+        uint256 royalty;
+        uint256 operatorShare;
+        // due < 2^128 and both rates are under 2^16, so the products cannot overflow, and
+        // fee + royalty <= due * (MAX_FEE_BPS + MAX_ROYALTY_BPS) / 10_000 <= due.
+        unchecked {
+            fee = (due * b.feeBps) / 10_000;
+            royalty = b.modelOwner == address(0) ? 0 : (due * b.royaltyBps) / 10_000;
+            operatorShare = due - fee - royalty;
+        }
+        // The running credit usually has this payee and token already: add to it in place.
+        if (operatorShare > 0) {
+            Credit memory c = b.operator;
+            address to = b.payout;
+            if (c.to == to && c.token == token) c.amount += operatorShare;
+            else _credit(c, to, token, operatorShare);
+        }
+        if (royalty > 0) {
+            Credit memory c = b.royalty;
+            address to = b.modelOwner;
+            if (c.to == to && c.token == token) c.amount += royalty;
+            else _credit(c, to, token, royalty);
+        }
         if (fee > 0) _credit(b.fee, b.treasury, token, fee);
-        emit Settled(it.permitId, it.enclave, model, it.seq, it.cumulative, due, operatorShare, royalty, fee);
+        // emit Settled(it.permitId, it.enclave, model, it.seq, it.cumulative, due, operatorShare,
+        // royalty, fee), encoded by hand: the same log, without the generic encoder's cleanup
+        // of members `_load` already validated.
+        bytes32 topic = Settled.selector;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, mload(add(it, 0x240))) // seq
+            mstore(add(ptr, 0x20), mload(add(it, 0x220))) // cumulative
+            mstore(add(ptr, 0x40), due)
+            mstore(add(ptr, 0x60), operatorShare)
+            mstore(add(ptr, 0x80), royalty)
+            mstore(add(ptr, 0xa0), fee)
+            log4(ptr, 0xc0, topic, mload(add(it, 0x120)), mload(add(it, 0x140)), model)
+        }
     }
 
     /// Adds to the running credit, first writing out the one for another payee or token.
@@ -571,7 +621,8 @@ contract Escrow is Ownable2Step, EIP712, ReentrancyGuard {
             if (c.amount > 0) claimable[c.to][c.token] += c.amount;
             c.to = to;
             c.token = token;
-            c.amount = 0;
+            c.amount = amount;
+            return;
         }
         c.amount += amount;
     }
