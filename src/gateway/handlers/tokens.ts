@@ -40,8 +40,11 @@ export function mountTokenIssuer(app: Hono<GatewayEnv>, key: IssuerKey, keyAuth:
       }
     });
   }
-  const directory = JSON.stringify(issuerDirectory([key], "/v1/tokens/issue"));
+  const directory = JSON.stringify(issuerDirectory([key], sale ? "/v1/tokens/buy" : "/v1/tokens/issue"));
   app.get("/v1/tokens/issuer", () => new Response(directory, { headers: { "content-type": "application/private-token-issuer-directory", "cache-control": "public, max-age=300" } }));
+  // A node that sells tokens through the escrow gives none away for an API key: a market
+  // node lets a token stand in for a spend permit, so every token must have been paid for.
+  if (sale) return;
   app.use("/v1/tokens/issue", keyAuth);
   app.post("/v1/tokens/issue", async (c) => {
     if (c.req.header("content-type") !== "application/private-token-request") {
