@@ -1,6 +1,6 @@
 /**
  * `cloister up --register --token-price WEI`, the real command as a child process beside a
- * real local chain (anvil): a user buys Privacy Pass tokens with a spend permit, chats
+ * real local chain (anvil), --require-e2ee: a user buys Privacy Pass tokens with a spend permit, chats
  * with one token and no API key and no permit, the node is SIGKILLed (nothing settles at
  * stop), and `cloister settle` pays the token purchase from the node's receipt store:
  * exactly tokens × price leaves the user's escrow balance and reaches the operator (and
@@ -86,7 +86,8 @@ afterAll(async () => {
 
 describe("cloister up sells anonymous tokens through the escrow", () => {
   it("buys tokens with a permit, chats with a token and no key or permit, and cloister settle pays exactly tokens × price", async () => {
-    const node = await spawnNode(["--token-price", TOKEN_PRICE.toString()]);
+    // --require-e2ee: the purchase, like every POST, must come sealed.
+    const node = await spawnNode(["--token-price", TOKEN_PRICE.toString(), "--require-e2ee"]);
     const baseURL = `${node.url}/v1`;
 
     // The operator publishes this boot's issuer key in a release log (the wallet refuses any other).
@@ -104,16 +105,20 @@ describe("cloister up sells anonymous tokens through the escrow", () => {
     const permit = await user.signPermit({ node: node.enclave, policy: ZERO_HASH, token: ZERO_ADDRESS, maxAmount: 10n ** 12n, expiry: (await user.chainTime()) + 3600n, nonce: 1n });
     const userAddress = privateKeyToAccount(USER).address.toLowerCase() as EvmAddress;
     const escrow = { chainId: m.chainId, address: m.addresses.escrow };
-    const wallet = new TokenWallet({ baseURL, releaseLog: { url: log.url, key: logKey } });
+    const plain = new TokenWallet({ baseURL, releaseLog: { url: log.url, key: logKey } });
+    await expect(plain.buyWithPermit(1, permit, escrow)).rejects.toThrow(/e2e_required/);
+    expect(plain.size).toBe(0);
+    // Sealed to the attested node by the verifying fetch, signed by its enclave key.
+    const f = createVerifiedFetch({ baseURL, allowSimulated: true });
+    const wallet = new TokenWallet({ baseURL, releaseLog: { url: log.url, key: logKey }, sealedFetch: f });
     await wallet.buyWithPermit(2, permit, escrow);
     const last = await wallet.buyWithPermit(1, permit, escrow);
     expect(wallet.size).toBe(3);
     expect(last.receipt).toMatchObject({ seq: 2n, cumulative: 3n * TOKEN_PRICE, promptTokens: 1n, enclave: node.enclave });
     // The sale gives nothing away for an API key: tokens come only through the escrow.
-    expect((await fetch(`${baseURL}/tokens/issue`, { method: "POST", headers: { "content-type": "application/private-token-request" }, body: new Uint8Array(8) })).status).toBe(404);
+    await expect(f(`${baseURL}/tokens/issue`, { method: "POST", headers: { "content-type": "application/private-token-request" }, body: new Uint8Array(8) })).resolves.toMatchObject({ status: 404 });
 
     // A chat through the verifying fetch (E2E: the token travels sealed), no API key, no permit.
-    const f = createVerifiedFetch({ baseURL, allowSimulated: true });
     const body = JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "hello" }] });
     const token = wallet.spend();
     const res = await f(`${baseURL}/chat/completions`, { method: "POST", headers: { "content-type": "application/json", authorization: token }, body });
@@ -142,11 +147,4 @@ describe("cloister up sells anonymous tokens through the escrow", () => {
     expect((await user.claimable(payout, ZERO_ADDRESS)) - payoutBefore).toBe(due - fee);
     expect((await user.claimable(treasury, ZERO_ADDRESS)) - treasuryBefore + ((await user.claimable(payout, ZERO_ADDRESS)) - payoutBefore)).toBe(due);
   }, 120_000);
-
-  it("refuses --token-price on a --require-e2ee node (the purchase travels plain), exit 2", async () => {
-    let err = "";
-    const code = await main(["up", "--no-auth", "--tee", "simulated", "--port", "0", "--upstream", upstream.url, "--data-dir", tempDataDir(), "--register", "--market", join(chainDir, "market.json"), "--price", `${MODEL}=1/1`, "--token-price", "5", "--require-e2ee"], { out: () => undefined, err: (t) => void (err += t), env: { CLOISTER_CHAIN_KEY: OPERATOR }, cwd: logDir });
-    expect(code).toBe(2);
-    expect(err).toMatch(/--token-price cannot be used with --require-e2ee/);
-  }, 60_000);
 });

@@ -4,9 +4,8 @@
  * and the sale through the node's own receipt store (src/market/node-market.ts), so
  * token purchases settle with the inference receipts.
  *
- * Refused beside --require-e2ee: the wallet buys over plain HTTP (the verifying fetch
- * refuses GET /v1/tokens/issuer, and requires an enclave signature in every sealed
- * answer, which the purchase route does not produce), so such a node could never sell.
+ * Works on a --require-e2ee node: the purchase is a POST under /v1, opened from the E2E
+ * envelope and signed like a completion (TokenWallet `sealedFetch`: the verifying fetch).
  */
 import { ConfigError } from "../../errors.js";
 import type { NodeMarket } from "../../market/node-market.js";
@@ -23,8 +22,7 @@ export interface NodeTokens {
   readonly keyIdHex: string;
 }
 
-export async function prepareNodeTokens(market: NodeMarket, requireE2ee: boolean): Promise<NodeTokens> {
-  if (requireE2ee) throw new ConfigError("INVALID_OPTION", "--token-price cannot be used with --require-e2ee yet: token purchases travel plain (docs/notes/transparency.md)");
+export async function prepareNodeTokens(market: NodeMarket): Promise<NodeTokens> {
   const key = await generateIssuerKey();
   const sale = market.tokenSale(key);
   if (!sale) throw new ConfigError("INVALID_OPTION", "--token-price needs --register");

@@ -171,7 +171,7 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
   let tokens: NodeTokens | null = null;
   if (nodeMarket && config.market?.tokenPrice !== undefined) {
     try {
-      tokens = await prepareNodeTokens(nodeMarket, config.requireE2ee);
+      tokens = await prepareNodeTokens(nodeMarket);
     } catch (err) {
       await nodeMarket.close();
       await store.close();

@@ -16,9 +16,11 @@ import { parseBuyRequest, receiptJson } from "../../transparency/tokens/purchase
 
 const MAX_REQUEST = 1024;
 
-export function mountTokenIssuer(app: Hono<GatewayEnv>, key: IssuerKey, keyAuth: MiddlewareHandler<GatewayEnv>, sale?: TokenSale): void {
+export function mountTokenIssuer(app: Hono<GatewayEnv>, key: IssuerKey, keyAuth: MiddlewareHandler<GatewayEnv>, sale?: TokenSale, sign?: MiddlewareHandler<GatewayEnv>): void {
   // Paid through the escrow: the spend permit is the payment, no API key (./escrow-sale.ts).
+  // Opened from E2E like every POST; `sign` signs the answer (a sealed one's signature rides in its trailer).
   if (sale) {
+    if (sign) app.use("/v1/tokens/buy", sign);
     app.post("/v1/tokens/buy", async (c) => {
       const text = await c.req.text();
       if (text.length > 64 * 1024) throw new GatewayError(413, "request_too_large", "a purchase is at most 100 token requests");
