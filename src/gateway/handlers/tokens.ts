@@ -9,7 +9,7 @@ import type { Hono, MiddlewareHandler } from "hono";
 import { GatewayError } from "../../errors.js";
 import { TransparencyError } from "../../transparency/errors.js";
 import { issuerDirectory, issueToken, type IssuerKey } from "../../transparency/tokens/issuer.js";
-import type { GatewayEnv } from "../context.js";
+import { bodyBytes, type GatewayEnv } from "../context.js";
 import { LedgerError } from "../../ledger/errors.js";
 import type { TokenSale } from "../../transparency/tokens/escrow-sale.js";
 import { parseBuyRequest, receiptJson } from "../../transparency/tokens/purchase-wire.js";
@@ -22,7 +22,8 @@ export function mountTokenIssuer(app: Hono<GatewayEnv>, key: IssuerKey, keyAuth:
   if (sale) {
     if (sign) app.use("/v1/tokens/buy", sign);
     app.post("/v1/tokens/buy", async (c) => {
-      const text = await c.req.text();
+      // The body as the signing layer hashed it (read once, shared: src/gateway/context.ts).
+      const text = new TextDecoder().decode(await bodyBytes(c));
       if (text.length > 64 * 1024) throw new GatewayError(413, "request_too_large", "a purchase is at most 100 token requests");
       let value: unknown;
       try {
