@@ -156,7 +156,9 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   // /metrics is open only when auth is off (a local node); with keys on, it needs one:
   // counts by model and route tell an outsider how the node is used (docs/protocol.md).
   const authMw = auth({ store: deps.store, required: deps.authRequired ?? true, ...(deps.tokens ? { tokens: deps.tokens.redeemer } : {}) });
-  if (deps.tokens) mountTokenIssuer(app, deps.tokens.key, auth({ store: deps.store, required: true }), deps.tokens.sale);
+  // A purchase's answer is signed like a completion: under E2E the verifying fetch requires it in the sealed trailer.
+  const signPurchase = signing({ signers, store: deps.store, onSigned: (id, s) => receipts.append(id, s.text, s.signature).index, ...(deps.signingPool ? { pool: deps.signingPool } : {}) });
+  if (deps.tokens) mountTokenIssuer(app, deps.tokens.key, auth({ store: deps.store, required: true }), deps.tokens.sale, signPurchase);
   app.use("/metrics", authMw, async (_c, next) => (refreshModels(), next()));
   app.get("/metrics", (c) => c.text(metrics.render() + processMetrics(), 200, { "content-type": "text/plain; version=0.0.4" }));
   // OHTTP (RFC 9458): the gateway key is the attested E2E key; inner requests run through

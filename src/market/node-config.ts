@@ -8,6 +8,7 @@
  *   --verifier URL             a verifier quorum member (repeatable; default: market.json's)
  *   --settle-every SECONDS     batch settlement period (default 300; 0 = only at start and stop)
  *   --receipt-every N          interim receipt every N completion tokens of a stream (default 16)
+ *   --token-price WEI          also sell Privacy Pass tokens through the escrow, WEI token units each
  * plus the chain options every market command takes (--market, --chain-rpc, --chain-key-file,
  * and their CLOISTER_* variables: src/ledger/chain-config.ts).
  */
@@ -31,6 +32,8 @@ export interface MarketNodeFlags {
   readonly verifierUrls: readonly string[] | undefined;
   readonly settleEverySeconds: number;
   readonly receiptEveryTokens: number;
+  /** Sell anonymous tokens (POST /v1/tokens/buy) at this many token units each; absent = no sale. */
+  readonly tokenPrice?: bigint;
 }
 
 export const MARKET_UP_OPTIONS = {
@@ -46,6 +49,7 @@ export const MARKET_UP_OPTIONS = {
   verifier: { type: "string", multiple: true },
   "settle-every": { type: "string" },
   "receipt-every": { type: "string" },
+  "token-price": { type: "string" },
 } as const;
 
 export const MARKET_UP_USAGE = `
@@ -61,6 +65,8 @@ export const MARKET_UP_USAGE = `
   --verifier URL             verifier quorum member (repeatable; default: the market file's)
   --settle-every SECONDS     settle receipts in batches this often (default 300; 0: at start and stop only)
   --receipt-every N          a stream's interim receipt every N completion tokens (default 16: the most a crash loses)
+  --token-price WEI          sell Privacy Pass tokens (POST /v1/tokens/buy, paid by spend permit) at WEI token
+                             units each (env CLOISTER_TOKEN_PRICE); one token pays one request, no permit then
   --market FILE / --chain-rpc URL / --chain-key-file FILE   as for \`cloister escrow\` (env CLOISTER_MARKET,
                              CLOISTER_CHAIN_RPC, CLOISTER_CHAIN_KEY); the key is the operator's`;
 
@@ -103,6 +109,8 @@ export function parseMarketFlags(values: Values, env: Env): MarketNodeFlags | nu
   if (payout !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(payout)) throw bad("--payout must be a 0x address");
   const publicUrl = s("public-url");
   if (publicUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(publicUrl)) throw bad("--public-url must be an http(s) URL");
+  const tokenPriceText = s("token-price") ?? env["CLOISTER_TOKEN_PRICE"];
+  if (tokenPriceText !== undefined && !/^[1-9][0-9]{0,29}$/.test(tokenPriceText)) throw bad("--token-price must be a positive integer (token units per anonymous token)");
   const verifiers = list("verifier");
   if (verifiers.some((u) => !/^https?:\/\//.test(u))) throw bad("--verifier must be an http(s) URL");
   return {
@@ -116,5 +124,6 @@ export function parseMarketFlags(values: Values, env: Env): MarketNodeFlags | nu
     verifierUrls: verifiers.length ? verifiers : undefined,
     settleEverySeconds: num("settle-every", 300, 0),
     receiptEveryTokens: num("receipt-every", 16, 1),
+    ...(tokenPriceText !== undefined ? { tokenPrice: BigInt(tokenPriceText) } : {}),
   };
 }

@@ -20,6 +20,9 @@ import type { MarketNodeFlags } from "./node-config.js";
 import { createNodePayments, type MarketPricing, type NodePayments } from "./payments.js";
 import { keepRegistered, registerNode, type Registered } from "./register.js";
 import { settlePending, type SettleReport } from "./settle.js";
+import { createReceiptBook } from "../ledger/receipt-book.js";
+import { createTokenSale, type TokenSale } from "../transparency/tokens/escrow-sale.js";
+import type { IssuerKey } from "../transparency/tokens/issuer.js";
 
 export interface NodeMarket {
   readonly payments: NodePayments;
@@ -28,6 +31,12 @@ export interface NodeMarket {
   /** Registers at `listenUrl` (or --public-url), then keeps registered and settles on schedule. */
   start(listenUrl: string): Promise<Registered>;
   settleNow(): Promise<SettleReport>;
+  /**
+   * The token sale (--token-price): purchases are receipts in the SAME receipt store as
+   * inference receipts (own channel: the token model), so they settle on the same
+   * schedule and through `cloister settle`. Null without --token-price.
+   */
+  tokenSale(key: IssuerKey): TokenSale | null;
   close(): Promise<void>;
 }
 
@@ -55,6 +64,8 @@ export function prepareNodeMarket(o: { flags: MarketNodeFlags; env: NodeJS.Proce
     receiptEveryTokens: o.flags.receiptEveryTokens,
     measurementsDigest: () => measurements,
     logger: o.logger,
+    // A request that spent a token was paid when the token was bought (tokenSale below).
+    tokensPrepaid: o.flags.tokenPrice !== undefined,
     funded: async (user: EvmAddress, token: EvmAddress) => {
       const k = `${user}:${token}`;
       const hit = funded.get(k);
@@ -86,6 +97,13 @@ export function prepareNodeMarket(o: { flags: MarketNodeFlags; env: NodeJS.Proce
     chain,
     market,
     settleNow,
+    tokenSale(key) {
+      if (o.flags.tokenPrice === undefined) return null;
+      const escrow = { chainId: market.chainId, address: market.addresses.escrow };
+      const book = createReceiptBook({ enclave: o.enclave, escrow, store });
+      // The escrow does not check a receipt's price version; the registry's is named for audit.
+      return createTokenSale({ key, book, escrow, pricePerToken: o.flags.tokenPrice, priceVersion: pricing.version, chain });
+    },
     async start(listenUrl) {
       const verifierUrls = o.flags.verifierUrls ?? market.verifierUrls ?? [];
       const reg = {

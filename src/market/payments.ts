@@ -57,6 +57,11 @@ export interface NodePaymentsOptions {
   readonly funded?: (user: EvmAddress, token: EvmAddress) => Promise<boolean>;
   readonly now?: () => bigint;
   readonly logger?: Logger;
+  /**
+   * Requests authorised by an anonymous token (keyId `token:…`) pass without a permit: this
+   * node sells its tokens only through the escrow (`--token-price`), so each was paid for.
+   */
+  readonly tokensPrepaid?: boolean;
 }
 
 export interface NodePayments {
@@ -115,6 +120,7 @@ export function createNodePayments(o: NodePaymentsOptions): NodePayments {
   };
 
   const middleware: MiddlewareHandler<GatewayEnv> = async (c, next) => {
+    if (o.tokensPrepaid && c.var.keyId?.startsWith("token:")) return next();
     const header = c.req.header(PERMIT_HEADER);
     if (header === undefined) {
       if (o.required) throw payErr(MarketCode.PAYMENT_REQUIRED, `this node is paid through the market escrow: send a spend permit (${PERMIT_HEADER}; sealed under E2E)`);

@@ -27,6 +27,7 @@ import { createLogger } from "../../log/logger.js";
 import { createSigner } from "../../seal/signing.js";
 import { openNodeStore, type OpenedStore } from "../../store/postgres-select.js";
 import { startNodeMarketDirectory } from "./up-market.js";
+import { prepareNodeTokens, type NodeTokens } from "./up-tokens.js";
 import { resolveGpuEvidence, type ResolvedGpuEvidence } from "../../tee/gpu-evidence-config.js";
 import { selectTeeProvider } from "../../tee/select.js";
 import { withCollateral } from "../../tee/collateral.js";
@@ -166,6 +167,20 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
     }
   }
 
+  // Anonymous tokens sold through the escrow (--token-price; ./up-tokens.ts).
+  let tokens: NodeTokens | null = null;
+  if (nodeMarket && config.market?.tokenPrice !== undefined) {
+    try {
+      tokens = await prepareNodeTokens(nodeMarket);
+    } catch (err) {
+      await nodeMarket.close();
+      await store.close();
+      await backend.close();
+      io.err(`cloister up: ${isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
+      return isCloisterError(err) && err.name === "ConfigError" ? EXIT.usage : EXIT.failed;
+    }
+  }
+
   const signingPool = createSigningPool(keys);
   // E2E is always on (the report advertises this key); --require-e2ee only refuses plaintext.
   const e2e = freshE2EKeys(config.requireE2ee);
@@ -210,12 +225,14 @@ export async function upCommand(args: string[], io: CliIO): Promise<number> {
     corsOrigins: config.corsOrigins,
     ...(nodeMarket ? { market: nodeMarket.payments } : {}),
     ...(market ? { nodes: market.indexer } : {}),
+    ...(tokens ? { tokens } : {}),
   });
   const server = await startServer(app, { host: config.host, port: config.port, abortInFlight: shutdown });
   if (nodeMarket) {
     try {
       const r = await nodeMarket.start(server.url);
       io.out(`  market: registered enclave ${r.verdict.enclave} on chain ${nodeMarket.market.chainId} (expires ${new Date(Number(r.expiresAt) * 1000).toISOString()}); requests need a spend permit`);
+      if (tokens) io.out(`  tokens: sold at POST /v1/tokens/buy for ${config.market?.tokenPrice ?? 0n} each (issuer key ${tokens.keyIdHex.slice(0, 16)}…; publish it: cloister log token-key --from ${server.url})`);
     } catch (err) {
       // Fail closed: a node that cannot register does not serve a market it is not listed in.
       io.err(`cloister up: market registration failed: ${isCloisterError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);

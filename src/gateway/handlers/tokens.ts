@@ -9,18 +9,21 @@ import type { Hono, MiddlewareHandler } from "hono";
 import { GatewayError } from "../../errors.js";
 import { TransparencyError } from "../../transparency/errors.js";
 import { issuerDirectory, issueToken, type IssuerKey } from "../../transparency/tokens/issuer.js";
-import type { GatewayEnv } from "../context.js";
+import { bodyBytes, type GatewayEnv } from "../context.js";
 import { LedgerError } from "../../ledger/errors.js";
 import type { TokenSale } from "../../transparency/tokens/escrow-sale.js";
 import { parseBuyRequest, receiptJson } from "../../transparency/tokens/purchase-wire.js";
 
 const MAX_REQUEST = 1024;
 
-export function mountTokenIssuer(app: Hono<GatewayEnv>, key: IssuerKey, keyAuth: MiddlewareHandler<GatewayEnv>, sale?: TokenSale): void {
+export function mountTokenIssuer(app: Hono<GatewayEnv>, key: IssuerKey, keyAuth: MiddlewareHandler<GatewayEnv>, sale?: TokenSale, sign?: MiddlewareHandler<GatewayEnv>): void {
   // Paid through the escrow: the spend permit is the payment, no API key (./escrow-sale.ts).
+  // Opened from E2E like every POST; `sign` signs the answer (a sealed one's signature rides in its trailer).
   if (sale) {
+    if (sign) app.use("/v1/tokens/buy", sign);
     app.post("/v1/tokens/buy", async (c) => {
-      const text = await c.req.text();
+      // The body as the signing layer hashed it (read once, shared: src/gateway/context.ts).
+      const text = new TextDecoder().decode(await bodyBytes(c));
       if (text.length > 64 * 1024) throw new GatewayError(413, "request_too_large", "a purchase is at most 100 token requests");
       let value: unknown;
       try {
@@ -40,8 +43,11 @@ export function mountTokenIssuer(app: Hono<GatewayEnv>, key: IssuerKey, keyAuth:
       }
     });
   }
-  const directory = JSON.stringify(issuerDirectory([key], "/v1/tokens/issue"));
+  const directory = JSON.stringify(issuerDirectory([key], sale ? "/v1/tokens/buy" : "/v1/tokens/issue"));
   app.get("/v1/tokens/issuer", () => new Response(directory, { headers: { "content-type": "application/private-token-issuer-directory", "cache-control": "public, max-age=300" } }));
+  // A node that sells tokens through the escrow gives none away for an API key: a market
+  // node lets a token stand in for a spend permit, so every token must have been paid for.
+  if (sale) return;
   app.use("/v1/tokens/issue", keyAuth);
   app.post("/v1/tokens/issue", async (c) => {
     if (c.req.header("content-type") !== "application/private-token-request") {

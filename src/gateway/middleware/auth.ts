@@ -14,18 +14,19 @@ import { isTokenAuthorization, type TokenRedeemer } from "../../transparency/tok
 
 export function auth(opts: { store: Store; required: boolean; tokens?: TokenRedeemer }): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
-    if (!opts.required) {
-      c.set("keyId", null);
-      return next();
-    }
     const header = c.req.header("authorization") ?? "";
-    // An anonymous Privacy Pass token instead of a key: spent once, linked to nobody.
+    // An anonymous Privacy Pass token instead of a key: spent once, linked to nobody. Also
+    // without API keys (--no-auth market node): there the token is the payment (market/payments.ts).
     if (opts.tokens && isTokenAuthorization(header)) {
       try {
         c.set("keyId", `token:${await opts.tokens.redeem(header)}`);
       } catch (e) {
         throw new GatewayError(401, e instanceof TransparencyError ? e.code : "TOKEN_INVALID", e instanceof Error ? e.message : "invalid token");
       }
+      return next();
+    }
+    if (!opts.required) {
+      c.set("keyId", null);
       return next();
     }
     const m = /^Bearer\s+(\S+)$/i.exec(header);

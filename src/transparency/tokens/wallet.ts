@@ -28,6 +28,13 @@ export interface TokenWalletOptions {
    */
   readonly releaseLog: ReleaseLog | ReleaseLogOptions;
   readonly fetch?: typeof fetch;
+  /**
+   * Sends the escrow purchase (POST /tokens/buy) through this fetch instead: pass the
+   * verifying fetch (createVerifiedFetch) to seal it to the attested node, as a
+   * --require-e2ee node requires. The issuer directory is a public GET either way (the
+   * release log, not the channel, vouches for its key).
+   */
+  readonly sealedFetch?: typeof fetch;
 }
 
 /** The issuer's published type-2 key, checked against the release log. */
@@ -127,7 +134,7 @@ export class TokenWallet {
     const key = await this.issuerKey();
     const batch = await this.prepare(key, n);
     const base = this.opts.baseURL.replace(/\/+$/, "");
-    const res = await this.net(`${base}/tokens/buy`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(buyRequestJson(permit, batch.requests)) });
+    const res = await (this.opts.sealedFetch ?? this.net)(`${base}/tokens/buy`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(buyRequestJson(permit, batch.requests)) });
     if (!res.ok) {
       const code = ((await res.json().catch(() => null)) as { error?: { code?: string } } | null)?.error?.code ?? "unknown";
       throw new TransparencyError(TransparencyCode.TOKEN_ISSUE_FAILED, `the issuer refused the purchase (HTTP ${res.status}, ${code})`);
