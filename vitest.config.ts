@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export const config = defineConfig({
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-    testTimeout: 60_000,
+    testTimeout: 120_000,
     hookTimeout: 120_000,
     // Two cores here: native inference and WASM verification fight for them.
     pool: "forks",

@@ -41,6 +41,7 @@ export function rankNodes(nodes: readonly NodeRecord[], o: { model?: Hex32; near
     if (o.model && !n.prices.some((p) => p.model === o.model)) continue;
     out.push({ node: n, distanceKm: o.near ? distanceKm(o.near, n) : null });
   }
-  if (o.near) out.sort((a, b) => (a.distanceKm ?? 0) - (b.distanceKm ?? 0));
+  // Equal distances by enclave address: one order for every index and every caller.
+  if (o.near) out.sort((a, b) => (a.distanceKm ?? 0) - (b.distanceKm ?? 0) || (a.node.enclave < b.node.enclave ? -1 : a.node.enclave > b.node.enclave ? 1 : 0));
   return out;
 }

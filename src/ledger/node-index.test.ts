@@ -30,6 +30,17 @@ describe("node index", () => {
     );
   });
 
+  it("orders nodes at equal distance by enclave address, whatever the order of upserts and removals", () => {
+    const idx = createNodeIndex();
+    for (const i of [4, 1, 9, 4]) idx.upsert(node(i, 0, 0));
+    idx.remove(node(4, 0, 0).enclave);
+    idx.upsert(node(4, 0, 0));
+    const got = idx.nearest({ model: A, near: { lat: 0, lon: 0 }, nowSeconds: 10n, limit: 2 }).map((c) => c.node.enclave);
+    expect(got).toEqual([node(1, 0, 0).enclave, node(4, 0, 0).enclave]);
+    const ranked = rankNodes([node(9, 0, 0), node(4, 0, 0), node(1, 0, 0)], { model: A, near: { lat: 0, lon: 0 }, nowSeconds: 10n }).map((c) => c.node.enclave);
+    expect(ranked).toEqual([1, 4, 9].map((i) => node(i, 0, 0).enclave));
+  });
+
   it("an update moves a node and an expired one is never returned", () => {
     const idx = createNodeIndex();
     idx.upsert(node(1, 10, 10));

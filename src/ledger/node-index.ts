@@ -165,12 +165,14 @@ export function createNodeIndex(): NodeIndex {
           const sLat = Math.sin((lat[j]! - lat0) / 2);
           const sLon = Math.sin((lon[j]! - lon0) / 2);
           const h = sLat * sLat + cos0 * cos[j]! * sLon * sLon;
-          if (count === k && h >= topH[k - 1]!) continue;
+          if (count === k && h > topH[k - 1]!) continue;
           const r = recs[j]!;
+          // Equal distances are ordered by enclave address, as rankNodes orders them, so the answer never depends on insertion order.
+          if (count === k && h === topH[k - 1]! && r.enclave >= topR[k - 1]!.enclave) continue;
           if (q.accept && !q.accept(r)) continue;
           // Insertion into the sorted top-k (k is small; shifting beats a heap here).
           let at = count < k ? count++ : k - 1;
-          while (at > 0 && topH[at - 1]! > h) {
+          while (at > 0 && (topH[at - 1]! > h || (topH[at - 1]! === h && topR[at - 1]!.enclave > r.enclave))) {
             topH[at] = topH[at - 1]!;
             topR[at] = topR[at - 1]!;
             at--;
@@ -188,8 +190,8 @@ export function createNodeIndex(): NodeIndex {
       for (let lo = home - 1, hi = home + 1; lo >= 0 || hi <= 179; lo--, hi++) {
         // Bands farther out only get farther: stop once neither side can beat the k-th best.
         const full = count === k;
-        const loOpen = lo >= 0 && (!full || bound(lo) < topH[k - 1]!);
-        const hiOpen = hi <= 179 && (!full || bound(hi) < topH[k - 1]!);
+        const loOpen = lo >= 0 && (!full || bound(lo) <= topH[k - 1]!);
+        const hiOpen = hi <= 179 && (!full || bound(hi) <= topH[k - 1]!);
         if (!loOpen && !hiOpen) break;
         if (loOpen) scan(bs[lo]!);
         if (hiOpen) scan(bs[hi]!);

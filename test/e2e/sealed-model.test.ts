@@ -124,7 +124,7 @@ describe.skipIf(!stories)(`sealed model served from brokers and nodes as process
     expect(search()).toEqual([]);
     expect(await sealedNode.stop()).toBe(0);
     expect(search()).toEqual([]);
-  });
+  }, 180_000);
 
   it("2 of 3 brokers suffice and 1 of 3 does not (KMS_QUORUM_NOT_REACHED)", async () => {
     const down = "http://127.0.0.1:9";
