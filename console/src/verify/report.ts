@@ -7,12 +7,9 @@
  * SEV-SNP reports are refused; sigstore/measurement policies are not applied.
  */
 import { AttestCode } from "../../../src/attest/codes.js";
-import { checkAppManifest } from "../../../src/attest/report/app-manifest.js";
-import { checkReportBinding } from "../../../src/attest/report/binding-check.js";
-import { checkComposeHash, checkEventLog } from "../../../src/attest/report/event-log-check.js";
+import { checkAppIdentity, checkKeysBound } from "../../../src/attest/report/key-and-app-check.js";
 import { finish, type ReportVerification } from "../../../src/attest/report/result.js";
 import { cloisterReportSchema, parseWith } from "../../../src/attest/report/schema.js";
-import { signerBytes } from "../../../src/attest/report/signer.js";
 import { newState } from "../../../src/attest/report/state.js";
 import { readTdQuoteFields } from "../../../src/attest/report/td-quote.js";
 import { enforceUnchecked } from "../../../src/attest/report/unchecked.js";
@@ -82,44 +79,8 @@ export function verifyReportInBrowser(value: unknown, nonce: string, policy: Bro
   } else {
     s.list.fail("hardware evidence", AttestCode.EVIDENCE_UNREADABLE, "the report has neither intel_quote nor snp_report");
   }
-  if (s.reportData !== null && s.reportData !== clean(r.report_data)) {
-    s.list.fail("report_data field", AttestCode.REPORT_DATA_MISMATCH, "the report's report_data is not what the hardware signed");
-  }
-
-  let signer: Uint8Array | null = null;
-  try {
-    const sb = signerBytes(r.signing_algo, fromHex(r.signing_public_key));
-    if (sb.address === r.signing_address.toLowerCase()) {
-      s.list.pass("signing address", `${sb.address} is the address of signing_public_key`);
-      signer = sb.signer;
-    } else {
-      s.list.fail("signing address", AttestCode.SIGNING_KEY_MISMATCH, `signing_public_key's address is ${sb.address}, not ${r.signing_address}`);
-    }
-  } catch (e) {
-    s.list.fail("signing address", AttestCode.SIGNING_KEY_MISMATCH, e instanceof Error ? e.message : "unreadable signing key");
-  }
-  if (s.reportData !== null && signer) {
-    const failure = checkReportBinding(
-      fromHex(s.reportData),
-      { signer, e2ePublicKey: fromHex(r.e2e_public_key), tlsSpkiSha256: r.tls_spki_sha256 ? clean(r.tls_spki_sha256) : null, gpuPayload: r.nvidia_payload },
-      fromHex(nonce),
-    );
-    if (failure === null) s.list.pass("report_data binding (v1)", "binds the signing key, E2E key, TLS key and GPU evidence, and the nonce");
-    else s.list.fail("report_data binding (v1)", failure, failure === AttestCode.NONCE_MISMATCH ? "the quote's report_data carries another nonce" : "report_data does not bind these keys and this GPU evidence");
-  }
-  if (rtmrs) {
-    s.appIdentity = checkEventLog(s, r.event_log, rtmrs);
-    const tcb = r.info["tcb_info"];
-    const manifestCompose = r.info.app_manifest["compose"];
-    const appCompose =
-      typeof tcb === "object" && tcb !== null && typeof (tcb as Record<string, unknown>)["app_compose"] === "string"
-        ? ((tcb as Record<string, unknown>)["app_compose"] as string)
-        : typeof manifestCompose === "string"
-          ? manifestCompose
-          : null;
-    checkComposeHash(s, s.appIdentity, appCompose, r.info.compose_hash);
-    checkAppManifest(s, s.appIdentity, r.info.app_manifest);
-  }
+  checkKeysBound(s, r, nonce);
+  if (rtmrs) checkAppIdentity(s, r, rtmrs);
   if (r.nvidia_payload === null) s.list.notChecked("GPU", "the report has no GPU evidence");
   else checkGpuInBrowser(s, r.nvidia_payload, nonce, policy.allowSimulated, now);
   const accepted: UncheckedItem[] = [...(policy.acceptTcbUnchecked ? (["tcb"] as const) : []), ...(policy.acceptGpuUnchecked ? (["gpu-rim", "gpu-ocsp"] as const) : [])];

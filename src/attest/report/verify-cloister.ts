@@ -7,15 +7,13 @@ import type { Hex } from "../../types.js";
 import { fromHex } from "../../util/bytes.js";
 import { AttestCode } from "../codes.js";
 import type { Collateral } from "../intel/collateral.js";
-import { checkAppManifest } from "./app-manifest.js";
-import { checkReportBinding } from "./binding-check.js";
 import { checkGpuPayload } from "./gpu-evidence.js";
 import type { ReportVerifyOptions } from "./options.js";
 import type { ReportState } from "./result.js";
 import { cloisterReportSchema, parseWith, type CloisterReportInput } from "./schema.js";
-import { signerBytes } from "./signer.js";
 import { checkSnpEvidence } from "./snp-evidence.js";
-import { checkComposeHash, checkEventLog, checkTdxQuote } from "./tdx-evidence.js";
+import { checkAppIdentity, checkKeysBound } from "./key-and-app-check.js";
+import { checkTdxQuote } from "./tdx-evidence.js";
 import { readTdQuoteFields } from "./td-quote.js";
 
 const clean = (h: string): string => h.toLowerCase().replace(/^0x/, "");
@@ -47,43 +45,8 @@ export async function verifyCloisterReport(s: ReportState, value: unknown, opts:
   } else {
     s.list.fail("hardware evidence", AttestCode.EVIDENCE_UNREADABLE, "the report has neither intel_quote nor snp_report");
   }
-  if (s.reportData !== null && s.reportData !== clean(r.report_data)) {
-    s.list.fail("report_data field", AttestCode.REPORT_DATA_MISMATCH, "the report's report_data is not what the hardware signed");
-  }
-
-  let signer: Uint8Array | null = null;
-  try {
-    const sb = signerBytes(r.signing_algo, fromHex(r.signing_public_key));
-    if (sb.address === r.signing_address.toLowerCase()) {
-      s.list.pass("signing address", `${sb.address} is the address of signing_public_key`);
-      signer = sb.signer;
-    } else {
-      s.list.fail("signing address", AttestCode.SIGNING_KEY_MISMATCH, `signing_public_key's address is ${sb.address}, not ${r.signing_address}`);
-    }
-  } catch (e) {
-    s.list.fail("signing address", AttestCode.SIGNING_KEY_MISMATCH, e instanceof Error ? e.message : "unreadable signing key");
-  }
-
-  if (s.reportData !== null && signer) {
-    const failure = checkReportBinding(
-      fromHex(s.reportData),
-      { signer, e2ePublicKey: fromHex(r.e2e_public_key), tlsSpkiSha256: r.tls_spki_sha256 ? clean(r.tls_spki_sha256) : null, gpuPayload: r.nvidia_payload },
-      fromHex(nonce),
-    );
-    if (failure === null) s.list.pass("report_data binding (v1)", "binds the signing key, E2E key, TLS key and GPU evidence, and the nonce");
-    else s.list.fail("report_data binding (v1)", failure, failure === AttestCode.NONCE_MISMATCH ? "the quote's report_data carries another nonce" : "report_data does not bind these keys and this GPU evidence");
-  }
-
-  if (rtmrs) {
-    s.appIdentity = checkEventLog(s, r.event_log, rtmrs);
-    const tcb = r.info["tcb_info"];
-    const manifestCompose = r.info.app_manifest["compose"];
-    const appCompose = typeof tcb === "object" && tcb !== null && typeof (tcb as Record<string, unknown>)["app_compose"] === "string"
-      ? ((tcb as Record<string, unknown>)["app_compose"] as string)
-      : typeof manifestCompose === "string" ? manifestCompose : null;
-    checkComposeHash(s, s.appIdentity, appCompose, r.info.compose_hash);
-    checkAppManifest(s, s.appIdentity, r.info.app_manifest);
-  }
+  checkKeysBound(s, r, nonce);
+  if (rtmrs) checkAppIdentity(s, r, rtmrs);
 
   if (r.nvidia_payload !== null) checkGpuPayload(s, r.nvidia_payload, nonce, opts.allowSimulated ?? false, now, undefined, { rims: served?.nvidia_rims ?? null, ocsp: served?.nvidia_ocsp ?? null });
   else s.list.notChecked("GPU", "the report has no GPU evidence");
