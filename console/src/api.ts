@@ -4,6 +4,8 @@
  * answer is checked for the fields the pages use; anything else is an ApiError.
  */
 
+import { wireNodeSchema, type WireNode, type WireNodeModel } from "../../src/ledger/nodes-wire.js";
+
 export class ApiError extends Error {
   override readonly name = "ApiError";
   constructor(
@@ -69,27 +71,9 @@ export async function listModels(node: string, apiKey?: string): Promise<ModelEn
   return listOf(await getJson(`${node}/v1/models`, apiKey), "/v1/models").map((m) => ({ id: str(m["id"]), ownedBy: str(m["owned_by"]) }));
 }
 
-/** GET /v1/nodes (discovery). */
-export interface NodeModel {
-  readonly id: string;
-  readonly priceVersion: number;
-  /** Decimal wei per million tokens, kept as text (exact). */
-  readonly promptPerMillion: string;
-  readonly completionPerMillion: string;
-}
-
-export interface MarketNode {
-  readonly enclave: string;
-  readonly operator: string;
-  readonly payout: string;
-  readonly endpoint: string;
-  readonly region: string;
-  readonly location: { readonly lat: number; readonly lon: number };
-  readonly models: readonly NodeModel[];
-  readonly measurementsDigest: string;
-  readonly expiresAt: number;
-  readonly distanceKm: number | null;
-}
+/** GET /v1/nodes (discovery): the node's own wire definition (src/ledger/nodes-wire.ts). */
+export type NodeModel = WireNodeModel;
+export type MarketNode = WireNode;
 
 export interface NodeList {
   readonly nodes: readonly MarketNode[];
@@ -97,28 +81,12 @@ export interface NodeList {
   readonly finalizedBlock: number | null;
 }
 
+/** Entries that do not have the documented shape are dropped: a listing is only a hint, each node is verified by the browser itself. */
 export async function listNodes(discovery: string): Promise<NodeList> {
   const body = await getJson(`${discovery}/v1/nodes`);
   const nodes = listOf(body, "/v1/nodes").flatMap((n): MarketNode[] => {
-    const loc = n["location"];
-    const lat = isObj(loc) ? num(loc["lat"]) : null;
-    const lon = isObj(loc) ? num(loc["lon"]) : null;
-    if (lat === null || lon === null || !str(n["endpoint"])) return [];
-    const models = Array.isArray(n["models"]) ? n["models"].filter(isObj) : [];
-    return [
-      {
-        enclave: str(n["enclave"]),
-        operator: str(n["operator"]),
-        payout: str(n["payout"]),
-        endpoint: str(n["endpoint"]),
-        region: str(n["region"]),
-        location: { lat, lon },
-        models: models.map((m) => ({ id: str(m["id"]), priceVersion: num(m["priceVersion"]) ?? 0, promptPerMillion: str(m["promptPerMillion"]), completionPerMillion: str(m["completionPerMillion"]) })),
-        measurementsDigest: str(n["measurementsDigest"]),
-        expiresAt: num(n["expiresAt"]) ?? 0,
-        distanceKm: num(n["distanceKm"]),
-      },
-    ];
+    const parsed = wireNodeSchema.safeParse(n);
+    return parsed.success ? [parsed.data] : [];
   });
   const o = body as Record<string, unknown>;
   return { nodes, indexedBlock: num(o["indexedBlock"]), finalizedBlock: num(o["finalizedBlock"]) };

@@ -20,6 +20,7 @@ import type { Chain, NodeRecord, Settlement, SignedPermit, TxResult } from "./ch
 import { Escrow, NodeRegistry } from "./contracts/artifacts.js";
 import type { MarketAddresses } from "./deploy.js";
 import { LedgerError } from "./errors.js";
+import { nodeFromRegistered } from "./registered-node.js";
 import { revertName } from "./revert.js";
 import { permitId, signPermit } from "./sign.js";
 import type { EvmAddress, Hex32, Price, Registration, SpendPermit } from "./typed-data.js";
@@ -90,20 +91,7 @@ export function createEvmChain(o: EvmChainOptions): Chain {
           const x = e.args;
           const enclave = x.enclave.toLowerCase() as EvmAddress;
           latest.set(enclave, {
-            enclave,
-            operator: x.operator.toLowerCase() as EvmAddress,
-            payout: x.payout.toLowerCase() as EvmAddress,
-            endpoint: x.endpoint,
-            region: x.region,
-            lat: x.latE6 / 1e6,
-            lon: x.lonE6 / 1e6,
-            measurementsDigest: x.measurementsDigest,
-            gpuEvidenceDigest: x.gpuEvidenceDigest,
-            attestationDigest: x.attestationDigest,
-            tcbStatus: x.tcbStatus,
-            simulated: x.simulated,
-            expiresAt: x.expiresAt,
-            priceVersion: x.priceVersion,
+            ...nodeFromRegistered(x),
             prices: prices.get(`${enclave}:${x.priceVersion}`) ?? latest.get(enclave)?.prices ?? [],
           });
         }

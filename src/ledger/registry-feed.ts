@@ -7,6 +7,7 @@ import { createPublicClient, http, parseEventLogs, type PublicClient } from "vie
 import type { NodeRecord } from "./chain.js";
 import { MeasurementPolicy, NodeRegistry } from "./contracts/artifacts.js";
 import { LedgerError } from "./errors.js";
+import { nodeFromRegistered } from "./registered-node.js";
 import type { EvmAddress, Hex32, Price } from "./typed-data.js";
 
 export interface BlockHead {
@@ -86,22 +87,7 @@ export function createEvmRegistryFeed(o: EvmRegistryFeedOptions): RegistryFeed {
               out.push({
                 ...at,
                 kind: "registered",
-                node: {
-                  enclave: x.enclave.toLowerCase() as EvmAddress,
-                  operator: x.operator.toLowerCase() as EvmAddress,
-                  payout: x.payout.toLowerCase() as EvmAddress,
-                  endpoint: x.endpoint,
-                  region: x.region,
-                  lat: x.latE6 / 1e6,
-                  lon: x.lonE6 / 1e6,
-                  measurementsDigest: x.measurementsDigest,
-                  gpuEvidenceDigest: x.gpuEvidenceDigest,
-                  attestationDigest: x.attestationDigest,
-                  tcbStatus: x.tcbStatus,
-                  simulated: x.simulated,
-                  expiresAt: x.expiresAt,
-                  priceVersion: x.priceVersion,
-                },
+                node: nodeFromRegistered(x),
               });
             } else if (e.eventName === "PricesSet") {
               out.push({ ...at, kind: "prices", enclave: e.args.enclave.toLowerCase() as EvmAddress, version: e.args.version, prices: e.args.prices });
