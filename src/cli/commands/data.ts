@@ -233,7 +233,7 @@ async function contributeCmd(args: string[], io: CliIO): Promise<number> {
       const path = values["receipt-out"] ? resolve(io.cwd, values["receipt-out"]) : join(resolveDataDir(values["data-dir"], io.env, io.cwd), "receipts", `${r.receipt.message.contributionId}.json`);
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, JSON.stringify({ receipt: r.receipt, claim: r.claim, payout, salt }, null, 2), { mode: 0o600 });
-      if (!values.json) io.out(`  claim saved to ${path} (claim with: cloister data claim ${path} --pool-contract ... --pool ...)`);
+      if (!values.json) io.out(`  claim saved to ${path} (claim with: cloister data claim ${path} --pool POOL_ID)`);
     }
     if (values.json) io.out(JSON.stringify(r));
     else {
