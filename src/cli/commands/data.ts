@@ -1,5 +1,5 @@
 /**
- * `cloister data <scrub|up|contribute>`: private data contributions (src/data).
+ * `cloister data <scrub|up|contribute|key|pool|claim>`: private data contributions (src/data).
  *   data scrub [FILE|-] [--json]   the pipeline's cleaner, locally, on JSON lines {"text": ...}
  *   data up                        a node running the pipeline (attested, E2E, signed receipts)
  *   data contribute FILE --url U --dataset D   verify the pipeline, seal, get a verified receipt
