@@ -19,6 +19,10 @@ import {NodeRegistry} from "./NodeRegistry.sol";
 /// - the pool holds the whole amount (units x reward per unit): never more than it holds.
 /// The payout address is committed to in the claim (keccak256(payout || salt)) and only
 /// revealed here, so the pipeline never learns where a contributor is paid.
+/// Every pool has a claim deadline, fixed at creation and only ever moved later: until it
+/// passes, contributions can be claimed and nobody can take the money out; after it, claims
+/// and funding stop and the sponsor alone may withdraw what is left, once. A sponsor can
+/// therefore never pull a balance out from under contributors who are still in time.
 contract DataPool is EIP712, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -41,6 +45,8 @@ contract DataPool is EIP712, ReentrancyGuard {
         bytes32 pipeline; // the data pipeline measurement claims must carry
         address pipelineKey; // a bound enclave key, or zero to trust the registry
         bytes32 nodeMeasurements; // registry mode: the node's measurements digest
+        uint64 claimUntil; // claims pay while block.timestamp <= claimUntil; then the sponsor may withdraw
+        bool withdrawn; // the sponsor took the remainder: the pool is closed for good
     }
 
     bytes32 public constant CLAIM_TYPEHASH = keccak256(
@@ -59,8 +65,11 @@ contract DataPool is EIP712, ReentrancyGuard {
         uint256 rewardPerUnit,
         bytes32 pipeline,
         address pipelineKey,
-        bytes32 nodeMeasurements
+        bytes32 nodeMeasurements,
+        uint64 claimUntil
     );
+    event ClaimDeadlineExtended(bytes32 indexed poolId, uint64 claimUntil);
+    event Withdrawn(bytes32 indexed poolId, address indexed sponsor, uint256 amount);
     event PoolFunded(bytes32 indexed poolId, address indexed from, uint256 amount, uint256 balance);
     event Claimed(bytes32 indexed poolId, bytes32 indexed contributionId, address payout, uint256 amount);
 
@@ -74,6 +83,12 @@ contract DataPool is EIP712, ReentrancyGuard {
     error UntrustedSigner(address signer);
     error PayoutMismatch();
     error PoolExhausted(uint256 owed, uint256 balance);
+    error DeadlineInPast(uint64 claimUntil);
+    error DeadlineNotLater(uint64 current, uint64 requested);
+    error ClaimPeriodOver(uint64 claimUntil);
+    error ClaimPeriodOpen(uint64 claimUntil);
+    error NotSponsor();
+    error AlreadyWithdrawn();
 
     constructor(NodeRegistry registry_) EIP712("Cloister Data", "1") {
         registry = registry_;
@@ -90,9 +105,11 @@ contract DataPool is EIP712, ReentrancyGuard {
         uint256 rewardPerUnit,
         bytes32 pipeline,
         address pipelineKey,
-        bytes32 nodeMeasurements
+        bytes32 nodeMeasurements,
+        uint64 claimUntil
     ) external returns (bytes32 poolId) {
         if (rewardPerUnit == 0) revert ZeroAmount();
+        if (claimUntil <= block.timestamp) revert DeadlineInPast(claimUntil);
         // Registry mode needs a registry and a measurement to look enclaves up under.
         if (pipelineKey == address(0) && (address(registry) == address(0) || nodeMeasurements == bytes32(0))) revert NoTrustedKey();
         poolId = poolIdOf(msg.sender, dataset);
@@ -105,9 +122,39 @@ contract DataPool is EIP712, ReentrancyGuard {
             datasetHash: keccak256(bytes(dataset)),
             pipeline: pipeline,
             pipelineKey: pipelineKey,
-            nodeMeasurements: nodeMeasurements
+            nodeMeasurements: nodeMeasurements,
+            claimUntil: claimUntil,
+            withdrawn: false
         });
-        emit PoolCreated(poolId, msg.sender, dataset, address(token), rewardPerUnit, pipeline, pipelineKey, nodeMeasurements);
+        emit PoolCreated(poolId, msg.sender, dataset, address(token), rewardPerUnit, pipeline, pipelineKey, nodeMeasurements, claimUntil);
+    }
+
+    /// Gives contributors more time. Only later, never earlier (a shortened deadline would
+    /// be a withdrawal before the promised date); also after the deadline passed, so a
+    /// sponsor can reopen claims, but not once the remainder was withdrawn.
+    function extendClaimDeadline(bytes32 poolId, uint64 claimUntil) external {
+        Pool storage p = _pools[poolId];
+        if (p.sponsor == address(0)) revert UnknownPool();
+        if (msg.sender != p.sponsor) revert NotSponsor();
+        if (p.withdrawn) revert AlreadyWithdrawn();
+        if (claimUntil <= p.claimUntil) revert DeadlineNotLater(p.claimUntil, claimUntil);
+        p.claimUntil = claimUntil;
+        emit ClaimDeadlineExtended(poolId, claimUntil);
+    }
+
+    /// After the claim deadline: the sponsor takes what no claim took, once. The pool is then
+    /// closed (no claims, no funding, no extension).
+    function withdraw(bytes32 poolId) external nonReentrant returns (uint256 amount) {
+        Pool storage p = _pools[poolId];
+        if (p.sponsor == address(0)) revert UnknownPool();
+        if (msg.sender != p.sponsor) revert NotSponsor();
+        if (block.timestamp <= p.claimUntil) revert ClaimPeriodOpen(p.claimUntil);
+        if (p.withdrawn) revert AlreadyWithdrawn();
+        amount = p.balance;
+        p.balance = 0;
+        p.withdrawn = true;
+        emit Withdrawn(poolId, p.sponsor, amount);
+        if (amount > 0) p.token.safeTransfer(p.sponsor, amount);
     }
 
     /// Anyone may fund a pool; the tokens are pulled (approve first). The credited amount
@@ -116,6 +163,8 @@ contract DataPool is EIP712, ReentrancyGuard {
         Pool storage p = _pools[poolId];
         if (p.sponsor == address(0)) revert UnknownPool();
         if (amount == 0) revert ZeroAmount();
+        // Money sent after the deadline could only go back to the sponsor: refuse it.
+        if (block.timestamp > p.claimUntil) revert ClaimPeriodOver(p.claimUntil);
         uint256 before = p.token.balanceOf(address(this));
         p.token.safeTransferFrom(msg.sender, address(this), amount);
         uint256 received = p.token.balanceOf(address(this)) - before;
@@ -149,6 +198,7 @@ contract DataPool is EIP712, ReentrancyGuard {
     {
         Pool storage p = _pools[poolId];
         if (p.sponsor == address(0)) revert UnknownPool();
+        if (block.timestamp > p.claimUntil) revert ClaimPeriodOver(p.claimUntil);
         if (keccak256(bytes(c.dataset)) != p.datasetHash) revert WrongDataset();
         if (c.pipeline != p.pipeline) revert WrongPipeline(c.pipeline);
         if (claimed[c.contributionId]) revert AlreadyClaimed();

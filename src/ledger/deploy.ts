@@ -4,7 +4,7 @@
  * function against any EVM JSON-RPC with a funded deployer key.
  */
 import type { Abi, Account, Chain as ViemChain, PublicClient, Transport, WalletClient } from "viem";
-import { AgentRequests, AutomataDcapAdapter, Escrow, MeasurementPolicy, ModelRegistry, NodeRegistry, QuorumVerifier, TestToken } from "./contracts/artifacts.js";
+import { AgentRequests, AutomataDcapAdapter, DataPool, Escrow, MeasurementPolicy, ModelRegistry, NodeRegistry, QuorumVerifier, TestToken } from "./contracts/artifacts.js";
 import { LedgerError } from "./errors.js";
 import type { EvmAddress, Hex32 } from "./typed-data.js";
 
@@ -41,6 +41,8 @@ export interface MarketAddresses {
   readonly testToken: EvmAddress | null;
   /** Sealed models (#11): owners' registrations, revocations and key-release events. Absent in older market files. */
   readonly modelRegistry?: EvmAddress | null;
+  /** Data contributions (#12): reward pools trusting this market's NodeRegistry. Absent in older market files. */
+  readonly dataPool?: EvmAddress | null;
 }
 
 export const SEVEN_DAYS = 7n * 24n * 3600n;
@@ -72,6 +74,7 @@ export async function deployMarket(wallet: Wallet, client: PublicClient, o: Depl
   }
   const testToken = o.testToken ? await deployContract(wallet, client, TestToken, []) : null;
   const modelRegistry = await deployContract(wallet, client, ModelRegistry, []);
+  const dataPool = await deployContract(wallet, client, DataPool, [registry]);
   if (owner === wallet.account.address.toLowerCase()) {
     for (const v of [quorum, automataAdapter]) {
       if (!v) continue;
@@ -79,5 +82,5 @@ export async function deployMarket(wallet: Wallet, client: PublicClient, o: Depl
       await client.waitForTransactionReceipt({ hash });
     }
   }
-  return { policy, quorum, registry, escrow, agentRequests, automataAdapter, testToken, modelRegistry };
+  return { policy, quorum, registry, escrow, agentRequests, automataAdapter, testToken, modelRegistry, dataPool };
 }

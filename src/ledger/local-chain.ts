@@ -11,12 +11,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPublicClient, createWalletClient, defineChain, http, type PublicClient } from "viem";
-import { MeasurementPolicy } from "./contracts/artifacts.js";
+import { DataPool, MeasurementPolicy } from "./contracts/artifacts.js";
 import { startVerifierService, type VerifierService } from "../market/verifier-service.js";
 import type { Verdict } from "./typed-data.js";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { ANVIL_KEYS, startAnvil, type Anvil } from "./anvil.js";
-import { deployMarket } from "./deploy.js";
+import { deployContract, deployMarket } from "./deploy.js";
 import { readMarketFile, writeMarketFile, type MarketFile } from "./market-file.js";
 
 export interface LocalChainOptions {
@@ -85,7 +85,11 @@ export async function startLocalChain(o: LocalChainOptions = {}): Promise<LocalC
     if (marketPath && existsSync(marketPath)) {
       const prev = readMarketFile(marketPath);
       const code = await client.getCode({ address: prev.addresses.registry });
-      if (code && code !== "0x" && prev.chainId === anvil.chainId) return await withService({ ...prev, rpcUrl: anvil.rpcUrl }, true);
+      if (code && code !== "0x" && prev.chainId === anvil.chainId) {
+        // A market kept from before DataPool was part of it gets one now (and market.json names it).
+        const addresses = prev.addresses.dataPool ? prev.addresses : { ...prev.addresses, dataPool: await deployContract(deployer, client, DataPool, [prev.addresses.registry]) };
+        return await withService({ ...prev, addresses, rpcUrl: anvil.rpcUrl }, true);
+      }
     }
     const deployBlock = await client.getBlockNumber();
     const addresses = await deployMarket(deployer, client, {

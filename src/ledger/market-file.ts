@@ -28,6 +28,7 @@ const schema = z
         automataAdapter: address.nullable(),
         testToken: address.nullable(),
         modelRegistry: address.nullable().optional(),
+        dataPool: address.nullable().optional(),
       })
       .strict(),
     /** Where the verifier quorum's members answer POST /v1/verdicts (src/market/verifier-service.ts), and how many must sign. */

@@ -85,6 +85,7 @@ describe("data rewards end to end", () => {
     await m.send(m.accounts.user, token, TestToken.abi, "mint", [m.accounts.user.address, 1_000n]);
     const { poolId } = await createPool(sponsor, {
       dataset: "clinic-notes", token, rewardPerUnit: PER_RECORD, pipeline: pipeline.measurement, pipelineKey: attested.signingAddress as EvmAddress,
+      claimUntil: (await m.now()) + 86_400n,
     });
     expect((await fundPool(sponsor, poolId, 1_000n)).balance).toBe(1_000n);
 

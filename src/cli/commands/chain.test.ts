@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { keccak256, stringToBytes } from "viem";
+import { createPublicClient as viemPublicClient, http as viemHttp, keccak256, stringToBytes } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { ANVIL_KEYS } from "../../ledger/anvil.js";
 import { createEvmChain } from "../../ledger/evm-chain.js";
-import { parseMarketFile, type MarketFile } from "../../ledger/market-file.js";
+import { parseMarketFile, readMarketFile, type MarketFile } from "../../ledger/market-file.js";
+import { DataPool } from "../../ledger/contracts/artifacts.js";
 import { quorumEvidence, signRegistration } from "../../ledger/sign.js";
 import { modelId, ZERO_HASH } from "../../ledger/typed-data.js";
 import { chainCommand } from "./chain.js";
@@ -42,6 +43,15 @@ describe("cloister chain start / escrow / nodes", () => {
     expect(market.rpcUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const chain = createEvmChain({ rpcUrl: market.rpcUrl, chainId: market.chainId, addresses: market.addresses });
     expect(await chain.getNode(privateKeyToAccount(generatePrivateKey()).address)).toBeNull();
+  });
+
+  it("deploys a DataPool trusting the market's registry and names it in market.json", async () => {
+    const written = readMarketFile(join(dir, "market.json"));
+    expect(written.addresses.dataPool).toMatch(/^0x[0-9a-f]{40}$/);
+    expect(written.addresses.dataPool).toBe(market.addresses.dataPool);
+    const pc = viemPublicClient({ transport: viemHttp(market.rpcUrl) });
+    const registry = await pc.readContract({ address: written.addresses.dataPool ?? "0x", abi: DataPool.abi, functionName: "registry" });
+    expect(registry.toLowerCase()).toBe(market.addresses.registry);
   });
 
   it("deposits, shows the balance and signs a permit the escrow accepts as the user's", async () => {

@@ -1,5 +1,5 @@
 /**
- * `cloister data <scrub|up|contribute>`: private data contributions (src/data).
+ * `cloister data <scrub|up|contribute|key|pool|claim>`: private data contributions (src/data).
  *   data scrub [FILE|-] [--json]   the pipeline's cleaner, locally, on JSON lines {"text": ...}
  *   data up                        a node running the pipeline (attested, E2E, signed receipts)
  *   data contribute FILE --url U --dataset D   verify the pipeline, seal, get a verified receipt
@@ -31,7 +31,8 @@ const USAGE = `usage: cloister data <command> [options]
           [--ner-model PATH]     also run an ONNX token classifier (PATH + PATH.json; hash measured)
           [--kms URL,URL --dataset NAME --dataset-key-id ID [--kms-allow-simulated]]
                                  take the dataset key from the key brokers (released only to
-                                 evidence the dataset's policy admits) instead of a boot key
+                                 evidence the dataset's policy admits; \`data key upload\` put it
+                                 there and printed the id) instead of a boot key
                                  serve the pipeline: POST /v1/data/contributions (sealed),
                                  GET /v1/data/pipeline, GET /v1/data/datasets/NAME/manifest
   data contribute FILE --url URL --dataset NAME [--allow-simulated] [--expect MEASUREMENT]
@@ -40,6 +41,9 @@ const USAGE = `usage: cloister data <command> [options]
                                  --payout, commits to the address with a fresh salt (the pipeline
                                  never sees it) and writes receipt, claim, payout and salt to
                                  --receipt-out (default DATA_DIR/receipts/ID.json, mode 0600)
+  data key upload --dataset NAME --kms URL,URL,... --owner-key FILE --pipeline-measurement HEX ...
+                                 the dataset owner: put the dataset key with the key brokers,
+                                 released only to that pipeline and the training jobs named (data key --help)
   data pool ... | data claim ...   reward pools on chain (data pool --help)`;
 
 export async function dataCommand(args: string[], io: CliIO): Promise<number> {
@@ -48,6 +52,7 @@ export async function dataCommand(args: string[], io: CliIO): Promise<number> {
   if (sub === "up") return up(rest, io);
   if (sub === "contribute") return contributeCmd(rest, io);
   if (sub === "pool" || sub === "claim") return (await import("./data-pool.js")).poolCommand(sub, rest, io);
+  if (sub === "key") return (await import("./data-key.js")).dataKeyCommand(rest, io);
   if (!sub || sub === "--help" || sub === "-h") {
     io.out(USAGE);
     return sub ? EXIT.ok : EXIT.usage;
@@ -120,7 +125,7 @@ async function up(args: string[], io: CliIO): Promise<number> {
   }
   const kms = values.kms ? values.kms.split(",").map((u) => u.trim()).filter(Boolean) : [];
   if (kms.length > 0 && (!values.dataset || !values["dataset-key-id"] || !/^[0-9a-f]{32}$/.test(values["dataset-key-id"]))) {
-    io.err("--kms URL,URL needs --dataset NAME and --dataset-key-id ID (the key id `shareDatasetKey` printed)");
+    io.err("--kms URL,URL needs --dataset NAME and --dataset-key-id ID (the key id `cloister data key upload` printed)");
     return EXIT.usage;
   }
   const logger = createLogger({ sink: (l) => io.err(l) });
@@ -233,7 +238,7 @@ async function contributeCmd(args: string[], io: CliIO): Promise<number> {
       const path = values["receipt-out"] ? resolve(io.cwd, values["receipt-out"]) : join(resolveDataDir(values["data-dir"], io.env, io.cwd), "receipts", `${r.receipt.message.contributionId}.json`);
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, JSON.stringify({ receipt: r.receipt, claim: r.claim, payout, salt }, null, 2), { mode: 0o600 });
-      if (!values.json) io.out(`  claim saved to ${path} (claim with: cloister data claim ${path} --pool-contract ... --pool ...)`);
+      if (!values.json) io.out(`  claim saved to ${path} (claim with: cloister data claim ${path} --pool POOL_ID)`);
     }
     if (values.json) io.out(JSON.stringify(r));
     else {

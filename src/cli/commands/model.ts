@@ -24,7 +24,8 @@ import { privateKeyToAccount } from "viem/accounts";
 import { resolveDataDir } from "../../config/node-config.js";
 import { CHAIN_USAGE, resolveAccount, resolveMarket } from "../../ledger/chain-config.js";
 import type { EvmAddress } from "../../ledger/typed-data.js";
-import { attestBroker } from "../../kms/attest-broker.js";
+import { attestBroker, type BrokerTrust } from "../../kms/attest-broker.js";
+import { brokerTrust, KMS_OWNER_OPTIONS, kmsUrls, readHexFile, readJsonFile } from "../kms-owner-flags.js";
 import { createModelChain, type ModelChain } from "../../kms/chain/model-registry.js";
 import { registerOnChain } from "../../kms/chain/register.js";
 
@@ -56,20 +57,6 @@ const USAGE = `usage: cloister model <command> [options]
   releases --model-id ID        list the KeyReleased events (broker, node, share, lease end, tx)
 ${CHAIN_USAGE}`;
 
-function readHexFile(path: string, bytes: number, what: string): Uint8Array {
-  const hex = readFileSync(path, "utf8").trim();
-  if (!new RegExp(`^[0-9a-f]{${bytes * 2}}$`).test(hex)) throw new KmsError(KmsCode.KMS_BAD_REQUEST, `${path} does not hold a ${what} (${bytes} bytes of hex)`);
-  return Uint8Array.from(Buffer.from(hex, "hex"));
-}
-
-function readJson(path: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, "utf8")) as unknown;
-  } catch (cause) {
-    throw new KmsError(KmsCode.KMS_BAD_REQUEST, `${path} is not a readable JSON file`, { cause });
-  }
-}
-
 async function fileHash(path: string): Promise<string> {
   const fh = await open(path, "r");
   try {
@@ -98,7 +85,7 @@ export async function modelCommand(args: string[], io: CliIO): Promise<number> {
     if (!x) throw new KmsError(KmsCode.KMS_BAD_REQUEST, `model ${sub} needs ${flag}`);
     return x;
   };
-  const trust = (): { policy?: unknown; allowSimulated: boolean } => ({ ...(v["kms-policy"] ? { policy: readJson(resolve(io.cwd, v["kms-policy"])) } : {}), allowSimulated: v["allow-simulated-kms"] === true });
+  const trust = (): BrokerTrust => brokerTrust(v, io.cwd);
   const chainWanted = v.chain === true || v.market !== undefined || v["chain-rpc"] !== undefined || io.env["CLOISTER_MARKET"] !== undefined || io.env["CLOISTER_CHAIN_RPC"] !== undefined;
   /** The owner's chain handle, sending from the owner key (a --chain-key-file, if given, must be that key). */
   const ownerChain = (ownerKeyHex?: string): ModelChain => {
@@ -108,7 +95,7 @@ export async function modelCommand(args: string[], io: CliIO): Promise<number> {
     if (given && account && given.address !== account.address) throw new KmsError(KmsCode.KMS_BAD_REQUEST, "the chain key is not the owner key: the model's on-chain owner must be the document's owner");
     return createModelChain({ market, ...(account ? { account } : {}) });
   };
-  const kmsList = (): string[] => need(v.kms, "--kms URL,URL,...").split(",").map((s) => s.trim()).filter(Boolean);
+  const kmsList = (): string[] => kmsUrls(v, `model ${sub}`);
   try {
     switch (sub) {
       case "seal": {
@@ -147,7 +134,7 @@ export async function modelCommand(args: string[], io: CliIO): Promise<number> {
         const owner = ownerSigner(readFileSync(resolve(io.cwd, need(v["owner-key"], "--owner-key FILE")), "utf8"));
         const { header } = await inspectSealedFile(sealedPath);
         // --previous: the next version of that registration (same split unless --reshare).
-        const prev = v.previous ? openRegistration(readJson(resolve(io.cwd, v.previous))).registration : null;
+        const prev = v.previous ? openRegistration(readJsonFile(resolve(io.cwd, v.previous))).registration : null;
         if (prev && (prev.key_id !== header.key_id || prev.owner !== owner.address)) throw new KmsError(KmsCode.KMS_BAD_REQUEST, "--previous is a registration of another sealed file or owner");
         const price = v.price ?? "0";
         let royalty = v.royalty ?? "0";
@@ -170,7 +157,7 @@ export async function modelCommand(args: string[], io: CliIO): Promise<number> {
           price: { token: v["price-token"] ?? (chainWanted ? "native" : "USDC"), per_million_tokens: price },
           royalty: { recipient: (v["royalty-recipient"] ?? owner.address).toLowerCase(), per_million_tokens: royalty },
           // Which nodes may get the key is the owner's decision: there is no default policy.
-          policy: readJson(resolve(io.cwd, need(v.policy, "--policy FILE (which nodes may receive the key)"))) as Record<string, unknown>,
+          policy: readJsonFile(resolve(io.cwd, need(v.policy, "--policy FILE (which nodes may receive the key)"))) as Record<string, unknown>,
           lease_seconds: Number(v["lease-seconds"] ?? "600"),
           revoked_nodes: (v.revoke ?? []).map((a) => a.toLowerCase()),
         });
@@ -187,7 +174,7 @@ export async function modelCommand(args: string[], io: CliIO): Promise<number> {
         return EXIT.ok;
       }
       case "upload": {
-        const registration = readJson(resolve(io.cwd, need(v.registration, "--registration FILE")));
+        const registration = readJsonFile(resolve(io.cwd, need(v.registration, "--registration FILE")));
         const dataKey = readHexFile(resolve(io.cwd, need(v.key, "--key FILE")), 32, "data key");
         const out = await uploadShares({ registration: registration as never, dataKey, brokers: kmsList(), trust: trust() });
         io.out(JSON.stringify({ uploaded: out }, null, 2));
@@ -195,7 +182,7 @@ export async function modelCommand(args: string[], io: CliIO): Promise<number> {
         return EXIT.ok;
       }
       case "update": {
-        const registration = readJson(resolve(io.cwd, need(v.registration, "--registration FILE")));
+        const registration = readJsonFile(resolve(io.cwd, need(v.registration, "--registration FILE")));
         const out = await updateRegistration({ registration: registration as never, brokers: kmsList(), trust: trust() });
         io.out(JSON.stringify({ updated: out }, null, 2));
         return out.every((o) => o.ok) ? EXIT.ok : EXIT.failed;
@@ -244,9 +231,7 @@ const OPTIONS = {
   previous: { type: "string" },
   reshare: { type: "boolean" },
   registration: { type: "string" },
-  kms: { type: "string" },
-  "kms-policy": { type: "string" },
-  "allow-simulated-kms": { type: "boolean" },
+  ...KMS_OWNER_OPTIONS,
   chain: { type: "boolean" },
   market: { type: "string" },
   "chain-rpc": { type: "string" },

@@ -13,7 +13,7 @@ import type { PolicyInput } from "../../attest/policy/schema.js";
 import { dataKeyId } from "../../kms/file/keys.js";
 import type { BrokerTrust } from "../../kms/attest-broker.js";
 import { fetchModelKey, type NodeIdentity } from "../../kms/node/fetch-key.js";
-import { uploadShares } from "../../kms/owner/upload.js";
+import { uploadShares, type UploadResult } from "../../kms/owner/upload.js";
 import { signRegistration } from "../../kms/registration.js";
 import type { SignedDocument } from "../../kms/signed.js";
 import type { Signer } from "../../seal/signing.js";
@@ -42,8 +42,8 @@ export interface ShareDatasetKeyOptions {
   readonly sequence?: number;
 }
 
-/** Registers the dataset key with the brokers and uploads one share to each. Returns the key id. */
-export async function shareDatasetKey(o: ShareDatasetKeyOptions): Promise<{ keyId: string; registration: SignedDocument }> {
+/** Registers the dataset key with the brokers and uploads one share to each (each broker attested first). */
+export async function shareDatasetKey(o: ShareDatasetKeyOptions): Promise<{ keyId: string; registration: SignedDocument; uploaded: UploadResult[] }> {
   const keyId = dataKeyId(o.datasetKey);
   // A dataset has no sealed file of its own: its name stands in for the sealed and plain digests.
   const tag = createHash("sha256").update(`cloister/dataset/v1\0${o.dataset}`).digest("hex");
@@ -64,8 +64,8 @@ export async function shareDatasetKey(o: ShareDatasetKeyOptions): Promise<{ keyI
     lease_seconds: o.leaseSeconds ?? 3600,
     revoked_nodes: [],
   });
-  await uploadShares({ registration, dataKey: o.datasetKey, brokers: o.brokers, trust: o.trust });
-  return { keyId, registration };
+  const uploaded = await uploadShares({ registration, dataKey: o.datasetKey, brokers: o.brokers, trust: o.trust });
+  return { keyId, registration, uploaded };
 }
 
 /**

@@ -3,8 +3,10 @@
  * A sponsor creates a pool for a dataset, bound either to the pipeline key they attested
  * (and its measurement) or to the NodeRegistry's active enclaves under a measurements
  * digest; a contributor claims with the enclave-signed reward claim from their receipt,
- * revealing the payout address and salt their commitment hides. Reverts come back as
- * DataError with the contract's error name as the reason.
+ * revealing the payout address and salt their commitment hides. Each pool has a claim
+ * deadline (only ever extended); after it the sponsor withdraws what is left, once.
+ * Reverts come back as DataError with code POOL_ + the contract's error name in
+ * SNAKE_CASE (ClaimPeriodOver -> POOL_CLAIM_PERIOD_OVER).
  */
 import {
   createPublicClient,
@@ -67,6 +69,8 @@ export interface CreatePoolOptions {
   readonly pipelineKey?: EvmAddress;
   /** Registry mode: the node measurements digest the enclave must be registered under. */
   readonly nodeMeasurements?: Hex32;
+  /** Unix seconds: claims pay until then (inclusive); afterwards the sponsor may withdraw the rest. */
+  readonly claimUntil: bigint;
 }
 
 export interface PoolInfo {
@@ -77,6 +81,10 @@ export interface PoolInfo {
   readonly pipeline: Hex32;
   readonly pipelineKey: EvmAddress;
   readonly nodeMeasurements: Hex32;
+  /** Unix seconds; claims pay while the chain's time is at or before it. */
+  readonly claimUntil: bigint;
+  /** The sponsor withdrew the remainder: the pool is closed. */
+  readonly withdrawn: boolean;
 }
 
 function needWallet(p: PoolClient): Wallet {
@@ -108,7 +116,7 @@ export async function poolIdOf(p: PoolClient, sponsor: EvmAddress, dataset: stri
 export async function createPool(p: PoolClient, o: CreatePoolOptions): Promise<{ poolId: Hex32; tx: Hex32 }> {
   const w = needWallet(p);
   const tx = await send(p, p.contract, DataPool.abi, "createPool", [
-    o.dataset, o.token, o.rewardPerUnit, hex32(o.pipeline), o.pipelineKey ?? ZERO_ADDRESS, o.nodeMeasurements ?? ZERO_HASH,
+    o.dataset, o.token, o.rewardPerUnit, hex32(o.pipeline), o.pipelineKey ?? ZERO_ADDRESS, o.nodeMeasurements ?? ZERO_HASH, o.claimUntil,
   ]);
   return { poolId: await poolIdOf(p, w.account.address.toLowerCase() as EvmAddress, o.dataset), tx };
 }
@@ -122,11 +130,35 @@ export async function fundPool(p: PoolClient, poolId: Hex32, amount: bigint): Pr
 }
 
 export async function getPool(p: PoolClient, poolId: Hex32): Promise<PoolInfo> {
-  const r = (await p.public.readContract({ address: p.contract, abi: DataPool.abi, functionName: "getPool", args: [poolId] })) as {
-    sponsor: EvmAddress; token: EvmAddress; rewardPerUnit: bigint; balance: bigint; pipeline: Hex32; pipelineKey: EvmAddress; nodeMeasurements: Hex32;
-  };
+  const r = await p.public.readContract({ address: p.contract, abi: DataPool.abi, functionName: "getPool", args: [poolId] });
   if (r.sponsor === ZERO_ADDRESS) throw new DataError("POOL_UNKNOWN", "no such pool");
-  return { sponsor: r.sponsor, token: r.token, rewardPerUnit: r.rewardPerUnit, balance: r.balance, pipeline: r.pipeline, pipelineKey: r.pipelineKey, nodeMeasurements: r.nodeMeasurements };
+  const a = (x: string): EvmAddress => x.toLowerCase() as EvmAddress;
+  return {
+    sponsor: a(r.sponsor), token: a(r.token), rewardPerUnit: r.rewardPerUnit, balance: r.balance, pipeline: r.pipeline, pipelineKey: a(r.pipelineKey),
+    nodeMeasurements: r.nodeMeasurements, claimUntil: BigInt(r.claimUntil), withdrawn: r.withdrawn,
+  };
+}
+
+/** Moves the claim deadline later (sponsor only; an earlier one is refused: POOL_DEADLINE_NOT_LATER). */
+export async function extendClaimDeadline(p: PoolClient, poolId: Hex32, claimUntil: bigint): Promise<{ tx: Hex32 }> {
+  return { tx: await send(p, p.contract, DataPool.abi, "extendClaimDeadline", [poolId, claimUntil]) };
+}
+
+/**
+ * After the claim deadline, pays the sponsor what no claim took (once). Refused before the
+ * deadline (POOL_CLAIM_PERIOD_OPEN), to anyone but the sponsor (POOL_NOT_SPONSOR), and a
+ * second time (POOL_ALREADY_WITHDRAWN).
+ */
+export async function withdrawPool(p: PoolClient, poolId: Hex32): Promise<{ tx: Hex32; amount: bigint }> {
+  const before = (await getPool(p, poolId)).balance;
+  const tx = await send(p, p.contract, DataPool.abi, "withdraw", [poolId]);
+  const after = await getPool(p, poolId);
+  return { tx, amount: before - after.balance };
+}
+
+/** The chain's clock (the latest block's timestamp): what the contract compares deadlines with. */
+export async function chainTime(p: PoolClient): Promise<bigint> {
+  return (await p.public.getBlock({ blockTag: "latest" })).timestamp;
 }
 
 export async function isClaimed(p: PoolClient, contributionId: string): Promise<boolean> {
