@@ -22,7 +22,7 @@
  */
 import { cpus, loadavg } from "node:os";
 import { createClient, processCpuSeconds, type PostResult } from "./http-load.js";
-import { root, startGateway, startUpstream, stopAll, type Proc } from "./gateway-procs.js";
+import { root, startBareProxy, startGateway, startUpstream, stopAll, type Proc } from "./gateway-procs.js";
 import { fmt, percentile } from "./stats.js";
 
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 4);
@@ -121,7 +121,8 @@ export async function measureGateway(opts: GatewayOptions = {}): Promise<Gateway
   const gw = await startGateway(up.url, process.env["BENCH_GATEWAY_CHECKOUT"] ?? root, process.env["BENCH_GATEWAY_PROF"]);
   const others: Side[] = [];
   for (const [name, dir] of baselines) others.push(side(name, await startGateway(up.url, dir)));
-  const sides = [side("direct", up), side("gateway", gw), ...others];
+  const bare = await startBareProxy(up.url);
+  const sides = [side("direct", up), side("gateway", gw), side("bare proxy", bare), ...others];
   const client = createClient(Math.max(CONCURRENCY, 64));
   const chat = (base: string): string => `${base}/v1/chat/completions`;
   try {
@@ -175,7 +176,7 @@ export async function measureGateway(opts: GatewayOptions = {}): Promise<Gateway
     };
   } finally {
     client.close();
-    await stopAll([gw, up, ...others.map((o) => o.proc)]);
+    await stopAll([gw, bare, up, ...others.map((o) => o.proc)]);
   }
 }
 
@@ -202,7 +203,7 @@ export async function run(): Promise<void> {
   for (const s of f.sides) {
     const added = s === d ? "" : fmt(s.p50 - d.p50);
     console.log(
-      `  ${s.name.padEnd(8)}  ${fmt(s.p50).padStart(9)} ${fmt(s.p99).padStart(9)} ${added.padStart(10)}  ${s.rps.toFixed(0).padStart(6)} ${(s.rps / d.rps).toFixed(2).padStart(5)}  ${us(s.cpu).padStart(8)} (${us(s.upCpu)})  ${s.tok.toFixed(0).padStart(6)} ${(s.tok / d.tok).toFixed(2).padStart(5)}  ${us(s.streamCpu).padStart(9)}  ${fmt(s.slowFirst).padStart(9)} ${fmt(s.slowTotal).padStart(9)}  ${s.slowTok.toFixed(0).padStart(6)}  ${s.errors}`,
+      `  ${s.name.padEnd(10)}  ${fmt(s.p50).padStart(9)} ${fmt(s.p99).padStart(9)} ${added.padStart(10)}  ${s.rps.toFixed(0).padStart(6)} ${(s.rps / d.rps).toFixed(2).padStart(5)}  ${us(s.cpu).padStart(8)} (${us(s.upCpu)})  ${s.tok.toFixed(0).padStart(6)} ${(s.tok / d.tok).toFixed(2).padStart(5)}  ${us(s.streamCpu).padStart(9)}  ${fmt(s.slowFirst).padStart(9)} ${fmt(s.slowTotal).padStart(9)}  ${s.slowTok.toFixed(0).padStart(6)}  ${s.errors}`,
     );
   }
   console.log(`  goals: added p50 < 1 ms (issue 8: < 0.5 ms), req/s ratio >= 0.90; CPU/req of "direct" is the upstream's own; slow = canned-slow, 20 tokens at 20 ms`);

@@ -4,6 +4,7 @@
  *   - gateway vs direct (canned upstream): req/s, p50/p99 added, streamed tok/s, and the
  *     gateway's CPU per completion (from /proc: transfers to other hardware better than
  *     wall time on a loaded box)
+ *     next to a bare node:http proxy (./bare-proxy.ts): the floor any Node gateway starts from
  *   - embedded (createLlamaBackend) vs bare node-llama-cpp tokens/s, same threads
  *   - a forced tool call, the Responses API and logprobs vs plain chat (ms per token)
  * The full benches (`npm run bench -- gateway inference api`) run longer with more rounds.
@@ -25,7 +26,7 @@ export async function run(): Promise<void> {
   const d = g.sides[0];
   if (d) {
     for (const s of g.sides.slice(1)) {
-      const tag = s.name === "gateway" ? "gateway" : `gateway (${s.name})`;
+      const tag = s.name === "gateway" ? "gateway" : s.name === "bare proxy" ? "bare node:http proxy (floor)" : `gateway (${s.name})`;
       rows.push([`${tag} / direct: req/s (c=4)`, (s.rps / d.rps).toFixed(2), `${s.rps.toFixed(0)} vs ${d.rps.toFixed(0)}; goal >= 0.90`]);
       rows.push([`${tag}: p50 added (c=1)`, fmt(s.p50 - d.p50), `${fmt(s.p50)} vs ${fmt(d.p50)}; goal < 0.5 ms`]);
       rows.push([`${tag}: p99 added (c=1)`, fmt(s.p99 - d.p99), `${fmt(s.p99)} vs ${fmt(d.p99)}`]);
