@@ -28,6 +28,7 @@ export const WORD = {
   org: 512,
   particle: 1024,
   suffix: 2048,
+  street: 4096,
 } as const;
 
 export interface Lexicon {
@@ -126,6 +127,7 @@ export function lexicon(): Lexicon {
   mark(ORG_WORDS, WORD.org);
   mark(PARTICLES, WORD.particle);
   mark(SUFFIXES, WORD.suffix);
+  mark(streetSuffixes, WORD.street);
   cached = {
     wordFlags,
     placeFirstWords,
