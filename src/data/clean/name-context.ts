@@ -27,6 +27,13 @@ function twoSentences(s: string): string {
   return s;
 }
 
+/** "the Beatles", "a Ruoho novel": a person's name takes no article. */
+function afterArticle(c: Ctx, k: number): boolean {
+  const prev = c.toks[k - 1];
+  const t = c.toks[k];
+  return !!prev && !!t && (prev.lower === "the" || prev.lower === "a" || prev.lower === "an") && gap(c.text, prev, t) === " ";
+}
+
 function lineStart(text: string, at: number): boolean {
   for (let i = at - 1; i >= 0; i--) {
     const ch = text.charAt(i);
@@ -44,7 +51,7 @@ function lineStart(text: string, at: number): boolean {
 export function contextPerson(c: Ctx, a: number, b: number): boolean {
   if (c.caseless) return false;
   const words = c.toks.slice(a, b + 1).filter((t) => !has(t, WORD.particle) && !initial(c, t));
-  if (words.length === 0 || !words.every((t) => unknownProper(c, t))) return false;
+  if (words.length === 0 || !words.every((t) => unknownProper(c, t)) || afterArticle(c, a)) return false;
   const first = c.toks[a]!;
   const last = c.toks[b]!;
   const next = c.toks[b + 1];
@@ -79,7 +86,7 @@ export function andPairs(c: Ctx, taken: ReadonlySet<number>): Run[] {
     const x = c.toks[k - 1]!;
     const y = c.toks[k + 1]!;
     if (taken.has(k - 1) || taken.has(k + 1) || gap(c.text, x, and) !== " " || gap(c.text, and, y) !== " ") continue;
-    if (!andPartner(c, x) || !andPartner(c, y)) continue;
+    if (!andPartner(c, x) || !andPartner(c, y) || afterArticle(c, k - 1)) continue;
     const ux = unknownProper(c, x);
     const uy = unknownProper(c, y);
     if ((ux && listed(y)) || (uy && listed(x))) {

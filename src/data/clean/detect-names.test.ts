@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { detectNames } from "./detect-names.js";
+
+/** The PERSON values the names layer finds in a text. */
+function people(text: string): string[] {
+  return detectNames(text)
+    .filter((s) => s.type === "PERSON")
+    .map((s) => text.slice(s.start, s.end));
+}
+
+describe("names: surnames that are ordinary words", () => {
+  it("takes a capitalised word after a given name, an initial or a courtesy title", () => {
+    expect(people("Yesterday Rebecca Hides phoned")).toEqual(["Rebecca Hides"]);
+    expect(people("a film directed by Brad L Key last year")).toEqual(["Brad L Key"]);
+    expect(people("Please call Mrs. Baker tomorrow")).toEqual(["Baker"]);
+  });
+  it("does not take a street, company or place word after a given name", () => {
+    expect(people("stop at the corner of Inna Park today")).toEqual(["Inna"]);
+    expect(people("He joined Wolfram Research in May")).toEqual([]);
+    expect(people("We met at the Country Club")).toEqual([]);
+  });
+});
+
+describe("names: structure", () => {
+  it("joins chains of particles and a generational or degree suffix", () => {
+    expect(people("Ask Maika van de Noort about it")).toEqual(["Maika van de Noort"]);
+    expect(people("grandfather was called Kevin Veitonen II, and")).toEqual(["Kevin Veitonen II"]);
+    expect(people("Contact Ahmad bin Rashid now")).toEqual(["Ahmad bin Rashid"]);
+  });
+  it("reads initials in a lower-case document, not a common word", () => {
+    expect(people("the codey m ross version was recorded")).toEqual(["codey m ross"]);
+    expect(people("leidy t muris\nlabor relations director")).toEqual(["leidy t muris"]);
+    expect(people("the true gender of bertram has been debated")).toEqual(["bertram"]);
+  });
+  it("takes one unknown proper noun with name-like words, not one before an English word", () => {
+    expect(people("Landerico B Hidalgo\n\nLaboratory animal technician")).toEqual(["Landerico B Hidalgo"]);
+    expect(people("Where: Erwetegem Country Club.")).toEqual([]);
+  });
+  it("does not take 'I'm' or an interjection for a name", () => {
+    expect(people("I'm Naomi Ryan, from Leeds")).toEqual(["Naomi Ryan"]);
+    expect(people("C'mon, sing it with me")).toEqual([]);
+  });
+});
+
+describe("names: context", () => {
+  it("takes an unknown proper noun a personal pronoun refers back to", () => {
+    expect(people("Shovda is very reliable. You can always depend on him.")).toEqual(["Shovda"]);
+    expect(people("Järvilehto began writing as a teenager, publishing her first poems.")).toEqual(["Järvilehto"]);
+  });
+  it("not when the pronoun is another's, a company's 'it', or the word takes an article", () => {
+    expect(people("Estately songwriter Michele Østrem uses her own words")).toEqual(["Michele Østrem"]);
+    expect(people("Transunion is a charity. It invites songwriters.")).toEqual([]);
+    expect(people("Unlike the Ruoho novel, he said, it is short")).toEqual([]);
+  });
+  it("takes a line-initial unknown proper noun spoken to, not a greeting word", () => {
+    expect(people("Warrane, can I please speak to your boss?")).toEqual(["Warrane"]);
+    expect(people("Warrane, the town, is small.")).toEqual([]);
+  });
+  it("takes names after reporting verbs and 'starring'", () => {
+    expect(people("that is the way, says Hauta-aho.")).toEqual(["Hauta-aho"]);
+    expect(people("I'm so jealous! said Erle to me")).toEqual(["Erle"]);
+  });
+  it("pairs an unknown proper noun with a listed name by 'and', not two bands", () => {
+    expect(people("Is it true? Torpy and Salinas were engineers.")).toEqual(["Torpy", "Salinas"]);
+    expect(people("Usamov and Bowers were engineers.")).toEqual(["Usamov", "Bowers"]);
+    expect(people("The Beatles and Queen were bands")).toEqual([]);
+  });
+  it("finds a found person's surname wherever else it stands, not an ordinary word at a sentence start", () => {
+    expect(people("directed by Joakim Westgård and starring Westgård")).toEqual(["Joakim Westgård", "Westgård"]);
+    expect(people("Brad L Key wrote it. Key points follow.")).toEqual(["Brad L Key"]);
+  });
+  it("keeps a company named after a person a company", () => {
+    expect(people("Anna Johnson left. Johnson Controls reported earnings")).toEqual(["Anna Johnson"]);
+  });
+});
