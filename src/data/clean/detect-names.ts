@@ -53,7 +53,9 @@ function plainCapital(t: NameToken, streetOk = false): boolean {
 function afterTitle(c: Ctx, i: number): boolean {
   const prev = c.toks[i - 1];
   const t = c.toks[i]!;
-  return !c.caseless && !!prev && has(prev, WORD.title) && /^\.? $|^\.$/.test(gap(c.text, prev, t)) && plainCapital(t);
+  // Cheap tests first: this runs for every token that starts no run.
+  if (c.caseless || !prev || !isCapitalised(t.text) || prev.end + 2 < t.start) return false;
+  return has(prev, WORD.title) && /^\.? $|^\.$/.test(gap(c.text, prev, t)) && plainCapital(t);
 }
 
 /** After a given name, or an initial that follows one, any capitalised word is the surname ("Rebecca Hides", "Brad L Key"). */
