@@ -29,7 +29,7 @@ import {
   adjacent, cap, common, cuedBefore, english, givenName, has, initial, isInitial, isNumber, listed, strongName, unknownProper, useFlags,
   type Ctx, type NameToken,
 } from "./name-tokens.js";
-import { gap, isAllCaps, isCapitalised, isCaseless, tokenize } from "./tokens.js";
+import { gap, isAllCaps, isCapitalised, isCaseless, scanTokens } from "./tokens.js";
 import { span, type Span } from "./types.js";
 
 /** May this token be part of a name run? Capitalised and not a common word, or an initial. */
@@ -102,7 +102,7 @@ function isPerson(c: Ctx, a: number, b: number): boolean {
 export function detectNames(text: string): Span[] {
   const lex = lexicon();
   useFlags(lex);
-  const toks = tokenize(text).map((t): NameToken => ({ text: t.text, lower: t.lower, start: t.start, end: t.end, f: -1 }));
+  const toks = scanTokens(text, (w, lower, start, end): NameToken => ({ text: w, lower, start, end, f: -1 }));
   const c: Ctx = { text, toks, lex, caseless: isCaseless(text) };
   const runs: Run[] = [];
   const taken = new Set<number>();
@@ -165,7 +165,7 @@ function detectPlaces(c: Ctx): Span[] {
     const t = toks[i];
     if (!t || !isCapitalised(t.text) || isInitial(t)) continue;
     // Longer phrases only where some multi-word place starts with this word.
-    for (let n = lex.placeFirstWords.has(t.lower) ? 3 : 1; n >= 1; n--) {
+    for (let n = has(t, WORD.placeFirst) ? 3 : 1; n >= 1; n--) {
       const end = toks[i + n - 1];
       if (!end) continue;
       const phrase = n === 1 ? t.text : text.slice(t.start, end.end);

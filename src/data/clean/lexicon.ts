@@ -29,6 +29,8 @@ export const WORD = {
   particle: 1024,
   suffix: 2048,
   street: 4096,
+  /** The first word of a multi-word place (placeFirstWords). */
+  placeFirst: 8192,
 } as const;
 
 export interface Lexicon {
@@ -128,6 +130,7 @@ export function lexicon(): Lexicon {
   mark(PARTICLES, WORD.particle);
   mark(SUFFIXES, WORD.suffix);
   mark(streetSuffixes, WORD.street);
+  mark(placeFirstWords, WORD.placeFirst);
   cached = {
     wordFlags,
     placeFirstWords,

@@ -16,8 +16,15 @@ export interface NameToken extends Token {
   f: number;
 }
 let flagMap: ReadonlyMap<string, number> = new Map();
+/**
+ * The words looked up lately, in front of the 300k-word map: a few thousand words make
+ * most lookups (capitalised sentence starts, common names) and a small map stays in cache.
+ */
+const recent = new Map<string, number>();
+const RECENT_MAX = 4096;
 /** The lexicon `has` looks tokens up in (set once per document by detectNames). */
 export function useFlags(lex: Lexicon): void {
+  if (flagMap !== lex.wordFlags) recent.clear();
   flagMap = lex.wordFlags;
 }
 
@@ -52,7 +59,15 @@ export function isNumber(t: Token): boolean {
   return c >= 48 && c <= 57;
 }
 export function has(t: NameToken, bits: number): boolean {
-  if (t.f < 0) t.f = flagMap.get(t.lower) ?? 0;
+  if (t.f < 0) {
+    let f = recent.get(t.lower);
+    if (f === undefined) {
+      f = flagMap.get(t.lower) ?? 0;
+      if (recent.size >= RECENT_MAX) recent.clear();
+      recent.set(t.lower, f);
+    }
+    t.f = f;
+  }
   return (t.f & bits) !== 0;
 }
 

@@ -11,12 +11,17 @@ export interface Token {
 export const TOKEN_RE = /[\p{L}\p{M}][\p{L}\p{M}'’-]*[\p{L}\p{M}]|[\p{L}\p{M}]|\d+/gu;
 
 export function tokenize(text: string): Token[] {
-  const out: Token[] = [];
+  return scanTokens(text, (w, lower, start, end) => ({ text: w, lower, start, end }));
+}
+
+/** The tokens of `text`, each made by `make` (a layer that adds fields builds its own objects once). */
+export function scanTokens<T>(text: string, make: (text: string, lower: string, start: number, end: number) => T): T[] {
+  const out: T[] = [];
   const re = new RegExp(TOKEN_RE.source, TOKEN_RE.flags);
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     // The possessive 's is not part of the word ("Matej's address").
     const w = possessive(m[0]) ? m[0].slice(0, -2) : m[0];
-    out.push({ text: w, lower: w.toLowerCase(), start: m.index, end: m.index + w.length });
+    out.push(make(w, w.toLowerCase(), m.index, m.index + w.length));
   }
   return out;
 }
