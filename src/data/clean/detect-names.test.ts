@@ -18,6 +18,7 @@ describe("names: surnames that are ordinary words", () => {
     expect(people("stop at the corner of Inna Park today")).toEqual(["Inna"]);
     expect(people("He joined Wolfram Research in May")).toEqual([]);
     expect(people("We met at the Country Club")).toEqual([]);
+    expect(people("PLEASE CALL JOHN SMITH TOMORROW")).toEqual(["JOHN SMITH"]);
   });
 });
 
@@ -46,6 +47,7 @@ describe("names: context", () => {
   it("takes an unknown proper noun a personal pronoun refers back to", () => {
     expect(people("Shovda is very reliable. You can always depend on him.")).toEqual(["Shovda"]);
     expect(people("Järvilehto began writing as a teenager, publishing her first poems.")).toEqual(["Järvilehto"]);
+    expect(people("SHOVDA IS VERY RELIABLE. YOU CAN DEPEND ON HIM.")).toEqual(["SHOVDA"]);
   });
   it("not when the pronoun is another's, a company's 'it', or the word takes an article", () => {
     expect(people("Estately songwriter Michele Østrem uses her own words")).toEqual(["Michele Østrem"]);

@@ -60,7 +60,8 @@ function afterTitle(c: Ctx, i: number): boolean {
 
 /** After a given name, or an initial that follows one, any capitalised word is the surname ("Rebecca Hides", "Brad L Key"). */
 function surnameSlot(c: Ctx, i: number, last: number, n: NameToken): boolean {
-  if (c.caseless || !plainCapital(n, true)) return false;
+  // In capitals ("CALL JOHN SMITH TOMORROW") a capital says nothing of a surname.
+  if (c.caseless || !plainCapital(n, true) || isAllCaps(n.text)) return false;
   const cur = c.toks[last]!;
   const g = gap(c.text, cur, n);
   // "Inna Loop" is a street; after an initial a street word is a surname ("Brad L Key").

@@ -64,7 +64,7 @@ export function contextPerson(c: Ctx, a: number, b: number): boolean {
   const to = last.end + m.index;
   for (let k = b + 1; k < c.toks.length && c.toks[k]!.start < to; k++) {
     const t = c.toks[k]!;
-    if (isCapitalised(t.text) && !sentenceStart(c, k) && (listed(t) || unknownProper(c, t))) return false;
+    if (isCapitalised(t.text) && !sentenceStart(c, k) && ((listed(t) && !common(t)) || unknownProper(c, t))) return false;
   }
   return true;
 }
