@@ -62,6 +62,14 @@ describe("names: context", () => {
     expect(people("that is the way, says Hauta-aho.")).toEqual(["Hauta-aho"]);
     expect(people("I'm so jealous! said Erle to me")).toEqual(["Erle"]);
   });
+  it("takes a name after a role word on its line, or before 'who' or an age; not the company under a job title", () => {
+    expect(people("I asked my neighbour Ondrasz about it")).toEqual(["Ondrasz"]);
+    expect(people("We hired Quarnby, who starts on Monday")).toEqual(["Quarnby"]);
+    expect(people("Brelowe (34) was there")).toEqual(["Brelowe"]);
+    expect(people("Attn: Quarnby")).toEqual(["Quarnby"]);
+    expect(people("Assistant property manager\nHopstop\nPSC 6477")).toEqual([]);
+    expect(people("Talk to Quarnby today")).toEqual([]);
+  });
   it("pairs an unknown proper noun with a listed name by 'and', not two bands", () => {
     expect(people("Is it true? Torpy and Salinas were engineers.")).toEqual(["Torpy", "Salinas"]);
     expect(people("Usamov and Bowers were engineers.")).toEqual(["Usamov", "Bowers"]);
