@@ -70,6 +70,12 @@ describe("names: context", () => {
     expect(people("Assistant property manager\nHopstop\nPSC 6477")).toEqual([]);
     expect(people("Talk to Quarnby today")).toEqual([]);
   });
+  it("takes a name in greeting position, with or without a comma, not an ordinary word", () => {
+    expect(people("Hi, Quarnby, see attached")).toEqual(["Quarnby"]);
+    expect(people("Good morning Quarnby")).toEqual(["Quarnby"]);
+    expect(people("Regards,\nTomás")).toEqual(["Tomás"]);
+    expect(people("Hi, Team, see attached")).toEqual([]);
+  });
   it("pairs an unknown proper noun with a listed name by 'and', not two bands", () => {
     expect(people("Is it true? Torpy and Salinas were engineers.")).toEqual(["Torpy", "Salinas"]);
     expect(people("Usamov and Bowers were engineers.")).toEqual(["Usamov", "Bowers"]);
