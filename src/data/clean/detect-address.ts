@@ -38,13 +38,26 @@ const STANDALONE: readonly RegExp[] = [
   /\b(?:USS|USNS|USNV|USCGC)\s+\p{Lu}[\p{L}'’-]*/gu,
   /\b[AFD]PO\s+A[AEP]\s+\d{5}\b/g,
 ];
+/**
+ * What each STANDALONE pattern needs (exact gates: the words it cannot match without; its
+ * case-insensitive ones are ASCII-only, so the lower-cased text has them when it matches).
+ */
+const STANDALONE_NEEDS: ReadonlyArray<(text: string, lower: string) => boolean> = [
+  (_, l) => l.includes("apt") || l.includes("apartment") || l.includes("suite") || l.includes("ste.") || l.includes("unit") || l.includes("flat"),
+  (_, l) => l.includes("box"),
+  (t) => t.includes("PSC"),
+  (t) => t.includes("Unit"),
+  (t) => t.includes("US"),
+  (t) => t.includes("PO"),
+];
 export const POSTCODE_CUE = new RegExp(String.raw`\b(?:zip(?:\s?code)?|postcode|postal code|post code|plz|cep)\b[:\s#]*(${POSTCODE})(?![\w])`, "giu");
 // "Springfield, IL 62704" — a postcode with its city and state.
 export const CITY_STATE_ZIP = /\b\p{Lu}[\p{L}'’.-]+(?:\s\p{Lu}[\p{L}'’.-]+){0,2},\s?[A-Z]{2}\s\d{5}(?:-\d{4})?\b/gu;
 
 export function detectAddresses(text: string): Span[] {
   // Every address form has a digit (house number, unit, box, postcode).
-  if (digitCount(text) === 0) return [];
+  const digits = digitCount(text);
+  if (digits === 0) return [];
   const caseless = isCaseless(text);
   const g = caseless ? GRAMMARS.caseless : GRAMMARS.cased;
   const out: Span[] = [];
@@ -53,15 +66,19 @@ export function detectAddresses(text: string): Span[] {
     if (end !== null) out.push(span(m.index, extend(text, end, g), "ADDRESS", "address", 55));
   }
   if (CORNER_HINT.test(text)) for (const m of text.matchAll(g.corner)) out.push(span(m.index, extend(text, m.index + m[0].length, g), "ADDRESS", "address", 55));
-  for (const re of STANDALONE) {
+  const lower = text.toLowerCase();
+  STANDALONE.forEach((re, k) => {
+    if (!STANDALONE_NEEDS[k]!(text, lower)) return;
     for (const m of text.matchAll(re)) out.push(span(m.index, extend(text, m.index + m[0].length, g), "ADDRESS", "address", 55));
-  }
-  for (const m of text.matchAll(POSTCODE_CUE)) {
+  });
+  // "ſ" folds to "s" under the u flag's case-insensitive matching ("poſtcode").
+  const postcodeCue = lower.includes("zip") || lower.includes("post") || lower.includes("plz") || lower.includes("cep") || text.includes("ſ");
+  if (postcodeCue) for (const m of text.matchAll(POSTCODE_CUE)) {
     const v = m[1] ?? "";
     const start = m.index + m[0].length - v.length;
     out.push(span(start, start + v.length, "ADDRESS", "address", 55));
   }
-  for (const m of text.matchAll(CITY_STATE_ZIP)) out.push(span(m.index, m.index + m[0].length, "ADDRESS", "address", 55));
+  if (digits >= 5) for (const m of text.matchAll(CITY_STATE_ZIP)) out.push(span(m.index, m.index + m[0].length, "ADDRESS", "address", 55));
   return out;
 }
 
