@@ -103,12 +103,19 @@ export function isCaseless(text: string): boolean {
   return /\p{L}/u.test(text) && !/\p{Lu}/u.test(text);
 }
 
+// The last text counted: every layer asks for the same text's count in turn.
+let countedText = "";
+let counted = 0;
+
 /** How many ASCII digits a text has (cheap gates: a layer that needs N digits skips texts with fewer). */
 export function digitCount(text: string): number {
+  if (text === countedText) return counted;
   let n = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c >= 48 && c <= 57) n++;
   }
+  countedText = text;
+  counted = n;
   return n;
 }
