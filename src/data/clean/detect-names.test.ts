@@ -76,6 +76,17 @@ describe("names: context", () => {
     expect(people("Regards,\nTomás")).toEqual(["Tomás"]);
     expect(people("Hi, Team, see attached")).toEqual([]);
   });
+  it("takes a name after a verb of asking or messaging, not an ordinary word", () => {
+    expect(people("Can you ask Tadeusz to call me back?")).toEqual(["Tadeusz"]);
+    expect(people("Please call Center staff")).toEqual([]);
+  });
+  it("takes a lower-case name after an abbreviated title, not an ordinary word", () => {
+    expect(people("Send the invoice to mr. kowalczyk at the main office.")).toEqual(["kowalczyk"]);
+    expect(people("See dr. appointment notes")).toEqual([]);
+  });
+  it("ends a name in capitals at an ordinary word", () => {
+    expect(people("ANNA KARLSSON WILL PRESENT THE RESULTS.")).toEqual(["ANNA KARLSSON"]);
+  });
   it("pairs an unknown proper noun with a listed name by 'and', not two bands", () => {
     expect(people("Is it true? Torpy and Salinas were engineers.")).toEqual(["Torpy", "Salinas"]);
     expect(people("Usamov and Bowers were engineers.")).toEqual(["Usamov", "Bowers"]);

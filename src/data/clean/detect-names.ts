@@ -24,7 +24,7 @@
  */
 import { lexicon, WORD } from "./lexicon.js";
 import { andPairs, contextPerson, isCompany, repeats, spreadLists, type Run } from "./name-context.js";
-import { PERSON_CUE_AFTER, SURNAME_ENDING } from "./name-rules.js";
+import { ABBREVIATED_TITLES, PERSON_CUE_AFTER, SURNAME_ENDING } from "./name-rules.js";
 import {
   adjacent, cap, common, cuedBefore, english, givenName, has, initial, isInitial, isNumber, listed, strongName, unknownProper, useFlags,
   type Ctx, type NameToken,
@@ -39,6 +39,8 @@ function inRun(c: Ctx, t: NameToken): boolean {
   if (has(t, WORD.title | WORD.notName | WORD.org)) return false;
   // In a lower-case document every word "is capitalised": there an ordinary word ends a name.
   if (c.caseless) return !has(t, WORD.common) && (!english(t) || listed(t));
+  // In capitals a capital says nothing: there an ordinary word ends a name ("ANNA KARLSSON WILL").
+  if (isAllCaps(t.text)) return !has(t, WORD.common);
   // A common word stays in a run only if a name list has it ("Sparks", "Will", "Crystal").
   return !has(t, WORD.common) || listed(t);
 }
@@ -56,6 +58,15 @@ function afterTitle(c: Ctx, i: number): boolean {
   // Cheap tests first: this runs for every token that starts no run.
   if (c.caseless || !prev || !isCapitalised(t.text) || prev.end + 2 < t.start) return false;
   return has(prev, WORD.title) && /^\.? $|^\.$/.test(gap(c.text, prev, t)) && plainCapital(t);
+}
+
+/** "mr. kowalczyk" in a text that has capitals elsewhere: a lower-case word no English list has, after an abbreviated title. */
+function lowerAfterTitle(c: Ctx, i: number): boolean {
+  const prev = c.toks[i - 1];
+  const t = c.toks[i]!;
+  if (c.caseless || !prev || isCapitalised(t.text) || t.text.length < 2 || isNumber(t)) return false;
+  if (!ABBREVIATED_TITLES.has(prev.lower) || !/^\.? $/.test(gap(c.text, prev, t))) return false;
+  return !english(t) && !has(t, WORD.common | WORD.notName | WORD.org | WORD.place | WORD.particle);
 }
 
 /** After a given name, or an initial that follows one, any capitalised word is the surname ("Rebecca Hides", "Brad L Key"). */
@@ -111,6 +122,10 @@ export function detectNames(text: string): Span[] {
   while (i < toks.length) {
     const t = toks[i]!;
     if (!inRun(c, t) && !afterTitle(c, i)) {
+      if (lowerAfterTitle(c, i)) {
+        runs.push([i, i]);
+        taken.add(i);
+      }
       i++;
       continue;
     }
