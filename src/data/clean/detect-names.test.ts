@@ -84,6 +84,13 @@ describe("names: context", () => {
     expect(people("Send the invoice to mr. kowalczyk at the main office.")).toEqual(["kowalczyk"]);
     expect(people("See dr. appointment notes")).toEqual([]);
   });
+  it("takes a lower-case name after a self-introduction, not a nationality after 'I am'", () => {
+    expect(people("Hello, my name is dagny and I live in Bergen.")).toEqual(["dagny"]);
+    expect(people("I am belizian but I live in Belgium.")).toEqual([]);
+  });
+  it("joins Arabic name particles and articles ('bint', 'al-')", () => {
+    expect(people("Fatima bint Khalid al-Mansouri arrived.")).toEqual(["Fatima bint Khalid al-Mansouri"]);
+  });
   it("ends a name in capitals at an ordinary word", () => {
     expect(people("ANNA KARLSSON WILL PRESENT THE RESULTS.")).toEqual(["ANNA KARLSSON"]);
   });

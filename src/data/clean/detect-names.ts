@@ -24,7 +24,7 @@
  */
 import { lexicon, WORD } from "./lexicon.js";
 import { andPairs, contextPerson, isCompany, repeats, spreadLists, type Run } from "./name-context.js";
-import { ABBREVIATED_TITLES, PERSON_CUE_AFTER, SURNAME_ENDING } from "./name-rules.js";
+import { ABBREVIATED_TITLES, INTRODUCED_BEFORE, PERSON_CUE_AFTER, SURNAME_ENDING } from "./name-rules.js";
 import {
   adjacent, cap, common, cuedBefore, english, givenName, has, initial, isInitial, isNumber, listed, strongName, unknownProper, useFlags,
   type Ctx, type NameToken,
@@ -60,13 +60,17 @@ function afterTitle(c: Ctx, i: number): boolean {
   return has(prev, WORD.title) && /^\.? $|^\.$/.test(gap(c.text, prev, t)) && plainCapital(t);
 }
 
-/** "mr. kowalczyk" in a text that has capitals elsewhere: a lower-case word no English list has, after an abbreviated title. */
+/**
+ * "mr. kowalczyk", "my name is dagny" in a text that has capitals elsewhere: a lower-case
+ * word no English list has, after an abbreviated title or a self-introduction.
+ */
 function lowerAfterTitle(c: Ctx, i: number): boolean {
   const prev = c.toks[i - 1];
   const t = c.toks[i]!;
   if (c.caseless || !prev || isCapitalised(t.text) || t.text.length < 2 || isNumber(t)) return false;
-  if (!ABBREVIATED_TITLES.has(prev.lower) || !/^\.? $/.test(gap(c.text, prev, t))) return false;
-  return !english(t) && !has(t, WORD.common | WORD.notName | WORD.org | WORD.place | WORD.particle);
+  if (english(t) || has(t, WORD.common | WORD.notName | WORD.org | WORD.place | WORD.particle)) return false;
+  if (ABBREVIATED_TITLES.has(prev.lower) && /^\.? $/.test(gap(c.text, prev, t))) return true;
+  return INTRODUCED_BEFORE.test(c.text.slice(Math.max(0, t.start - 16), t.start));
 }
 
 /** After a given name, or an initial that follows one, any capitalised word is the surname ("Rebecca Hides", "Brad L Key"). */

@@ -4,7 +4,7 @@
  * the document-level passes (name-context.ts).
  */
 import { WORD, type Lexicon } from "./lexicon.js";
-import { PERSON_CUE_BEFORE } from "./name-rules.js";
+import { JOINED_ARTICLE, PERSON_CUE_BEFORE } from "./name-rules.js";
 import { gap, isCapitalised, type Token } from "./tokens.js";
 
 /**
@@ -72,7 +72,8 @@ export function has(t: NameToken, bits: number): boolean {
 }
 
 export function cap(c: Ctx, t: Token): boolean {
-  return c.caseless ? /^\p{L}/u.test(t.text) : isCapitalised(t.text);
+  if (c.caseless) return /^\p{L}/u.test(t.text);
+  return isCapitalised(t.text) || (t.text.charCodeAt(2) === 45 || t.text.charCodeAt(3) === 45 ? JOINED_ARTICLE.test(t.text) : false);
 }
 const LISTED = WORD.first | WORD.last;
 const COMMON = WORD.common | WORD.notName | WORD.title | WORD.org;
