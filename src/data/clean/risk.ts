@@ -27,6 +27,8 @@ const NEEDS: Readonly<Record<string, (t: string, digits: number) => boolean>> = 
   at_sign: (t) => t.includes("@"),
   id_cue: (_, d) => d >= 1,
   street_number: (_, d) => d >= 1,
+  // Case-sensitive: one of its cue words as written.
+  name_cue: (t) => ["my name is", "i am", "i'm", "called", "signed", "regards", "sincerely", "dear"].some((w) => t.includes(w)),
 };
 
 export function remainingRisk(cleaned: string): RiskReport {
