@@ -91,6 +91,10 @@ describe("names: context", () => {
   it("joins Arabic name particles and articles ('bint', 'al-')", () => {
     expect(people("Fatima bint Khalid al-Mansouri arrived.")).toEqual(["Fatima bint Khalid al-Mansouri"]);
   });
+  it("reads a text in capitals only like one in lower case (its capitals say nothing)", () => {
+    expect(people("WHY IS KATRINE SO IMPULSIVE?")).toEqual(["KATRINE"]);
+    expect(people("MY BROTHER JUST TURNED 60")).toEqual([]);
+  });
   it("ends a name in capitals at an ordinary word", () => {
     expect(people("ANNA KARLSSON WILL PRESENT THE RESULTS.")).toEqual(["ANNA KARLSSON"]);
   });

@@ -119,7 +119,7 @@ export function detectNames(text: string): Span[] {
   const lex = lexicon();
   useFlags(lex);
   const toks = scanTokens(text, (w, lower, start, end): NameToken => ({ text: w, lower, start, end, f: -1 }));
-  const c: Ctx = { text, toks, lex, caseless: isCaseless(text) };
+  const c: Ctx = { text, toks, lex, caseless: isCaseless(text) || !/\p{Ll}/u.test(text) };
   const runs: Run[] = [];
   const taken = new Set<number>();
   let i = 0;

@@ -49,7 +49,6 @@ function lineStart(text: string, at: number): boolean {
  * when it begins a line that speaks to someone ("Warrane, can I speak to your boss?").
  */
 export function contextPerson(c: Ctx, a: number, b: number): boolean {
-  if (c.caseless) return false;
   const words = c.toks.slice(a, b + 1).filter((t) => !has(t, WORD.particle) && !initial(c, t));
   if (words.length === 0 || !words.every((t) => unknownProper(c, t)) || afterArticle(c, a)) return false;
   const first = c.toks[a]!;
@@ -64,7 +63,7 @@ export function contextPerson(c: Ctx, a: number, b: number): boolean {
   const to = last.end + m.index;
   for (let k = b + 1; k < c.toks.length && c.toks[k]!.start < to; k++) {
     const t = c.toks[k]!;
-    if (isCapitalised(t.text) && !sentenceStart(c, k) && ((listed(t) && !common(t)) || unknownProper(c, t))) return false;
+    if (cap(c, t) && !sentenceStart(c, k) && ((listed(t) && !common(t)) || unknownProper(c, t))) return false;
   }
   return true;
 }
