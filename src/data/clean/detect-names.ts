@@ -19,8 +19,10 @@
  * a word of a found person's name is that person wherever else it stands ("directed by
  * Joakim Westgård and starring Westgård"); a run followed by a company word ("Johnson
  * Controls") or a list of surnames only ("Davis, Reynolds and Williamson", the law-firm
- * pattern) is a company, not a person. Documents written all in lower case are read
- * case-insensitively (a single letter there is an initial, a common word ends a name).
+ * pattern) is a company, not a person. Documents written all in lower case, or all in
+ * capitals, are read case-insensitively (a single letter there is an initial, a common
+ * word ends a name); in a cased document a lower-case word no English list has is a name
+ * after an abbreviated title or a self-introduction ("mr. kowalczyk", "my name is dagny").
  */
 import { lexicon, WORD } from "./lexicon.js";
 import { andPairs, contextPerson, isCompany, repeats, spreadLists, type Run } from "./name-context.js";
@@ -64,7 +66,7 @@ function afterTitle(c: Ctx, i: number): boolean {
  * "mr. kowalczyk", "my name is dagny" in a text that has capitals elsewhere: a lower-case
  * word no English list has, after an abbreviated title or a self-introduction.
  */
-function lowerAfterTitle(c: Ctx, i: number): boolean {
+function lowerNameAfterCue(c: Ctx, i: number): boolean {
   const prev = c.toks[i - 1];
   const t = c.toks[i]!;
   if (c.caseless || !prev || isCapitalised(t.text) || t.text.length < 2 || isNumber(t)) return false;
@@ -119,6 +121,7 @@ export function detectNames(text: string): Span[] {
   const lex = lexicon();
   useFlags(lex);
   const toks = scanTokens(text, (w, lower, start, end): NameToken => ({ text: w, lower, start, end, f: -1 }));
+  // A text in capitals only says as little with its capitals as one in lower case.
   const c: Ctx = { text, toks, lex, caseless: isCaseless(text) || !/\p{Ll}/u.test(text) };
   const runs: Run[] = [];
   const taken = new Set<number>();
@@ -126,7 +129,7 @@ export function detectNames(text: string): Span[] {
   while (i < toks.length) {
     const t = toks[i]!;
     if (!inRun(c, t) && !afterTitle(c, i)) {
-      if (lowerAfterTitle(c, i)) {
+      if (lowerNameAfterCue(c, i)) {
         runs.push([i, i]);
         taken.add(i);
       }
