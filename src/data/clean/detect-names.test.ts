@@ -76,6 +76,17 @@ describe("names: context", () => {
     expect(people("Regards,\nTomás")).toEqual(["Tomás"]);
     expect(people("Hi, Team, see attached")).toEqual([]);
   });
+  it("takes a name after 'said' only where it ends the clause, not a subject of what was said", () => {
+    expect(people("He said Postgres is faster than MySQL here.")).toEqual([]);
+    expect(people("I'm so jealous! said Gladys to Logan")).toEqual(["Gladys", "Logan"]);
+  });
+  it("takes a word that is both a name and a place for the place after a preposition of place", () => {
+    expect(people("She works in London now")).toEqual([]);
+    expect(people("London called me yesterday")).toEqual(["London"]);
+  });
+  it("does not take a name before a company word such as 'Center'", () => {
+    expect(people("The Wilson Center hosted a panel.")).toEqual([]);
+  });
   it("takes a name after a verb of asking or messaging, not an ordinary word", () => {
     expect(people("Can you ask Tadeusz to call me back?")).toEqual(["Tadeusz"]);
     expect(people("Please call Center staff")).toEqual([]);

@@ -26,7 +26,7 @@
  */
 import { lexicon, WORD } from "./lexicon.js";
 import { andPairs, contextPerson, isCompany, repeats, spreadLists, type Run } from "./name-context.js";
-import { ABBREVIATED_TITLES, INTRODUCED_BEFORE, PERSON_CUE_AFTER, SURNAME_ENDING } from "./name-rules.js";
+import { ABBREVIATED_TITLES, INTRODUCED_BEFORE, PERSON_CUE_AFTER, PLACE_PREPOSITIONS, SAID_BEFORE, SAID_NAME_AFTER, SURNAME_ENDING } from "./name-rules.js";
 import {
   adjacent, cap, common, cuedBefore, english, givenName, has, initial, isInitial, isNumber, listed, strongName, unknownProper, useFlags,
   type Ctx, type NameToken,
@@ -93,14 +93,17 @@ function isPerson(c: Ctx, a: number, b: number): boolean {
   const toks = c.toks.slice(a, b + 1).filter((t) => !has(t, WORD.particle));
   const words = toks.filter((t) => !initial(c, t));
   if (words.length === 0) return false;
-  if (words.some((t) => strongName(t))) return true;
   const first = c.toks[a]!;
   const last = c.toks[b]!;
   const prev = c.toks[a - 1];
+  // One word that is both a name and a place, after a preposition of place, is the place.
+  if (a === b && has(first, WORD.place) && prev && PLACE_PREPOSITIONS.has(prev.lower) && gap(c.text, prev, first) === " ") return false;
+  if (words.some((t) => strongName(t))) return true;
   if (prev && has(prev, WORD.title) && /^[ .]+$/.test(gap(c.text, prev, first))) return true;
   const proper = words.some((t) => !english(t) || listed(t));
   if (proper && cuedBefore(c, first.start)) return true;
   if (proper && PERSON_CUE_AFTER.test(c.text.slice(last.end, last.end + 30))) return true;
+  if (proper && SAID_BEFORE.test(c.text.slice(Math.max(0, first.start - 8), first.start)) && SAID_NAME_AFTER.test(c.text.slice(last.end, last.end + 8))) return true;
   const unknown = words.filter((t) => unknownProper(c, t)).length;
   // Two or more unknown proper nouns in a row, or one with a surname ending.
   if (unknown >= 2 && words.length === toks.length) return true;
