@@ -86,6 +86,11 @@ describe("address grammar", () => {
     expect(has("mail P.O. Box 287 today", "ADDRESS", "P.O. Box 287")).toBe(true);
     expect(has("ZIP: 90210", "ADDRESS", "90210")).toBe(true);
   });
+  it("in a text in capitals only, does not run an address on over the sentence after it", () => {
+    const t = "SEND IT TO 24 CLARKE AVENUE NOW, IN CASE OF AN ISSUE.";
+    expect(has(t, "ADDRESS", "24 CLARKE AVENUE")).toBe(true);
+    expect(found(t).some(([, v]) => v.includes("ISSUE"))).toBe(false);
+  });
   it("does not take counts and titles for addresses", () => {
     expect(none("We sold 5 Musicians Of The Year awards")).toBe(true);
     expect(none("I bought 3 apples and 2 pears")).toBe(true);

@@ -38,30 +38,49 @@ const STANDALONE: readonly RegExp[] = [
   /\b(?:USS|USNS|USNV|USCGC)\s+\p{Lu}[\p{L}'’-]*/gu,
   /\b[AFD]PO\s+A[AEP]\s+\d{5}\b/g,
 ];
+/**
+ * What each STANDALONE pattern needs (exact gates: the words it cannot match without; its
+ * case-insensitive ones are ASCII-only, so the lower-cased text has them when it matches).
+ */
+const STANDALONE_NEEDS: ReadonlyArray<(text: string, lower: string) => boolean> = [
+  (_, l) => l.includes("apt") || l.includes("apartment") || l.includes("suite") || l.includes("ste.") || l.includes("unit") || l.includes("flat"),
+  (_, l) => l.includes("box"),
+  (t) => t.includes("PSC"),
+  (t) => t.includes("Unit"),
+  (t) => t.includes("US"),
+  (t) => t.includes("PO"),
+];
 export const POSTCODE_CUE = new RegExp(String.raw`\b(?:zip(?:\s?code)?|postcode|postal code|post code|plz|cep)\b[:\s#]*(${POSTCODE})(?![\w])`, "giu");
 // "Springfield, IL 62704" — a postcode with its city and state.
 export const CITY_STATE_ZIP = /\b\p{Lu}[\p{L}'’.-]+(?:\s\p{Lu}[\p{L}'’.-]+){0,2},\s?[A-Z]{2}\s\d{5}(?:-\d{4})?\b/gu;
 
 export function detectAddresses(text: string): Span[] {
   // Every address form has a digit (house number, unit, box, postcode).
-  if (digitCount(text) === 0) return [];
-  const caseless = isCaseless(text);
+  const digits = digitCount(text);
+  if (digits === 0) return [];
+  // A text in capitals only is read like one in lower case: its capitals say nothing.
+  const caps = !/\p{Ll}/u.test(text);
+  const caseless = isCaseless(text) || caps;
   const g = caseless ? GRAMMARS.caseless : GRAMMARS.cased;
   const out: Span[] = [];
   for (const m of [...leadMatches(text, g.lead), ...trailMatches(text, g.trail)]) {
     const end = streetEnd(m, caseless);
-    if (end !== null) out.push(span(m.index, extend(text, end, g), "ADDRESS", "address", 55));
+    if (end !== null) out.push(span(m.index, extend(text, end, g, caps), "ADDRESS", "address", 55));
   }
-  if (CORNER_HINT.test(text)) for (const m of text.matchAll(g.corner)) out.push(span(m.index, extend(text, m.index + m[0].length, g), "ADDRESS", "address", 55));
-  for (const re of STANDALONE) {
-    for (const m of text.matchAll(re)) out.push(span(m.index, extend(text, m.index + m[0].length, g), "ADDRESS", "address", 55));
-  }
-  for (const m of text.matchAll(POSTCODE_CUE)) {
+  if (CORNER_HINT.test(text)) for (const m of text.matchAll(g.corner)) out.push(span(m.index, extend(text, m.index + m[0].length, g, caps), "ADDRESS", "address", 55));
+  const lower = text.toLowerCase();
+  STANDALONE.forEach((re, k) => {
+    if (!STANDALONE_NEEDS[k]!(text, lower)) return;
+    for (const m of text.matchAll(re)) out.push(span(m.index, extend(text, m.index + m[0].length, g, caps), "ADDRESS", "address", 55));
+  });
+  // "ſ" folds to "s" under the u flag's case-insensitive matching ("poſtcode").
+  const postcodeCue = lower.includes("zip") || lower.includes("post") || lower.includes("plz") || lower.includes("cep") || text.includes("ſ");
+  if (postcodeCue) for (const m of text.matchAll(POSTCODE_CUE)) {
     const v = m[1] ?? "";
     const start = m.index + m[0].length - v.length;
     out.push(span(start, start + v.length, "ADDRESS", "address", 55));
   }
-  for (const m of text.matchAll(CITY_STATE_ZIP)) out.push(span(m.index, m.index + m[0].length, "ADDRESS", "address", 55));
+  if (digits >= 5) for (const m of text.matchAll(CITY_STATE_ZIP)) out.push(span(m.index, m.index + m[0].length, "ADDRESS", "address", 55));
   return out;
 }
 
@@ -173,7 +192,7 @@ function streetEnd(m: RegExpMatchArray, caseless: boolean): number | null {
 }
 
 /** Follows an address over units, places and postcodes; returns the new end. */
-function extend(text: string, from: number, g: Grammar): number {
+function extend(text: string, from: number, g: Grammar, caps: boolean): number {
   let end = from;
   for (let n = 0; n < 8; n++) {
     const rest = text.slice(end, end + 120);
@@ -191,21 +210,22 @@ function extend(text: string, from: number, g: Grammar): number {
     let words = place[0];
     // Without a comma or line break, only words in capitals or known places continue the
     // address ("... Apt. 087 SAINT-PRIEST France"), so a following sentence is not swallowed.
-    if (!strong) words = placePrefix(words);
+    if (!strong) words = placePrefix(words, caps);
     if (!words || words.split(/\s+/).length > 5) break;
     end += sep[0].length + words.length;
   }
   return end;
 }
 
-function placePrefix(words: string): string {
+function placePrefix(words: string, caps: boolean): string {
   const places = lexicon().places;
   let kept = "";
   for (const m of words.matchAll(/\S+/g)) {
     const w = m[0];
     const l = w.toLowerCase();
     const proper = /^\p{Lu}/u.test(w) && !lexicon().englishWords.has(l) && !lexicon().commonWords.has(l);
-    if (!/^[\p{Lu}\d().-]+$/u.test(w) && !places.has(l) && !proper) break;
+    // In a text in capitals only, a word in capitals is no sign of a place.
+    if ((caps || !/^[\p{Lu}\d().-]+$/u.test(w)) && !places.has(l) && !proper) break;
     kept = words.slice(0, m.index + w.length);
   }
   return kept;

@@ -7,125 +7,135 @@
  *   "... lives at", "... said") next to a capitalised word;
  * - a capitalised word no English list knows with a surname ending of some language
  *   (-ov, -ska, -sson, -dóttir, -ić, -escu, -yama ...);
- * and extended over adjacent capitalised words, initials and surname particles. Lists
- * of single names ("Gaetane, Hannah and Anthony") spread to their unknown members;
- * a run followed by a company word ("Johnson Controls") or a list of surnames only
- * ("Davis, Reynolds and Williamson", the law-firm pattern) is a company, not a person.
- * Documents written all in lower case are read case-insensitively.
+ * - capitalised words with at least one unknown proper noun and the rest name-like
+ *   ("Tzigane Lantos", "Landerico B Hidalgo");
+ * - an unknown proper noun a personal pronoun refers back to ("Shovda is reliable ...
+ *   depend on him"), or one spoken to at the start of a line ("Warrane, can I ...");
+ * - "A and B" where one is an unknown proper noun and the other a listed name;
+ * and extended over adjacent capitalised words, initials, chains of surname particles
+ * ("van de Noort"), any capitalised word after a given name or an initial ("Rebecca
+ * Hides", "Brad L Key", "Mrs. Baker"), and a generational or degree suffix ("II", "MD").
+ * Lists of single names ("Gaetane, Hannah and Anthony") spread to their other members;
+ * a word of a found person's name is that person wherever else it stands ("directed by
+ * Joakim Westgård and starring Westgård"); a run followed by a company word ("Johnson
+ * Controls") or a list of surnames only ("Davis, Reynolds and Williamson", the law-firm
+ * pattern) is a company, not a person. Documents written all in lower case, or all in
+ * capitals, are read case-insensitively (a single letter there is an initial, a common
+ * word ends a name); in a cased document a lower-case word no English list has is a name
+ * after an abbreviated title or a self-introduction ("mr. kowalczyk", "my name is dagny").
  */
-import { lexicon, WORD, type Lexicon } from "./lexicon.js";
-import { PERSON_CUE_AFTER, PERSON_CUE_BEFORE, SURNAME_ENDING } from "./name-rules.js";
-import { gap, isAllCaps, isCapitalised, isCaseless, tokenize, type Token } from "./tokens.js";
+import { lexicon, WORD } from "./lexicon.js";
+import { andPairs, contextPerson, isCompany, repeats, spreadLists, type Run } from "./name-context.js";
+import { ABBREVIATED_TITLES, INTRODUCED_BEFORE, PERSON_CUE_AFTER, PLACE_PREPOSITIONS, SAID_BEFORE, SAID_NAME_AFTER, SURNAME_ENDING } from "./name-rules.js";
+import {
+  adjacent, cap, common, cuedBefore, english, givenName, has, initial, isInitial, isNumber, listed, strongName, unknownProper, useFlags,
+  type Ctx, type NameToken,
+} from "./name-tokens.js";
+import { gap, isAllCaps, isCapitalised, isCaseless, scanTokens } from "./tokens.js";
 import { span, type Span } from "./types.js";
-
-/**
- * A token with its word-list bits (Lexicon.wordFlags), looked up on first use: most
- * tokens are lower-case words no rule asks about, and a lookup in the 300k-word map
- * costs a cache miss.
- */
-interface NameToken extends Token {
-  f: number;
-}
-let flagMap: ReadonlyMap<string, number> = new Map();
-
-interface Ctx {
-  readonly text: string;
-  readonly toks: NameToken[];
-  readonly lex: Lexicon;
-  readonly caseless: boolean;
-  /** Offsets where a person cue ends, computed on first use. */
-  cueEnds?: Set<number>;
-}
-
-function cuedBefore(c: Ctx, at: number): boolean {
-  if (!c.cueEnds) {
-    c.cueEnds = new Set();
-    for (const m of c.text.matchAll(PERSON_CUE_BEFORE)) c.cueEnds.add(m.index + m[0].length);
-  }
-  return c.cueEnds.has(at);
-}
-
-function lowerOf(t: Token): string {
-  return t.lower;
-}
-function isInitial(t: Token): boolean {
-  return t.text.length === 1 && /^\p{Lu}$/u.test(t.text);
-}
-// Tokens are letters or digits, never both (TOKEN_RE): a digit token starts with one.
-function isNumber(t: Token): boolean {
-  const c = t.text.charCodeAt(0);
-  return c >= 48 && c <= 57;
-}
-function has(t: NameToken, bits: number): boolean {
-  if (t.f < 0) t.f = flagMap.get(t.lower) ?? 0;
-  return (t.f & bits) !== 0;
-}
-
-function cap(c: Ctx, t: Token): boolean {
-  return c.caseless ? /^\p{L}/u.test(t.text) : isCapitalised(t.text);
-}
-const LISTED = WORD.first | WORD.last;
-const COMMON = WORD.common | WORD.notName | WORD.title | WORD.org;
-function listed(t: NameToken): boolean {
-  return has(t, LISTED);
-}
-function common(t: NameToken): boolean {
-  return has(t, COMMON);
-}
-function english(t: NameToken): boolean {
-  return has(t, WORD.english);
-}
-/** A listed name that is not also an ordinary word. */
-function strongName(t: NameToken): boolean {
-  if (t.lower.length < 2 || common(t)) return false;
-  return has(t, WORD.known) || (listed(t) && !english(t));
-}
-/** Capitalised, no English list knows it, not a place: a proper noun of unknown kind. */
-function unknownProper(c: Ctx, t: NameToken): boolean {
-  return cap(c, t) && t.lower.length > 1 && !isNumber(t) && !common(t) && !english(t) && !has(t, WORD.place);
-}
-function adjacent(c: Ctx, a: Token, b: Token): boolean {
-  const g = gap(c.text, a, b);
-  return g === " " || g === ". " || (g === "." && isInitial(a)) || g === "-";
-}
 
 /** May this token be part of a name run? Capitalised and not a common word, or an initial. */
 function inRun(c: Ctx, t: NameToken): boolean {
   if (!cap(c, t) || isNumber(t)) return false;
-  if (isInitial(t)) return true;
+  if (initial(c, t)) return true;
   if (has(t, WORD.title | WORD.notName | WORD.org)) return false;
+  // In a lower-case document every word "is capitalised": there an ordinary word ends a name.
+  if (c.caseless) return !has(t, WORD.common) && (!english(t) || listed(t));
+  // In capitals a capital says nothing: there an ordinary word ends a name ("ANNA KARLSSON WILL").
+  if (isAllCaps(t.text)) return !has(t, WORD.common);
   // A common word stays in a run only if a name list has it ("Sparks", "Will", "Crystal").
   return !has(t, WORD.common) || listed(t);
+}
+
+/** A capitalised word that is not a title, company word, suffix, particle or (unless allowed) street word. */
+function plainCapital(t: NameToken, streetOk = false): boolean {
+  const not = WORD.title | WORD.notName | WORD.org | WORD.suffix | WORD.particle | (streetOk ? 0 : WORD.street);
+  return isCapitalised(t.text) && t.text.length > 1 && !isNumber(t) && !has(t, not);
+}
+
+/** The word right after a courtesy title ("Mrs. Baker", "Dr. Key"): a name, whatever else it is. */
+function afterTitle(c: Ctx, i: number): boolean {
+  const prev = c.toks[i - 1];
+  const t = c.toks[i]!;
+  // Cheap tests first: this runs for every token that starts no run.
+  if (c.caseless || !prev || !isCapitalised(t.text) || prev.end + 2 < t.start) return false;
+  return has(prev, WORD.title) && /^\.? $|^\.$/.test(gap(c.text, prev, t)) && plainCapital(t);
+}
+
+/**
+ * "mr. kowalczyk", "my name is dagny" in a text that has capitals elsewhere: a lower-case
+ * word no English list has, after an abbreviated title or a self-introduction.
+ */
+function lowerNameAfterCue(c: Ctx, i: number): boolean {
+  const prev = c.toks[i - 1];
+  const t = c.toks[i]!;
+  if (c.caseless || !prev || isCapitalised(t.text) || t.text.length < 2 || isNumber(t)) return false;
+  if (english(t) || has(t, WORD.common | WORD.notName | WORD.org | WORD.place | WORD.particle)) return false;
+  if (ABBREVIATED_TITLES.has(prev.lower) && /^\.? $/.test(gap(c.text, prev, t))) return true;
+  return INTRODUCED_BEFORE.test(c.text.slice(Math.max(0, t.start - 16), t.start));
+}
+
+/** After a given name, or an initial that follows one, any capitalised word is the surname ("Rebecca Hides", "Brad L Key"). */
+function surnameSlot(c: Ctx, i: number, last: number, n: NameToken): boolean {
+  // In capitals ("CALL JOHN SMITH TOMORROW") a capital says nothing of a surname.
+  if (c.caseless || !plainCapital(n, true) || isAllCaps(n.text)) return false;
+  const cur = c.toks[last]!;
+  const g = gap(c.text, cur, n);
+  // "Inna Loop" is a street; after an initial a street word is a surname ("Brad L Key").
+  if (givenName(cur)) return g === " " && !has(n, WORD.street);
+  if (!initial(c, cur) || (g !== " " && g !== ". ")) return false;
+  for (let k = last - 1; k >= i; k--) if (givenName(c.toks[k]!)) return true;
+  return false;
 }
 
 /** Is the run [a, b] (tokens that may be a name) a person? */
 function isPerson(c: Ctx, a: number, b: number): boolean {
   const toks = c.toks.slice(a, b + 1).filter((t) => !has(t, WORD.particle));
-  const words = toks.filter((t) => !isInitial(t));
+  const words = toks.filter((t) => !initial(c, t));
   if (words.length === 0) return false;
-  if (words.some((t) => strongName(t))) return true;
   const first = c.toks[a]!;
   const last = c.toks[b]!;
   const prev = c.toks[a - 1];
+  // One word that is both a name and a place, after a preposition of place, is the place.
+  if (a === b && has(first, WORD.place) && prev && PLACE_PREPOSITIONS.has(prev.lower) && gap(c.text, prev, first) === " ") return false;
+  if (words.some((t) => strongName(t))) return true;
   if (prev && has(prev, WORD.title) && /^[ .]+$/.test(gap(c.text, prev, first))) return true;
   const proper = words.some((t) => !english(t) || listed(t));
   if (proper && cuedBefore(c, first.start)) return true;
   if (proper && PERSON_CUE_AFTER.test(c.text.slice(last.end, last.end + 30))) return true;
+  if (proper && SAID_BEFORE.test(c.text.slice(Math.max(0, first.start - 8), first.start)) && SAID_NAME_AFTER.test(c.text.slice(last.end, last.end + 8))) return true;
+  const unknown = words.filter((t) => unknownProper(c, t)).length;
   // Two or more unknown proper nouns in a row, or one with a surname ending.
-  if (words.filter((t) => unknownProper(c, t)).length >= 2 && words.length === toks.length) return true;
-  return words.some((t) => unknownProper(c, t) && SURNAME_ENDING.test(lowerOf(t)));
+  if (unknown >= 2 && words.length === toks.length) return true;
+  if (words.some((t) => unknownProper(c, t) && SURNAME_ENDING.test(t.lower))) return true;
+  // First, initial, last ("leidy t muris", "Brad L Key"), also in a lower-case document.
+  const inner = c.toks.slice(a + 1, b).some((t) => initial(c, t));
+  if (inner && words.length >= 2 && words.every((t) => !common(t))) return true;
+  // One unknown proper noun among name-like words ("Tzigane Lantos", "Landerico B Hidalgo");
+  // an English word only before it ("Erwetegem Country" is a club).
+  const end = words[words.length - 1]!;
+  if (!c.caseless && unknown >= 1 && words.length >= 2 && (listed(end) || unknownProper(c, end))) {
+    if (words.every((t) => !common(t) && !has(t, WORD.street) && (!has(t, WORD.place) || listed(t)))) return true;
+  }
+  return contextPerson(c, a, b);
 }
 
 export function detectNames(text: string): Span[] {
   const lex = lexicon();
-  flagMap = lex.wordFlags;
-  const toks = tokenize(text).map((t): NameToken => ({ text: t.text, lower: t.lower, start: t.start, end: t.end, f: -1 }));
-  const c: Ctx = { text, toks, lex, caseless: isCaseless(text) };
-  const runs: Array<[number, number]> = [];
+  useFlags(lex);
+  const toks = scanTokens(text, (w, lower, start, end): NameToken => ({ text: w, lower, start, end, f: -1 }));
+  // A text in capitals only says as little with its capitals as one in lower case.
+  const c: Ctx = { text, toks, lex, caseless: isCaseless(text) || !/\p{Ll}/u.test(text) };
+  const runs: Run[] = [];
+  const taken = new Set<number>();
   let i = 0;
   while (i < toks.length) {
     const t = toks[i]!;
-    if (!inRun(c, t)) {
+    if (!inRun(c, t) && !afterTitle(c, i)) {
+      if (lowerNameAfterCue(c, i)) {
+        runs.push([i, i]);
+        taken.add(i);
+      }
       i++;
       continue;
     }
@@ -135,23 +145,35 @@ export function detectNames(text: string): Span[] {
       const cur = toks[last]!;
       if (!adjacent(c, cur, n)) break;
       if (has(n, WORD.particle)) {
-        const after = toks[last + 2];
-        if (after && adjacent(c, n, after) && inRun(c, after)) {
-          last += 2;
+        // A chain of particles before the surname ("van de Noort", "de la Cruz").
+        let k = last + 1;
+        while (k < last + 3 && has(toks[k]!, WORD.particle) && toks[k + 1] && adjacent(c, toks[k]!, toks[k + 1]!)) k++;
+        const after = toks[k];
+        if (after && k > last + 1 && !has(after, WORD.particle) && inRun(c, after)) {
+          last = k;
           continue;
         }
         break;
       }
-      if (has(n, WORD.suffix) || !inRun(c, n)) break;
+      if (has(n, WORD.suffix)) break;
+      if (!inRun(c, n) && !surnameSlot(c, i, last, n)) break;
       if (!c.caseless && n.text.length > 1 && isAllCaps(n.text) !== isAllCaps(cur.text)) break;
       last++;
     }
-    // A run ending in an initial is a run that ended early ("Brad L" before "Key").
-    while (last > i && isInitial(toks[last]!)) last--;
-    if (isPerson(c, i, last)) runs.push([i, last]);
+    // A run ending in an initial is a run that ended early.
+    while (last > i && initial(c, toks[last]!)) last--;
+    if (isPerson(c, i, last)) {
+      // A generational or degree suffix belongs to the name ("Kevin Veitonen II", "Rodrigues MD").
+      const s = toks[last + 1];
+      if (s && has(s, WORD.suffix) && isCapitalised(s.text) && gap(text, toks[last]!, s) === " ") last++;
+      runs.push([i, last]);
+      for (let k = i; k <= last; k++) taken.add(k);
+    }
     i = last + 1;
   }
+  runs.push(...andPairs(c, taken));
   const people = spreadLists(c, runs).filter(([a, b]) => !isCompany(c, a, b));
+  people.push(...repeats(c, people));
   const out: Span[] = [];
   for (const [a, b] of people) {
     const s = toks[a];
@@ -159,65 +181,6 @@ export function detectNames(text: string): Span[] {
     if (s && e) out.push(span(s.start, e.end, "PERSON", "names", 50));
   }
   return out.concat(detectPlaces(c));
-}
-
-/** "A, B and C": spread a run to single proper nouns listed with it. */
-function spreadLists(c: Ctx, runs: Array<[number, number]>): Array<[number, number]> {
-  const taken = new Set<number>();
-  for (const [a, b] of runs) for (let k = a; k <= b; k++) taken.add(k);
-  const added: Array<[number, number]> = [];
-  const candidate = (t: NameToken): boolean => unknownProper(c, t) || (cap(c, t) && listed(t) && !common(t));
-  for (const [a, b] of runs) {
-    for (const dir of [-1, 1] as const) {
-      let edge = dir === 1 ? b : a;
-      for (;;) {
-        let nb = edge + dir;
-        let t = c.toks[nb];
-        const cur = c.toks[edge];
-        if (!t || !cur) break;
-        let g = dir === 1 ? gap(c.text, cur, t) : gap(c.text, t, cur);
-        if (lowerOf(t) === "and" && g === " ") {
-          nb += dir;
-          const t2 = c.toks[nb];
-          if (!t2) break;
-          g = dir === 1 ? gap(c.text, t, t2) : gap(c.text, t2, t);
-          t = t2;
-        } else if (g !== ", ") break;
-        if (g !== " " && g !== ", ") break;
-        if (taken.has(nb) || !candidate(t)) break;
-        added.push([nb, nb]);
-        taken.add(nb);
-        edge = nb;
-      }
-    }
-  }
-  return [...runs, ...added].sort((x, y) => x[0] - y[0]);
-}
-
-function isCompany(c: Ctx, a: number, b: number): boolean {
-  const next = c.toks[b + 1];
-  const last = c.toks[b];
-  if (next && last && adjacent(c, last, next) && has(next, WORD.org)) return true;
-  return lawFirm(c, a) || lawFirm(c, b);
-}
-
-/**
- * The law-firm pattern "Surname, Surname and Surname": exactly three single capitalised
- * words, at most one of them a given name compromise knows. A list of given names
- * ("Gaetane, Hannah and Anthony") is people.
- */
-function lawFirm(c: Ctx, k: number): boolean {
-  for (let s = Math.max(0, k - 3); s <= k; s++) {
-    const [x, y, and, z] = [c.toks[s], c.toks[s + 1], c.toks[s + 2], c.toks[s + 3]];
-    if (!x || !y || !and || !z || lowerOf(and) !== "and") continue;
-    if (gap(c.text, x, y) !== ", " || gap(c.text, y, and) !== " " || gap(c.text, and, z) !== " ") continue;
-    if (s !== k && s + 1 !== k && s + 3 !== k) continue;
-    const before = c.toks[s - 1];
-    if (before && gap(c.text, before, x) === ", ") continue;
-    if (![x, y, z].every((t) => cap(c, t))) continue;
-    if ([x, y, z].filter((t) => has(t, WORD.knownFirst)).length <= 1) return true;
-  }
-  return false;
 }
 
 /** Capitalised one- to three-word sequences the gazetteer knows as cities, states or countries. */
@@ -228,7 +191,7 @@ function detectPlaces(c: Ctx): Span[] {
     const t = toks[i];
     if (!t || !isCapitalised(t.text) || isInitial(t)) continue;
     // Longer phrases only where some multi-word place starts with this word.
-    for (let n = lex.placeFirstWords.has(t.lower) ? 3 : 1; n >= 1; n--) {
+    for (let n = has(t, WORD.placeFirst) ? 3 : 1; n >= 1; n--) {
       const end = toks[i + n - 1];
       if (!end) continue;
       const phrase = n === 1 ? t.text : text.slice(t.start, end.end);

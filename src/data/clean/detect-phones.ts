@@ -50,14 +50,15 @@ function isPhone(candidate: string, international: boolean, cued: boolean): bool
     const p = tryParse(normal, "ZZ");
     return p !== null && (util.isValidNumber(p) || (cued && util.isPossibleNumber(p)));
   }
-  let possible = false;
+  // Valid for some region, or (with a cue) possible for one: a cued candidate is settled
+  // by its first possible region, an uncued one needs no possibility test at all.
   for (const region of REGIONS) {
     const p = tryParse(normal, region);
     if (p === null) continue;
     if (util.isValidNumber(p)) return true;
-    if (!possible && util.isPossibleNumber(p)) possible = true;
+    if (cued && util.isPossibleNumber(p)) return true;
   }
-  return cued && possible;
+  return false;
 }
 
 function tryParse(s: string, region: string): ReturnType<typeof util.parseAndKeepRawInput> | null {

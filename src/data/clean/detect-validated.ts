@@ -26,24 +26,26 @@ export function detectValidated(text: string): Span[] {
     if (emailValid(m[0])) out.push(span(m.index, m.index + m[0].length, "EMAIL", "validators", 90));
   }
   if (text.includes("://")) for (const m of text.matchAll(URL_RE)) out.push(span(m.index, m.index + m[0].length, "URL", "validators", 40));
+  // Cheap exact gates: each pattern needs the characters tested (colons, dots, digits).
+  const colons = text.includes(":");
   if (digits < 4) {
-    for (const m of text.matchAll(IPV6_RE)) if (m[0].includes("::") && ipValid(m[0])) out.push(span(m.index, m.index + m[0].length, "IP", "validators", 80));
+    if (text.includes("::")) for (const m of text.matchAll(IPV6_RE)) if (m[0].includes("::") && ipValid(m[0])) out.push(span(m.index, m.index + m[0].length, "IP", "validators", 80));
     return out;
   }
-  for (const m of text.matchAll(IPV4_RE)) {
+  if (text.includes(".")) for (const m of text.matchAll(IPV4_RE)) {
     const before = text.slice(Math.max(0, m.index - 24), m.index);
     if (ipValid(m[0]) && !VERSION_CONTEXT.test(before)) out.push(span(m.index, m.index + m[0].length, "IP", "validators", 80));
   }
-  for (const m of text.matchAll(IPV6_RE)) {
+  if (colons) for (const m of text.matchAll(IPV6_RE)) {
     // At least one hex letter or a double colon: rules out times such as 12:30:45.
     if ((m[0].includes("::") || /[a-f]/i.test(m[0])) && m[0].split(":").length >= 3 && ipValid(m[0])) {
       out.push(span(m.index, m.index + m[0].length, "IP", "validators", 80));
     }
   }
-  for (const m of text.matchAll(CARD_RE)) {
+  if (digits >= 12) for (const m of text.matchAll(CARD_RE)) {
     if (cardValid(m[0])) out.push(span(m.index, m.index + m[0].length, "CARD", "validators", 85));
   }
-  for (const m of text.matchAll(SSN_RE)) {
+  if (digits >= 9) for (const m of text.matchAll(SSN_RE)) {
     // Bare nine-digit runs are too common (order numbers): only the dashed or spaced form
     // here; undelimited ones need a context word (context layer).
     if (m[1] === "") continue;

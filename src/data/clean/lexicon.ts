@@ -28,6 +28,9 @@ export const WORD = {
   org: 512,
   particle: 1024,
   suffix: 2048,
+  street: 4096,
+  /** The first word of a multi-word place (placeFirstWords). */
+  placeFirst: 8192,
 } as const;
 
 export interface Lexicon {
@@ -126,6 +129,8 @@ export function lexicon(): Lexicon {
   mark(ORG_WORDS, WORD.org);
   mark(PARTICLES, WORD.particle);
   mark(SUFFIXES, WORD.suffix);
+  mark(streetSuffixes, WORD.street);
+  mark(placeFirstWords, WORD.placeFirst);
   cached = {
     wordFlags,
     placeFirstWords,

@@ -5,6 +5,8 @@
  * they fire on what the detectors declined (long digit runs, @-strings, capitalised
  * word pairs next to name cues), so a detector's miss is caught here instead of leaking.
  */
+import { digitCount } from "./tokens.js";
+
 export const SIGNALS: ReadonlyArray<{ name: string; re: RegExp; weight: number }> = [
   // Seven or more digits in one run (with separators) survived: an unrecognised number.
   { name: "long_number", re: /(?<![\w[])\d(?:[ .-]?\d){6,}(?![\w\]])/g, weight: 0.5 },
@@ -19,10 +21,23 @@ export interface RiskReport {
   readonly signals: readonly string[];
 }
 
+/** What each signal needs at least (exact gates: a text without it cannot match). */
+const NEEDS: Readonly<Record<string, (t: string, digits: number) => boolean>> = {
+  long_number: (_, d) => d >= 7,
+  at_sign: (t) => t.includes("@"),
+  id_cue: (_, d) => d >= 1,
+  street_number: (_, d) => d >= 1,
+  // Case-sensitive: one of its cue words as written.
+  name_cue: (t) => ["my name is", "i am", "i'm", "called", "signed", "regards", "sincerely", "dear"].some((w) => t.includes(w)),
+};
+
 export function remainingRisk(cleaned: string): RiskReport {
   let score = 0;
   const signals: string[] = [];
+  const digits = digitCount(cleaned);
   for (const s of SIGNALS) {
+    const need = NEEDS[s.name];
+    if (need && !need(cleaned, digits)) continue;
     const hits = cleaned.match(s.re)?.length ?? 0;
     if (hits > 0) {
       signals.push(s.name);
