@@ -77,24 +77,35 @@ export function inlineHasher(): PlainHasher {
 }
 
 let idle: Worker | null = null;
+let live = 0;
+
+/** Hash workers started and not yet exited, the idle one included (tests check failures end theirs). */
+export function liveHashWorkers(): number {
+  return live;
+}
+
+const ignore = (): void => undefined;
 
 function takeWorker(source: string): Worker {
   if (source === HASH_WORKER_SOURCE && idle) {
     const w = idle;
     idle = null;
-    w.ref();
+    w.off("error", ignore).ref();
     return w;
   }
-  return new Worker(source, { eval: true });
+  const w = new Worker(source, { eval: true });
+  live++;
+  w.once("exit", () => {
+    live--;
+    if (idle === w) idle = null; // an idle worker that dies is simply forgotten
+  });
+  return w;
 }
 
+/** Keeps a worker that finished a digest as the idle one (the next "begin" resets it), or ends it. */
 function giveBack(w: Worker, source: string): void {
-  w.removeAllListeners("message").removeAllListeners("error").removeAllListeners("exit");
   if (source === HASH_WORKER_SOURCE && !idle) {
-    // An idle worker that dies is simply forgotten.
-    w.once("exit", () => void (idle === w && (idle = null)));
-    w.on("error", () => undefined);
-    w.unref();
+    w.on("error", ignore).unref();
     idle = w;
     return;
   }
@@ -115,25 +126,30 @@ export function workerHasher(chunkSize: number, source: string = HASH_WORKER_SOU
   let onDigest: ((hex: string) => void) | null = null;
   let onFail: ((e: SealError) => void) | null = null;
 
-  const fail = (message: string, cause?: unknown): void => {
-    if (failure) return;
-    failure = new SealError(SealedFileCode.SEALED_HASH_WORKER_FAILED, `hashing the plaintext failed: ${message}`, cause === undefined ? {} : { cause });
-    closed = true;
-    w.removeAllListeners("message");
-    void w.terminate();
-    ring.fill(0);
-    wake?.();
-    onFail?.(failure);
-  };
-  w.on("message", (m: { t?: string; slot?: number; hex?: string }) => {
+  const onMessage = (m: { t?: string; slot?: number; hex?: string }): void => {
     if (m.t === "done" && typeof m.slot === "number" && busy[m.slot]) {
       busy[m.slot] = false;
       wake?.();
     } else if (m.t === "digest" && typeof m.hex === "string") onDigest?.(m.hex);
-    else fail(`unexpected message from the hash worker`);
-  });
-  w.on("error", (e) => fail(e.message, e));
-  w.on("exit", (code) => fail(`the hash worker exited (code ${code})`));
+    else fail("unexpected message from the hash worker");
+  };
+  const onError = (e: Error): void => fail(e.message, e);
+  const onExit = (code: number): void => fail(`the hash worker exited (code ${code})`);
+  const detach = (): void => {
+    w.off("message", onMessage).off("error", onError).off("exit", onExit);
+    closed = true;
+    ring.fill(0);
+  };
+  function fail(message: string, cause?: unknown): void {
+    if (failure || closed) return;
+    failure = new SealError(SealedFileCode.SEALED_HASH_WORKER_FAILED, `hashing the plaintext failed: ${message}`, cause === undefined ? {} : { cause });
+    detach();
+    w.on("error", ignore);
+    void w.terminate();
+    wake?.();
+    onFail?.(failure);
+  }
+  w.on("message", onMessage).on("error", onError).on("exit", onExit);
   w.postMessage({ t: "begin", ring: sab, slotSize: chunkSize });
 
   const check = (): void => {
@@ -153,11 +169,6 @@ export function workerHasher(chunkSize: number, source: string = HASH_WORKER_SOU
     next = (i + 1) % slots;
     w.postMessage({ t: "chunk", slot: i, len });
   };
-  const finish = (): void => {
-    closed = true;
-    ring.fill(0);
-    giveBack(w, source);
-  };
 
   return {
     async slot(length) {
@@ -168,11 +179,11 @@ export function workerHasher(chunkSize: number, source: string = HASH_WORKER_SOU
     async submit(bytes) {
       if (bytes.length > chunkSize) throw new RangeError(`a chunk of ${bytes.length} bytes does not fit a ${chunkSize}-byte slot`);
       const i = next;
-      const own = bytes.buffer === sab && bytes.byteOffset === i * chunkSize;
-      if (!own) {
+      if (bytes.buffer === sab && bytes.byteOffset === i * chunkSize) check(); // filled in place (slot())
+      else {
         await waitFree(i);
         ring.set(bytes, i * chunkSize);
-      } else check();
+      }
       post(i, bytes.length);
     },
     async digest() {
@@ -182,15 +193,15 @@ export function workerHasher(chunkSize: number, source: string = HASH_WORKER_SOU
         onFail = reject;
         w.postMessage({ t: "end" });
       });
-      finish();
+      detach();
+      giveBack(w, source);
       return hex;
     },
     async close() {
       if (closed) return;
-      // Abandoned mid-file: the worker's state is half a hash, so it is not kept.
-      closed = true;
-      w.removeAllListeners();
-      ring.fill(0);
+      // Abandoned mid-file: the worker holds half a hash, so it is not kept.
+      detach();
+      w.on("error", ignore);
       await w.terminate();
     },
   };
