@@ -14,7 +14,7 @@ import { SealError } from "../../errors.js";
 import { sealChunk } from "./chunk.js";
 import { SealedFileCode } from "./codes.js";
 import { chunkCount, chunkPlainLength, DEFAULT_CHUNK_SIZE, encodeHeader, HEADER_MAC_LENGTH, PENDING_SHA256, SEALED_FORMAT_V1, SEALED_FORMAT_V2, sealedFileLength, TAG_LENGTH, type SealedHeader } from "./format.js";
-import { plainHasher, type PlainHasher } from "./hasher.js";
+import { inlineHasher, plainHasher, type PlainHasher } from "./hasher.js";
 import { bufferSource, fileSource, type ByteSource } from "./io.js";
 import { chunkBinding, dataKeyId, fileKeys, headerMac } from "./keys.js";
 
@@ -35,14 +35,11 @@ export interface SealOptions {
 /** Receives sealed bytes for `position` in the file (the header arrives last, at 0). */
 export type SealSink = (parts: readonly Buffer[], position: number) => Promise<void> | void;
 
+/** SHA-256 of a whole source, on this thread (a worker would only add its start: there is nothing to overlap). */
 export async function sha256Of(src: ByteSource, step = DEFAULT_CHUNK_SIZE): Promise<string> {
-  const h = plainHasher(src.length, Math.max(1, Math.min(step, src.length)));
-  try {
-    for (let off = 0; off < src.length; off += step) await h.submit(await src.readInto(off, await h.slot(Math.min(step, src.length - off))));
-    return await h.digest();
-  } finally {
-    await h.close();
-  }
+  const h = inlineHasher();
+  for (let off = 0; off < src.length; off += step) await h.submit(await src.readInto(off, await h.slot(Math.min(step, src.length - off))));
+  return h.digest();
 }
 
 /** Seals `src`, handing every piece of the output to `write` with its position; returns the header. */
