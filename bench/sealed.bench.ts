@@ -79,23 +79,46 @@ export async function throughput(): Promise<void> {
   const key = randomBytes(32);
   const iv = randomBytes(12);
   let sink = 0;
-  // The baseline: raw node:crypto AES-256-GCM over the same 64 MiB, one cipher, fed 1 MiB
-  // at a time (the same allocation pattern as ours: one fresh 1 MiB output per update).
-  const rawSeal = (): void => {
+  // The baseline: raw node:crypto AES-256-GCM over the same 64 MiB, in two ways, and in
+  // each round the faster of the two counts: one cipher fed 1 MiB at a time, and a fresh
+  // cipher per 1 MiB (which measured a little faster here). Both have our allocation
+  // pattern (node:crypto returns a fresh output buffer per update; it cannot write into one).
+  const rawSeal1 = (): void => {
     const c = createCipheriv("aes-256-gcm", key, iv);
     for (let o = 0; o < SIZE; o += CHUNK) sink += c.update(plain.subarray(o, o + CHUNK)).length;
     c.final();
     c.getAuthTag();
   };
+  const rawSealN = (): void => {
+    for (let o = 0; o < SIZE; o += CHUNK) {
+      const c = createCipheriv("aes-256-gcm", key, iv);
+      sink += c.update(plain.subarray(o, o + CHUNK)).length;
+      c.final();
+      sink += c.getAuthTag().length;
+    }
+  };
   const rawCt = (() => {
     const c = createCipheriv("aes-256-gcm", key, iv);
     return { ct: Buffer.concat([c.update(plain), c.final()]), tag: c.getAuthTag() };
   })();
-  const rawOpen = (): void => {
+  const rawOpen1 = (): void => {
     const d = createDecipheriv("aes-256-gcm", key, iv);
     d.setAuthTag(rawCt.tag);
     for (let o = 0; o < SIZE; o += CHUNK) sink += d.update(rawCt.ct.subarray(o, o + CHUNK)).length;
     d.final();
+  };
+  // Per 1 MiB: each piece and its tag as one cipher above (the same nonce: a baseline, not a construction).
+  const rawPieces = Array.from({ length: SIZE / CHUNK }, (_, i) => {
+    const c = createCipheriv("aes-256-gcm", key, iv);
+    return { ct: c.update(plain.subarray(i * CHUNK, (i + 1) * CHUNK)), tag: (c.final(), c.getAuthTag()) };
+  });
+  const rawOpenN = (): void => {
+    for (const p of rawPieces) {
+      const d = createDecipheriv("aes-256-gcm", key, iv);
+      d.setAuthTag(p.tag);
+      sink += d.update(p.ct).length;
+      d.final();
+    }
   };
   const sha = createHash("sha256").update(plain).digest("hex");
   const src = bufferSource(plain);
@@ -129,7 +152,7 @@ export async function throughput(): Promise<void> {
     h.digest();
   };
 
-  const fns = { rawSeal, sealEncrypt, sealWhole, rawOpen, openChunks, openWhole, sha256: hashOnly };
+  const fns = { rawSeal1, rawSealN, sealEncrypt, sealWhole, rawOpen1, rawOpenN, openChunks, openWhole, sha256: hashOnly };
   type Name = keyof typeof fns;
   const names = Object.keys(fns) as Name[];
   const t = Object.fromEntries(names.map((k) => [k, [] as { wall: number; cpu: number }[]])) as Record<Name, { wall: number; cpu: number }[]>;
@@ -143,22 +166,33 @@ export async function throughput(): Promise<void> {
       t[k].push(await timeOnce(fns[k]));
     }
   }
-  const ratios = (base: Name, ours: Name, m: "wall" | "cpu"): number[] => t[ours].map((x, i) => (t[base][i]?.[m] ?? NaN) / x[m]);
-  const fastest = (k: Name, m: "wall" | "cpu"): number => Math.min(...t[k].map((x) => x[m]));
+  // The baselines: per round, the faster raw way.
+  const rawOf = (a: Name, b: Name): { wall: number; cpu: number }[] => t[a].map((x, i) => ({ wall: Math.min(x.wall, t[b][i]?.wall ?? Infinity), cpu: Math.min(x.cpu, t[b][i]?.cpu ?? Infinity) }));
+  const series: Record<Name | "rawSeal" | "rawOpen", { wall: number; cpu: number }[]> = { ...t, rawSeal: rawOf("rawSeal1", "rawSealN"), rawOpen: rawOf("rawOpen1", "rawOpenN") };
+  type Series = keyof typeof series;
+  const ratios = (base: Series, ours: Series, m: "wall" | "cpu"): number[] => series[ours].map((x, i) => (series[base][i]?.[m] ?? NaN) / x[m]);
+  const fastest = (k: Series, m: "wall" | "cpu"): number => Math.min(...series[k].map((x) => x[m]));
   const spread = (xs: readonly number[]): string => `median ${median(xs).toFixed(3)} [${percentile(xs, 10).toFixed(2)}–${percentile(xs, 90).toFixed(2)}]`;
-  const line = (label: string, base: Name, ours: Name, note: string): void => {
+  const line = (label: string, base: Series, ours: Series, note: string): void => {
     const wall = ratios(base, ours, "wall");
     const verdict = median(wall) >= 0.9 ? "goal >= 0.9: met" : "goal >= 0.9: NOT met";
-    console.log(`${label.padEnd(24)} ${gbps(median(t[ours].map((x) => x.wall)))} wall   ratio by wall ${spread(wall)}, best/best ${(fastest(base, "wall") / fastest(ours, "wall")).toFixed(3)}   by CPU ${spread(ratios(base, ours, "cpu"))}   ${verdict}${note}`);
+    console.log(`${label.padEnd(24)} ${gbps(median(series[ours].map((x) => x.wall)))} wall   ratio by wall ${spread(wall)}, best/best ${(fastest(base, "wall") / fastest(ours, "wall")).toFixed(3)}   by CPU ${spread(ratios(base, ours, "cpu"))}   ${verdict}${note}`);
   };
   void sink;
-  const bound = (base: Name): string => median(ratios(base, "sha256", "wall")).toFixed(3);
+  // The plaintext SHA-256 is part of every whole seal and open. With x = SHA-256's speed over
+  // raw AES-GCM's, the whole can reach min(1, x) of raw with a free second core (hash and
+  // cipher side by side) and x / (1 + x) on one core (one after the other).
+  const bound = (base: Series): string => {
+    const x = median(ratios(base, "sha256", "wall"));
+    return `SHA-256 alone runs at ${x.toFixed(2)}x raw: ceiling ${Math.min(1, x).toFixed(2)} with a free second core, ${(x / (1 + x)).toFixed(2)} on one`;
+  };
   console.log(`${SIZE / MiB} MiB in memory, ${CHUNK / MiB} MiB chunks, ${ROUNDS} interleaved rounds; ratio = raw time / our time in the same round: median [p10–p90], and fastest/fastest`);
-  console.log(`raw node:crypto AES-256-GCM   seal ${gbps(median(t.rawSeal.map((x) => x.wall)))}  open ${gbps(median(t.rawOpen.map((x) => x.wall)))}  (median wall; SHA-256 alone ${gbps(median(t.sha256.map((x) => x.wall)))})`);
+  const med = (k: Series): string => gbps(median(series[k].map((x) => x.wall)));
+  console.log(`raw node:crypto AES-256-GCM   seal ${med("rawSeal")} (one cipher ${med("rawSeal1")}, one per MiB ${med("rawSealN")})  open ${med("rawOpen")} (${med("rawOpen1")}, ${med("rawOpenN")})  SHA-256 alone ${med("sha256")}   (median wall)`);
   line("seal, chunk encryption", "rawSeal", "sealEncrypt", "");
-  line("seal, whole", "rawSeal", "sealWhole", `  (plaintext SHA-256 in a worker; bound: SHA-256 alone is ${bound("rawSeal")} of raw seal)`);
+  line("seal, whole", "rawSeal", "sealWhole", `  (plaintext hashed in a worker; ${bound("rawSeal")})`);
   line("open, chunk decryption", "rawOpen", "openChunks", "");
-  line("open, whole", "rawOpen", "openWhole", `  (MAC, chunks, SHA-256 check in a worker; bound: SHA-256 alone is ${bound("rawOpen")} of raw open)`);
+  line("open, whole", "rawOpen", "openWhole", `  (MAC, chunks, hash check in a worker; ${bound("rawOpen")})`);
   const w0 = performance.now();
   const w = new Worker(HASH_WORKER_SOURCE, { eval: true });
   await new Promise((r) => w.once("online", r));

@@ -26,7 +26,8 @@ function nonceAndAad(headerHash: Buffer, index: number, final: boolean): { nonce
 
 /**
  * Returns ciphertext ‖ tag as parts, for a vectored write. One update over the whole chunk,
- * as fast as raw node:crypto (bench/sealed.bench.ts measured slicing it: no faster).
+ * as fast as raw node:crypto fed 1 MiB at a time; 64 KiB updates (fewer page faults per
+ * fresh output) measured no faster here.
  */
 export function sealChunk(key: Buffer, headerHash: Buffer, index: number, final: boolean, plaintext: Uint8Array): Buffer[] {
   const { nonce, aad } = nonceAndAad(headerHash, index, final);
