@@ -2,12 +2,15 @@
  * The plaintext's SHA-256, computed beside the AES-GCM work instead of after it.
  *
  * Sealing and opening must both hash the whole plaintext (the header names its SHA-256),
- * and SHA-256 is slower than AES-256-GCM on the machines we measured, so one thread doing
- * both runs at well under half the cipher's speed. A worker thread (node:crypto's
+ * and SHA-256 costs about as much as AES-256-GCM or more (docs/notes/sealed-models.md,
+ * Figures), so one thread doing both runs at half the cipher's speed or less. A worker thread (node:crypto's
  * createHash there too) hashes while the caller's thread encrypts or decrypts. Chunks
- * travel through a small ring of SharedArrayBuffer slots (at most RING_BYTES, whatever the
- * file's size): the caller fills a slot, posts its index, and reuses it once the worker
- * says it is done. Only the digest comes back.
+ * travel through a ring of SharedArrayBuffer slots (RING_BYTES, at least two chunks,
+ * whatever the file's size): the caller fills a slot, posts its index, and reuses it once the worker
+ * says it is done. Only the digest comes back. Slots are posted and released in batches of
+ * half the ring: a worker woken per 1 MiB chunk (it hashes faster than the cipher runs)
+ * sleeps between chunks, and a thread woken that often may be woken on the caller's core
+ * (Linux prefers the waker's CPU), where the two take turns instead of running side by side.
  *
  * Starting a worker costs ~30 ms here, more than hashing a small file, so small inputs hash
  * inline, and one idle worker is kept (unref'd, so it never holds the process open) for the
@@ -32,7 +35,7 @@ export interface PlainHasher {
 /** Below this many bytes a worker's start and messages cost more than hashing inline. */
 export const WORKER_MIN_BYTES = 8 * 1024 * 1024;
 const RING_BYTES = 16 * 1024 * 1024;
-const MAX_SLOTS = 4;
+const MAX_SLOTS = 16;
 
 /**
  * The worker's code, run with `eval` (CommonJS) so that it is the same file whether this
@@ -44,7 +47,7 @@ const { createHash } = require("node:crypto");
 let ring = null, slotSize = 0, h = null;
 parentPort.on("message", (m) => {
   if (m.t === "begin") { ring = Buffer.from(m.ring); slotSize = m.slotSize; h = createHash("sha256"); return; }
-  if (m.t === "chunk") { h.update(ring.subarray(m.slot * slotSize, m.slot * slotSize + m.len)); parentPort.postMessage({ t: "done", slot: m.slot }); return; }
+  if (m.t === "chunks") { for (const c of m.list) h.update(ring.subarray(c.slot * slotSize, c.slot * slotSize + c.len)); parentPort.postMessage({ t: "done", slots: m.list.map((c) => c.slot) }); return; }
   if (m.t === "end") { const hex = h.digest("hex"); h = null; ring = null; parentPort.postMessage({ t: "digest", hex }); return; }
   throw new Error("unknown message " + String(m && m.t));
 });
@@ -126,9 +129,16 @@ export function workerHasher(chunkSize: number, source: string = HASH_WORKER_SOU
   let onDigest: ((hex: string) => void) | null = null;
   let onFail: ((e: SealError) => void) | null = null;
 
-  const onMessage = (m: { t?: string; slot?: number; hex?: string }): void => {
-    if (m.t === "done" && typeof m.slot === "number" && busy[m.slot]) {
-      busy[m.slot] = false;
+  const batch = Math.max(1, slots >> 1);
+  let pending: { slot: number; len: number }[] = [];
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    w.postMessage({ t: "chunks", list: pending });
+    pending = [];
+  };
+  const onMessage = (m: { t?: string; slots?: unknown; hex?: string }): void => {
+    if (m.t === "done" && Array.isArray(m.slots) && m.slots.every((i) => typeof i === "number" && busy[i] === true)) {
+      for (const i of m.slots as number[]) busy[i] = false;
       wake?.();
     } else if (m.t === "digest" && typeof m.hex === "string") onDigest?.(m.hex);
     else fail("unexpected message from the hash worker");
@@ -157,6 +167,7 @@ export function workerHasher(chunkSize: number, source: string = HASH_WORKER_SOU
     if (closed) throw new SealError(SealedFileCode.SEALED_HASH_WORKER_FAILED, "the plaintext hasher is closed");
   };
   const waitFree = async (i: number): Promise<void> => {
+    if (busy[i]) flush(); // the slot may be waiting in an unsent batch
     while (busy[i]) {
       check();
       await new Promise<void>((r) => (wake = r));
@@ -167,7 +178,8 @@ export function workerHasher(chunkSize: number, source: string = HASH_WORKER_SOU
   const post = (i: number, len: number): void => {
     busy[i] = true;
     next = (i + 1) % slots;
-    w.postMessage({ t: "chunk", slot: i, len });
+    pending.push({ slot: i, len });
+    if (pending.length >= batch) flush();
   };
 
   return {
@@ -191,6 +203,7 @@ export function workerHasher(chunkSize: number, source: string = HASH_WORKER_SOU
       const hex = await new Promise<string>((resolve, reject) => {
         onDigest = resolve;
         onFail = reject;
+        flush();
         w.postMessage({ t: "end" });
       });
       detach();

@@ -170,8 +170,8 @@ describe("sealed model file versions", () => {
 });
 
 /** A worker that starts like the real one and throws on the first chunk; one that exits. */
-const THROWS = `require("node:worker_threads").parentPort.on("message", (m) => { if (m.t === "chunk") throw new Error("boom"); });`;
-const EXITS = `require("node:worker_threads").parentPort.on("message", (m) => { if (m.t === "chunk") process.exit(3); });`;
+const THROWS = `require("node:worker_threads").parentPort.on("message", (m) => { if (m.t === "chunks") throw new Error("boom"); });`;
+const EXITS = `require("node:worker_threads").parentPort.on("message", (m) => { if (m.t === "chunks") process.exit(3); });`;
 
 describe("hashing the plaintext in a worker thread", () => {
   const dir = mkdtempSync(join(tmpdir(), "cloister-sealed-worker-"));
