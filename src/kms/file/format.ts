@@ -90,6 +90,13 @@ export function encodeHeader(h: SealedHeader): Buffer {
  * plaintext is hashed (format, cipher, model id, chunk size, plaintext size, salt, key id),
  * i.e. the header without plaintext_sha256. The header MAC, checked before any chunk is
  * opened, still covers the whole header, plaintext_sha256 included.
+ *
+ * Why v2 is no weaker: the chunk key is per file (HKDF with the file's random salt), the
+ * index and final flag in nonce and aad still refuse dropped, reordered, duplicated and
+ * truncated chunks, and the binding still names every field that decides which bytes a
+ * chunk is; magic and format are in it, so v1 and v2 chunks never open under each other's
+ * header. The plaintext hash was never what authenticated the chunks (their tags do); what
+ * stops anyone without the data key from changing it is the header MAC, in v1 as in v2.
  */
 export function chunkBindingInput(h: SealedHeader): Buffer {
   if (h.format === SEALED_FORMAT_V1) return encodeHeader(h);
