@@ -136,9 +136,9 @@ export async function throughput(): Promise<void> {
   const sealWhole = async (): Promise<void> => void (await sealStream(src, count, opts));
   const { sealed } = await sealBytes(plain, opts);
   // Our chunk decryption alone: every chunk's nonce, AAD and tag, without the hash check.
-  const { header, headerLength } = await readSealedHeader(bufferSource(sealed));
+  const { header, headerLength, encoded } = await readSealedHeader(bufferSource(sealed));
   const chunkKey = fileKeys(key, Buffer.from(header.salt, "hex")).chunkKey;
-  const binding = chunkBinding(header);
+  const binding = chunkBinding(header, encoded);
   const n = SIZE / CHUNK;
   const openChunks = (): void => {
     for (let i = 0; i < n; i++) {

@@ -12,7 +12,7 @@
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
 import { SealError } from "../../errors.js";
 import { SealedFileCode } from "./codes.js";
-import { chunkBindingInput, type SealedHeader } from "./format.js";
+import { chunkBindingInput, SEALED_FORMAT_V1, type SealedHeader } from "./format.js";
 
 export const DATA_KEY_LENGTH = 32;
 
@@ -51,7 +51,11 @@ export function headerMacValid(macKey: Uint8Array, encodedHeader: Uint8Array, ma
   return mac.length === want.length && timingSafeEqual(want, mac);
 }
 
-/** SHA-256 of what the header says about the file (format.ts, chunkBindingInput): bound into every chunk's aad. */
-export function chunkBinding(header: SealedHeader): Buffer {
-  return createHash("sha256").update(chunkBindingInput(header)).digest();
+/**
+ * SHA-256 of what the header says about the file (format.ts, chunkBindingInput): bound into
+ * every chunk's aad. For v1 that is the header's bytes exactly as on disk (`encoded`), as
+ * v1 readers always hashed them.
+ */
+export function chunkBinding(header: SealedHeader, encoded: Uint8Array): Buffer {
+  return createHash("sha256").update(header.format === SEALED_FORMAT_V1 ? encoded : chunkBindingInput(header)).digest();
 }

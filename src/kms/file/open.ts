@@ -56,7 +56,7 @@ export async function openStream(src: ByteSource, dataKey: Uint8Array, sink: Pla
   const mac = Buffer.from(await src.read(headerLength, HEADER_MAC_LENGTH));
   if (mac.length < HEADER_MAC_LENGTH) throw new SealError(SealedFileCode.SEALED_TRUNCATED, "the sealed file ends inside its header MAC");
   if (!headerMacValid(keys.macKey, encoded, mac)) throw new SealError(SealedFileCode.SEALED_HEADER_INVALID, "the sealed header was altered (its MAC does not verify)");
-  const hh = chunkBinding(header);
+  const hh = chunkBinding(header, encoded);
   const n = chunkCount(header);
   const sealedLen = (i: number): number => chunkPlainLength(header, i) + TAG_LENGTH;
   const offsetOf = (i: number): number => headerLength + HEADER_MAC_LENGTH + i * (header.chunk_size + TAG_LENGTH);

@@ -58,7 +58,7 @@ export async function sealStream(src: ByteSource, write: SealSink, opts: SealOpt
   };
   const headerLength = encodeHeader(header).length;
   const keys = fileKeys(opts.dataKey, Buffer.from(header.salt, "hex"));
-  const binding = chunkBinding(header);
+  const binding = chunkBinding(header, encodeHeader(header));
   const n = chunkCount(header);
   const hasher = !v1 && opts.plaintextSha256 === undefined ? (opts.hasher ?? ((size, cs) => plainHasher(size, cs, opts.hashInWorker)))(src.length, chunkSize) : null;
   try {

@@ -127,6 +127,24 @@ describe("sealed model file versions", () => {
     expect(v2.header.plaintext_sha256).toBe(v1.header.plaintext_sha256);
   });
 
+  it("opens a v1 file written by the v1 code (fixture: 150 bytes, 64-byte chunks, data key 32 x 0x07)", async () => {
+    const v1File = Buffer.from(
+      "Q0xTRUFMMDEAAAFFeyJmb3JtYXQiOiJjbG9pc3Rlci9zZWFsZWQtbW9kZWwvdjEiLCJjaXBoZXIiOiJBRVMtMjU2LUdDTSIs" +
+      "Im1vZGVsX2lkIjoidjEtZml4dHVyZSIsImNodW5rX3NpemUiOjY0LCJwbGFpbnRleHRfc2l6ZSI6MTUwLCJwbGFpbnRleHRf" +
+      "c2hhMjU2IjoiMGJmMmExMzA2NDRmZGIyOTFkYmRjMDE3OTk3ZWY4NDhmYTQ0Yzg1MzI3YmNmYzhjODE2OTYyZDQ0NjNiMWUy" +
+      "YSIsInNhbHQiOiIyNGI1MDdmNmUyODY3ODdlNTMzYzA4YWY5M2ZmNGZlOGFkMzU2ZjlkNzQ1YTM4MDQzODg2ZGQwNTMyNjIx" +
+      "OWYwIiwia2V5X2lkIjoiYjkxMmI0NDUwMzVjZTM4OTcxMTA2NmQ3MmUxM2UzNDEifWOoPZ++xk6WFf9g7wAb/gS0rQd01GpS" +
+      "mY1QUv84GKZ0pEiVqQ8HxlgUY8CC8rufZxeOSiK0atAdHV4HR8sDtJnrO3oRd0VLTQWtPVzGCw1a2q17V+p8D3J4ma+Qhf0d" +
+      "G1NEGF1xguUIMHTpB1LFa4/AFcIEjCxJm8krpnsCnFsht8YuGqufFHUdrzPfnRZx0Hqq+uPbPqLHH3jnoSO66AUa9qXrUJFt" +
+      "wzlscd8DcxE0rkSo9dDRLXmIobWOn+8ywrnCmConTxTERBZunWL7JG92/FTgWb7w11Y2o3e0N9/TG87XkBya",
+      "base64",
+    );
+    const want = Buffer.from(Array.from({ length: 150 }, (_, i) => (i * 37) & 255));
+    const { plaintext, header } = await openBytes(v1File, Buffer.alloc(32, 7));
+    expect(header.format).toBe(SEALED_FORMAT_V1);
+    expect(plaintext.equals(want)).toBe(true);
+  });
+
   it("refuses a v2 file relabelled v1 (magic) as SEALED_MALFORMED and an unknown version as SEALED_VERSION_UNSUPPORTED", async () => {
     const { sealed: bytes } = await sealBytes(plain, { dataKey: key, modelId: "m", chunkSize: CHUNK });
     const relabelled = Buffer.from(bytes);
