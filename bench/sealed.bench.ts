@@ -6,6 +6,9 @@
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { Worker } from "node:worker_threads";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSimulatorProvider } from "../src/attest/simulator/provider.js";
@@ -17,10 +20,11 @@ import { uploadShares } from "../src/kms/owner/upload.js";
 import { ownerKey, registration, SIM_MRTD } from "../src/kms/test-fixtures.js";
 import { bufferSource } from "../src/kms/file/io.js";
 import { openChunk } from "../src/kms/file/chunk.js";
-import { HEADER_MAC_LENGTH, parseHeaderPrefix, TAG_LENGTH } from "../src/kms/file/format.js";
-import { fileKeys, headerDigest } from "../src/kms/file/keys.js";
+import { HEADER_MAC_LENGTH, TAG_LENGTH } from "../src/kms/file/format.js";
+import { HASH_WORKER_SOURCE, WORKER_MIN_BYTES } from "../src/kms/file/hasher.js";
+import { chunkBinding, fileKeys } from "../src/kms/file/keys.js";
 import { openStream, readSealedHeader } from "../src/kms/file/open.js";
-import { sealFile, sealStream } from "../src/kms/file/seal.js";
+import { sealBytes, sealFile, sealStream } from "../src/kms/file/seal.js";
 import { sharedPath } from "../src/util/shared.js";
 import { startNode } from "../test/e2e/node-harness.js";
 import { tinyModelPath } from "../test/fixtures/tiny-gguf.js";
@@ -29,7 +33,7 @@ import { percentile } from "./stats.js";
 const MiB = 1024 * 1024;
 const SIZE = 64 * MiB;
 const CHUNK = MiB;
-const ROUNDS = 9;
+const ROUNDS = 21;
 
 async function best(rounds: number, fn: () => Promise<void> | void): Promise<number> {
   const s: number[] = [];
@@ -42,11 +46,23 @@ async function best(rounds: number, fn: () => Promise<void> | void): Promise<num
 }
 
 /**
- * Wall time and this process's CPU time (user + system, all its threads). On a shared
- * machine other processes stretch the wall time of whichever run they preempt; the CPU
- * time of these single-threaded, CPU-bound loops is what the work itself costs.
+ * A full collection before every timed run, outside the timing. Without it a run pays for
+ * the garbage of the run before it (each 64 MiB pass leaves 64 MiB of output buffers, and
+ * freeing them, on V8's helper threads, lands in whichever run comes next): that, not our
+ * code, was most of the swing between runs of this bench.
+ */
+const collect: () => void = (() => {
+  setFlagsFromString("--expose-gc");
+  return runInNewContext("gc") as () => void;
+})();
+
+/**
+ * Wall time, and this process's CPU time: user + system of all its threads, so the hash
+ * worker, GC helpers and page faults count. Wall time is what a user waits for; CPU time
+ * says what the work costs (and with a worker it is larger than wall time).
  */
 async function timeOnce(fn: () => Promise<void> | void): Promise<{ wall: number; cpu: number }> {
+  collect();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   await fn();
@@ -56,75 +72,135 @@ async function timeOnce(fn: () => Promise<void> | void): Promise<{ wall: number;
 }
 
 const gbps = (ms: number): string => `${((SIZE / MiB / 1024) / (ms / 1000)).toFixed(2)} GiB/s`;
+const median = (xs: readonly number[]): number => percentile(xs, 50);
 
-async function throughput(): Promise<void> {
+export async function throughput(): Promise<void> {
   const plain = randomBytes(SIZE);
   const key = randomBytes(32);
   const iv = randomBytes(12);
   let sink = 0;
-  const rawSeal = (): void => {
+  // The baseline: raw node:crypto AES-256-GCM over the same 64 MiB, a fresh cipher per
+  // 1 MiB (rawSealN, rawOpenN: the same allocation pattern as ours, and measured faster than
+  // one cipher fed 1 MiB at a time, rawSeal1/rawOpen1, which is printed for reference).
+  // Taking the faster of the two per round would also take the luckier of two samples.
+  const rawSeal1 = (): void => {
     const c = createCipheriv("aes-256-gcm", key, iv);
     for (let o = 0; o < SIZE; o += CHUNK) sink += c.update(plain.subarray(o, o + CHUNK)).length;
     c.final();
     c.getAuthTag();
   };
+  // The output is held until the tag is out, as sealChunk does: dropping it at once measured
+  // ~1.4x slower in scratch loops here (64 vs 45 ms per 64 MiB), and the baseline must not
+  // be the slower way.
+  const rawSealN = (): void => {
+    for (let o = 0; o < SIZE; o += CHUNK) {
+      const c = createCipheriv("aes-256-gcm", key, iv);
+      const body = c.update(plain.subarray(o, o + CHUNK));
+      c.final();
+      sink += body.length + c.getAuthTag().length;
+    }
+  };
   const rawCt = (() => {
     const c = createCipheriv("aes-256-gcm", key, iv);
     return { ct: Buffer.concat([c.update(plain), c.final()]), tag: c.getAuthTag() };
   })();
-  const rawOpen = (): void => {
+  const rawOpen1 = (): void => {
     const d = createDecipheriv("aes-256-gcm", key, iv);
     d.setAuthTag(rawCt.tag);
     for (let o = 0; o < SIZE; o += CHUNK) sink += d.update(rawCt.ct.subarray(o, o + CHUNK)).length;
     d.final();
   };
+  // Per 1 MiB: each piece and its tag as one cipher above (the same nonce: a baseline, not a construction).
+  const rawPieces = Array.from({ length: SIZE / CHUNK }, (_, i) => {
+    const c = createCipheriv("aes-256-gcm", key, iv);
+    return { ct: c.update(plain.subarray(i * CHUNK, (i + 1) * CHUNK)), tag: (c.final(), c.getAuthTag()) };
+  });
+  const rawOpenN = (): void => {
+    for (const p of rawPieces) {
+      const d = createDecipheriv("aes-256-gcm", key, iv);
+      d.setAuthTag(p.tag);
+      const body = d.update(p.ct);
+      d.final();
+      sink += body.length;
+    }
+  };
   const sha = createHash("sha256").update(plain).digest("hex");
   const src = bufferSource(plain);
   const opts = { dataKey: key, modelId: "bench", chunkSize: CHUNK };
-  const sealEncrypt = async (): Promise<void> => void (await sealStream(src, (b) => void (sink += b.length), { ...opts, plaintextSha256: sha }));
-  const sealWhole = async (): Promise<void> => void (await sealStream(src, (b) => void (sink += b.length), opts));
-  const parts: Buffer[] = [];
-  await sealStream(src, (b) => void parts.push(Buffer.from(b)), { ...opts, plaintextSha256: sha });
-  const sealed = Buffer.concat(parts);
-  // The construction's own cost: every chunk's nonce, AAD and tag, without the hash pass.
-  const { headerLength, encoded } = await readSealedHeader(bufferSource(sealed));
-  const hdr = parseHeaderPrefix(encoded);
-  const salt = "header" in hdr ? Buffer.from(hdr.header.salt, "hex") : Buffer.alloc(32);
-  const chunkKey = fileKeys(key, salt).chunkKey;
-  const hh = headerDigest(encoded);
+  const count = (parts: readonly Buffer[]): void => {
+    for (const p of parts) sink += p.length;
+  };
+  // Our chunk encryption alone: the hash given, so nothing is hashed.
+  const sealEncrypt = async (): Promise<void> => void (await sealStream(src, count, { ...opts, plaintextSha256: sha }));
+  // A whole seal: the plaintext hashed in the worker while the chunks are encrypted.
+  const sealWhole = async (): Promise<void> => void (await sealStream(src, count, opts));
+  const { sealed } = await sealBytes(plain, opts);
+  // Our chunk decryption alone: every chunk's nonce, AAD and tag, without the hash check.
+  const { header, headerLength, encoded } = await readSealedHeader(bufferSource(sealed));
+  const chunkKey = fileKeys(key, Buffer.from(header.salt, "hex")).chunkKey;
+  const binding = chunkBinding(header, encoded);
   const n = SIZE / CHUNK;
   const openChunks = (): void => {
     for (let i = 0; i < n; i++) {
       const at = headerLength + HEADER_MAC_LENGTH + i * (CHUNK + TAG_LENGTH);
-      const p = openChunk(chunkKey, hh, i, i === n - 1, sealed.subarray(at, at + CHUNK + TAG_LENGTH));
+      const p = openChunk(chunkKey, binding, i, i === n - 1, sealed.subarray(at, at + CHUNK + TAG_LENGTH));
       if (!p) throw new Error("bench: chunk did not open");
       sink += p.length;
     }
   };
+  // A whole open: header MAC, every chunk, and the plaintext SHA-256 check (in the worker).
   const openWhole = async (): Promise<void> => void (await openStream(bufferSource(sealed), key, (p) => void (sink += p.length)));
-  const hashOnly = (): void => void createHash("sha256").update(plain).digest();
+  const hashOnly = (): void => {
+    const h = createHash("sha256");
+    for (let o = 0; o < SIZE; o += CHUNK) h.update(plain.subarray(o, o + CHUNK));
+    h.digest();
+  };
 
-  // Interleaved: each round times the baseline and ours back to back, so load from other
-  // processes on this machine hits both alike.
-  const names = ["rawSeal", "sealEncrypt", "sealWhole", "rawOpen", "openChunks", "openWhole", "sha256"] as const;
-  const fns = { rawSeal, sealEncrypt, sealWhole, rawOpen, openChunks, openWhole, sha256: hashOnly };
-  const t: Record<(typeof names)[number], { wall: number; cpu: number }[]> = { rawSeal: [], sealEncrypt: [], sealWhole: [], rawOpen: [], openChunks: [], openWhole: [], sha256: [] };
-  for (let r = 0; r < ROUNDS; r++) for (const k of names) t[k].push(await timeOnce(fns[k]));
-  // The fastest of the rounds is the least disturbed by other processes (this machine is shared).
-  const fastest = (k: (typeof names)[number], m: "wall" | "cpu"): number => Math.min(...t[k].map((x) => x[m]));
-  const ratio = (base: (typeof names)[number], ours: (typeof names)[number], m: "wall" | "cpu"): number => fastest(base, m) / fastest(ours, m);
-  const line = (label: string, base: (typeof names)[number], ours: (typeof names)[number], note: string, goal: boolean): void => {
-    const cpu = ratio(base, ours, "cpu");
-    const verdict = goal ? (cpu >= 0.9 ? "  goal >= 0.9: met" : "  goal >= 0.9: NOT met") : "";
-    console.log(`${label.padEnd(30)} ${gbps(fastest(ours, "cpu"))} (CPU)  ratio ${cpu.toFixed(3)} by CPU time, ${ratio(base, ours, "wall").toFixed(3)} by wall time  ${note}${verdict}`);
+  const fns = { rawSeal1, rawSealN, sealEncrypt, sealWhole, rawOpen1, rawOpenN, openChunks, openWhole, sha256: hashOnly };
+  type Name = keyof typeof fns;
+  const names = Object.keys(fns) as Name[];
+  const t = Object.fromEntries(names.map((k) => [k, [] as { wall: number; cpu: number }[]])) as Record<Name, { wall: number; cpu: number }[]>;
+  for (const k of names) await timeOnce(fns[k]); // warm-up, untimed: JIT, the idle hash worker
+  // Interleaved, the order rotated every round: load from other processes and the
+  // machine's own drift hit the baseline and ours alike, and each ratio below is taken
+  // within one round, from runs a few milliseconds apart.
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let j = 0; j < names.length; j++) {
+      const k = names[(j + r) % names.length] as Name;
+      t[k].push(await timeOnce(fns[k]));
+    }
+  }
+  const series: Record<Name | "rawSeal" | "rawOpen", { wall: number; cpu: number }[]> = { ...t, rawSeal: t.rawSealN, rawOpen: t.rawOpenN };
+  type Series = keyof typeof series;
+  const ratios = (base: Series, ours: Series, m: "wall" | "cpu"): number[] => series[ours].map((x, i) => (series[base][i]?.[m] ?? NaN) / x[m]);
+  const fastest = (k: Series, m: "wall" | "cpu"): number => Math.min(...series[k].map((x) => x[m]));
+  const spread = (xs: readonly number[]): string => `median ${median(xs).toFixed(3)} [${percentile(xs, 10).toFixed(2)}–${percentile(xs, 90).toFixed(2)}]`;
+  const line = (label: string, base: Series, ours: Series, note: string): void => {
+    const wall = ratios(base, ours, "wall");
+    const verdict = median(wall) >= 0.9 ? "goal >= 0.9: met" : "goal >= 0.9: NOT met";
+    console.log(`${label.padEnd(24)} ${gbps(median(series[ours].map((x) => x.wall)))} wall   ratio by wall ${spread(wall)}, best/best ${(fastest(base, "wall") / fastest(ours, "wall")).toFixed(3)}   by CPU ${spread(ratios(base, ours, "cpu"))}   ${verdict}${note}`);
   };
   void sink;
-  console.log(`${SIZE / MiB} MiB in memory, ${CHUNK / MiB} MiB chunks, ${ROUNDS} interleaved rounds (fastest of each; throughput per CPU second of this process)`);
-  console.log(`raw node:crypto AES-256-GCM    seal ${gbps(fastest("rawSeal", "cpu"))}  open ${gbps(fastest("rawOpen", "cpu"))}   (SHA-256 alone: ${gbps(fastest("sha256", "cpu"))})`);
-  line("seal, chunk encryption", "rawSeal", "sealEncrypt", "to raw seal", true);
-  line("seal, with the plaintext hash", "rawSeal", "sealWhole", "(the header names the SHA-256: a second pass)", false);
-  line("open, chunk decryption", "rawOpen", "openChunks", "to raw open", true);
-  line("open, chunks + MAC + SHA-256", "rawOpen", "openWhole", "(includes the required plaintext hash check)", false);
+  // The plaintext SHA-256 is part of every whole seal and open. With x = SHA-256's speed over
+  // raw AES-GCM's, the whole can reach min(1, x) of raw with a free second core (hash and
+  // cipher side by side) and x / (1 + x) on one core (one after the other).
+  const bound = (base: Series): string => {
+    const x = median(ratios(base, "sha256", "wall"));
+    return `SHA-256 alone runs at ${x.toFixed(2)}x raw: ceiling ${Math.min(1, x).toFixed(2)} with a free second core, ${(x / (1 + x)).toFixed(2)} on one`;
+  };
+  console.log(`${SIZE / MiB} MiB in memory, ${CHUNK / MiB} MiB chunks, ${ROUNDS} interleaved rounds; ratio = raw time / our time in the same round: median [p10–p90], and fastest/fastest`);
+  const med = (k: Series): string => gbps(median(series[k].map((x) => x.wall)));
+  console.log(`raw node:crypto AES-256-GCM   seal ${med("rawSeal")} (one cipher for all: ${med("rawSeal1")})  open ${med("rawOpen")} (${med("rawOpen1")})  SHA-256 alone ${med("sha256")}   (median wall)`);
+  line("seal, chunk encryption", "rawSeal", "sealEncrypt", "");
+  line("seal, whole", "rawSeal", "sealWhole", `  (plaintext hashed in a worker; ${bound("rawSeal")})`);
+  line("open, chunk decryption", "rawOpen", "openChunks", "");
+  line("open, whole", "rawOpen", "openWhole", `  (MAC, chunks, hash check in a worker; ${bound("rawOpen")})`);
+  const w0 = performance.now();
+  const w = new Worker(HASH_WORKER_SOURCE, { eval: true });
+  await new Promise((r) => w.once("online", r));
+  const startMs = performance.now() - w0;
+  await w.terminate();
+  console.log(`(starting a hash worker takes ${startMs.toFixed(0)} ms; one idle worker is kept, and inputs under ${WORKER_MIN_BYTES / MiB} MiB hash inline)`);
 }
 
 async function startup(): Promise<void> {

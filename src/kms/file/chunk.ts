@@ -3,10 +3,11 @@
  * "Online Authenticated-Encryption and its Nonce-Reuse Misuse-Resistance", CRYPTO 2015):
  *
  *   nonce_i = 0x000000 ‖ u64be(i) ‖ final            (12 bytes; final = 0x01 on the last chunk)
- *   aad_i   = SHA-256(encoded header) ‖ u64be(i) ‖ final
+ *   aad_i   = binding ‖ u64be(i) ‖ final      binding = SHA-256(chunkBindingInput(header)), format.ts
  *
  * The index stops reordering and dropping, the final flag stops truncation at a chunk
- * boundary and extension, and the header digest ties every chunk to this file's header.
+ * boundary and extension, and the binding ties every chunk to this file's header (v1: all
+ * of it; v2: all but the plaintext hash, which the header MAC covers).
  * AES-256-GCM from node:crypto (OpenSSL, AES-NI): the fastest AEAD Node has.
  */
 import { createCipheriv, createDecipheriv } from "node:crypto";
@@ -23,7 +24,11 @@ function nonceAndAad(headerHash: Buffer, index: number, final: boolean): { nonce
   return { nonce, aad };
 }
 
-/** Returns ciphertext ‖ tag. */
+/**
+ * Returns ciphertext ‖ tag as parts, for a vectored write. One update over the whole chunk,
+ * as fast as raw node:crypto fed 1 MiB at a time; 64 KiB updates (fewer page faults per
+ * fresh output) measured no faster here.
+ */
 export function sealChunk(key: Buffer, headerHash: Buffer, index: number, final: boolean, plaintext: Uint8Array): Buffer[] {
   const { nonce, aad } = nonceAndAad(headerHash, index, final);
   const c = createCipheriv("aes-256-gcm", key, nonce);

@@ -4,7 +4,7 @@
  * file (a flipped bit is not a missing chunk). Never rename, only add.
  */
 export const SealedFileCode = {
-  /** Not a Cloister sealed file (magic), or the header is not readable JSON of format v1. */
+  /** Not a Cloister sealed file (magic), or the header is not readable JSON of a known format. */
   SEALED_MALFORMED: "SEALED_MALFORMED",
   /** A format version or cipher this code does not speak. */
   SEALED_VERSION_UNSUPPORTED: "SEALED_VERSION_UNSUPPORTED",
@@ -26,6 +26,8 @@ export const SealedFileCode = {
   SEALED_PLAINTEXT_HASH_MISMATCH: "SEALED_PLAINTEXT_HASH_MISMATCH",
   /** Could not read or write the file. */
   SEALED_IO: "SEALED_IO",
+  /** The worker thread that hashes the plaintext failed or exited; nothing was vouched for. */
+  SEALED_HASH_WORKER_FAILED: "SEALED_HASH_WORKER_FAILED",
 } as const;
 
 export type SealedFileCode = (typeof SealedFileCode)[keyof typeof SealedFileCode];

@@ -9,29 +9,41 @@ export interface ByteSource {
   readonly length: number;
   /** Reads up to `length` bytes at `offset` into a fresh or reused buffer; fewer at the end. */
   read(offset: number, length: number): Promise<Buffer>;
+  /** Reads up to `target.length` bytes at `offset` into `target` (for a file: no copy in between); returns the part filled. */
+  readInto(offset: number, target: Buffer): Promise<Buffer>;
 }
 
 export function bufferSource(bytes: Uint8Array): ByteSource {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return { length: b.length, read: async (offset, length) => b.subarray(offset, Math.min(b.length, offset + length)) };
+  const view = (offset: number, length: number): Buffer => b.subarray(offset, Math.min(b.length, offset + length));
+  return {
+    length: b.length,
+    read: async (offset, length) => view(offset, length),
+    readInto: async (offset, target) => target.subarray(0, view(offset, target.length).copy(target)),
+  };
 }
 
 /** Reads through one reusable buffer (as large as the largest read): the caller must consume it before the next read. */
 export async function fileSource(handle: FileHandle): Promise<ByteSource> {
   const { size } = await handle.stat();
   let buf = Buffer.allocUnsafe(0);
+  const readInto = async (offset: number, target: Buffer): Promise<Buffer> => {
+    const want = Math.min(target.length, Math.max(0, size - offset));
+    let got = 0;
+    while (got < want) {
+      const { bytesRead } = await handle.read(target, got, want - got, offset + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return target.subarray(0, got);
+  };
   return {
     length: size,
     async read(offset, length) {
       const want = Math.min(length, Math.max(0, size - offset));
       if (buf.length < want) buf = Buffer.allocUnsafe(want);
-      let got = 0;
-      while (got < want) {
-        const { bytesRead } = await handle.read(buf, got, want - got, offset + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      return buf.subarray(0, got);
+      return readInto(offset, buf.subarray(0, want));
     },
+    readInto,
   };
 }

@@ -4,6 +4,7 @@
  *   key_id     = HKDF(data_key, salt = "",        info = "cloister/sealed-model/v1 key-id", 16)
  *   file_key   = HKDF(data_key, salt = file salt, info = "cloister/sealed-model/v1 chunk-key", 32)
  *   mac_key    = HKDF(data_key, salt = file salt, info = "cloister/sealed-model/v1 header-mac", 32)
+ * Format v2 derives its keys exactly as v1 (the labels keep "v1"): only the chunk aad differs.
  * A random salt per file gives each file its own chunk key, so one data key may seal
  * several files without nonce reuse. The header MAC also commits the file to the key
  * (AES-GCM alone is not key-committing).
@@ -11,6 +12,7 @@
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
 import { SealError } from "../../errors.js";
 import { SealedFileCode } from "./codes.js";
+import { chunkBindingInput, SEALED_FORMAT_V1, type SealedHeader } from "./format.js";
 
 export const DATA_KEY_LENGTH = 32;
 
@@ -49,7 +51,11 @@ export function headerMacValid(macKey: Uint8Array, encodedHeader: Uint8Array, ma
   return mac.length === want.length && timingSafeEqual(want, mac);
 }
 
-/** SHA-256 of the encoded header: bound into every chunk's AAD. */
-export function headerDigest(encodedHeader: Uint8Array): Buffer {
-  return createHash("sha256").update(encodedHeader).digest();
+/**
+ * SHA-256 of what the header says about the file (format.ts, chunkBindingInput): bound into
+ * every chunk's aad. For v1 that is the header's bytes exactly as on disk (`encoded`), as
+ * v1 readers always hashed them.
+ */
+export function chunkBinding(header: SealedHeader, encoded: Uint8Array): Buffer {
+  return createHash("sha256").update(header.format === SEALED_FORMAT_V1 ? encoded : chunkBindingInput(header)).digest();
 }

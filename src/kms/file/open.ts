@@ -7,14 +7,14 @@
  * When a chunk fails, we look for where it belongs (each chunk authenticates only at its
  * own index) so the error says what happened: dropped, reordered, or corrupted.
  */
-import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { SealError } from "../../errors.js";
 import { openChunk } from "./chunk.js";
 import { SealedFileCode } from "./codes.js";
 import { chunkCount, chunkPlainLength, HEADER_MAC_LENGTH, parseHeaderPrefix, sealedFileLength, TAG_LENGTH, type SealedHeader } from "./format.js";
+import { plainHasher, type PlainHasher } from "./hasher.js";
 import { bufferSource, fileSource, type ByteSource } from "./io.js";
-import { dataKeyId, fileKeys, headerDigest, headerMacValid } from "./keys.js";
+import { chunkBinding, dataKeyId, fileKeys, headerMacValid } from "./keys.js";
 
 export type PlainSink = (plaintext: Buffer, index: number) => Promise<void> | void;
 
@@ -37,38 +37,53 @@ export async function readSealedHeader(src: ByteSource): Promise<ReadHeader> {
   }
 }
 
-export async function openStream(src: ByteSource, dataKey: Uint8Array, sink: PlainSink): Promise<SealedHeader> {
+export interface OpenOptions {
+  /** Hash in a worker thread; default: for plaintexts of WORKER_MIN_BYTES or more. */
+  readonly hashInWorker?: boolean;
+  /** Replaces the plaintext hasher (tests inject a failing one). */
+  readonly hasher?: (plaintextSize: number, chunkSize: number) => PlainHasher;
+}
+
+/**
+ * The plaintext SHA-256 check runs in a worker beside the decryption (hasher.ts): each
+ * authenticated chunk is copied into the worker's ring and then handed to the sink, which
+ * may keep, overwrite or zero its buffer.
+ */
+export async function openStream(src: ByteSource, dataKey: Uint8Array, sink: PlainSink, opts: OpenOptions = {}): Promise<SealedHeader> {
   const { header, headerLength, encoded } = await readSealedHeader(src);
   if (dataKeyId(dataKey) !== header.key_id) throw new SealError(SealedFileCode.SEALED_WRONG_KEY, `this data key is not the one the file was sealed with (key id ${header.key_id})`);
   const keys = fileKeys(dataKey, Buffer.from(header.salt, "hex"));
   const mac = Buffer.from(await src.read(headerLength, HEADER_MAC_LENGTH));
   if (mac.length < HEADER_MAC_LENGTH) throw new SealError(SealedFileCode.SEALED_TRUNCATED, "the sealed file ends inside its header MAC");
   if (!headerMacValid(keys.macKey, encoded, mac)) throw new SealError(SealedFileCode.SEALED_HEADER_INVALID, "the sealed header was altered (its MAC does not verify)");
-  const hh = headerDigest(encoded);
+  const hh = chunkBinding(header, encoded);
   const n = chunkCount(header);
   const sealedLen = (i: number): number => chunkPlainLength(header, i) + TAG_LENGTH;
   const offsetOf = (i: number): number => headerLength + HEADER_MAC_LENGTH + i * (header.chunk_size + TAG_LENGTH);
   const expectedLength = sealedFileLength(header, headerLength);
-  const hash = createHash("sha256");
-
-  for (let i = 0; i < n; i++) {
-    const final = i === n - 1;
-    const sealed = await src.read(offsetOf(i), sealedLen(i));
-    if (sealed.length < sealedLen(i)) {
-      // The file ends early. Either it was cut, or a chunk was taken out of the middle and
-      // what is left here is the (shorter) final chunk.
-      if (sealed.length === sealedLen(n - 1) && !final && openChunk(keys.chunkKey, hh, n - 1, true, sealed) !== null) {
-        throw new SealError(SealedFileCode.SEALED_CHUNK_DROPPED, `chunk ${i} is missing: the final chunk ${n - 1} sits at its position`, { details: { index: i } });
+  const hash = (opts.hasher ?? ((size, cs) => plainHasher(size, cs, opts.hashInWorker)))(header.plaintext_size, header.chunk_size);
+  try {
+    for (let i = 0; i < n; i++) {
+      const final = i === n - 1;
+      const sealed = await src.read(offsetOf(i), sealedLen(i));
+      if (sealed.length < sealedLen(i)) {
+        // The file ends early. Either it was cut, or a chunk was taken out of the middle and
+        // what is left here is the (shorter) final chunk.
+        if (sealed.length === sealedLen(n - 1) && !final && openChunk(keys.chunkKey, hh, n - 1, true, sealed) !== null) {
+          throw new SealError(SealedFileCode.SEALED_CHUNK_DROPPED, `chunk ${i} is missing: the final chunk ${n - 1} sits at its position`, { details: { index: i } });
+        }
+        throw new SealError(SealedFileCode.SEALED_TRUNCATED, `the sealed file ends inside chunk ${i} of ${n}`, { details: { index: i } });
       }
-      throw new SealError(SealedFileCode.SEALED_TRUNCATED, `the sealed file ends inside chunk ${i} of ${n}`, { details: { index: i } });
+      const plain = openChunk(keys.chunkKey, hh, i, final, sealed);
+      if (plain === null) throw diagnose(keys.chunkKey, hh, header, i, Buffer.from(sealed), src.length < expectedLength);
+      await hash.submit(plain);
+      await sink(plain, i);
     }
-    const plain = openChunk(keys.chunkKey, hh, i, final, sealed);
-    if (plain === null) throw diagnose(keys.chunkKey, hh, header, i, Buffer.from(sealed), src.length < expectedLength);
-    hash.update(plain);
-    await sink(plain, i);
+    if (src.length > expectedLength) throw new SealError(SealedFileCode.SEALED_TRAILING_DATA, `${src.length - expectedLength} bytes follow the final chunk`);
+    if ((await hash.digest()) !== header.plaintext_sha256) throw new SealError(SealedFileCode.SEALED_PLAINTEXT_HASH_MISMATCH, "the opened plaintext's SHA-256 is not the header's");
+  } finally {
+    await hash.close();
   }
-  if (src.length > expectedLength) throw new SealError(SealedFileCode.SEALED_TRAILING_DATA, `${src.length - expectedLength} bytes follow the final chunk`);
-  if (hash.digest("hex") !== header.plaintext_sha256) throw new SealError(SealedFileCode.SEALED_PLAINTEXT_HASH_MISMATCH, "the opened plaintext's SHA-256 is not the header's");
   return header;
 }
 
@@ -89,19 +104,19 @@ function diagnose(key: Buffer, hh: Buffer, header: SealedHeader, i: number, seal
   return new SealError(SealedFileCode.SEALED_CHUNK_CORRUPT, `chunk ${i} does not authenticate (altered bytes)`, { details: { index: i } });
 }
 
-export async function openBytes(sealed: Uint8Array, dataKey: Uint8Array): Promise<{ plaintext: Buffer; header: SealedHeader }> {
+export async function openBytes(sealed: Uint8Array, dataKey: Uint8Array, opts: OpenOptions = {}): Promise<{ plaintext: Buffer; header: SealedHeader }> {
   const parts: Buffer[] = [];
-  const header = await openStream(bufferSource(sealed), dataKey, (p) => void parts.push(Buffer.from(p)));
+  const header = await openStream(bufferSource(sealed), dataKey, (p) => void parts.push(Buffer.from(p)), opts);
   return { plaintext: Buffer.concat(parts), header };
 }
 
 /** Opens a sealed file, reading one chunk at a time. */
-export async function openSealedFile(path: string, dataKey: Uint8Array, sink: PlainSink): Promise<SealedHeader> {
+export async function openSealedFile(path: string, dataKey: Uint8Array, sink: PlainSink, opts: OpenOptions = {}): Promise<SealedHeader> {
   const fh = await open(path, "r").catch((cause: unknown) => {
     throw new SealError(SealedFileCode.SEALED_IO, `cannot read ${path}`, { cause });
   });
   try {
-    return await openStream(await fileSource(fh), dataKey, sink);
+    return await openStream(await fileSource(fh), dataKey, sink, opts);
   } finally {
     await fh.close();
   }

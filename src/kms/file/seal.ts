@@ -1,91 +1,147 @@
 /**
- * Sealing a model: hash the plaintext (the header names its SHA-256, so the owner can
- * register it before any chunk is written), then encrypt it chunk by chunk. Memory is one
- * chunk whatever the file's size; node:crypto does the AES.
+ * Sealing a model in one pass (format v2): each chunk is read once into a slot that a
+ * worker thread hashes (hasher.ts) while this thread encrypts it, and the header, which
+ * names the plaintext SHA-256, goes last into its fixed-size slot at offset 0 (its length
+ * is known up front: the hash is 64 hex characters). Memory is a few chunks whatever the
+ * file's size; node:crypto does the AES and the SHA-256.
+ *
+ * `version: 1` still writes v1 files (for readers older than v2): their chunks bind the
+ * whole header, so the plaintext is hashed in a first pass.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { open } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { open, rm } from "node:fs/promises";
 import { SealError } from "../../errors.js";
 import { sealChunk } from "./chunk.js";
 import { SealedFileCode } from "./codes.js";
-import { chunkCount, chunkPlainLength, DEFAULT_CHUNK_SIZE, encodeHeader, SEALED_FORMAT, type SealedHeader } from "./format.js";
+import { chunkCount, chunkPlainLength, DEFAULT_CHUNK_SIZE, encodeHeader, HEADER_MAC_LENGTH, PENDING_SHA256, SEALED_FORMAT_V1, SEALED_FORMAT_V2, sealedFileLength, TAG_LENGTH, type SealedHeader } from "./format.js";
+import { inlineHasher, plainHasher, type PlainHasher } from "./hasher.js";
 import { bufferSource, fileSource, type ByteSource } from "./io.js";
-import { dataKeyId, fileKeys, headerDigest, headerMac } from "./keys.js";
+import { chunkBinding, dataKeyId, fileKeys, headerMac } from "./keys.js";
 
 export interface SealOptions {
   readonly dataKey: Uint8Array;
   readonly modelId: string;
   readonly chunkSize?: number;
-  /** Precomputed plaintext SHA-256 (hex); default: computed in a first pass. */
+  /** Precomputed plaintext SHA-256 (hex), trusted as given; default: computed while sealing. */
   readonly plaintextSha256?: string;
+  /** The format to write; default 2. */
+  readonly version?: 1 | 2;
+  /** Hash in a worker thread; default: for inputs of WORKER_MIN_BYTES or more. */
+  readonly hashInWorker?: boolean;
+  /** Replaces the plaintext hasher (tests inject a failing one). */
+  readonly hasher?: (plaintextSize: number, chunkSize: number) => PlainHasher;
 }
 
+/** Receives sealed bytes for `position` in the file (the header arrives last, at 0). */
+export type SealSink = (parts: readonly Buffer[], position: number) => Promise<void> | void;
+
+/** SHA-256 of a whole source, on this thread (a worker would only add its start: there is nothing to overlap). */
 export async function sha256Of(src: ByteSource, step = DEFAULT_CHUNK_SIZE): Promise<string> {
-  const h = createHash("sha256");
-  for (let off = 0; off < src.length; off += step) h.update(await src.read(off, step));
-  return h.digest("hex");
+  const h = inlineHasher();
+  for (let off = 0; off < src.length; off += step) await h.submit(await src.readInto(off, await h.slot(Math.min(step, src.length - off))));
+  return h.digest();
 }
 
-/** Seals `src`, handing each piece of the output to `write` in order; returns the header. */
-export async function sealStream(src: ByteSource, write: (bytes: Buffer) => Promise<void> | void, opts: SealOptions): Promise<SealedHeader> {
+/** Seals `src`, handing every piece of the output to `write` with its position; returns the header. */
+export async function sealStream(src: ByteSource, write: SealSink, opts: SealOptions): Promise<SealedHeader> {
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const v1 = opts.version === 1;
   const header: SealedHeader = {
-    format: SEALED_FORMAT,
+    format: v1 ? SEALED_FORMAT_V1 : SEALED_FORMAT_V2,
     cipher: "AES-256-GCM",
     model_id: opts.modelId,
     chunk_size: chunkSize,
     plaintext_size: src.length,
-    plaintext_sha256: opts.plaintextSha256 ?? (await sha256Of(src, chunkSize)),
+    plaintext_sha256: opts.plaintextSha256 ?? (v1 ? await sha256Of(src, chunkSize) : PENDING_SHA256),
     salt: randomBytes(32).toString("hex"),
     key_id: dataKeyId(opts.dataKey),
   };
-  const encoded = encodeHeader(header);
+  const headerLength = encodeHeader(header).length;
   const keys = fileKeys(opts.dataKey, Buffer.from(header.salt, "hex"));
-  await write(encoded);
-  await write(headerMac(keys.macKey, encoded));
-  const hh = headerDigest(encoded);
+  const binding = chunkBinding(header, encodeHeader(header));
   const n = chunkCount(header);
-  for (let i = 0; i < n; i++) {
-    const plain = await src.read(i * chunkSize, chunkPlainLength(header, i));
-    for (const part of sealChunk(keys.chunkKey, hh, i, i === n - 1, plain)) await write(part);
+  const hasher = !v1 && opts.plaintextSha256 === undefined ? (opts.hasher ?? ((size, cs) => plainHasher(size, cs, opts.hashInWorker)))(src.length, chunkSize) : null;
+  try {
+    for (let i = 0; i < n; i++) {
+      const len = chunkPlainLength(header, i);
+      // Read straight into the hasher's slot: the worker hashes it while we encrypt it.
+      const plain = hasher ? await src.readInto(i * chunkSize, await hasher.slot(len)) : await src.read(i * chunkSize, len);
+      if (hasher) await hasher.submit(plain);
+      await write(sealChunk(keys.chunkKey, binding, i, i === n - 1, plain), headerLength + HEADER_MAC_LENGTH + i * (chunkSize + TAG_LENGTH));
+    }
+    const done: SealedHeader = hasher ? { ...header, plaintext_sha256: await hasher.digest() } : header;
+    const encoded = encodeHeader(done);
+    if (encoded.length !== headerLength) throw new SealError(SealedFileCode.SEALED_MALFORMED, "the sealed header changed length (plaintext_sha256 must be 64 hex characters)");
+    await write([encoded, headerMac(keys.macKey, encoded)], 0);
+    return done;
+  } finally {
+    await hasher?.close();
   }
-  return header;
 }
 
 export async function sealBytes(plaintext: Uint8Array, opts: SealOptions): Promise<{ sealed: Buffer; header: SealedHeader }> {
-  const parts: Buffer[] = [];
-  const header = await sealStream(bufferSource(plaintext), (b) => void parts.push(Buffer.from(b)), opts);
-  return { sealed: Buffer.concat(parts), header };
+  let out = Buffer.alloc(0);
+  const header = await sealStream(
+    bufferSource(plaintext),
+    (parts, at) => {
+      if (out.length === 0) {
+        // The first piece is chunk 0 at the end of the header slot: the total length follows from the (pending) header.
+        out = Buffer.alloc(sealedFileLength({ plaintext_size: plaintext.length, chunk_size: opts.chunkSize ?? DEFAULT_CHUNK_SIZE }, at - HEADER_MAC_LENGTH));
+      }
+      for (const p of parts) at += p.copy(out, at);
+    },
+    opts,
+  );
+  return { sealed: out, header };
 }
 
-/** Seals a file to `outPath` (created, never overwritten). Returns the header and the sealed file's SHA-256. */
+/**
+ * Seals a file to `outPath` (created, never overwritten; removed again if sealing fails).
+ * Returns the header and the sealed file's SHA-256, which needs the header and so a pass
+ * over the sealed file once it is complete.
+ */
 export async function sealFile(inPath: string, outPath: string, opts: SealOptions): Promise<{ header: SealedHeader; sealedSha256: string }> {
   const input = await open(inPath, "r").catch((cause: unknown) => {
     throw new SealError(SealedFileCode.SEALED_IO, `cannot read ${inPath}`, { cause });
   });
   try {
-    const output = await open(outPath, "wx", 0o644).catch((cause: unknown) => {
+    const output = await open(outPath, "wx+", 0o644).catch((cause: unknown) => {
       throw new SealError(SealedFileCode.SEALED_IO, `cannot create ${outPath} (it must not exist yet)`, { cause });
     });
+    let ok = false;
     try {
-      const src = await fileSource(input);
-      const h = createHash("sha256");
-      let at = 0;
-      const header = await sealStream(src, async (b) => {
-        h.update(b);
-        let done = 0;
-        while (done < b.length) {
-          const { bytesWritten } = await output.write(b, done, b.length - done, at);
-          done += bytesWritten;
+      const header = await sealStream(await fileSource(input), async (parts, at) => {
+        let rest = parts.filter((p) => p.length > 0);
+        while (rest.length > 0) {
+          const { bytesWritten } = await output.writev(rest, at);
           at += bytesWritten;
+          rest = skip(rest, bytesWritten);
         }
       }, opts);
       await output.sync();
-      return { header, sealedSha256: h.digest("hex") };
+      const sealedSha256 = await sha256Of(await fileSource(output));
+      ok = true;
+      return { header, sealedSha256 };
+    } catch (e) {
+      throw e instanceof SealError ? e : new SealError(SealedFileCode.SEALED_IO, `cannot write ${outPath}`, { cause: e });
     } finally {
       await output.close();
+      if (!ok) await rm(outPath, { force: true });
     }
   } finally {
     await input.close();
   }
+}
+
+/** The buffers left after `n` bytes were written from the front of `parts`. */
+function skip(parts: readonly Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const p of parts) {
+    if (n >= p.length) n -= p.length;
+    else {
+      out.push(n > 0 ? p.subarray(n) : p);
+      n = 0;
+    }
+  }
+  return out;
 }
