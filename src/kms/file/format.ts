@@ -72,16 +72,21 @@ function framed(format: SealedFormat, fields: Record<string, string | number>): 
 
 /** The header's encoding as it goes on disk: magic ‖ u32be length ‖ JSON (fixed key order). */
 export function encodeHeader(h: SealedHeader): Buffer {
-  return framed(h.format, {
+  return framed(h.format, headerFields(h, true));
+}
+
+/** The header's fields in their fixed order, with or without plaintext_sha256 (in its place). */
+function headerFields(h: SealedHeader, withPlaintextHash: boolean): Record<string, string | number> {
+  return {
     format: h.format,
     cipher: h.cipher,
     model_id: h.model_id,
     chunk_size: h.chunk_size,
     plaintext_size: h.plaintext_size,
-    plaintext_sha256: h.plaintext_sha256,
+    ...(withPlaintextHash ? { plaintext_sha256: h.plaintext_sha256 } : {}),
     salt: h.salt,
     key_id: h.key_id,
-  });
+  };
 }
 
 /**
@@ -100,15 +105,7 @@ export function encodeHeader(h: SealedHeader): Buffer {
  */
 export function chunkBindingInput(h: SealedHeader): Buffer {
   if (h.format === SEALED_FORMAT_V1) return encodeHeader(h);
-  return framed(h.format, {
-    format: h.format,
-    cipher: h.cipher,
-    model_id: h.model_id,
-    chunk_size: h.chunk_size,
-    plaintext_size: h.plaintext_size,
-    salt: h.salt,
-    key_id: h.key_id,
-  });
+  return framed(h.format, headerFields(h, false));
 }
 
 /** The total length of a well-formed sealed file with this header. */
