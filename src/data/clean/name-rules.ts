@@ -40,5 +40,5 @@ export const PLACE_PREPOSITIONS = new Set(["in", "at", "from", "near", "into", "
  * person (name-likely.ts); chosen on the tuning split only.
  */
 export const NAME_LIKELY_MIN_LOGIT = 2;
-/** Words right before a lone unknown word that make it a thing, not a person ("using Zalando", "version Kestrel"). */
-export const THING_BEFORE = new Set(["the", "a", "an", "using", "use", "uses", "used", "via", "version", "install", "installed", "run", "running", "app", "on", "at", "for"]);
+/** Words right before a lone unknown word that make it a thing, not a person ("using Zalando", "version Kestrel", "her Allianz pension"). */
+export const THING_BEFORE = new Set(["the", "a", "an", "using", "use", "uses", "used", "via", "version", "install", "installed", "run", "running", "app", "on", "at", "for", "my", "your", "his", "her", "its", "our", "their"]);
