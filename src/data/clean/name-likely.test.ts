@@ -48,4 +48,8 @@ describe("names: a lone unknown word that looks like a name", () => {
     expect(people("The build uses LumoraDB and OYELARAN-X for storage.")).toEqual([]);
     expect(people("See lumora.io or ferdinandi-app for details.")).toEqual([]);
   });
+  it("is not an ordinary capitalised word inside a sentence", () => {
+    expect(people("Please read our Privacy Policy before Friday.")).toEqual([]);
+    expect(people("The parcel goes by Express unless you pick Standard.")).toEqual([]);
+  });
 });
