@@ -16,7 +16,7 @@ import { remainingRisk, type RiskReport } from "./risk.js";
 import type { Detector, EntityType, Span } from "./types.js";
 
 /** Bumped whenever a rule, list or threshold changes what the cleaner removes. */
-export const CLEANER_VERSION = "cloister-cleaner/0.2.0";
+export const CLEANER_VERSION = "cloister-cleaner/0.3.0";
 
 export const LAYERS = {
   validators: detectValidated,

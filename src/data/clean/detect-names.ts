@@ -25,6 +25,7 @@
  * after an abbreviated title or a self-introduction ("mr. kowalczyk", "my name is dagny").
  */
 import { lexicon, WORD } from "./lexicon.js";
+import { nameLikely } from "./name-likely.js";
 import { andPairs, contextPerson, isCompany, repeats, spreadLists, type Run } from "./name-context.js";
 import { ABBREVIATED_TITLES, INTRODUCED_BEFORE, PERSON_CUE_AFTER, PLACE_PREPOSITIONS, SAID_BEFORE, SAID_NAME_AFTER, SURNAME_ENDING } from "./name-rules.js";
 import {
@@ -117,7 +118,9 @@ function isPerson(c: Ctx, a: number, b: number): boolean {
   if (!c.caseless && unknown >= 1 && words.length >= 2 && (listed(end) || unknownProper(c, end))) {
     if (words.every((t) => !common(t) && !has(t, WORD.street) && (!has(t, WORD.place) || listed(t)))) return true;
   }
-  return contextPerson(c, a, b);
+  if (contextPerson(c, a, b)) return true;
+  // A lone unknown word whose letters look like a name, where a name is grammatical.
+  return a === b && nameLikely(c, a);
 }
 
 export function detectNames(text: string): Span[] {

@@ -28,7 +28,7 @@ function twoSentences(s: string): string {
 }
 
 /** "the Beatles", "a Ruoho novel": a person's name takes no article. */
-function afterArticle(c: Ctx, k: number): boolean {
+export function afterArticle(c: Ctx, k: number): boolean {
   const prev = c.toks[k - 1];
   const t = c.toks[k];
   return !!prev && !!t && (prev.lower === "the" || prev.lower === "a" || prev.lower === "an") && gap(c.text, prev, t) === " ";

@@ -35,3 +35,10 @@ export const SAID_BEFORE = /\b(?:said|says)\s+$/i;
 export const SAID_NAME_AFTER = /^(?:\s*$|\s*[.,!?;:"”)]|\s+(?:to|that)\b)/i;
 /** Prepositions of place before a word that is both a listed name and a place: the place ("works in London"). */
 export const PLACE_PREPOSITIONS = new Set(["in", "at", "from", "near", "into", "across", "around", "outside", "inside", "toward", "towards", "via"]);
+/**
+ * The name-likeness scorer's log-odds a lone unknown capitalised word needs to be a
+ * person (name-likely.ts); chosen on the tuning split only.
+ */
+export const NAME_LIKELY_MIN_LOGIT = 2;
+/** Words right before a lone unknown word that make it a thing, not a person ("using Zalando", "version Kestrel", "her Allianz pension"). */
+export const THING_BEFORE = new Set(["the", "a", "an", "using", "use", "uses", "used", "via", "version", "install", "installed", "run", "running", "app", "on", "at", "for", "my", "your", "his", "her", "its", "our", "their"]);

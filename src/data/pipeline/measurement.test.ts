@@ -19,5 +19,6 @@ describe("pipeline measurement", () => {
     expect(d.rules).toMatch(/^[0-9a-f]{64}$/);
     expect(d.lexicon.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(d.lexicon.sizes["firstNames"]).toBeGreaterThan(10_000);
+    expect(d.nameScorer).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -2,7 +2,8 @@
  * The pipeline's measurement: a canonical description of exactly what cleans the data —
  * the cleaner's version, its configuration (layers, risk threshold, duplicate threshold),
  * every rule (each detector module's exported patterns and word lists), a digest of the
- * word lists built from packages, and the model's hash when one is configured — hashed
+ * word lists built from packages, the digest of the name-likeness scorer's weights
+ * (name-score.ts), and the model's hash when one is configured — hashed
  * into one SHA-256. The node measures it into the attestation (the app manifest's
  * `data_pipeline` entry, which the report's info carries and, on dstack, the RTMR3 event
  * log binds), so a contributor checks "the audited cleaner" as one hash, and the
@@ -19,6 +20,8 @@ import * as phones from "../clean/detect-phones.js";
 import * as validated from "../clean/detect-validated.js";
 import { lexicon } from "../clean/lexicon.js";
 import * as nameRules from "../clean/name-rules.js";
+import { nameScoreDigest } from "../clean/name-score.js";
+import * as nameScoreFeatures from "../clean/name-score-features.js";
 import * as risk from "../clean/risk.js";
 import * as tokens from "../clean/tokens.js";
 import * as validators from "../clean/validators.js";
@@ -32,12 +35,14 @@ export interface PipelineDescription {
   readonly rules: Sha256;
   /** SHA-256 of the sorted word lists, with their sizes. */
   readonly lexicon: { readonly sha256: Sha256; readonly sizes: Readonly<Record<string, number>> };
+  /** SHA-256 of the name-likeness scorer's weights (trained offline from the word lists). */
+  readonly nameScorer: Sha256;
   /** SHA-256 of the ONNX token-classifier file, or null when none is configured. */
   readonly model: Sha256 | null;
 }
 
 const RULE_MODULES: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
-  addressGrammar, address, context, dates, phones, validated, nameRules, risk, tokens, validators, dedupe,
+  addressGrammar, address, context, dates, phones, validated, nameRules, nameScoreFeatures, risk, tokens, validators, dedupe,
 };
 
 /** Canonical JSON: sorted keys; RegExp as {re, flags}; Set as a sorted array; functions left out. */
@@ -74,6 +79,7 @@ export function describePipeline(config: CleanerConfig, opts: { nearDuplicateThr
     config: { layers: [...config.layers], riskThreshold: config.riskThreshold, nearDuplicateThreshold: opts.nearDuplicateThreshold },
     rules: sha(JSON.stringify(modules)),
     lexicon: { sha256: sha(JSON.stringify(lists)), sizes: lex.sizes },
+    nameScorer: nameScoreDigest() as Sha256,
     model: opts.modelSha256,
   };
 }
