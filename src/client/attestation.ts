@@ -7,7 +7,7 @@ import { ClientError } from "../errors.js";
 import { e2eKeyId } from "../seal/e2e/suite.js";
 import { fromHex, toHex } from "../util/bytes.js";
 import { ClientCode } from "./codes.js";
-import { checkPins, policyPins, UNPINNED_WARNING, type PinStore } from "./pins.js";
+import { checkPins, policyPins, UNPINNED_SIMULATED_WARNING, UNPINNED_WARNING, type PinStore } from "./pins.js";
 import type { ReportVerifier, VerifiedReport } from "./verifier.js";
 
 export type SigningAlgo = "ecdsa" | "ed25519";
@@ -106,7 +106,7 @@ export async function attestNode(opts: AttestOptions): Promise<PinnedNode> {
   // A release proven in the release log names the code; otherwise say so every time.
   const released = (v as { release?: unknown }).release !== undefined;
   if (opts.pins) await checkPins(opts.pins, opts.baseURL, v.measurements ?? {}, warn, new Date(now));
-  else if (!released && !policyPins(opts.policy)) warn(UNPINNED_WARNING);
+  else if (!released && !policyPins(opts.policy)) warn(v.simulated ? UNPINNED_SIMULATED_WARNING : UNPINNED_WARNING);
   return {
     tee: v.tee,
     simulated: v.simulated,

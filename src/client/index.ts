@@ -21,7 +21,7 @@ export type { WireNode, WireNodeList, WireNodeModel } from "../ledger/nodes-wire
 export type { ReportVerifier, ReportVerifierOptions, VerifiedReport } from "./verifier.js";
 export { checkSignature } from "./signature.js";
 export { clientErrorOf, VERIFICATION_ERROR_TYPE, VERIFICATION_FAILURE_STATUS } from "./failure.js";
-export { checkPins, createMemoryPinStore, PINNED_MEASUREMENTS, UNPINNED_WARNING, type PinRecord, type PinStore } from "./pins.js";
+export { checkPins, createMemoryPinStore, PINNED_MEASUREMENTS, UNPINNED_SIMULATED_WARNING, UNPINNED_WARNING, type PinRecord, type PinStore } from "./pins.js";
 export {
   createCloisterClient,
   type ChatCompletion,

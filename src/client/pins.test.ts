@@ -12,7 +12,7 @@ import { createSimulatedNode, type SimulatedNode } from "../attest/simulator/rep
 import { attestNode, type AttestOptions } from "./attestation.js";
 import { defaultReportVerifier } from "./default-verifier.js";
 import { createFilePinStore } from "../cli/pin-file.js";
-import { createMemoryPinStore, UNPINNED_WARNING } from "./pins.js";
+import { createMemoryPinStore, UNPINNED_SIMULATED_WARNING } from "./pins.js";
 
 /** A fetch that answers the report endpoint from whichever node is current. */
 function serving(current: () => SimulatedNode): typeof fetch {
@@ -38,7 +38,10 @@ describe("measurements: pinned, or said to be unpinned every time", () => {
     const node = createSimulatedNode();
     await attestNode(o);
     await attestNode(o);
-    expect(warnings).toEqual([UNPINNED_WARNING, UNPINNED_WARNING]);
+    expect(warnings).toEqual([UNPINNED_SIMULATED_WARNING, UNPINNED_SIMULATED_WARNING]);
+    // A simulated node proved no TEE: the warning must not say it did.
+    expect(warnings[0]).toMatch(/SIMULATED/);
+    expect(warnings[0]).not.toMatch(/genuine/);
   });
 
   it("does not warn when the policy pins a measurement", async () => {
@@ -47,7 +50,7 @@ describe("measurements: pinned, or said to be unpinned every time", () => {
     const first = await attestNode(options(serving(() => node), { onWarning: (m) => warnings.push(m) }));
     const rtmr3 = (first.verification.measurements ?? {})["rtmr3"];
     await attestNode(options(serving(() => node), { onWarning: (m) => warnings.push(m), policy: { allowSimulated: true, measurements: { rtmr3: [rtmr3] } } }));
-    expect(warnings).toEqual([UNPINNED_WARNING]);
+    expect(warnings).toEqual([UNPINNED_SIMULATED_WARNING]);
   });
 
   it("pins on first use, accepts the same node again, and refuses another node's code (MEASUREMENTS_CHANGED)", async () => {

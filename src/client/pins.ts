@@ -31,6 +31,10 @@ export function createMemoryPinStore(): PinStore {
 export const UNPINNED_WARNING =
   "WARNING: no measurement is pinned for this node: it proved it runs in a genuine TEE, not WHICH code runs there. Any operator could run any code and still pass. Pin measurements with a policy, or enable trust-on-first-use pinning (cloister chat --tofu).";
 
+/** The same warning for a node on the simulator: its evidence proves no TEE at all, so it must not say "genuine". */
+export const UNPINNED_SIMULATED_WARNING =
+  "WARNING: no measurement is pinned for this node, and it is SIMULATED: its evidence proves neither a TEE nor which code runs (development only). Pin measurements with a policy, or enable trust-on-first-use pinning (cloister chat --tofu).";
+
 /** Picks the pinnable measurements out of a verification. */
 export function pinnable(measurements: Readonly<Record<string, string>> | undefined): Record<string, string> {
   const out: Record<string, string> = {};

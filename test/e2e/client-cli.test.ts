@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { chatCommand } from "../../src/cli/commands/chat.js";
 import type { CliIO } from "../../src/cli/io.js";
-import { UNPINNED_WARNING } from "../../src/client/pins.js";
+import { UNPINNED_SIMULATED_WARNING } from "../../src/client/pins.js";
 import { ANSWER } from "./client-fixtures.js";
 import { useNodeBehindProxy } from "./client-env.js";
 
@@ -18,7 +18,7 @@ describe("cloister chat", () => {
     const io = captureIO();
     const code = await chatCommand(["--url", env.proxy.url, "--allow-simulated", "--json", "tell", "me", "about", "wombat-lanterns"], io);
     // No policy, no pin: said every time (issue 7, item 5), and nothing else on stderr.
-    expect(io.stderr).toEqual([UNPINNED_WARNING]);
+    expect(io.stderr).toEqual([UNPINNED_SIMULATED_WARNING]);
     expect(code).toBe(0);
     const out = JSON.parse(io.stdout.join("")) as Record<string, unknown>;
     expect(out).toMatchObject({ verified: true, tee: "simulated", e2ee: true, content: ANSWER, model: "fake" });
