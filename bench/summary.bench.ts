@@ -26,12 +26,15 @@ export async function run(): Promise<void> {
   const d = g.sides[0];
   if (d) {
     for (const s of g.sides.slice(1)) {
-      const tag = s.name === "gateway" ? "gateway" : s.name === "bare proxy" ? "bare node:http proxy (floor)" : `gateway (${s.name})`;
-      rows.push([`${tag} / direct: req/s (c=4)`, (s.rps / d.rps).toFixed(2), `${s.rps.toFixed(0)} vs ${d.rps.toFixed(0)}; goal >= 0.90`]);
-      rows.push([`${tag}: p50 added (c=1)`, fmt(s.p50 - d.p50), `${fmt(s.p50)} vs ${fmt(d.p50)}; goal < 0.5 ms`]);
+      const floor = s.name === "bare proxy";
+      const tag = s.name === "gateway" ? "gateway" : floor ? "bare node:http proxy (floor)" : `gateway (${s.name})`;
+      // The floor is a reference, not a gateway: the goals belong to the gateway rows.
+      const goal = (text: string): string => (floor ? "" : `; goal ${text}`);
+      rows.push([`${tag} / direct: req/s (c=4)`, (s.rps / d.rps).toFixed(2), `${s.rps.toFixed(0)} vs ${d.rps.toFixed(0)}${goal(">= 0.90")}`]);
+      rows.push([`${tag}: p50 added (c=1)`, fmt(s.p50 - d.p50), `${fmt(s.p50)} vs ${fmt(d.p50)}${goal("< 0.5 ms")}`]);
       rows.push([`${tag}: p99 added (c=1)`, fmt(s.p99 - d.p99), `${fmt(s.p99)} vs ${fmt(d.p99)}`]);
       rows.push([`${tag} / direct: streamed tok/s (c=4)`, (s.tok / d.tok).toFixed(2), `${s.tok.toFixed(0)} vs ${d.tok.toFixed(0)}`]);
-      rows.push([`${tag}: CPU per completion`, us(s.cpu), `non-streamed; per stream ${us(s.streamCpu)}; the upstream's own ${us(d.upCpu)}; goal <= 0.5 ms`]);
+      rows.push([`${tag}: CPU per completion`, us(s.cpu), `non-streamed; per stream ${us(s.streamCpu)}; the upstream's own ${us(d.upCpu)}${goal("<= 0.5 ms")}`]);
     }
     if (g.sides.some((s) => s.errors > 0)) rows.push(["gateway: errors", String(g.sides.reduce((a, s) => a + s.errors, 0)), "goal 0"]);
   }

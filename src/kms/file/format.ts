@@ -91,7 +91,7 @@ function headerFields(h: SealedHeader, withPlaintextHash: boolean): Record<strin
 
 /**
  * What every chunk's aad names about its file (hashed with SHA-256 in keys.ts):
- * v1: the encoded header itself. v2: the same framing over every field known before the
+ * v1: the encoded header itself, exactly the bytes on disk (`encoded`). v2: the same framing over every field known before the
  * plaintext is hashed (format, cipher, model id, chunk size, plaintext size, salt, key id),
  * i.e. the header without plaintext_sha256. The header MAC, checked before any chunk is
  * opened, still covers the whole header, plaintext_sha256 included.
@@ -103,9 +103,8 @@ function headerFields(h: SealedHeader, withPlaintextHash: boolean): Record<strin
  * header. The plaintext hash was never what authenticated the chunks (their tags do); what
  * stops anyone without the data key from changing it is the header MAC, in v1 as in v2.
  */
-export function chunkBindingInput(h: SealedHeader): Buffer {
-  if (h.format === SEALED_FORMAT_V1) return encodeHeader(h);
-  return framed(h.format, headerFields(h, false));
+export function chunkBindingInput(h: SealedHeader, encoded: Uint8Array): Uint8Array {
+  return h.format === SEALED_FORMAT_V1 ? encoded : framed(h.format, headerFields(h, false));
 }
 
 /** The total length of a well-formed sealed file with this header. */

@@ -12,7 +12,7 @@
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
 import { SealError } from "../../errors.js";
 import { SealedFileCode } from "./codes.js";
-import { chunkBindingInput, SEALED_FORMAT_V1, type SealedHeader } from "./format.js";
+import { chunkBindingInput, type SealedHeader } from "./format.js";
 
 export const DATA_KEY_LENGTH = 32;
 
@@ -57,5 +57,5 @@ export function headerMacValid(macKey: Uint8Array, encodedHeader: Uint8Array, ma
  * v1 readers always hashed them.
  */
 export function chunkBinding(header: SealedHeader, encoded: Uint8Array): Buffer {
-  return createHash("sha256").update(header.format === SEALED_FORMAT_V1 ? encoded : chunkBindingInput(header)).digest();
+  return createHash("sha256").update(chunkBindingInput(header, encoded)).digest();
 }

@@ -56,9 +56,10 @@ export async function sealStream(src: ByteSource, write: SealSink, opts: SealOpt
     salt: randomBytes(32).toString("hex"),
     key_id: dataKeyId(opts.dataKey),
   };
-  const headerLength = encodeHeader(header).length;
+  const pending = encodeHeader(header);
+  const headerLength = pending.length;
   const keys = fileKeys(opts.dataKey, Buffer.from(header.salt, "hex"));
-  const binding = chunkBinding(header, encodeHeader(header));
+  const binding = chunkBinding(header, pending);
   const n = chunkCount(header);
   const hasher = !v1 && opts.plaintextSha256 === undefined ? (opts.hasher ?? ((size, cs) => plainHasher(size, cs, opts.hashInWorker)))(src.length, chunkSize) : null;
   try {
