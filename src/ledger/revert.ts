@@ -18,19 +18,24 @@ function dedupe(items: Abi): Abi {
   });
 }
 
+/** The custom error encoded in revert data, when it is one of the market's. */
+export function revertNameOfData(data: string | undefined): string | undefined {
+  if (!data || !/^0x[0-9a-fA-F]{8}/.test(data)) return undefined;
+  try {
+    return decodeErrorResult({ abi: ALL_ERRORS, data: data as Hex }).errorName;
+  } catch {
+    return undefined;
+  }
+}
+
 export function revertName(err: unknown): string | undefined {
   let e: unknown = err;
   for (let i = 0; i < 12 && e && typeof e === "object"; i++) {
     const o = e as { data?: unknown; raw?: unknown; cause?: unknown };
     if (o.data && typeof o.data === "object" && "errorName" in o.data && typeof o.data.errorName === "string") return o.data.errorName;
     const raw = typeof o.raw === "string" ? o.raw : typeof o.data === "string" ? o.data : undefined;
-    if (raw && /^0x[0-9a-fA-F]{8}/.test(raw)) {
-      try {
-        return decodeErrorResult({ abi: ALL_ERRORS, data: raw as Hex }).errorName;
-      } catch {
-        // not one of ours; keep walking
-      }
-    }
+    const named = revertNameOfData(raw);
+    if (named) return named;
     e = o.cause;
   }
   return undefined;

@@ -23,7 +23,7 @@ import { foundry } from "viem/chains";
 import { ANVIL_KEYS, startAnvil, type Anvil } from "./anvil.js";
 import { NodeRegistry } from "./contracts/artifacts.js";
 import { deployMarket, type DeployOptions, type MarketAddresses } from "./deploy.js";
-import { revertName } from "./revert.js";
+import { revertName, revertNameOfData } from "./revert.js";
 import { quorumEvidence, signRegistration } from "./sign.js";
 import { modelId, ZERO_HASH, type EvmAddress, type Hex32, type Price, type Registration, type Verdict } from "./typed-data.js";
 
@@ -121,8 +121,20 @@ export async function startTestMarket(deploy: Partial<DeployOptions> = {}): Prom
     const { request } = await client.simulateContract({ account: from, address, abi, functionName, args, value });
     const hash = await w.writeContract(request as Parameters<Wallet["writeContract"]>[0]);
     const r = await client.waitForTransactionReceipt({ hash });
-    if (r.status !== "success") throw new Error(`${functionName} reverted on chain`);
+    if (r.status !== "success") throw new Error(`${functionName} reverted on chain (${await whyReverted(hash, r)})`);
     return r;
+  };
+  // A call that simulated fine and then reverted when mined: say why (the custom error, or
+  // the gas it ran out of), so a failure that only happens under load can be told apart.
+  const whyReverted = async (hash: `0x${string}`, r: TransactionReceipt): Promise<string> => {
+    const tx = await client.getTransaction({ hash }).catch(() => null);
+    const gas = `gas used ${r.gasUsed} of ${tx?.gas ?? "?"}, block ${r.blockNumber}`;
+    try {
+      const trace = (await client.request({ method: "debug_traceTransaction" as never, params: [hash, { tracer: "callTracer" }] as never })) as { output?: string; error?: string };
+      return `${revertNameOfData(trace.output) ?? trace.error ?? "no reason"}; ${gas}`;
+    } catch {
+      return gas;
+    }
   };
   const read: TestMarket["read"] = async <T>(address: EvmAddress, abi: Abi, functionName: string, args: readonly unknown[]) =>
     (await client.readContract({ address, abi, functionName, args })) as T;
