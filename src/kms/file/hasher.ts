@@ -12,6 +12,12 @@
  * sleeps between chunks, and a thread woken that often may be woken on the caller's core
  * (Linux prefers the waker's CPU), where the two take turns instead of running side by side.
  *
+ * The ring costs a copy of every chunk on the caller's thread and a hand-off per batch,
+ * which measured as much as the hashing itself. So where the worker can read the bytes for
+ * itself, it does (rangeHasher below): a seal of a file hands it the input's descriptor, an
+ * open into the node's memfd hands it the memfd, and only byte ranges travel. The ring
+ * remains for plaintext that lives only in the caller's memory (sealBytes, openBytes).
+ *
  * Starting a worker costs ~30 ms here, more than hashing a small file, so small inputs hash
  * inline, and one idle worker is kept (unref'd, so it never holds the process open) for the
  * next seal or open. Any failure of the worker (an exception, an exit, a bad message)
@@ -43,12 +49,28 @@ const MAX_SLOTS = 16;
  */
 export const HASH_WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
+const { readSync } = require("node:fs");
 const { createHash } = require("node:crypto");
-let ring = null, slotSize = 0, h = null;
+let ring = null, slotSize = 0, h = null, fd = -1, base = 0, shared = null, buf = null;
+const READ = 1 << 20;
 parentPort.on("message", (m) => {
-  if (m.t === "begin") { ring = Buffer.from(m.ring); slotSize = m.slotSize; h = createHash("sha256"); return; }
+  if (m.t === "begin") { ring = Buffer.from(m.ring); slotSize = m.slotSize; shared = null; fd = -1; h = createHash("sha256"); return; }
   if (m.t === "chunks") { for (const c of m.list) h.update(ring.subarray(c.slot * slotSize, c.slot * slotSize + c.len)); parentPort.postMessage({ t: "done", slots: m.list.map((c) => c.slot) }); return; }
-  if (m.t === "end") { const hex = h.digest("hex"); h = null; ring = null; parentPort.postMessage({ t: "digest", hex }); return; }
+  if (m.t === "begin-fd") { fd = m.fd; base = m.offset; shared = null; h = createHash("sha256"); if (!buf) buf = Buffer.allocUnsafe(READ); return; }
+  if (m.t === "begin-shared") { shared = Buffer.from(m.shared); base = m.offset; fd = -1; h = createHash("sha256"); return; }
+  if (m.t === "ranges") {
+    for (const [from, to] of m.list) {
+      if (shared) { h.update(shared.subarray(base + from, base + to)); continue; }
+      for (let at = from; at < to; ) {
+        const n = readSync(fd, buf, 0, Math.min(READ, to - at), base + at);
+        if (n === 0) throw new Error("the file ended at byte " + at + ", before " + to);
+        h.update(n === READ ? buf : buf.subarray(0, n));
+        at += n;
+      }
+    }
+    return;
+  }
+  if (m.t === "end") { const hex = h.digest("hex"); h = null; ring = null; shared = null; fd = -1; if (buf) buf.fill(0); parentPort.postMessage({ t: "digest", hex }); return; }
   throw new Error("unknown message " + String(m && m.t));
 });
 `;
@@ -222,4 +244,104 @@ export function workerHasher(chunkSize: number, source: string = HASH_WORKER_SOU
 
 export function plainHasher(plaintextSize: number, chunkSize: number, inWorker?: boolean): PlainHasher {
   return (inWorker ?? plaintextSize >= WORKER_MIN_BYTES) ? workerHasher(chunkSize) : inlineHasher();
+}
+
+/** Where a range hasher's worker reads the bytes itself: an open file descriptor (positional reads), or shared memory. */
+export type HashSource = { readonly fd: number; readonly offset?: number } | { readonly shared: SharedArrayBuffer; readonly offset?: number };
+
+/**
+ * Hashes bytes the worker reads for itself, so nothing is copied or handed over on the
+ * caller's thread: only byte ranges travel, a few per file. The caller says which ranges
+ * are final (`add`, in order, from the start); the worker reads them from the file
+ * descriptor (a second read of the page cache, on the worker's core) or from the shared
+ * memory, and hashes them. A seal posts the whole input at once and the worker hashes it
+ * beside the encryption; an open posts each chunk once the sink has written it, so the
+ * hash covers the bytes that were written (the memfd llama.cpp loads), not a copy.
+ *
+ * The caller must keep the descriptor open and the bytes unchanged until digest() or
+ * close() has returned (both wait for the worker).
+ */
+export interface RangeHasher {
+  /** Bytes [from, to) of the source are final: hash them next (contiguous with the previous range). */
+  add(from: number, to: number): void;
+  digest(): Promise<string>;
+  /** Releases the worker (idempotent; after a failure or instead of digest). */
+  close(): Promise<void>;
+}
+
+/** Ranges are posted once this many bytes are pending: a worker woken per 1 MiB sleeps between chunks (see above). */
+const RANGE_BATCH_BYTES = 4 * 1024 * 1024;
+
+export function rangeHasher(src: HashSource, source: string = HASH_WORKER_SOURCE): RangeHasher {
+  const w = takeWorker(source);
+  let failure: SealError | null = null;
+  let closed = false;
+  let expect = 0;
+  let pending: [number, number][] = [];
+  let pendingBytes = 0;
+  let onDigest: ((hex: string) => void) | null = null;
+  let onFail: ((e: SealError) => void) | null = null;
+  const onMessage = (m: { t?: string; hex?: string }): void => {
+    if (m.t === "digest" && typeof m.hex === "string") onDigest?.(m.hex);
+    else fail("unexpected message from the hash worker");
+  };
+  const onError = (e: Error): void => fail(e.message, e);
+  const onExit = (code: number): void => fail(`the hash worker exited (code ${code})`);
+  const detach = (): void => {
+    w.off("message", onMessage).off("error", onError).off("exit", onExit);
+    closed = true;
+  };
+  function fail(message: string, cause?: unknown): void {
+    if (failure || closed) return;
+    failure = new SealError(SealedFileCode.SEALED_HASH_WORKER_FAILED, `hashing the plaintext failed: ${message}`, cause === undefined ? {} : { cause });
+    detach();
+    w.on("error", ignore);
+    void w.terminate();
+    onFail?.(failure);
+  }
+  const check = (): void => {
+    if (failure) throw failure;
+    if (closed) throw new SealError(SealedFileCode.SEALED_HASH_WORKER_FAILED, "the plaintext hasher is closed");
+  };
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    w.postMessage({ t: "ranges", list: pending });
+    pending = [];
+    pendingBytes = 0;
+  };
+  w.on("message", onMessage).on("error", onError).on("exit", onExit);
+  if ("fd" in src) w.postMessage({ t: "begin-fd", fd: src.fd, offset: src.offset ?? 0 });
+  else w.postMessage({ t: "begin-shared", shared: src.shared, offset: src.offset ?? 0 });
+  return {
+    add(from, to) {
+      check();
+      // Out of order or overlapping ranges would hash other bytes than the file's: refuse them here.
+      if (from !== expect || to < from) throw new RangeError(`range [${from}, ${to}) does not follow byte ${expect}`);
+      expect = to;
+      if (to === from) return;
+      const last = pending[pending.length - 1];
+      if (last && last[1] === from) last[1] = to;
+      else pending.push([from, to]);
+      pendingBytes += to - from;
+      if (pendingBytes >= RANGE_BATCH_BYTES) flush();
+    },
+    async digest() {
+      check();
+      const hex = await new Promise<string>((resolve, reject) => {
+        onDigest = resolve;
+        onFail = reject;
+        flush();
+        w.postMessage({ t: "end" });
+      });
+      detach();
+      giveBack(w, source);
+      return hex;
+    },
+    async close() {
+      if (closed) return;
+      detach();
+      w.on("error", ignore);
+      await w.terminate();
+    },
+  };
 }

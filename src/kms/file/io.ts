@@ -3,6 +3,7 @@
  * small interface so the same seal/open code runs on disk (constant memory) and in tests.
  */
 import type { FileHandle } from "node:fs/promises";
+import type { HashSource } from "./hasher.js";
 
 export interface ByteSource {
   /** Total length in bytes. */
@@ -11,6 +12,10 @@ export interface ByteSource {
   read(offset: number, length: number): Promise<Buffer>;
   /** Reads up to `target.length` bytes at `offset` into `target` (for a file: no copy in between); returns the part filled. */
   readInto(offset: number, target: Buffer): Promise<Buffer>;
+  /** Where a hash worker can read these bytes for itself (a file descriptor, shared memory), if it can. */
+  readonly hashSource?: HashSource;
+  /** Whether the bytes changed since the source was made (a file: its size, times or inode), where that can be told. */
+  changed?(): Promise<boolean>;
 }
 
 export function bufferSource(bytes: Uint8Array): ByteSource {
@@ -20,12 +25,14 @@ export function bufferSource(bytes: Uint8Array): ByteSource {
     length: b.length,
     read: async (offset, length) => view(offset, length),
     readInto: async (offset, target) => target.subarray(0, view(offset, target.length).copy(target)),
+    ...(b.buffer instanceof SharedArrayBuffer ? { hashSource: { shared: b.buffer, offset: b.byteOffset } } : {}),
   };
 }
 
 /** Reads through one reusable buffer (as large as the largest read): the caller must consume it before the next read. */
 export async function fileSource(handle: FileHandle): Promise<ByteSource> {
-  const { size } = await handle.stat();
+  const at = await handle.stat({ bigint: true });
+  const size = Number(at.size);
   let buf = Buffer.allocUnsafe(0);
   const readInto = async (offset: number, target: Buffer): Promise<Buffer> => {
     const want = Math.min(target.length, Math.max(0, size - offset));
@@ -39,6 +46,11 @@ export async function fileSource(handle: FileHandle): Promise<ByteSource> {
   };
   return {
     length: size,
+    hashSource: { fd: handle.fd },
+    async changed() {
+      const now = await handle.stat({ bigint: true });
+      return now.size !== at.size || now.mtimeNs !== at.mtimeNs || now.ctimeNs !== at.ctimeNs || now.ino !== at.ino;
+    },
     async read(offset, length) {
       const want = Math.min(length, Math.max(0, size - offset));
       if (buf.length < want) buf = Buffer.allocUnsafe(want);

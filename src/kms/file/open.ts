@@ -12,7 +12,7 @@ import { SealError } from "../../errors.js";
 import { openChunk } from "./chunk.js";
 import { SealedFileCode } from "./codes.js";
 import { chunkCount, chunkPlainLength, HEADER_MAC_LENGTH, parseHeaderPrefix, sealedFileLength, TAG_LENGTH, type SealedHeader } from "./format.js";
-import { plainHasher, type PlainHasher } from "./hasher.js";
+import { plainHasher, rangeHasher, WORKER_MIN_BYTES, type PlainHasher, type RangeHasher } from "./hasher.js";
 import { bufferSource, fileSource, type ByteSource } from "./io.js";
 import { chunkBinding, dataKeyId, fileKeys, headerMacValid } from "./keys.js";
 
@@ -42,6 +42,13 @@ export interface OpenOptions {
   readonly hashInWorker?: boolean;
   /** Replaces the plaintext hasher (tests inject a failing one). */
   readonly hasher?: (plaintextSize: number, chunkSize: number) => PlainHasher;
+  /**
+   * The sink writes chunk i's plaintext at `offset + i * chunk_size` of this file descriptor
+   * (the node's memfd) before its promise resolves. The hash worker then reads the
+   * plaintext back from there, so the check covers the bytes that will be served, and the
+   * caller's thread copies nothing for it.
+   */
+  readonly plaintextFd?: { readonly fd: number; readonly offset?: number };
 }
 
 /**
@@ -61,7 +68,8 @@ export async function openStream(src: ByteSource, dataKey: Uint8Array, sink: Pla
   const sealedLen = (i: number): number => chunkPlainLength(header, i) + TAG_LENGTH;
   const offsetOf = (i: number): number => headerLength + HEADER_MAC_LENGTH + i * (header.chunk_size + TAG_LENGTH);
   const expectedLength = sealedFileLength(header, headerLength);
-  const hash = (opts.hasher ?? ((size, cs) => plainHasher(size, cs, opts.hashInWorker)))(header.plaintext_size, header.chunk_size);
+  const ranged: RangeHasher | null = opts.plaintextFd && !opts.hasher && (opts.hashInWorker ?? header.plaintext_size >= WORKER_MIN_BYTES) ? rangeHasher(opts.plaintextFd) : null;
+  const hash = ranged ? null : (opts.hasher ?? ((size, cs) => plainHasher(size, cs, opts.hashInWorker)))(header.plaintext_size, header.chunk_size);
   try {
     for (let i = 0; i < n; i++) {
       const final = i === n - 1;
@@ -76,13 +84,15 @@ export async function openStream(src: ByteSource, dataKey: Uint8Array, sink: Pla
       }
       const plain = openChunk(keys.chunkKey, hh, i, final, sealed);
       if (plain === null) throw diagnose(keys.chunkKey, hh, header, i, Buffer.from(sealed), src.length < expectedLength);
-      await hash.submit(plain);
+      if (hash) await hash.submit(plain); // copied before the sink, which may zero it
       await sink(plain, i);
+      ranged?.add(i * header.chunk_size, i * header.chunk_size + plain.length);
     }
     if (src.length > expectedLength) throw new SealError(SealedFileCode.SEALED_TRAILING_DATA, `${src.length - expectedLength} bytes follow the final chunk`);
-    if ((await hash.digest()) !== header.plaintext_sha256) throw new SealError(SealedFileCode.SEALED_PLAINTEXT_HASH_MISMATCH, "the opened plaintext's SHA-256 is not the header's");
+    const sha = ranged ? await ranged.digest() : hash ? await hash.digest() : null;
+    if (sha !== header.plaintext_sha256) throw new SealError(SealedFileCode.SEALED_PLAINTEXT_HASH_MISMATCH, "the opened plaintext's SHA-256 is not the header's");
   } finally {
-    await hash.close();
+    await Promise.all([hash?.close(), ranged?.close()]);
   }
   return header;
 }

@@ -14,7 +14,7 @@ import { SealError } from "../../errors.js";
 import { sealChunk } from "./chunk.js";
 import { SealedFileCode } from "./codes.js";
 import { chunkCount, chunkPlainLength, DEFAULT_CHUNK_SIZE, encodeHeader, HEADER_MAC_LENGTH, PENDING_SHA256, SEALED_FORMAT_V1, SEALED_FORMAT_V2, sealedFileLength, TAG_LENGTH, type SealedHeader } from "./format.js";
-import { inlineHasher, plainHasher, type PlainHasher } from "./hasher.js";
+import { inlineHasher, plainHasher, rangeHasher, WORKER_MIN_BYTES, type PlainHasher, type RangeHasher } from "./hasher.js";
 import { bufferSource, fileSource, type ByteSource } from "./io.js";
 import { chunkBinding, dataKeyId, fileKeys, headerMac } from "./keys.js";
 
@@ -61,22 +61,32 @@ export async function sealStream(src: ByteSource, write: SealSink, opts: SealOpt
   const keys = fileKeys(opts.dataKey, Buffer.from(header.salt, "hex"));
   const binding = chunkBinding(header, pending);
   const n = chunkCount(header);
-  const hasher = !v1 && opts.plaintextSha256 === undefined ? (opts.hasher ?? ((size, cs) => plainHasher(size, cs, opts.hashInWorker)))(src.length, chunkSize) : null;
+  const wantHash = !v1 && opts.plaintextSha256 === undefined;
+  // Where the worker can read the input itself (a file, shared memory), it hashes all of it
+  // from the start, beside the encryption, and nothing passes between the threads.
+  const ranged: RangeHasher | null = wantHash && !opts.hasher && src.hashSource && (opts.hashInWorker ?? src.length >= WORKER_MIN_BYTES) ? rangeHasher(src.hashSource) : null;
+  const hasher = wantHash && !ranged ? (opts.hasher ?? ((size, cs) => plainHasher(size, cs, opts.hashInWorker)))(src.length, chunkSize) : null;
   try {
+    ranged?.add(0, src.length);
     for (let i = 0; i < n; i++) {
       const len = chunkPlainLength(header, i);
-      // Read straight into the hasher's slot: the worker hashes it while we encrypt it.
+      // Else read straight into the hasher's slot: the worker hashes it while we encrypt it.
       const plain = hasher ? await src.readInto(i * chunkSize, await hasher.slot(len)) : await src.read(i * chunkSize, len);
       if (hasher) await hasher.submit(plain);
       await write(sealChunk(keys.chunkKey, binding, i, i === n - 1, plain), headerLength + HEADER_MAC_LENGTH + i * (chunkSize + TAG_LENGTH));
     }
-    const done: SealedHeader = hasher ? { ...header, plaintext_sha256: await hasher.digest() } : header;
+    const sha = ranged ? await ranged.digest() : hasher ? await hasher.digest() : null;
+    // The worker read the input for itself: a file changed meanwhile could give a header
+    // whose hash is not that of the bytes encrypted (such a file fails to open, with
+    // SEALED_PLAINTEXT_HASH_MISMATCH); say so now instead.
+    if (ranged && (await src.changed?.())) throw new SealError(SealedFileCode.SEALED_IO, "the input changed while it was being sealed; seal it again once nothing writes to it");
+    const done: SealedHeader = sha !== null ? { ...header, plaintext_sha256: sha } : header;
     const encoded = encodeHeader(done);
     if (encoded.length !== headerLength) throw new SealError(SealedFileCode.SEALED_MALFORMED, "the sealed header changed length (plaintext_sha256 must be 64 hex characters)");
     await write([encoded, headerMac(keys.macKey, encoded)], 0);
     return done;
   } finally {
-    await hasher?.close();
+    await Promise.all([hasher?.close(), ranged?.close()]);
   }
 }
 

@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { open as openFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -7,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { SealError } from "../../errors.js";
 import { SealedFileCode } from "./codes.js";
 import { HEADER_MAC_LENGTH, SEALED_FORMAT_V1, SEALED_FORMAT_V2, TAG_LENGTH } from "./format.js";
-import { liveHashWorkers, workerHasher } from "./hasher.js";
+import { liveHashWorkers, rangeHasher, workerHasher } from "./hasher.js";
 import { inspectSealedFile, openBytes, openSealedFile, readSealedHeader } from "./open.js";
-import { bufferSource } from "./io.js";
-import { sealBytes, sealFile } from "./seal.js";
+import { bufferSource, fileSource } from "./io.js";
+import { sealBytes, sealFile, sealStream } from "./seal.js";
 
 const CHUNK = 64;
 const key = randomBytes(32);
@@ -240,5 +242,91 @@ describe("hashing the plaintext in a worker thread", () => {
     await expect(openBytes(s, key, { hashInWorker: true })).rejects.toMatchObject({ code: SealedFileCode.SEALED_CHUNK_CORRUPT });
     await Promise.all([0, 1, 2].map(() => sealBytes(big, { dataKey: key, modelId: "w", chunkSize: 1024, hashInWorker: true })));
     await vi.waitFor(() => expect(liveHashWorkers()).toBeLessThanOrEqual(1));
+  });
+
+  describe("with the worker reading the bytes for itself (a file descriptor, shared memory)", () => {
+    const sha = createHash("sha256").update(big).digest("hex");
+    /** Opens `sealedPath` into a fresh file whose descriptor the hash worker reads back; `mangle` may alter what the sink writes. */
+    async function openInto(sealedPath: string, mangle: (p: Buffer, i: number) => Buffer | null = (p) => p): Promise<Buffer> {
+      const target = join(dir, `plain-${Math.random().toString(36).slice(2)}`);
+      const fd = openSync(target, "w+");
+      try {
+        await openSealedFile(sealedPath, key, (p, i) => {
+          const w = mangle(p, i);
+          if (w) writeSync(fd, w, 0, w.length, i * 1024);
+        }, { plaintextFd: { fd }, hashInWorker: true });
+        return readFileSync(target);
+      } finally {
+        closeSync(fd);
+      }
+    }
+
+    it("seals a file hashed from its own descriptor and opens it hashed from the written plaintext", async () => {
+      const input = join(dir, "ranged-in.bin");
+      writeFileSync(input, big);
+      const { header } = await sealFile(input, join(dir, "ranged.sealed"), { dataKey: key, modelId: "w", chunkSize: 1024, hashInWorker: true });
+      expect(header.plaintext_sha256).toBe(sha);
+      expect((await openInto(join(dir, "ranged.sealed"))).equals(big)).toBe(true);
+    });
+
+    it("hashes a plaintext in shared memory in place, to the same digest", async () => {
+      const shared = Buffer.from(new SharedArrayBuffer(big.length + 7), 7);
+      big.copy(shared);
+      expect(bufferSource(shared).hashSource).toMatchObject({ offset: 7 });
+      const { header, sealed: s } = await sealBytes(shared, { dataKey: key, modelId: "w", chunkSize: 1024, hashInWorker: true });
+      expect(header.plaintext_sha256).toBe(sha);
+      expect((await openBytes(s, key)).plaintext.equals(big)).toBe(true);
+    });
+
+    it("checks the hash against the bytes the sink wrote, not a copy: one altered byte is SEALED_PLAINTEXT_HASH_MISMATCH", async () => {
+      const input = join(dir, "mangle-in.bin");
+      writeFileSync(input, big);
+      await sealFile(input, join(dir, "mangle.sealed"), { dataKey: key, modelId: "w", chunkSize: 1024 });
+      const flipped = (p: Buffer, i: number): Buffer => {
+        const c = Buffer.from(p);
+        if (i === 2) c[10] = (c[10] ?? 0) ^ 1;
+        return c;
+      };
+      await expect(openInto(join(dir, "mangle.sealed"), flipped)).rejects.toMatchObject({ code: SealedFileCode.SEALED_PLAINTEXT_HASH_MISMATCH });
+    });
+
+    it("fails as SEALED_HASH_WORKER_FAILED when the descriptor lacks the bytes (a sink that wrote nothing), and ends the worker", async () => {
+      const input = join(dir, "empty-in.bin");
+      writeFileSync(input, big);
+      await sealFile(input, join(dir, "empty.sealed"), { dataKey: key, modelId: "w", chunkSize: 1024 });
+      const before = liveHashWorkers();
+      await expect(openInto(join(dir, "empty.sealed"), () => null)).rejects.toMatchObject({ code: SealedFileCode.SEALED_HASH_WORKER_FAILED });
+      await vi.waitFor(() => expect(liveHashWorkers()).toBeLessThanOrEqual(before));
+    });
+
+    it("refuses an input that changed while it was sealed (SEALED_IO), since the worker read it separately", async () => {
+      const input = join(dir, "changing-in.bin");
+      writeFileSync(input, big);
+      await sleep(30); // past the file system's timestamp granularity, so the change shows in mtime
+      const fh = await openFile(input, "r");
+      try {
+        let first = true;
+        const write = async (): Promise<void> => {
+          if (!first) return;
+          first = false;
+          const w = await openFile(input, "r+");
+          await w.write(Buffer.alloc(16, 0x55), 0, 16, 2048);
+          await w.close();
+        };
+        await expect(sealStream(await fileSource(fh), write, { dataKey: key, modelId: "w", chunkSize: 1024, hashInWorker: true })).rejects.toMatchObject({ code: SealedFileCode.SEALED_IO });
+      } finally {
+        await fh.close();
+      }
+    });
+
+    it("refuses ranges out of order, which would hash other bytes than the file's", async () => {
+      const h = rangeHasher({ shared: new SharedArrayBuffer(64) });
+      try {
+        h.add(0, 16);
+        expect(() => h.add(32, 48)).toThrow(RangeError);
+      } finally {
+        await h.close();
+      }
+    });
   });
 });

@@ -31,19 +31,35 @@ export async function openSealedModel(opts: { sealedPath: string; brokers: reado
   }
   const memFile = await createMemFile(`cloister-${header.model_id}`);
   try {
-    let at = 0;
-    // openSealedFile checks the header MAC, every chunk, the final flag, the length and
-    // the plaintext SHA-256 before it returns; only then is the file handed to llama.cpp.
-    await openSealedFile(opts.sealedPath, dataKey, (plain) => {
-      memFile.write(plain, at);
-      at += plain.length;
-      plain.fill(0);
-    });
+    // The header was read above without its MAC; the one opened is authenticated: it must
+    // still be the registered model (the file could have been swapped in between).
+    const opened = await decryptInto(opts.sealedPath, dataKey, memFile);
+    if (opened.plaintext_sha256 !== r.plaintext_sha256 || opened.plaintext_size !== r.plaintext_size) throw new KmsError(KmsCode.KMS_KEY_MISMATCH, "the sealed file changed while it was opened: it is not the model the owner registered");
   } catch (e) {
     memFile.close();
-    throw e instanceof SealError ? e : new KmsError(KmsCode.KMS_KEY_MISMATCH, "could not open the sealed model", { cause: e });
+    throw e instanceof SealError || e instanceof KmsError ? e : new KmsError(KmsCode.KMS_KEY_MISMATCH, "could not open the sealed model", { cause: e });
   } finally {
     dataKey.fill(0);
   }
   return { header, memFile, registration: fetched.registration, key };
+}
+
+/**
+ * Decrypts a sealed file into `memFile`, zeroing each plaintext chunk once written. The hash
+ * worker reads the plaintext back from the memfd, so what it checks is what llama.cpp loads.
+ * openSealedFile checks the header MAC, every chunk, the final flag, the length and the
+ * plaintext SHA-256 before it returns; only then may the file be handed to llama.cpp.
+ */
+export async function decryptInto(sealedPath: string, dataKey: Uint8Array, memFile: MemFile): Promise<SealedHeader> {
+  let at = 0;
+  return openSealedFile(
+    sealedPath,
+    dataKey,
+    (plain) => {
+      memFile.write(plain, at);
+      at += plain.length;
+      plain.fill(0);
+    },
+    { plaintextFd: { fd: memFile.fd } },
+  );
 }
