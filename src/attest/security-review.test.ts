@@ -150,7 +150,7 @@ describe("verifyEvidence binds the caller's nonce for bare evidence", () => {
   });
 
   const bundlePath = sharedPath("vectors/amd-sev-snp/attestation-bundle.json");
-  describe.skipIf(!bundlePath)("SEV-SNP (skipped: ../shared missing)", () => {
+  describe.skipIf(!bundlePath)(`SEV-SNP${bundlePath ? "" : " (skipped: ../shared missing)"}`, () => {
     const now = new Date("2026-02-01T00:00:00Z");
     it("rejects an SEV-SNP bundle whose report_data does not carry the nonce", async () => {
       const bytes = new Uint8Array(readFileSync(bundlePath as string));
@@ -218,7 +218,7 @@ describe("NEAR ed25519 signing key must be the one report_data binds", () => {
 });
 
 const intelDir = sharedPath("vectors", "intel-dcap");
-describe.skipIf(!intelDir)("the offline QE pin matches every genuine Intel quote (skipped: ../shared missing)", () => {
+describe.skipIf(!intelDir)(`the offline QE pin matches every genuine Intel quote${intelDir ? "" : " (skipped: ../shared missing)"}`, () => {
   const cases: readonly (readonly [string, string])[] = [
     ["intel-dcap/sgx_quote", "2025-07-01T00:00:00Z"],
     ["intel-dcap/tdx_quote", "2025-07-01T00:00:00Z"],

@@ -41,7 +41,7 @@ const history = [
   { role: "tool" as const, tool_call_id: "call_1", content: '{"temperature":21}' },
 ];
 
-describe.skipIf(!stories)("SDK compatibility on stories260K (skipped: ../shared/models/stories260K.gguf missing)", () => {
+describe.skipIf(!stories)(`SDK compatibility on stories260K${stories ? "" : " (skipped: ../shared/models/stories260K.gguf missing)"}`, () => {
   let node: TestNode;
   beforeAll(async () => {
     // 2048 tokens: room for node-llama-cpp's tool documentation when tools travel with a tool result.

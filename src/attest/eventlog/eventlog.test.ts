@@ -41,7 +41,7 @@ describe("RTMR replay and dstack runtime events", () => {
   });
 });
 
-describe.skipIf(!googleCcel)("CCEL boot log from a real TDX guest (skipped: ../shared/vectors/google-tdx missing)", () => {
+describe.skipIf(!googleCcel)(`CCEL boot log from a real TDX guest${googleCcel ? "" : " (skipped: ../shared/vectors/google-tdx missing)"}`, () => {
   it("reads the ACPI CCEL table", () => {
     const t = parseCcelTable(readFileSync(`${googleCcel}/ccel_table.dat`));
     expect(t.ccType).toBe(2); // 2 = TDX
@@ -62,7 +62,7 @@ describe.skipIf(!googleCcel)("CCEL boot log from a real TDX guest (skipped: ../s
   });
 });
 
-describe.skipIf(!dstackDir)("dstack event logs (skipped: ../shared/vectors/dstack missing)", () => {
+describe.skipIf(!dstackDir)(`dstack event logs${dstackDir ? "" : " (skipped: ../shared/vectors/dstack missing)"}`, () => {
   for (const name of ["quote-report.json", "tdx-lite-getquote.json"]) {
     it(`replays ${name} to all four RTMRs of its quote`, () => {
       const j = JSON.parse(readFileSync(`${dstackDir}/${name}`, "utf8")) as { quote: string; event_log: string };
@@ -81,7 +81,7 @@ describe.skipIf(!dstackDir)("dstack event logs (skipped: ../shared/vectors/dstac
   });
 });
 
-describe.skipIf(!nearReport)("NEAR AI Cloud event log (skipped: ../shared/vectors/near-ai missing)", () => {
+describe.skipIf(!nearReport)(`NEAR AI Cloud event log${nearReport ? "" : " (skipped: ../shared/vectors/near-ai missing)"}`, () => {
   it("replays RTMR3 and the compose-hash event equals SHA-256 of app_compose", () => {
     const r = JSON.parse(readFileSync(nearReport!, "utf8")) as {
       model_attestations: { intel_quote: string; event_log: unknown; info: { tcb_info: { app_compose: string } } }[];

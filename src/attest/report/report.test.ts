@@ -123,7 +123,7 @@ const nearPath = sharedPath("vectors", "near-ai", "nearai_cloud_report_openai_gp
 const NEAR_NONCE = "deadbeef00000000000000000000000000000000000000000000000000000001" as Nonce;
 const NEAR_NOW = new Date("2026-03-12T00:00:00Z");
 
-describe.skipIf(!nearPath)("NEAR AI Cloud report (skipped: ../shared/vectors/near-ai missing)", () => {
+describe.skipIf(!nearPath)(`NEAR AI Cloud report${nearPath ? "" : " (skipped: ../shared/vectors/near-ai missing)"}`, () => {
   const load = (): { gateway_attestation: Record<string, unknown>; model_attestations: Record<string, unknown>[] } =>
     JSON.parse(readFileSync(nearPath!, "utf8")) as { gateway_attestation: Record<string, unknown>; model_attestations: Record<string, unknown>[] };
 
@@ -174,7 +174,7 @@ describe.skipIf(!nearPath)("NEAR AI Cloud report (skipped: ../shared/vectors/nea
 
 const dstackDir = sharedPath("vectors", "dstack");
 
-describe.skipIf(!dstackDir)("dstack GetQuote responses (skipped: ../shared/vectors/dstack missing)", () => {
+describe.skipIf(!dstackDir)(`dstack GetQuote responses${dstackDir ? "" : " (skipped: ../shared/vectors/dstack missing)"}`, () => {
   it("verifies the quote, report_data, replay and app identity", async () => {
     for (const f of ["tdx-lite-getquote.json", "quote-report.json"]) {
       const v = await verifyAttestationReport(readFileSync(`${dstackDir}/${f}`, "utf8"), { now: new Date("2026-06-01T00:00:00Z"), acceptUnchecked: ["tcb"] });

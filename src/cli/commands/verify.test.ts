@@ -159,7 +159,7 @@ describe("cloister verify https://node (a local node:http server)", () => {
 
 const V = sharedPath("vectors");
 
-describe.skipIf(!V)("cloister verify on every genuine vector (skipped: ../shared/vectors missing)", () => {
+describe.skipIf(!V)(`cloister verify on every genuine vector${V ? "" : " (skipped: ../shared/vectors missing)"}`, () => {
   const v = (p: string): string => join(V ?? "", p);
 
   it("intel-dcap: TDX quote with collateral is UpToDate at 2025-07-01", async () => {

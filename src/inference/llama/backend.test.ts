@@ -7,7 +7,7 @@ import { createLlamaBackend } from "./backend.js";
 
 const stories = sharedPath("models", "stories260K.gguf");
 
-describe.skipIf(!stories)("llama backend on stories260K (skipped: ../shared/models/stories260K.gguf missing)", () => {
+describe.skipIf(!stories)(`llama backend on stories260K${stories ? "" : " (skipped: ../shared/models/stories260K.gguf missing)"}`, () => {
   let backend: InferenceBackend;
   beforeAll(async () => {
     backend = await createLlamaBackend({ modelPath: stories ?? "", threads: 1, parallel: 2, contextSize: 512 });

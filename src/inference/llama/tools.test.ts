@@ -40,7 +40,7 @@ describe("forced-call stream parser", () => {
   });
 });
 
-describe.skipIf(!stories)("tool calling on stories260K, a model with no chat template (skipped: ../shared/models/stories260K.gguf missing)", () => {
+describe.skipIf(!stories)(`tool calling on stories260K, a model with no chat template${stories ? "" : " (skipped: ../shared/models/stories260K.gguf missing)"}`, () => {
   let backend: InferenceBackend;
   beforeAll(async () => {
     backend = await createLlamaBackend({ modelPath: stories ?? "", threads: 1, parallel: 1, contextSize: 512 });
