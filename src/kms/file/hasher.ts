@@ -137,40 +137,38 @@ function giveBack(w: Worker, source: string): void {
   void w.terminate();
 }
 
-/** `source` is for tests (a worker that fails); production always runs HASH_WORKER_SOURCE. */
-export function workerHasher(chunkSize: number, source: string = HASH_WORKER_SOURCE): PlainHasher {
-  const slots = Math.max(2, Math.min(MAX_SLOTS, Math.floor(RING_BYTES / chunkSize)));
-  const sab = new SharedArrayBuffer(slots * chunkSize);
-  const ring = Buffer.from(sab);
+/**
+ * One hash worker's life: its failures (an exception, an exit, a bad message) become one
+ * SealError(SEALED_HASH_WORKER_FAILED) that ends the worker; digest() asks for the hash and
+ * keeps the worker as the idle one; close() ends a worker abandoned mid-file (it holds half
+ * a hash, so it is not kept). `onOther` takes the messages that are not the digest.
+ */
+interface Supervised {
+  readonly w: Worker;
+  /** Throws the failure, or that the hasher is closed. */
+  check(): void;
+  fail(message: string, cause?: unknown): void;
+  /** Sends what is pending (`beforeEnd`), then "end"; resolves with the digest. */
+  digest(beforeEnd: () => void): Promise<string>;
+  close(): Promise<void>;
+}
+
+function supervise(source: string, onOther: (m: Record<string, unknown>) => boolean, onDetach: () => void = () => undefined, onFailed: () => void = () => undefined): Supervised {
   const w = takeWorker(source);
-  const busy: boolean[] = new Array<boolean>(slots).fill(false);
-  let next = 0;
   let failure: SealError | null = null;
   let closed = false;
-  let wake: (() => void) | null = null;
   let onDigest: ((hex: string) => void) | null = null;
   let onFail: ((e: SealError) => void) | null = null;
-
-  const batch = Math.max(1, slots >> 1);
-  let pending: { slot: number; len: number }[] = [];
-  const flush = (): void => {
-    if (pending.length === 0) return;
-    w.postMessage({ t: "chunks", list: pending });
-    pending = [];
-  };
-  const onMessage = (m: { t?: string; slots?: unknown; hex?: string }): void => {
-    if (m.t === "done" && Array.isArray(m.slots) && m.slots.every((i) => typeof i === "number" && busy[i] === true)) {
-      for (const i of m.slots as number[]) busy[i] = false;
-      wake?.();
-    } else if (m.t === "digest" && typeof m.hex === "string") onDigest?.(m.hex);
-    else fail("unexpected message from the hash worker");
+  const onMessage = (m: Record<string, unknown>): void => {
+    if (m["t"] === "digest" && typeof m["hex"] === "string") onDigest?.(m["hex"]);
+    else if (!onOther(m)) fail("unexpected message from the hash worker");
   };
   const onError = (e: Error): void => fail(e.message, e);
   const onExit = (code: number): void => fail(`the hash worker exited (code ${code})`);
   const detach = (): void => {
     w.off("message", onMessage).off("error", onError).off("exit", onExit);
     closed = true;
-    ring.fill(0);
+    onDetach();
   };
   function fail(message: string, cause?: unknown): void {
     if (failure || closed) return;
@@ -178,24 +176,77 @@ export function workerHasher(chunkSize: number, source: string = HASH_WORKER_SOU
     detach();
     w.on("error", ignore);
     void w.terminate();
-    wake?.();
+    onFailed();
     onFail?.(failure);
   }
-  w.on("message", onMessage).on("error", onError).on("exit", onExit);
-  w.postMessage({ t: "begin", ring: sab, slotSize: chunkSize });
-
   const check = (): void => {
     if (failure) throw failure;
     if (closed) throw new SealError(SealedFileCode.SEALED_HASH_WORKER_FAILED, "the plaintext hasher is closed");
   };
+  w.on("message", onMessage).on("error", onError).on("exit", onExit);
+  return {
+    w,
+    check,
+    fail,
+    async digest(beforeEnd) {
+      check();
+      const hex = await new Promise<string>((resolve, reject) => {
+        onDigest = resolve;
+        onFail = reject;
+        beforeEnd();
+        w.postMessage({ t: "end" });
+      });
+      detach();
+      giveBack(w, source);
+      return hex;
+    },
+    async close() {
+      if (closed) return;
+      detach();
+      w.on("error", ignore);
+      await w.terminate();
+    },
+  };
+}
+
+/** `source` is for tests (a worker that fails); production always runs HASH_WORKER_SOURCE. */
+export function workerHasher(chunkSize: number, source: string = HASH_WORKER_SOURCE): PlainHasher {
+  const slots = Math.max(2, Math.min(MAX_SLOTS, Math.floor(RING_BYTES / chunkSize)));
+  const sab = new SharedArrayBuffer(slots * chunkSize);
+  const ring = Buffer.from(sab);
+  const busy: boolean[] = new Array<boolean>(slots).fill(false);
+  let next = 0;
+  let wake: (() => void) | null = null;
+  const sv = supervise(
+    source,
+    (m) => {
+      const done = m["slots"];
+      if (m["t"] !== "done" || !Array.isArray(done) || !done.every((i) => typeof i === "number" && busy[i] === true)) return false;
+      for (const i of done as number[]) busy[i] = false;
+      wake?.();
+      return true;
+    },
+    () => ring.fill(0),
+    () => wake?.(),
+  );
+
+  const batch = Math.max(1, slots >> 1);
+  let pending: { slot: number; len: number }[] = [];
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    sv.w.postMessage({ t: "chunks", list: pending });
+    pending = [];
+  };
+  sv.w.postMessage({ t: "begin", ring: sab, slotSize: chunkSize });
+
   const waitFree = async (i: number): Promise<void> => {
     if (busy[i]) flush(); // the slot may be waiting in an unsent batch
     while (busy[i]) {
-      check();
+      sv.check();
       await new Promise<void>((r) => (wake = r));
       wake = null;
     }
-    check();
+    sv.check();
   };
   const post = (i: number, len: number): void => {
     busy[i] = true;
@@ -213,32 +264,15 @@ export function workerHasher(chunkSize: number, source: string = HASH_WORKER_SOU
     async submit(bytes) {
       if (bytes.length > chunkSize) throw new RangeError(`a chunk of ${bytes.length} bytes does not fit a ${chunkSize}-byte slot`);
       const i = next;
-      if (bytes.buffer === sab && bytes.byteOffset === i * chunkSize) check(); // filled in place (slot())
+      if (bytes.buffer === sab && bytes.byteOffset === i * chunkSize) sv.check(); // filled in place (slot())
       else {
         await waitFree(i);
         ring.set(bytes, i * chunkSize);
       }
       post(i, bytes.length);
     },
-    async digest() {
-      check();
-      const hex = await new Promise<string>((resolve, reject) => {
-        onDigest = resolve;
-        onFail = reject;
-        flush();
-        w.postMessage({ t: "end" });
-      });
-      detach();
-      giveBack(w, source);
-      return hex;
-    },
-    async close() {
-      if (closed) return;
-      // Abandoned mid-file: the worker holds half a hash, so it is not kept.
-      detach();
-      w.on("error", ignore);
-      await w.terminate();
-    },
+    digest: () => sv.digest(flush),
+    close: () => sv.close(),
   };
 }
 
@@ -273,48 +307,22 @@ export interface RangeHasher {
 const RANGE_BATCH_BYTES = 4 * 1024 * 1024;
 
 export function rangeHasher(src: HashSource, source: string = HASH_WORKER_SOURCE): RangeHasher {
-  const w = takeWorker(source);
-  let failure: SealError | null = null;
-  let closed = false;
+  // The worker answers nothing but the digest in this mode.
+  const sv = supervise(source, () => false);
   let expect = 0;
   let pending: [number, number][] = [];
   let pendingBytes = 0;
-  let onDigest: ((hex: string) => void) | null = null;
-  let onFail: ((e: SealError) => void) | null = null;
-  const onMessage = (m: { t?: string; hex?: string }): void => {
-    if (m.t === "digest" && typeof m.hex === "string") onDigest?.(m.hex);
-    else fail("unexpected message from the hash worker");
-  };
-  const onError = (e: Error): void => fail(e.message, e);
-  const onExit = (code: number): void => fail(`the hash worker exited (code ${code})`);
-  const detach = (): void => {
-    w.off("message", onMessage).off("error", onError).off("exit", onExit);
-    closed = true;
-  };
-  function fail(message: string, cause?: unknown): void {
-    if (failure || closed) return;
-    failure = new SealError(SealedFileCode.SEALED_HASH_WORKER_FAILED, `hashing the plaintext failed: ${message}`, cause === undefined ? {} : { cause });
-    detach();
-    w.on("error", ignore);
-    void w.terminate();
-    onFail?.(failure);
-  }
-  const check = (): void => {
-    if (failure) throw failure;
-    if (closed) throw new SealError(SealedFileCode.SEALED_HASH_WORKER_FAILED, "the plaintext hasher is closed");
-  };
   const flush = (): void => {
     if (pending.length === 0) return;
-    w.postMessage({ t: "ranges", list: pending });
+    sv.w.postMessage({ t: "ranges", list: pending });
     pending = [];
     pendingBytes = 0;
   };
-  w.on("message", onMessage).on("error", onError).on("exit", onExit);
-  if ("fd" in src) w.postMessage({ t: "begin-fd", fd: src.fd, offset: src.offset ?? 0 });
-  else w.postMessage({ t: "begin-shared", shared: src.shared, offset: src.offset ?? 0 });
+  if ("fd" in src) sv.w.postMessage({ t: "begin-fd", fd: src.fd, offset: src.offset ?? 0 });
+  else sv.w.postMessage({ t: "begin-shared", shared: src.shared, offset: src.offset ?? 0 });
   return {
     add(from, to) {
-      check();
+      sv.check();
       // Out of order or overlapping ranges would hash other bytes than the file's: refuse them here.
       if (from !== expect || to < from) throw new RangeError(`range [${from}, ${to}) does not follow byte ${expect}`);
       expect = to;
@@ -325,23 +333,7 @@ export function rangeHasher(src: HashSource, source: string = HASH_WORKER_SOURCE
       pendingBytes += to - from;
       if (pendingBytes >= RANGE_BATCH_BYTES) flush();
     },
-    async digest() {
-      check();
-      const hex = await new Promise<string>((resolve, reject) => {
-        onDigest = resolve;
-        onFail = reject;
-        flush();
-        w.postMessage({ t: "end" });
-      });
-      detach();
-      giveBack(w, source);
-      return hex;
-    },
-    async close() {
-      if (closed) return;
-      detach();
-      w.on("error", ignore);
-      await w.terminate();
-    },
+    digest: () => sv.digest(flush),
+    close: () => sv.close(),
   };
 }
