@@ -9,7 +9,7 @@
  * whole header, so the plaintext is hashed in a first pass.
  */
 import { randomBytes } from "node:crypto";
-import { open, rm } from "node:fs/promises";
+import { open, rm, type FileHandle } from "node:fs/promises";
 import { SealError } from "../../errors.js";
 import { sealChunk } from "./chunk.js";
 import { SealedFileCode } from "./codes.js";
@@ -129,8 +129,12 @@ export async function sealFile(inPath: string, outPath: string, opts: SealOption
           rest = skip(rest, bytesWritten);
         }
       }, opts);
-      await output.sync();
-      const sealedSha256 = await sha256Of(await fileSource(output));
+      // The sealed file's hash (for its registration) needs the header, written last, so it is
+      // a pass over the finished file: in the hash worker, while the data goes to disk.
+      const [synced, hashed] = await Promise.allSettled([output.sync(), sha256OfFile(output)]);
+      if (synced.status === "rejected") throw synced.reason;
+      if (hashed.status === "rejected") throw hashed.reason;
+      const sealedSha256 = hashed.value;
       ok = true;
       return { header, sealedSha256 };
     } catch (e) {
@@ -141,6 +145,19 @@ export async function sealFile(inPath: string, outPath: string, opts: SealOption
     }
   } finally {
     await input.close();
+  }
+}
+
+/** SHA-256 of a whole open file: read by the hash worker through the descriptor when large, else inline. */
+async function sha256OfFile(handle: FileHandle): Promise<string> {
+  const src = await fileSource(handle);
+  if (src.length < WORKER_MIN_BYTES) return sha256Of(src);
+  const h = rangeHasher({ fd: handle.fd });
+  try {
+    h.add(0, src.length);
+    return await h.digest();
+  } finally {
+    await h.close();
   }
 }
 

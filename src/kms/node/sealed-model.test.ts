@@ -18,9 +18,11 @@ describe.skipIf(!linux)(`decrypting a sealed model into a memfd${linux ? "" : " 
   const plain = randomBytes(WORKER_MIN_BYTES + 3 * 65_536 + 11);
   const key = randomBytes(32);
 
-  it("fills the memfd with the plaintext, the hash checked from the memfd in a worker", async () => {
+  it("seals a large file (both hashes in the worker) and fills the memfd with its plaintext, the hash checked from the memfd", async () => {
     writeFileSync(join(dir, "m.bin"), plain);
-    await sealFile(join(dir, "m.bin"), join(dir, "m.sealed"), { dataKey: key, modelId: "m", chunkSize: 65_536 });
+    const { sealedSha256 } = await sealFile(join(dir, "m.bin"), join(dir, "m.sealed"), { dataKey: key, modelId: "m", chunkSize: 65_536 });
+    // Hashed by the worker through the descriptor, beside the fsync.
+    expect(sealedSha256).toBe(createHash("sha256").update(readFileSync(join(dir, "m.sealed"))).digest("hex"));
     const mem = await createMemFile("cloister-test");
     try {
       const header = await decryptInto(join(dir, "m.sealed"), key, mem);
