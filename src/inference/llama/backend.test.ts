@@ -39,6 +39,23 @@ describe.skipIf(!stories)("llama backend on stories260K (skipped: ../shared/mode
     expect(after.usage).toEqual(before.usage);
   });
 
+  it("gives every delta the running usage, never more than done reports", async () => {
+    const events: GenerationEvent[] = [];
+    for await (const e of backend.complete({ model: "stories260K", prompt: "Once upon a time", temperature: 0, maxTokens: 12 })) events.push(e);
+    const done = events.at(-1);
+    const deltas = events.filter((e) => e.type === "delta");
+    expect(done?.type).toBe("done");
+    expect(deltas.length).toBeGreaterThan(1);
+    let last = 0;
+    deltas.forEach((d, i) => {
+      // At least as many tokens as deltas so far (a delta can carry several), rising.
+      expect(d.usage?.completionTokens).toBeGreaterThanOrEqual(Math.max(i + 1, last));
+      expect(d.usage?.promptTokens).toBe(7);
+      last = d.usage?.completionTokens ?? 0;
+    });
+    if (done?.type === "done") expect(last).toBeLessThanOrEqual(done.usage.completionTokens);
+  });
+
   it("forces JSON matching the schema through a grammar", async () => {
     const schema = { type: "object", properties: { name: { type: "string" } }, required: ["name"] };
     const out = await collect(backend.complete({ model: "stories260K", prompt: "Once upon a time", temperature: 0, maxTokens: 60, jsonSchema: schema }));
@@ -88,6 +105,15 @@ describe("llama backend on a generated random-weight model", () => {
     );
     expect(short.usage.completionTokens).toBe(3);
     expect(long.usage.promptTokens).toBeGreaterThan(short.usage.promptTokens);
+  });
+
+  it("refuses a bad request where it is iterated, not where it is made, and takes no slot", async () => {
+    const stream = single.complete({ model: "gpt-4", prompt: "x" });
+    const it = stream[Symbol.asyncIterator]();
+    await expect(it.next()).rejects.toMatchObject({ code: "MODEL_NOT_FOUND" });
+    // One sequence, no queue: BACKEND_BUSY here would mean the refused request kept it.
+    const next = await collect(single.complete({ model: "tiny", prompt: "once", maxTokens: 2 }));
+    expect(next.usage.completionTokens).toBe(2);
   });
 
   it("rejects an unknown model id with MODEL_NOT_FOUND", async () => {
