@@ -24,27 +24,27 @@ export function createChannel<T extends NonNullable<unknown>>(): Channel<T> {
   const buffer: T[] = [];
   let done = false;
   let error: { err: unknown } | null = null;
-  let wake: (() => void) | null = null;
+  // The waiting reader's resolvers: a wait costs one promise and nothing per value pushed.
+  let wakeResolve: ((ready: boolean) => void) | null = null;
+  let wakeReject: ((err: unknown) => void) | null = null;
   const notify = (): void => {
-    const w = wake;
-    wake = null;
-    w?.();
+    const resolve = wakeResolve;
+    const reject = wakeReject;
+    if (!resolve || !reject) return;
+    wakeResolve = wakeReject = null;
+    if (buffer.length > 0) resolve(true);
+    else if (error) reject(error.err);
+    else resolve(false);
   };
-  const settled = (): Promise<boolean> | null => {
+  const ready = (): Promise<boolean> => {
     if (buffer.length > 0) return Promise.resolve(true);
     if (error) return Promise.reject(error.err);
     if (done) return Promise.resolve(false);
-    return null;
-  };
-  const ready = (): Promise<boolean> =>
-    settled() ??
-    new Promise<boolean>((resolve, reject) => {
-      wake = () => {
-        if (buffer.length > 0) resolve(true);
-        else if (error) reject(error.err);
-        else resolve(false);
-      };
+    return new Promise<boolean>((resolve, reject) => {
+      wakeResolve = resolve;
+      wakeReject = reject;
     });
+  };
   const take = (): T | undefined => buffer.shift();
   return {
     push(value) {
