@@ -1,3 +1,4 @@
+import { getLlama, LlamaCompletion, LlamaLogLevel } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sharedPath } from "../../util/shared.js";
 import { tinyModelPath } from "../../../test/fixtures/tiny-gguf.js";
@@ -37,6 +38,24 @@ describe.skipIf(!stories)("llama backend on stories260K (skipped: ../shared/mode
     const after = await collect(backend.complete(req));
     expect(after.text).toBe(before.text);
     expect(after.usage).toEqual(before.usage);
+  });
+
+  it("samples exactly as a plain node-llama-cpp completion of the same request", async () => {
+    // What bench/inference.bench.ts compares against: same text means same sampling settings.
+    const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
+    const model = await llama.loadModel({ modelPath: stories ?? "" });
+    const context = await model.createContext({ sequences: 1, threads: 1, contextSize: 512 });
+    try {
+      const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
+      let bareTokens = 0;
+      const bare = await completion.generateCompletion("Once upon a time", { temperature: 0, maxTokens: 150, onToken: (t) => (bareTokens += t.length) });
+      const ours = await collect(backend.complete({ model: "stories260K", prompt: "Once upon a time", temperature: 0, maxTokens: 150 }));
+      expect(ours.text).toBe(bare);
+      expect(ours.usage.completionTokens).toBe(bareTokens);
+    } finally {
+      await context.dispose();
+      await model.dispose();
+    }
   });
 
   it("gives every delta the running usage, never more than done reports", async () => {

@@ -114,7 +114,9 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
       ...sampling(req),
       ...(tokenBias ? { tokenBias } : {}),
       // OpenAI's penalties count every generated token; node-llama-cpp's window is the last N.
-      ...(penalised ? { repeatPenalty: { lastTokens: 4096, penalty: 1, frequencyPenalty: req.frequencyPenalty ?? 0, presencePenalty: req.presencePenalty ?? 0 } } : {}),
+      // Unasked, none: node-llama-cpp's default already samples without one (penalty 1) but
+      // still copies and filters the last 64 tokens for the sampler on every token.
+      repeatPenalty: penalised ? { lastTokens: 4096, penalty: 1, frequencyPenalty: req.frequencyPenalty ?? 0, presencePenalty: req.presencePenalty ?? 0 } : (false as const),
     };
   }
   const embedder = createEmbedder(model, threads);
