@@ -1,23 +1,51 @@
 /**
- * Turns push callbacks (node-llama-cpp's onTextChunk, an SSE parser) into an async
- * iterable, so backends can `yield` tokens the moment they arrive.
+ * Turns push callbacks (node-llama-cpp's onTextChunk, an SSE parser) into something a
+ * generator can pull from, so backends can `yield` tokens the moment they arrive.
+ *
+ * `take` + `ready` is the lean way to read it: a token arrives once per event-loop turn
+ * (node-llama-cpp dispatches each decode on setImmediate), so the reader is almost always
+ * waiting, and every promise or nested generator step per token is paid serially between
+ * two decodes. The async iterator is the same protocol for readers that prefer `for await`.
  */
-export interface Channel<T> extends AsyncIterable<T> {
+export interface Channel<T extends NonNullable<unknown>> extends AsyncIterable<T> {
   push(value: T): void;
   end(): void;
   fail(err: unknown): void;
+  /** The oldest buffered value, or undefined when none is buffered. */
+  take(): T | undefined;
+  /**
+   * Resolves true once a value is buffered, false once the channel has ended and the
+   * buffer is drained; rejects with the failure once the buffer is drained.
+   */
+  ready(): Promise<boolean>;
 }
 
-export function createChannel<T>(): Channel<T> {
+export function createChannel<T extends NonNullable<unknown>>(): Channel<T> {
   const buffer: T[] = [];
   let done = false;
   let error: { err: unknown } | null = null;
-  let wake: (() => void) | null = null;
+  // The waiting reader's resolvers: a wait costs one promise and nothing per value pushed.
+  let wakeResolve: ((ready: boolean) => void) | null = null;
+  let wakeReject: ((err: unknown) => void) | null = null;
   const notify = (): void => {
-    const w = wake;
-    wake = null;
-    w?.();
+    const resolve = wakeResolve;
+    const reject = wakeReject;
+    if (!resolve || !reject) return;
+    wakeResolve = wakeReject = null;
+    if (buffer.length > 0) resolve(true);
+    else if (error) reject(error.err);
+    else resolve(false);
   };
+  const ready = (): Promise<boolean> => {
+    if (buffer.length > 0) return Promise.resolve(true);
+    if (error) return Promise.reject(error.err);
+    if (done) return Promise.resolve(false);
+    return new Promise<boolean>((resolve, reject) => {
+      wakeResolve = resolve;
+      wakeReject = reject;
+    });
+  };
+  const take = (): T | undefined => buffer.shift();
   return {
     push(value) {
       if (done) return;
@@ -34,13 +62,18 @@ export function createChannel<T>(): Channel<T> {
       done = true;
       notify();
     },
-    async *[Symbol.asyncIterator]() {
-      for (;;) {
-        while (buffer.length > 0) yield buffer.shift() as T;
-        if (error) throw error.err;
-        if (done) return;
-        await new Promise<void>((resolve) => (wake = resolve));
-      }
+    take,
+    ready,
+    [Symbol.asyncIterator](): AsyncIterator<T> {
+      return {
+        async next(): Promise<IteratorResult<T>> {
+          for (;;) {
+            const value = take();
+            if (value !== undefined) return { value, done: false };
+            if (!(await ready())) return { value: undefined, done: true };
+          }
+        },
+      };
     },
   };
 }

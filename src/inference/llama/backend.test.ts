@@ -1,3 +1,4 @@
+import { getLlama, LlamaCompletion, LlamaLogLevel } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sharedPath } from "../../util/shared.js";
 import { tinyModelPath } from "../../../test/fixtures/tiny-gguf.js";
@@ -37,6 +38,41 @@ describe.skipIf(!stories)(`llama backend on stories260K${stories ? "" : " (skipp
     const after = await collect(backend.complete(req));
     expect(after.text).toBe(before.text);
     expect(after.usage).toEqual(before.usage);
+  });
+
+  it("samples exactly as a plain node-llama-cpp completion of the same request", async () => {
+    // What bench/inference.bench.ts compares against: same text means same sampling settings.
+    const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
+    const model = await llama.loadModel({ modelPath: stories ?? "" });
+    const context = await model.createContext({ sequences: 1, threads: 1, contextSize: 512 });
+    try {
+      const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
+      let bareTokens = 0;
+      const bare = await completion.generateCompletion("Once upon a time", { temperature: 0, maxTokens: 150, onToken: (t) => (bareTokens += t.length) });
+      const ours = await collect(backend.complete({ model: "stories260K", prompt: "Once upon a time", temperature: 0, maxTokens: 150 }));
+      expect(ours.text).toBe(bare);
+      expect(ours.usage.completionTokens).toBe(bareTokens);
+    } finally {
+      await context.dispose();
+      await model.dispose();
+    }
+  });
+
+  it("gives every delta the running usage, never more than done reports", async () => {
+    const events: GenerationEvent[] = [];
+    for await (const e of backend.complete({ model: "stories260K", prompt: "Once upon a time", temperature: 0, maxTokens: 12 })) events.push(e);
+    const done = events.at(-1);
+    const deltas = events.filter((e) => e.type === "delta");
+    expect(done?.type).toBe("done");
+    expect(deltas.length).toBeGreaterThan(1);
+    let last = 0;
+    deltas.forEach((d, i) => {
+      // At least as many tokens as deltas so far (a delta can carry several), rising.
+      expect(d.usage?.completionTokens).toBeGreaterThanOrEqual(Math.max(i + 1, last));
+      expect(d.usage?.promptTokens).toBe(7);
+      last = d.usage?.completionTokens ?? 0;
+    });
+    if (done?.type === "done") expect(last).toBeLessThanOrEqual(done.usage.completionTokens);
   });
 
   it("forces JSON matching the schema through a grammar", async () => {
@@ -88,6 +124,15 @@ describe("llama backend on a generated random-weight model", () => {
     );
     expect(short.usage.completionTokens).toBe(3);
     expect(long.usage.promptTokens).toBeGreaterThan(short.usage.promptTokens);
+  });
+
+  it("refuses a bad request where it is iterated, not where it is made, and takes no slot", async () => {
+    const stream = single.complete({ model: "gpt-4", prompt: "x" });
+    const it = stream[Symbol.asyncIterator]();
+    await expect(it.next()).rejects.toMatchObject({ code: "MODEL_NOT_FOUND" });
+    // One sequence, no queue: BACKEND_BUSY here would mean the refused request kept it.
+    const next = await collect(single.complete({ model: "tiny", prompt: "once", maxTokens: 2 }));
+    expect(next.usage.completionTokens).toBe(2);
   });
 
   it("rejects an unknown model id with MODEL_NOT_FOUND", async () => {

@@ -50,6 +50,16 @@ type Piece =
   | { readonly type: "delta"; readonly text: string; readonly logprobs?: readonly TokenLogprob[] }
   | { readonly type: "tool_call"; readonly index: number; readonly id?: string; readonly name?: string; readonly argumentsDelta: string };
 
+/** Runs one generation on a lent sequence with the hooks `generate` provides. */
+type Run = (seq: LlamaContextSequence, grammar: LlamaGrammar | undefined, maxTokens: number, hooks: GenerateHooks) => Promise<{ metadata: { stopReason: StopReason } }>;
+
+/** What a request resolved to before a slot is taken: its sampling, prompt size and how to run it. */
+interface Plan {
+  readonly req: SamplingParams;
+  readonly promptTokens: number;
+  readonly run: Run;
+}
+
 interface GenerateHooks {
   readonly onTextChunk: (text: string) => void;
   readonly emit: (piece: Piece) => void;
@@ -104,7 +114,9 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
       ...sampling(req),
       ...(tokenBias ? { tokenBias } : {}),
       // OpenAI's penalties count every generated token; node-llama-cpp's window is the last N.
-      ...(penalised ? { repeatPenalty: { lastTokens: 4096, penalty: 1, frequencyPenalty: req.frequencyPenalty ?? 0, presencePenalty: req.presencePenalty ?? 0 } } : {}),
+      // Unasked, none: node-llama-cpp's default already samples without one (penalty 1) but
+      // still copies and filters the last 64 tokens for the sampler on every token.
+      repeatPenalty: penalised ? { lastTokens: 4096, penalty: 1, frequencyPenalty: req.frequencyPenalty ?? 0, presencePenalty: req.presencePenalty ?? 0 } : (false as const),
     };
   }
   const embedder = createEmbedder(model, threads);
@@ -123,11 +135,14 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     }
   }
 
-  async function* generate(
-    req: SamplingParams,
-    promptTokens: number,
-    run: (seq: LlamaContextSequence, grammar: LlamaGrammar | undefined, maxTokens: number, hooks: GenerateHooks) => Promise<{ metadata: { stopReason: StopReason } }>,
-  ): AsyncGenerator<GenerationEvent> {
+  /**
+   * One generation on a pooled sequence. `plan` runs on the first `next()` (so a bad
+   * request fails where the caller iterates, as before) and says what to run; `complete`
+   * and `chat` return this generator itself rather than delegating to it with `yield*`,
+   * because every generator layer is paid once per token between two decodes.
+   */
+  async function* generate(plan: () => Plan): AsyncGenerator<GenerationEvent> {
+    const { req, promptTokens, run } = plan();
     checkFits(promptTokens);
     biasOf(req); // a bad logit_bias is refused before a slot is taken
     const grammar = req.jsonSchema ? await grammarFor(req.jsonSchema) : undefined;
@@ -142,7 +157,7 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     const maxTokens = req.maxTokens === undefined ? room : Math.min(req.maxTokens, room);
     const usage = countUsage(seq, maxTokens);
     const running = run(seq, grammar, maxTokens, {
-      onTextChunk: (t) => chunks.push({ type: "delta", text: t }),
+      onTextChunk: (text) => chunks.push({ type: "delta", text }),
       emit: (piece) => {
         if (piece.type === "tool_call") calledTools = true;
         chunks.push(piece);
@@ -162,10 +177,17 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     );
     let final: GenerationEvent;
     try {
-      for await (const piece of chunks) {
+      for (;;) {
+        const piece = chunks.take();
+        if (piece === undefined) {
+          if (await chunks.ready()) continue;
+          break;
+        }
         // Tokens already buffered when the client left are dropped, not delivered.
         if (req.signal?.aborted) break;
-        if (piece.type === "tool_call" || piece.text) yield { ...piece, usage: usage.snapshot() };
+        // Usage is read when the piece is handed out: it counts every token generated so far.
+        if (piece.type === "tool_call") yield { ...piece, usage: usage.snapshot() };
+        else if (piece.text) yield piece.logprobs ? { type: "delta", text: piece.text, logprobs: piece.logprobs, usage: usage.snapshot() } : { type: "delta", text: piece.text, usage: usage.snapshot() };
       }
       const reason = await running;
       // The gateway reports its own reason (time limit, shutdown) from the signal; this is the fallback.
@@ -214,7 +236,7 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
    * of the call (./tools.ts), with the tools documented in a system message — the chat
    * wrapper's own documentation when it leaves half the context free, else one line.
    */
-  async function* forcedCall(req: ChatRequest, tools: NonNullable<ReturnType<typeof forcedTools>>): AsyncGenerator<GenerationEvent> {
+  function forcedCall(req: ChatRequest, tools: NonNullable<ReturnType<typeof forcedTools>>): Plan {
     if (tools.length === 0) {
       const name = typeof req.toolChoice === "object" ? req.toolChoice.name : "";
       throw new InferenceError(InferenceCode.UNSUPPORTED_PARAM, `tool_choice names "${name}", which is not in tools`, { details: { param: "tool_choice" } });
@@ -240,7 +262,7 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
         hooks.emit({ type: "tool_call", index: 0, ...(first ? { id, name: e.name } : {}), argumentsDelta: e.argumentsDelta });
       }
     };
-    yield* generate({ ...req, jsonSchema: forcedCallSchema(tools) }, promptTokens, (seq, grammar, maxTokens, hooks) => {
+    const run: Run = (seq, grammar, maxTokens, hooks) => {
       const chat = new LlamaChat({ contextSequence: seq, chatWrapper, autoDisposeSequence: false });
       return chat
         .generateResponse(history, {
@@ -254,7 +276,73 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
         })
         .then((r) => (emitAll(hooks, parser.end()), r))
         .finally(() => chat.dispose({ disposeSequence: false }));
-    });
+    };
+    return { req: { ...req, jsonSchema: forcedCallSchema(tools) }, promptTokens, run };
+  }
+
+  function completionPlan(req: CompletionRequest): Plan {
+    checkModel(req.model);
+    bounds.checkPrompt([req.prompt]);
+    bounds.checkStops(req.stop);
+    // LlamaCompletion prepends BOS; +1 is enough for the overflow check.
+    const estimate = model.tokenize(req.prompt).length + 1;
+    const run: Run = (seq, grammar, maxTokens, hooks) => {
+      if (req.topLogprobs !== undefined) {
+        const prompt = model.tokenize(req.prompt);
+        return logprobRun(req, seq, [...(model.tokens.bos !== null && model.tokens.shouldPrependBosToken ? [model.tokens.bos] : []), ...prompt], grammar, maxTokens, hooks);
+      }
+      const completion = new LlamaCompletion({ contextSequence: seq, autoDisposeSequence: false });
+      return completion
+        .generateCompletionWithMeta(req.prompt, { ...common(req), ...textHooks(hooks), maxTokens, disableContextShift: true, ...(grammar ? { grammar } : {}) })
+        .finally(() => completion.dispose({ disposeSequence: false }));
+    };
+    return { req, promptTokens: estimate, run };
+  }
+
+  function chatPlan(req: ChatRequest): Plan {
+    checkModel(req.model);
+    bounds.checkPrompt(req.messages.map((m) => m.content));
+    bounds.checkStops(req.stop);
+    const tools = req.tools ?? [];
+    const choice = tools.length > 0 ? (req.toolChoice ?? "auto") : "none";
+    const forced = choice === "none" ? null : forcedTools(tools, choice);
+    if (req.topLogprobs !== undefined && choice !== "none") {
+      throw new InferenceError(InferenceCode.UNSUPPORTED_PARAM, "logprobs cannot be combined with tools on this backend", { details: { param: "logprobs" } });
+    }
+    if (forced && req.jsonSchema) throw new InferenceError(InferenceCode.UNSUPPORTED_PARAM, "response_format cannot be combined with a required tool call", { details: { param: "response_format" } });
+    if (forced) return forcedCall(req, forced);
+    const history = toChatHistory(req.messages);
+    const functions = choice === "auto" ? functionsOf(tools) : undefined;
+    const state = chatWrapper.generateContextState({ chatHistory: history, ...(functions ? { availableFunctions: functions, documentFunctionParams: true } : {}) });
+    const rendered = state.contextText.tokenize(model.tokenizer);
+    const run: Run = (seq, grammar, maxTokens, hooks) => {
+      if (req.topLogprobs !== undefined) return logprobRun(req, seq, rendered, grammar, maxTokens, hooks, state.stopGenerationTriggers.map((t) => t.toString()));
+      const chat = new LlamaChat({ contextSequence: seq, chatWrapper, autoDisposeSequence: false });
+      const base = { ...common(req), ...textHooks(hooks), maxTokens };
+      if (functions && !grammar) {
+        // Calls are streamed as node-llama-cpp generates them; each callIndex is one tool call.
+        const ids: string[] = [];
+        const argLength: number[] = [];
+        return chat
+          .generateResponse(history, {
+            ...base,
+            functions,
+            documentFunctionParams: true,
+            ...(req.parallelToolCalls === false ? { maxParallelFunctionCalls: 1 } : {}),
+            onFunctionCallParamsChunk: (c) => {
+              const first = ids[c.callIndex] === undefined;
+              if (first) ids[c.callIndex] = newToolCallId();
+              argLength[c.callIndex] = (argLength[c.callIndex] ?? 0) + c.paramsChunk.length;
+              // A function without parameters streams nothing: its arguments are "{}".
+              const delta = c.done && argLength[c.callIndex] === 0 ? "{}" : c.paramsChunk;
+              if (first || delta) hooks.emit({ type: "tool_call", index: c.callIndex, ...(first ? { id: ids[c.callIndex], name: c.functionName } : {}), argumentsDelta: delta });
+            },
+          })
+          .finally(() => chat.dispose({ disposeSequence: false }));
+      }
+      return chat.generateResponse(history, { ...base, ...(grammar ? { grammar } : {}) }).finally(() => chat.dispose({ disposeSequence: false }));
+    };
+    return { req, promptTokens: rendered.length, run };
   }
 
   return {
@@ -263,66 +351,11 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     async listModels(): Promise<readonly ModelInfo[]> {
       return [{ id: modelId, ownedBy: "cloister", created, maxModelLen: context.contextSize }];
     },
-    async *complete(req: CompletionRequest): AsyncGenerator<GenerationEvent> {
-      checkModel(req.model);
-      bounds.checkPrompt([req.prompt]);
-      bounds.checkStops(req.stop);
-      // LlamaCompletion prepends BOS; +1 is enough for the overflow check.
-      const estimate = model.tokenize(req.prompt).length + 1;
-      yield* generate(req, estimate, (seq, grammar, maxTokens, hooks) => {
-        if (req.topLogprobs !== undefined) {
-          const prompt = model.tokenize(req.prompt);
-          return logprobRun(req, seq, [...(model.tokens.bos !== null && model.tokens.shouldPrependBosToken ? [model.tokens.bos] : []), ...prompt], grammar, maxTokens, hooks);
-        }
-        const completion = new LlamaCompletion({ contextSequence: seq, autoDisposeSequence: false });
-        return completion
-          .generateCompletionWithMeta(req.prompt, { ...common(req), ...textHooks(hooks), maxTokens, disableContextShift: true, ...(grammar ? { grammar } : {}) })
-          .finally(() => completion.dispose({ disposeSequence: false }));
-      });
+    complete(req: CompletionRequest): AsyncGenerator<GenerationEvent> {
+      return generate(() => completionPlan(req));
     },
-    async *chat(req: ChatRequest): AsyncGenerator<GenerationEvent> {
-      checkModel(req.model);
-      bounds.checkPrompt(req.messages.map((m) => m.content));
-      bounds.checkStops(req.stop);
-      const tools = req.tools ?? [];
-      const choice = tools.length > 0 ? (req.toolChoice ?? "auto") : "none";
-      const forced = choice === "none" ? null : forcedTools(tools, choice);
-      if (req.topLogprobs !== undefined && choice !== "none") {
-        throw new InferenceError(InferenceCode.UNSUPPORTED_PARAM, "logprobs cannot be combined with tools on this backend", { details: { param: "logprobs" } });
-      }
-      if (forced && req.jsonSchema) throw new InferenceError(InferenceCode.UNSUPPORTED_PARAM, "response_format cannot be combined with a required tool call", { details: { param: "response_format" } });
-      if (forced) return yield* forcedCall(req, forced);
-      const history = toChatHistory(req.messages);
-      const functions = choice === "auto" ? functionsOf(tools) : undefined;
-      const state = chatWrapper.generateContextState({ chatHistory: history, ...(functions ? { availableFunctions: functions, documentFunctionParams: true } : {}) });
-      const rendered = state.contextText.tokenize(model.tokenizer);
-      yield* generate(req, rendered.length, (seq, grammar, maxTokens, hooks) => {
-        if (req.topLogprobs !== undefined) return logprobRun(req, seq, rendered, grammar, maxTokens, hooks, state.stopGenerationTriggers.map((t) => t.toString()));
-        const chat = new LlamaChat({ contextSequence: seq, chatWrapper, autoDisposeSequence: false });
-        const base = { ...common(req), ...textHooks(hooks), maxTokens };
-        if (functions && !grammar) {
-          // Calls are streamed as node-llama-cpp generates them; each callIndex is one tool call.
-          const ids: string[] = [];
-          const argLength: number[] = [];
-          return chat
-            .generateResponse(history, {
-              ...base,
-              functions,
-              documentFunctionParams: true,
-              ...(req.parallelToolCalls === false ? { maxParallelFunctionCalls: 1 } : {}),
-              onFunctionCallParamsChunk: (c) => {
-                const first = ids[c.callIndex] === undefined;
-                if (first) ids[c.callIndex] = newToolCallId();
-                argLength[c.callIndex] = (argLength[c.callIndex] ?? 0) + c.paramsChunk.length;
-                // A function without parameters streams nothing: its arguments are "{}".
-                const delta = c.done && argLength[c.callIndex] === 0 ? "{}" : c.paramsChunk;
-                if (first || delta) hooks.emit({ type: "tool_call", index: c.callIndex, ...(first ? { id: ids[c.callIndex], name: c.functionName } : {}), argumentsDelta: delta });
-              },
-            })
-            .finally(() => chat.dispose({ disposeSequence: false }));
-        }
-        return chat.generateResponse(history, { ...base, ...(grammar ? { grammar } : {}) }).finally(() => chat.dispose({ disposeSequence: false }));
-      });
+    chat(req: ChatRequest): AsyncGenerator<GenerationEvent> {
+      return generate(() => chatPlan(req));
     },
     async embed(id: string, input: readonly string[], signal?: AbortSignal) {
       checkModel(id);
