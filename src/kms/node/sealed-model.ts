@@ -5,12 +5,13 @@
  * caller loads the model from `memFile.path` and must keep renewing the lease (lease.ts).
  */
 import { SealError } from "../../errors.js";
-import { inspectSealedFile, openSealedFile } from "../file/open.js";
+import { inspectSealedFile } from "../file/open.js";
 import type { SealedHeader } from "../file/format.js";
 import { KmsCode, KmsError } from "../codes.js";
 import type { BrokerTrust } from "../attest-broker.js";
 import type { OpenedRegistration } from "../registration.js";
 import { fetchModelKey, type FetchedKey, type NodeIdentity } from "./fetch-key.js";
+import { decryptInto } from "./decrypt-into.js";
 import { createMemFile, type MemFile } from "./memfd.js";
 
 export interface OpenedSealedModel {
@@ -44,22 +45,3 @@ export async function openSealedModel(opts: { sealedPath: string; brokers: reado
   return { header, memFile, registration: fetched.registration, key };
 }
 
-/**
- * Decrypts a sealed file into `memFile`, zeroing each plaintext chunk once written. The hash
- * worker reads the plaintext back from the memfd, so what it checks is what llama.cpp loads.
- * openSealedFile checks the header MAC, every chunk, the final flag, the length and the
- * plaintext SHA-256 before it returns; only then may the file be handed to llama.cpp.
- */
-export async function decryptInto(sealedPath: string, dataKey: Uint8Array, memFile: MemFile): Promise<SealedHeader> {
-  let at = 0;
-  return openSealedFile(
-    sealedPath,
-    dataKey,
-    (plain) => {
-      memFile.write(plain, at);
-      at += plain.length;
-      plain.fill(0);
-    },
-    { plaintextFd: { fd: memFile.fd } },
-  );
-}

@@ -7,7 +7,7 @@ import { WORKER_MIN_BYTES } from "../file/hasher.js";
 import { SealedFileCode } from "../file/codes.js";
 import { sealFile } from "../file/seal.js";
 import { createMemFile } from "./memfd.js";
-import { decryptInto } from "./sealed-model.js";
+import { decryptInto } from "./decrypt-into.js";
 
 const linux = process.platform === "linux" && (process.arch === "x64" || process.arch === "arm64");
 
