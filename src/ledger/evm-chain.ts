@@ -103,7 +103,7 @@ export function createEvmChain(o: EvmChainOptions): Chain {
       }
       return [...latest.values()];
     },
-    blockNumber: () => client.getBlockNumber(),
+    blockNumber: () => client.getBlockNumber({ cacheTime: 0 }), // viem caches it for pollingInterval otherwise
     chainTime: async () => (await client.getBlock()).timestamp,
 
     deposit: (token, amount) =>

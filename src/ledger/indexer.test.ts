@@ -93,7 +93,7 @@ if (hasPg) {
 
 describe.each(stores)("registry indexer on %s", (_name, openStore) => {
   it("follows registrations, prices, leave, expiry and invalidate; resumes after a restart from its final block", async () => {
-    const from = await m.client.getBlockNumber();
+    const from = await m.client.getBlockNumber({ cacheTime: 0 });
     const feed = countingFeed(createEvmRegistryFeed({ rpcUrl: m.anvil.rpcUrl, registry: m.addresses.registry, policy: m.addresses.policy }));
     const { store, reopen } = await openStore();
     let ix = createRegistryIndexer({ feed, store, registry: m.addresses.registry, fromBlock: from, finalityDepth: 2, batchBlocks: 3 });
@@ -112,7 +112,7 @@ describe.each(stores)("registry indexer on %s", (_name, openStore) => {
     expect(listed(ix)).toEqual([A, S, B]);
     expect(listed(ix, other)).toEqual([A]);
     const st = ix.status();
-    expect(st.indexedBlock).toBe(await m.client.getBlockNumber());
+    expect(st.indexedBlock).toBe(await m.client.getBlockNumber({ cacheTime: 0 }));
     expect(st.finalizedBlock).toBe(st.indexedBlock - 2n);
 
     // A new price table is a new version; a refresh with the same table keeps it.
@@ -160,7 +160,7 @@ describe.each(stores)("registry indexer on %s", (_name, openStore) => {
   });
 
   it("rolls back a reorg above the finality depth, and rebuilds after one below it", async () => {
-    const from = await m.client.getBlockNumber();
+    const from = await m.client.getBlockNumber({ cacheTime: 0 });
     const feed = createEvmRegistryFeed({ rpcUrl: m.anvil.rpcUrl, registry: m.addresses.registry, policy: m.addresses.policy });
     const { store } = await openStore();
     const deep: bigint[] = [];
@@ -205,7 +205,7 @@ describe.each(stores)("registry indexer on %s", (_name, openStore) => {
   });
 
   it("delists nodes whose measurement the policy removed, and lists them again when re-added", async () => {
-    const from = await m.client.getBlockNumber();
+    const from = await m.client.getBlockNumber({ cacheTime: 0 });
     const feed = createEvmRegistryFeed({ rpcUrl: m.anvil.rpcUrl, registry: m.addresses.registry, policy: m.addresses.policy });
     const { store } = await openStore();
     const ix = createRegistryIndexer({ feed, store, registry: m.addresses.registry, fromBlock: from, finalityDepth: 1 });

@@ -91,7 +91,7 @@ export async function startLocalChain(o: LocalChainOptions = {}): Promise<LocalC
         return await withService({ ...prev, addresses, rpcUrl: anvil.rpcUrl }, true);
       }
     }
-    const deployBlock = await client.getBlockNumber();
+    const deployBlock = await client.getBlockNumber({ cacheTime: 0 });
     const addresses = await deployMarket(deployer, client, {
       allowSimulated: true,
       quorumMembers: [verifier.address],

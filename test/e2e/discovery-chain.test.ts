@@ -48,7 +48,7 @@ async function nodeWithKey(): Promise<{ node: TestNode; key: Hex32 }> {
 beforeAll(async () => {
   m = await startTestMarket();
   cleanup.push(() => m.stop());
-  const from = await m.client.getBlockNumber();
+  const from = await m.client.getBlockNumber({ cacheTime: 0 });
   const a = await nodeWithKey();
   const b = await nodeWithKey();
   const c = await nodeWithKey();
@@ -110,7 +110,7 @@ describe("GET /v1/nodes", () => {
     expect(first.location).toEqual({ lat: 48.86, lon: 2.35 });
     expect(first.distanceKm).toBeLessThan(2);
     expect(list.data[1]!.distanceKm).toBeGreaterThan(5000);
-    expect(list.indexedBlock).toBe(Number(await m.client.getBlockNumber()));
+    expect(list.indexedBlock).toBe(Number(await m.client.getBlockNumber({ cacheTime: 0 })));
     expect(list.finalizedBlock).toBe(list.indexedBlock - 2);
   });
 

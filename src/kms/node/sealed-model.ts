@@ -31,10 +31,11 @@ export async function openSealedModel(opts: { sealedPath: string; brokers: reado
     throw new KmsError(KmsCode.KMS_KEY_MISMATCH, "the sealed file is not the model the owner registered (plaintext hash or size differs)");
   }
   const memFile = await createMemFile(`cloister-${header.model_id}`);
+  let opened: SealedHeader;
   try {
     // The header was read above without its MAC; the one opened is authenticated: it must
     // still be the registered model (the file could have been swapped in between).
-    const opened = await decryptInto(opts.sealedPath, dataKey, memFile);
+    opened = await decryptInto(opts.sealedPath, dataKey, memFile);
     if (opened.plaintext_sha256 !== r.plaintext_sha256 || opened.plaintext_size !== r.plaintext_size) throw new KmsError(KmsCode.KMS_KEY_MISMATCH, "the sealed file changed while it was opened: it is not the model the owner registered");
   } catch (e) {
     memFile.close();
@@ -42,6 +43,5 @@ export async function openSealedModel(opts: { sealedPath: string; brokers: reado
   } finally {
     dataKey.fill(0);
   }
-  return { header, memFile, registration: fetched.registration, key };
+  return { header: opened, memFile, registration: fetched.registration, key };
 }
-
