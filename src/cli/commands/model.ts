@@ -14,10 +14,8 @@ import { KmsCode, KmsError } from "../../kms/codes.js";
 import { openRegistration, signRegistration } from "../../kms/registration.js";
 import { ownerSigner } from "../../kms/signed.js";
 import { uploadShares, updateRegistration } from "../../kms/owner/upload.js";
-import { sha256Of } from "../../kms/file/seal.js";
-import { fileSource } from "../../kms/file/io.js";
 import { inspectSealedFile } from "../../kms/file/open.js";
-import { sealFile } from "../../kms/file/seal.js";
+import { sealFile, sha256OfFile } from "../../kms/file/seal.js";
 import { EXIT, type CliIO } from "../io.js";
 import { open } from "node:fs/promises";
 import { privateKeyToAccount } from "viem/accounts";
@@ -60,7 +58,7 @@ ${CHAIN_USAGE}`;
 async function fileHash(path: string): Promise<string> {
   const fh = await open(path, "r");
   try {
-    return await sha256Of(await fileSource(fh));
+    return await sha256OfFile(fh);
   } finally {
     await fh.close();
   }

@@ -58,15 +58,13 @@ parentPort.on("message", (m) => {
   if (m.t === "chunks") { for (const c of m.list) h.update(ring.subarray(c.slot * slotSize, c.slot * slotSize + c.len)); parentPort.postMessage({ t: "done", slots: m.list.map((c) => c.slot) }); return; }
   if (m.t === "begin-fd") { fd = m.fd; base = m.offset; shared = null; h = createHash("sha256"); if (!buf) buf = Buffer.allocUnsafe(READ); return; }
   if (m.t === "begin-shared") { shared = Buffer.from(m.shared); base = m.offset; fd = -1; h = createHash("sha256"); return; }
-  if (m.t === "ranges") {
-    for (const [from, to] of m.list) {
-      if (shared) { h.update(shared.subarray(base + from, base + to)); continue; }
-      for (let at = from; at < to; ) {
-        const n = readSync(fd, buf, 0, Math.min(READ, to - at), base + at);
-        if (n === 0) throw new Error("the file ended at byte " + at + ", before " + to);
-        h.update(n === READ ? buf : buf.subarray(0, n));
-        at += n;
-      }
+  if (m.t === "range") {
+    if (shared) { h.update(shared.subarray(base + m.from, base + m.to)); return; }
+    for (let at = m.from; at < m.to; ) {
+      const n = readSync(fd, buf, 0, Math.min(READ, m.to - at), base + at);
+      if (n === 0) throw new Error("the file ended at byte " + at + ", before " + m.to);
+      h.update(n === READ ? buf : buf.subarray(0, n));
+      at += n;
     }
     return;
   }
@@ -147,7 +145,6 @@ interface Supervised {
   readonly w: Worker;
   /** Throws the failure, or that the hasher is closed. */
   check(): void;
-  fail(message: string, cause?: unknown): void;
   /** Sends what is pending (`beforeEnd`), then "end"; resolves with the digest. */
   digest(beforeEnd: () => void): Promise<string>;
   close(): Promise<void>;
@@ -187,7 +184,6 @@ function supervise(source: string, onOther: (m: Record<string, unknown>) => bool
   return {
     w,
     check,
-    fail,
     async digest(beforeEnd) {
       check();
       const hex = await new Promise<string>((resolve, reject) => {
@@ -309,14 +305,13 @@ const RANGE_BATCH_BYTES = 4 * 1024 * 1024;
 export function rangeHasher(src: HashSource, source: string = HASH_WORKER_SOURCE): RangeHasher {
   // The worker answers nothing but the digest in this mode.
   const sv = supervise(source, () => false);
+  // Ranges are contiguous from 0, so what is pending is one range: [sent, expect).
+  let sent = 0;
   let expect = 0;
-  let pending: [number, number][] = [];
-  let pendingBytes = 0;
   const flush = (): void => {
-    if (pending.length === 0) return;
-    sv.w.postMessage({ t: "ranges", list: pending });
-    pending = [];
-    pendingBytes = 0;
+    if (expect === sent) return;
+    sv.w.postMessage({ t: "range", from: sent, to: expect });
+    sent = expect;
   };
   if ("fd" in src) sv.w.postMessage({ t: "begin-fd", fd: src.fd, offset: src.offset ?? 0 });
   else sv.w.postMessage({ t: "begin-shared", shared: src.shared, offset: src.offset ?? 0 });
@@ -326,12 +321,7 @@ export function rangeHasher(src: HashSource, source: string = HASH_WORKER_SOURCE
       // Out of order or overlapping ranges would hash other bytes than the file's: refuse them here.
       if (from !== expect || to < from) throw new RangeError(`range [${from}, ${to}) does not follow byte ${expect}`);
       expect = to;
-      if (to === from) return;
-      const last = pending[pending.length - 1];
-      if (last && last[1] === from) last[1] = to;
-      else pending.push([from, to]);
-      pendingBytes += to - from;
-      if (pendingBytes >= RANGE_BATCH_BYTES) flush();
+      if (expect - sent >= RANGE_BATCH_BYTES) flush();
     },
     digest: () => sv.digest(flush),
     close: () => sv.close(),

@@ -151,7 +151,7 @@ export async function sealFile(inPath: string, outPath: string, opts: SealOption
 }
 
 /** SHA-256 of a whole open file: read by the hash worker through the descriptor when large, else inline. */
-async function sha256OfFile(handle: FileHandle): Promise<string> {
+export async function sha256OfFile(handle: FileHandle): Promise<string> {
   const src = await fileSource(handle);
   if (src.length < WORKER_MIN_BYTES) return sha256Of(src);
   const h = rangeHasher({ fd: handle.fd });
