@@ -8,6 +8,7 @@ import { GatewayError } from "../errors.js";
 import type { FinishReason, GenerationEvent, TokenLogprob, ToolCall, Usage } from "../inference/backend.js";
 import type { GatewayContext } from "./context.js";
 import { errorBody, GatewayCode, toGatewayError, type OpenAIErrorBody } from "./errors.js";
+import { bufferedResponse } from "./stream-tap.js";
 
 /** What a whole (non-streamed) answer holds besides its text. */
 export interface AnswerExtras {
@@ -40,6 +41,7 @@ export interface GenerationPlan {
   readonly shapes: ResponseShapes;
 }
 
+const utf8 = new TextEncoder();
 const JSON_HEADERS = { "content-type": "application/json" } as const;
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" } as const;
 const enc = new TextEncoder();
@@ -79,7 +81,7 @@ export async function runGeneration(c: GatewayContext, plan: GenerationPlan): Pr
           await release();
           await meter.end(v.usage, "ok");
           const extras: AnswerExtras = { toolCalls: calls.filter((x) => x !== undefined), logprobs };
-          return new Response(JSON.stringify(plan.shapes.full(text, v.finishReason, v.usage, extras)), { headers: JSON_HEADERS });
+          return bufferedResponse(utf8.encode(JSON.stringify(plan.shapes.full(text, v.finishReason, v.usage, extras))), { headers: JSON_HEADERS });
         }
       }
     } catch (err) {

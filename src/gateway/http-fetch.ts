@@ -7,17 +7,23 @@
  *
  * A body with a Content-Length (a non-streamed completion) of at most BUFFER_LIMIT is
  * read in full before the promise resolves and handed over as bytes: no Web stream per
- * response, and `fetchedBytes(res)` gives the bytes to a caller that wants them whole
- * (src/gateway/passthrough.ts) without reading them back through a stream.
+ * response, and `fetchedBody(res)` gives the bytes and their content type to a caller that
+ * wants them whole (src/gateway/passthrough.ts) without reading them back through a stream
+ * or building a Headers object.
  */
 import { Agent, request, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
 import { Readable } from "node:stream";
 
 const BUFFER_LIMIT = 8 * 1024 * 1024;
-const fetched = new WeakMap<Response, Uint8Array>();
+export interface FetchedBody {
+  readonly bytes: Uint8Array;
+  readonly contentType: string | undefined;
+}
 
-/** The whole body of a Response this module buffered; undefined for a streamed one. */
-export function fetchedBytes(res: Response): Uint8Array | undefined {
+const fetched = new WeakMap<Response, FetchedBody>();
+
+/** The whole body of a Response this module buffered, with its content type; undefined for a streamed one. */
+export function fetchedBody(res: Response): FetchedBody | undefined {
   return fetched.get(res);
 }
 
@@ -67,7 +73,7 @@ export function createHttpFetch(options: { maxSockets?: number } = {}): typeof f
           res.once("end", () => {
             const bytes = parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts);
             const out = new Response(bytes as Uint8Array<ArrayBuffer>, responseInit);
-            fetched.set(out, bytes);
+            fetched.set(out, { bytes, contentType: res.headers["content-type"] });
             resolve(out);
           });
           res.once("error", reject);

@@ -12,7 +12,7 @@ import { InferenceCode, type InferenceBackend, type Usage } from "../inference/b
 import type { GatewayContext } from "./context.js";
 import { bodyBytes } from "./context.js";
 import { GatewayCode } from "./errors.js";
-import { fetchedBytes } from "./http-fetch.js";
+import { fetchedBody } from "./http-fetch.js";
 import { bufferedResponse, streamedResponse, tapStream } from "./stream-tap.js";
 
 const dec = new TextDecoder();
@@ -41,18 +41,18 @@ export type Passthrough = NonNullable<InferenceBackend["passthrough"]>;
 
 export async function runPassthrough(c: GatewayContext, passthrough: Passthrough, stream: boolean): Promise<Response> {
   const res = await passthrough(c.req.path, await bodyBytes(c), c.var.signal);
-  // Bytes createHttpFetch already holds are used as they are: `res.body` and
-  // `res.arrayBuffer()` would each build Web streams around them again.
-  const whole = fetchedBytes(res);
+  // Bytes createHttpFetch already holds are used as they are: `res.body`,
+  // `res.arrayBuffer()` and `res.headers` would each build Web objects around them again.
+  const whole = fetchedBody(res);
   const upstreamBody = whole ? null : res.body;
   if (!res.ok || (!whole && !upstreamBody)) {
     await upstreamBody?.cancel().catch(() => undefined);
     throw upstreamFailure(res.status);
   }
   const meter = c.var.meter;
-  const contentType = res.headers.get("content-type") ?? (stream ? "text/event-stream" : "application/json");
+  const contentType = (whole ? whole.contentType : res.headers.get("content-type")) ?? (stream ? "text/event-stream" : "application/json");
   if (!upstreamBody || !stream || !contentType.startsWith("text/event-stream")) {
-    const bytes = whole ?? new Uint8Array(await res.arrayBuffer());
+    const bytes = whole?.bytes ?? new Uint8Array(await res.arrayBuffer());
     let parsed: unknown = null;
     try {
       parsed = JSON.parse(dec.decode(bytes));

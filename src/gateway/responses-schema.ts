@@ -6,31 +6,31 @@
  * so both routes refuse and accept the same things. Server-side state
  * (`previous_response_id`, `conversation`, `background`) is refused by name.
  */
-import { z } from "zod";
+import { z } from "zod/v4";
 
 const text = z.string();
-const inputPart = z.object({ type: z.enum(["input_text", "output_text", "text"]), text }).passthrough();
+const inputPart = z.object({ type: z.enum(["input_text", "output_text", "text"]), text }).loose();
 const messageContent = z.union([text, z.array(inputPart).min(1)]).transform((c) => (typeof c === "string" ? c : c.map((p) => p.text).join("")));
 
-const messageItem = z.object({ type: z.literal("message").optional(), role: z.enum(["user", "system", "developer", "assistant"]), content: messageContent }).passthrough();
-const functionCallItem = z.object({ type: z.literal("function_call"), call_id: z.string().min(1).max(256), name: z.string().min(1).max(256), arguments: z.string(), id: z.string().optional() }).passthrough();
+const messageItem = z.object({ type: z.literal("message").optional(), role: z.enum(["user", "system", "developer", "assistant"]), content: messageContent }).loose();
+const functionCallItem = z.object({ type: z.literal("function_call"), call_id: z.string().min(1).max(256), name: z.string().min(1).max(256), arguments: z.string(), id: z.string().optional() }).loose();
 const functionOutputItem = z
   .object({ type: z.literal("function_call_output"), call_id: z.string().min(1).max(256), output: z.union([text, z.array(inputPart)]).transform((o) => (typeof o === "string" ? o : o.map((p) => p.text).join(""))) })
-  .passthrough();
+  .loose();
 const item = z.union([functionCallItem, functionOutputItem, messageItem]);
 
 const functionTool = z.object({
   type: z.literal("function"),
   name: z.string().min(1),
   description: z.string().nullish(),
-  parameters: z.record(z.unknown()).nullish(),
+  parameters: z.record(z.string(), z.unknown()).nullish(),
   strict: z.boolean().nullish(),
 });
 
 const format = z.discriminatedUnion("type", [
   z.object({ type: z.literal("text") }),
   z.object({ type: z.literal("json_object") }),
-  z.object({ type: z.literal("json_schema"), name: z.string().optional(), schema: z.record(z.unknown()), strict: z.boolean().nullish(), description: z.string().nullish() }),
+  z.object({ type: z.literal("json_schema"), name: z.string().optional(), schema: z.record(z.string(), z.unknown()), strict: z.boolean().nullish(), description: z.string().nullish() }),
 ]);
 
 export const responsesRequestSchema = z
@@ -41,14 +41,14 @@ export const responsesRequestSchema = z
     tools: z.array(functionTool).max(128).nullish(),
     tool_choice: z.union([z.enum(["auto", "none", "required"]), z.object({ type: z.literal("function"), name: z.string().min(1) })]).nullish(),
     parallel_tool_calls: z.boolean().nullish(),
-    text: z.object({ format: format.nullish() }).passthrough().nullish(),
+    text: z.object({ format: format.nullish() }).loose().nullish(),
     max_output_tokens: z.number().int().positive().nullish(),
     temperature: z.number().min(0).max(2).nullish(),
     top_p: z.number().gt(0).max(1).nullish(),
     stream: z.boolean().nullish(),
     top_logprobs: z.number().int().min(0).max(20).nullish(),
   })
-  .passthrough();
+  .loose();
 
 export type ResponsesRequestBody = z.infer<typeof responsesRequestSchema>;
 

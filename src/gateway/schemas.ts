@@ -4,7 +4,7 @@
  * than 1 and the parameters in ./handlers/unsupported.ts are refused rather than
  * silently ignored.
  */
-import { z } from "zod";
+import { z } from "zod/v4";
 import type { ChatMessage } from "../inference/backend.js";
 
 const textPart = z.object({ type: z.literal("text"), text: z.string() });
@@ -40,12 +40,12 @@ function toolResultsAnswerCalls(messages: readonly ChatMessage[], ctx: z.Refinem
   messages.forEach((m, i) => {
     for (const c of m.toolCalls ?? []) made.add(c.id);
     if (m.role === "tool" && (m.toolCallId === undefined || !made.has(m.toolCallId))) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, "tool_call_id"], message: "a tool message must answer a tool call made by an earlier assistant message" });
+      ctx.addIssue({ code: "custom", path: [i, "tool_call_id"], message: "a tool message must answer a tool call made by an earlier assistant message" });
     }
   });
 }
 
-const jsonSchemaObject = z.record(z.unknown());
+const jsonSchemaObject = z.record(z.string(), z.unknown());
 
 export const toolSchema = z.object({
   type: z.literal("function"),
@@ -83,7 +83,7 @@ const sampling = {
   seed: z.number().int().nullish(),
   n: z.number().int().positive().nullish(),
   stream: z.boolean().nullish(),
-  stream_options: z.object({ include_usage: z.boolean().nullish() }).passthrough().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().nullish() }).loose().nullish(),
 };
 
 const responseFormat = z.discriminatedUnion("type", [
@@ -91,7 +91,7 @@ const responseFormat = z.discriminatedUnion("type", [
   z.object({ type: z.literal("json_object") }),
   z.object({
     type: z.literal("json_schema"),
-    json_schema: z.object({ name: z.string().optional(), schema: z.record(z.unknown()), strict: z.boolean().nullish() }).passthrough(),
+    json_schema: z.object({ name: z.string().optional(), schema: z.record(z.string(), z.unknown()), strict: z.boolean().nullish() }).loose(),
   }),
 ]);
 
@@ -108,7 +108,7 @@ export const chatRequestSchema = z
     ...penalties,
     ...sampling,
   })
-  .passthrough();
+  .loose();
 
 export const completionRequestSchema = z
   .object({
@@ -119,7 +119,7 @@ export const completionRequestSchema = z
     ...penalties,
     ...sampling,
   })
-  .passthrough();
+  .loose();
 
 export const embeddingRequestSchema = z
   .object({
@@ -128,7 +128,7 @@ export const embeddingRequestSchema = z
     encoding_format: z.enum(["float", "base64"]).nullish(),
     dimensions: z.number().int().positive().nullish(),
   })
-  .passthrough();
+  .loose();
 
 export type ChatRequestBody = z.infer<typeof chatRequestSchema>;
 export type CompletionRequestBody = z.infer<typeof completionRequestSchema>;

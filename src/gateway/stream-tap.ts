@@ -68,27 +68,52 @@ export function tapStream(src: ReadableStream<Uint8Array>, hooks: TapHooks): Rea
 }
 
 export function isEventStream(res: Response): boolean {
-  return (res.headers.get("content-type") ?? "").startsWith("text/event-stream");
+  return (headerOf(res, "content-type") ?? "").startsWith("text/event-stream");
 }
 
-const buffered = new WeakMap<Response, Uint8Array>();
+interface Buffered {
+  readonly bytes: Uint8Array;
+  /** Lowercase names. Never changed once the Response is made: withBufferedHeaders makes a new one. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+const buffered = new WeakMap<Response, Buffered>();
 const streamed = new WeakMap<Response, ReadableStream<Uint8Array>>();
 
 /**
  * A Response over bytes already in memory, remembered so that later layers (signing) can
  * hash them without reading the body back through a stream, and so that the server
  * adapter's fast path (a body it can write in one go) stays available.
+ *
+ * Its headers are a plain record, which @hono/node-server writes as it is: reading
+ * `res.headers` would build a Headers object (undici's, ~10 µs per request here) and the
+ * adapter would then convert it back. So layers read a buffered Response's headers with
+ * headerOf() and add to them with withBufferedHeaders(), never through `res.headers`.
+ * Names are lowercase.
  */
-export function bufferedResponse(bytes: Uint8Array, init: ResponseInit): Response {
+export function bufferedResponse(bytes: Uint8Array, init: { readonly status?: number; readonly headers: Readonly<Record<string, string>> }): Response {
   // A Buffer from node:http may sit on a shared pool ArrayBuffer; Response only reads its view.
-  const res = new Response(bytes as Uint8Array<ArrayBuffer>, init);
-  buffered.set(res, bytes);
+  const headers = { ...init.headers };
+  const res = new Response(bytes as Uint8Array<ArrayBuffer>, { status: init.status ?? 200, headers });
+  buffered.set(res, { bytes, headers });
   return res;
 }
 
 /** The bytes a Response was made from with bufferedResponse(); undefined for any other. */
 export function bufferedBody(res: Response): Uint8Array | undefined {
-  return buffered.get(res);
+  return buffered.get(res)?.bytes;
+}
+
+/** The same buffered Response with headers added (a new Response: the record is never mutated); null for any other. */
+export function withBufferedHeaders(res: Response, extra: Readonly<Record<string, string>>): Response | null {
+  const b = buffered.get(res);
+  return b ? bufferedResponse(b.bytes, { status: res.status, headers: { ...b.headers, ...extra } }) : null;
+}
+
+/** A response header (lowercase name), read from a buffered Response's record without building Headers. */
+export function headerOf(res: Response, name: string): string | null {
+  const b = buffered.get(res);
+  return b ? (b.headers[name] ?? null) : res.headers.get(name);
 }
 
 /** A Response over a stream, remembered like bufferedResponse() (reading `res.body` of the server's lightweight Response is costly). */

@@ -25,7 +25,7 @@ import { bodyBytes, replaceResponse } from "../gateway/context.js";
 import type { UsageProgress } from "../gateway/handlers/usage-progress.js";
 import type { Meter } from "../gateway/meter.js";
 import { sealedExchange } from "../gateway/sealed-exchange.js";
-import { bufferedBody, bufferedResponse, isEventStream, streamedBody, streamedResponse } from "../gateway/stream-tap.js";
+import { bufferedBody, bufferedResponse, isEventStream, streamedBody, streamedResponse, withBufferedHeaders } from "../gateway/stream-tap.js";
 import type { SignedPermit, SignedReceipt } from "../ledger/chain.js";
 import { channelKey, createReceiptBook, type ReceiptStore } from "../ledger/receipt-book.js";
 import type { Deployment } from "../ledger/sign.js";
@@ -212,9 +212,10 @@ export function createNodePayments(o: NodePaymentsOptions): NodePayments {
     const usage = final ?? { promptTokens: 0, completionTokens: 0 };
     const r = await issueOr500(() => issue(usage, sha(bytes)));
     deliver(r);
-    const headers = new Headers(res.headers);
-    if (!sealedExchange(c)) headers.set(MARKET_RECEIPT_HEADER, JSON.stringify(receiptToWire(r)));
-    replaceResponse(c, bufferedResponse(bytes, { status: res.status, headers }));
+    const extra: Record<string, string> = sealedExchange(c) ? {} : { [MARKET_RECEIPT_HEADER]: JSON.stringify(receiptToWire(r)) };
+    const plain: Record<string, string> = {};
+    if (!known) res.headers.forEach((v, k) => (plain[k] = v));
+    replaceResponse(c, withBufferedHeaders(res, extra) ?? bufferedResponse(bytes, { status: res.status, headers: { ...plain, ...extra } }));
 
     function heldStream(src: ReadableStream<Uint8Array>, requestId: string): ReadableStream<Uint8Array> {
       const reader = src.getReader();

@@ -10,7 +10,7 @@ import { idPrefixFor, newId, replaceResponse } from "../context.js";
 import { GatewayCode } from "../errors.js";
 import type { Metrics } from "../metrics.js";
 import { routeLabel } from "../metrics.js";
-import { isEventStream, streamedBody, streamedResponse, tapStream } from "../stream-tap.js";
+import { headerOf, isEventStream, streamedBody, streamedResponse, tapStream, withBufferedHeaders } from "../stream-tap.js";
 import { REQUEST_ID_HEADER } from "../../seal/headers.js";
 
 function setHeader(res: Response, k: string, v: string): boolean {
@@ -83,7 +83,7 @@ export function scope(opts: ScopeOptions): MiddlewareHandler<GatewayEnv> {
     const res = c.res;
     // Streams (SSE, or sealed E2E frames) end later than the handler: hook their last byte.
     // Headers first: reading `res.body` of the server's lightweight Response builds a full one.
-    const stream = isEventStream(res) || res.headers.has("x-cloister-e2e") ? (streamedBody(res) ?? res.body) : null;
+    const stream = isEventStream(res) || headerOf(res, "x-cloister-e2e") !== null ? (streamedBody(res) ?? res.body) : null;
     if (stream) {
       const body = tapStream(stream, { end: () => finish(res.status, false), abort: () => finish(res.status, true) });
       if (body === stream && setHeader(res, REQUEST_ID_HEADER, requestId) && setHeader(res, "x-request-id", requestId)) return;
@@ -91,6 +91,13 @@ export function scope(opts: ScopeOptions): MiddlewareHandler<GatewayEnv> {
       headers.set(REQUEST_ID_HEADER, requestId);
       headers.set("x-request-id", requestId);
       replaceResponse(c, streamedResponse(body, { status: res.status, headers }));
+      return;
+    }
+    const ids = { [REQUEST_ID_HEADER]: requestId, "x-request-id": requestId };
+    const same = withBufferedHeaders(res, ids);
+    if (same) {
+      replaceResponse(c, same);
+      finish(res.status, false);
       return;
     }
     try {

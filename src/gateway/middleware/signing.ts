@@ -22,7 +22,7 @@ import { GatewayCode } from "../errors.js";
 import { sniffId } from "../passthrough.js";
 import type { SigningPool } from "../signing-pool.js";
 import { sealedExchange } from "../sealed-exchange.js";
-import { bufferedBody, bufferedResponse, isEventStream, streamedBody, streamedResponse, tapStream } from "../stream-tap.js";
+import { bufferedBody, bufferedResponse, isEventStream, streamedBody, streamedResponse, tapStream, withBufferedHeaders } from "../stream-tap.js";
 import { CLIENT_NONCE_HEADER, SIGNATURE_HEADER, SIGNING_ALGO_HEADER } from "../../seal/headers.js";
 
 export { CLIENT_NONCE_HEADER, SIGNATURE_HEADER, SIGNING_ALGO_HEADER } from "../../seal/headers.js";
@@ -139,8 +139,7 @@ export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
     const signed = await sign(sha256hex(bytes));
     const sealedNow = sealedExchange(c) !== undefined;
     const header = { [SIGNATURE_HEADER]: JSON.stringify(signed), ...(receiptIndex !== null && !sealedNow ? { [RECEIPT_INDEX_HEADER]: String(receiptIndex) } : {}) };
-    if (known && setHeaders(res, header)) return;
-    replaceResponse(c, bufferedResponse(bytes, { status: res.status, headers: withHeaders(res.headers, header) }));
+    replaceResponse(c, withBufferedHeaders(res, header) ?? bufferedResponse(bytes, { status: res.status, headers: headerRecord(withHeaders(res.headers, header)) }));
   };
 }
 
@@ -157,6 +156,12 @@ function setHeaders(res: Response, extra: Record<string, string>): boolean {
   } catch {
     return false;
   }
+}
+
+function headerRecord(h: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  h.forEach((v, k) => (out[k] = v));
+  return out;
 }
 
 function withHeaders(base: Headers, extra: Record<string, string>): Headers {
