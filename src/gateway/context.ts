@@ -5,6 +5,7 @@
  */
 import type { Context } from "hono";
 import type { Meter } from "./meter.js";
+import { pooledRandomBytes } from "../util/random-pool.js";
 
 export interface GatewayVariables {
   /** chatcmpl-… / cmpl-… / embd-… / req-…: the completion id and X-Cloister-Request-Id. */
@@ -61,9 +62,8 @@ export function replaceResponse(c: Context, res: Response): void {
 }
 
 export function newId(prefix: string): string {
-  const b = new Uint8Array(18);
-  crypto.getRandomValues(b);
-  return `${prefix}${Buffer.from(b).toString("base64url")}`;
+  const b = pooledRandomBytes(18);
+  return `${prefix}${Buffer.from(b.buffer, b.byteOffset, b.length).toString("base64url")}`;
 }
 
 export function idPrefixFor(path: string): string {

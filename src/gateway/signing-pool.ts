@@ -15,7 +15,8 @@
  */
 import { createPrivateKey, sign as nodeSign, type KeyObject } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { personalMessageHash, type SigningAlgo } from "../seal/signing.js";
+import type { SigningAlgo } from "../seal/signing.js";
+import { personalMessageDigest } from "./keccak-native.js";
 import { isPrivate, recoverableSigner, type RecoverableSigner } from "./secp256k1-native.js";
 
 export interface SigningPool {
@@ -39,7 +40,7 @@ export function nativeEcdsaSigner(secretKey: Uint8Array, lib: RecoverableSigner 
   if (!isPrivate(secretKey)) throw new RangeError("invalid secp256k1 secret key");
   const key = Uint8Array.from(secretKey);
   return (text) => {
-    const { signature, recoveryId } = lib.sign(personalMessageHash(text), key);
+    const { signature, recoveryId } = lib.sign(personalMessageDigest(text), key);
     const out = Buffer.allocUnsafe(65);
     out.set(signature, 0);
     out[64] = 27 + recoveryId;

@@ -8,6 +8,7 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { concatBytes, fromHex, toHex, utf8 } from "../util/bytes.js";
+import { pooledRandomBytes } from "../util/random-pool.js";
 import { toBase64 } from "./base64.js";
 import { formatCheckpoint, parseCheckpointText } from "./checkpoint.js";
 import { consistencyProof, inclusionProof, leafHash, verifyInclusion, type Hash } from "./merkle.js";
@@ -60,7 +61,7 @@ export class ReceiptLog {
       this.byId.set(id, seen);
       return seen;
     }
-    const salt = crypto.getRandomValues(new Uint8Array(32));
+    const salt = pooledRandomBytes(32);
     const ref = { index: this.tree.append(receiptLeaf(salt, signedText)), salt: toHex(salt), kind };
     this.byId.set(id, ref);
     this.bySignature.set(signature, ref);
