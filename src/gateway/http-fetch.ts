@@ -69,7 +69,10 @@ interface Target {
 const MAX_TARGETS = 256;
 
 export function createHttpFetch(options: { maxSockets?: number } = {}): typeof fetch {
-  const dispatcher = new Agent({ connections: options.maxSockets ?? 256 });
+  // No undici timeouts (its defaults cut at 300 s): a non-streamed completion gets its
+  // headers only when generation ends, and the caller's signal carries the node's limits
+  // (the backend's wait for headers, the request's time limit), as node:http did.
+  const dispatcher = new Agent({ connections: options.maxSockets ?? 256, headersTimeout: 0, bodyTimeout: 0 });
   const targets = new Map<string, Target>();
   const targetOf = (href: string): Target => {
     let t = targets.get(href);
