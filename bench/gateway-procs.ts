@@ -46,7 +46,12 @@ export function startGateway(upstream: string, checkout = root, prof?: string): 
 
 /** The bare node:http proxy (./bare-proxy.ts): the floor any Node gateway starts from. */
 export function startBareProxy(upstream: string): Promise<Proc> {
-  return spawnAnnouncing(["--import", "tsx", join(root, "bench", process.env["BENCH_BARE_SCRIPT"] ?? "bare-proxy.ts"), upstream], process.env, (out) => /at (http:\/\/[^ ]+)\/v1/.exec(out)?.[1] ?? null);
+  return spawnAnnouncing(["--import", "tsx", join(root, "bench", "bare-proxy.ts"), upstream], process.env, (out) => /at (http:\/\/[^ ]+)\/v1/.exec(out)?.[1] ?? null);
+}
+
+/** The same floor on the gateway's stack (./hono-proxy.ts): hono, node-server and the gateway's upstream client, no features. */
+export function startHonoProxy(upstream: string): Promise<Proc> {
+  return spawnAnnouncing(["--import", "tsx", join(root, "bench", "hono-proxy.ts"), upstream], process.env, (out) => /at (http:\/\/[^ ]+)\/v1/.exec(out)?.[1] ?? null);
 }
 
 /** SIGTERM to each, resolved once all have exited. */

@@ -14,6 +14,8 @@
  * then a bounded load test: many concurrent slow streams for BENCH_LOAD_SECONDS (default
  * 20), counting errors and sampling the gateway's RSS and heap from its /metrics.
  * Goals (issue 3): < 1 ms p50 added, >= 90% of direct throughput, no errors, flat memory.
+ * BENCH_HONO_FLOOR=1 adds "hono proxy" (./hono-proxy.ts): the floor's work on the gateway's
+ * framework and upstream client, so framework cost and feature cost show apart.
  * BENCH_GATEWAY_PROF=DIR writes a V8 CPU profile of the gateway there (node --cpu-prof);
  * BENCH_GATEWAY_CHECKOUT=DIR runs "gateway" from another built checkout.
  * BENCH_BASELINE=DIR (or NAME=DIR,NAME=DIR) adds sides: the gateway built in other
@@ -22,7 +24,7 @@
  */
 import { cpus, loadavg } from "node:os";
 import { createClient, processCpuSeconds, type PostResult } from "./http-load.js";
-import { root, startBareProxy, startGateway, startUpstream, stopAll, type Proc } from "./gateway-procs.js";
+import { root, startBareProxy, startGateway, startHonoProxy, startUpstream, stopAll, type Proc } from "./gateway-procs.js";
 import { fmt, percentile } from "./stats.js";
 
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 4);
@@ -122,6 +124,8 @@ export async function measureGateway(opts: GatewayOptions = {}): Promise<Gateway
   const others: Side[] = [];
   for (const [name, dir] of baselines) others.push(side(name, await startGateway(up.url, dir)));
   const bare = await startBareProxy(up.url);
+  // BENCH_HONO_FLOOR=1: the floor on the gateway's own framework and upstream client too.
+  if (process.env["BENCH_HONO_FLOOR"] === "1") others.push(side("hono proxy", await startHonoProxy(up.url)));
   const sides = [side("direct", up), side("gateway", gw), side("bare proxy", bare), ...others];
   const client = createClient(Math.max(CONCURRENCY, 64));
   const chat = (base: string): string => `${base}/v1/chat/completions`;
