@@ -41,4 +41,17 @@ export const PG_MIGRATIONS: readonly string[] = [
   // Which node served a request: a node recovers (marks interrupted) only its own rows.
   `ALTER TABLE usage ADD COLUMN node_id TEXT;
    CREATE INDEX usage_node_status ON usage(node_id, status);`,
+  // Same as SQLite's migration 4 (./migrations.ts): one partial index for the recovery of
+  // in_flight rows instead of three, and the upstream's completion id as an alias row.
+  `DROP INDEX usage_key;
+   DROP INDEX usage_status;
+   DROP INDEX usage_node_status;
+   CREATE INDEX usage_in_flight ON usage(node_id) WHERE status = 'in_flight';
+   CREATE TABLE signature_aliases (
+     alias TEXT NOT NULL,
+     algo TEXT NOT NULL,
+     id TEXT NOT NULL,
+     key_id TEXT,
+     PRIMARY KEY (alias, algo)
+   );`,
 ];

@@ -58,6 +58,16 @@ describeStoreBehaviour(
     return {
       open: (o) => openPostgresStore({ url: PG_URL, schema, ...o }),
       committedRows: (table) => admin(async (c) => (await c.query<Record<string, unknown>>(`SELECT * FROM ${schema}.${table}`)).rows),
+      seedOld: (version, sql) =>
+        admin(async (c) => {
+          await c.query(`SET search_path TO ${schema}`);
+          await c.query(`CREATE TABLE ${PG_MIGRATIONS_TABLE} (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`);
+          for (const [i, m] of PG_MIGRATIONS.slice(0, version).entries()) {
+            await c.query(m);
+            await c.query(`INSERT INTO ${PG_MIGRATIONS_TABLE} (version, applied_at) VALUES ($1, 0)`, [i + 1]);
+          }
+          await c.query(sql);
+        }),
     };
   },
   !up,

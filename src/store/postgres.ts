@@ -10,7 +10,8 @@
  *     any machine. PostgreSQL batches concurrent commits' WAL flushes itself
  *     (commit_delay / group commit in the WAL writer), so no client-side batching here.
  *   - A signature row belongs to the key that wrote it: ON CONFLICT updates it only when
- *     key_id IS NOT DISTINCT FROM the new row's (NULL = NULL for --no-auth).
+ *     key_id IS NOT DISTINCT FROM the new row's (NULL = NULL for --no-auth). The same
+ *     holds for an alias (the upstream's completion id), written in the same statement.
  *   - in_flight rows are marked `interrupted` at open — only this node's (node_id, from
  *     ./node-id.ts), so a node starting never touches another node's running requests.
  *   - Migrations are recorded in a table, applied under an advisory lock so nodes that
@@ -134,16 +135,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const sql = `SELECT * FROM usage ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY started_at, request_id`;
       return (await run("listUsage", sql, args)).rows.map(toUsage);
     },
-    putSignature: async (r) =>
-      void (await run(
-        "putSignature",
-        // Never replace a row another API key owns (see ./sqlite.ts): the caller can choose ids.
-        "INSERT INTO signatures (id, algo, text, signature, address, created, key_id) VALUES ($1, $2, $3, $4, $5, $6, $7) " +
-          "ON CONFLICT (id, algo) DO UPDATE SET text = excluded.text, signature = excluded.signature, address = excluded.address, created = excluded.created " +
-          "WHERE signatures.key_id IS NOT DISTINCT FROM excluded.key_id",
-        [r.id, r.algo, r.text, r.signature, r.address, Date.now(), r.keyId ?? null],
-      )),
-    getSignature: async (id, algo) => toSig((await run("getSignature", "SELECT id, algo, text, signature, address, key_id FROM signatures WHERE id = $1 AND algo = $2", [id, algo])).rows[0]),
+    putSignature: async (r) => {
+      const args = [r.id, r.algo, r.text, r.signature, r.address, Date.now(), r.keyId ?? null];
+      const alias = r.alias && r.alias !== r.id ? r.alias : null;
+      // Only a row this key owns gets a name: the alias is written from what the upsert returns.
+      await run("putSignature", alias ? PUT_SIG_WITH_ALIAS : PUT_SIG, alias ? [...args, alias] : args);
+    },
+    getSignature: async (id, algo) => toSig((await run("getSignature", GET_SIG, [id, algo])).rows[0]),
     close: async () => {
       if (closed) return;
       closed = true;
@@ -151,6 +149,22 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
   };
 }
+
+// Never replace a row another API key owns (see ./sqlite-sql.ts): the caller can choose ids.
+const PUT_SIG =
+  "INSERT INTO signatures (id, algo, text, signature, address, created, key_id) VALUES ($1, $2, $3, $4, $5, $6, $7) " +
+  "ON CONFLICT (id, algo) DO UPDATE SET text = excluded.text, signature = excluded.signature, address = excluded.address, created = excluded.created " +
+  "WHERE signatures.key_id IS NOT DISTINCT FROM excluded.key_id RETURNING id, algo, key_id";
+// RETURNING yields no row when the upsert left another key's row alone, so no alias then;
+// an alias another key holds stays that key's.
+const PUT_SIG_WITH_ALIAS =
+  `WITH s AS (${PUT_SIG}) INSERT INTO signature_aliases (alias, algo, id, key_id) SELECT $8, algo, id, key_id FROM s ` +
+  "ON CONFLICT (alias, algo) DO UPDATE SET id = excluded.id WHERE signature_aliases.key_id IS NOT DISTINCT FROM excluded.key_id";
+// By id first, then by alias; `via` orders the two so an id always wins.
+const GET_SIG =
+  "SELECT 0 AS via, id, algo, text, signature, address, key_id FROM signatures WHERE id = $1 AND algo = $2 " +
+  "UNION ALL SELECT 1 AS via, s.id, s.algo, s.text, s.signature, s.address, s.key_id FROM signature_aliases a " +
+  "JOIN signatures s ON s.id = a.id AND s.algo = a.algo WHERE a.alias = $1 AND a.algo = $2 ORDER BY via LIMIT 1";
 
 async function migrate(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();

@@ -33,6 +33,16 @@ describeStoreBehaviour("sqlite store behaviour", async () => {
         raw.close();
       }
     },
+    seedOld: async (version, sql) => {
+      const raw = new Database(path);
+      try {
+        for (const m of MIGRATIONS.slice(0, version)) raw.exec(m);
+        raw.pragma(`user_version = ${version}`);
+        raw.exec(sql);
+      } finally {
+        raw.close();
+      }
+    },
   };
 });
 

@@ -14,12 +14,16 @@
  * signatures are visible to every read of this store at once and durable within
  * FLUSH_MS (10 ms) or with the next commit. A kill inside that window leaves the row
  * `interrupted`, never lost.
+ *
+ * One signature row per exchange; the upstream's completion id is an alias of it
+ * (./migrations.ts, migration 4: what each commit's pages cost).
  */
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { StoreError } from "../errors.js";
 import { createGroupCommit } from "./group-commit.js";
 import { MIGRATIONS } from "./migrations.js";
+import { SQLITE_SQL } from "./sqlite-sql.js";
 import { DEFAULT_NODE_ID } from "./node-id.js";
 import { ensurePrivateDbFiles, ensurePrivateDir } from "./private-files.js";
 import type { ApiKeyRecord, Store, UsageFinish } from "./store.js";
@@ -59,33 +63,19 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     throw new StoreError("STORE_OPEN_FAILED", `cannot open the store at ${options.path}`, { cause });
   }
   const nodeId = options.nodeId ?? DEFAULT_NODE_ID;
-  // Only this node's rows (and rows from before node ids): another process on the same
-  // file may be serving its own right now.
-  const interruptedAtOpen =
-    options.recover === false ? 0 : db.prepare("UPDATE usage SET status = 'interrupted' WHERE status = 'in_flight' AND (node_id = ? OR node_id IS NULL)").run(nodeId).changes;
+  const interruptedAtOpen = options.recover === false ? 0 : db.prepare(SQLITE_SQL.recover).run(nodeId).changes;
 
   const q = {
-    insertKey: db.prepare("INSERT INTO api_keys (id, hash, name, created, revoked) VALUES (?, ?, ?, ?, NULL)"),
-    keyByHash: db.prepare("SELECT id, name, created, revoked FROM api_keys WHERE hash = ?"),
-    listKeys: db.prepare("SELECT id, name, created, revoked FROM api_keys ORDER BY created, id"),
-    revokeKey: db.prepare("UPDATE api_keys SET revoked = COALESCE(revoked, ?) WHERE id = ?"),
-    startUsage: db.prepare(
-      "INSERT INTO usage (request_id, key_id, model, route, status, started_at, node_id) VALUES (?, ?, ?, ?, 'in_flight', ?, ?)",
-    ),
-    progressUsage: db.prepare("UPDATE usage SET prompt_tokens = ?, completion_tokens = ? WHERE request_id = ? AND status = 'in_flight'"),
-    finishUsage: db.prepare(
-      "UPDATE usage SET prompt_tokens = ?, completion_tokens = ?, status = ?, finished_at = ? WHERE request_id = ?",
-    ),
-    putSig: db.prepare(
-      // Never replace a row another API key owns: ids can be chosen by the caller (a
-      // passthrough upstream echoes request_id into its completion id), so a plain
-      // INSERT OR REPLACE let key A overwrite key B's signature. Same owner (or auth off,
-      // NULL IS NULL) may refresh its own row.
-      "INSERT INTO signatures (id, algo, text, signature, address, created, key_id) VALUES (?, ?, ?, ?, ?, ?, ?) " +
-        "ON CONFLICT (id, algo) DO UPDATE SET text = excluded.text, signature = excluded.signature, address = excluded.address, created = excluded.created " +
-        "WHERE signatures.key_id IS excluded.key_id",
-    ),
-    getSig: db.prepare("SELECT id, algo, text, signature, address, key_id FROM signatures WHERE id = ? AND algo = ?"),
+    insertKey: db.prepare(SQLITE_SQL.insertKey),
+    keyByHash: db.prepare(SQLITE_SQL.keyByHash),
+    listKeys: db.prepare(SQLITE_SQL.listKeys),
+    revokeKey: db.prepare(SQLITE_SQL.revokeKey),
+    startUsage: db.prepare(SQLITE_SQL.startUsage),
+    progressUsage: db.prepare(SQLITE_SQL.progressUsage),
+    finishUsage: db.prepare(SQLITE_SQL.finishUsage),
+    putSig: db.prepare(SQLITE_SQL.putSig),
+    putAlias: db.prepare(SQLITE_SQL.putAlias),
+    getSig: db.prepare(SQLITE_SQL.getSig),
   };
 
   const onWriteError =
@@ -135,9 +125,15 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       }),
     putSignature: (r) => {
       const created = Date.now();
-      return deferred("putSignature", () => void q.putSig.run(r.id, r.algo, r.text, r.signature, r.address, created, r.keyId ?? null));
+      const keyId = r.keyId ?? null;
+      const alias = r.alias && r.alias !== r.id ? r.alias : null;
+      return deferred("putSignature", () => {
+        const written = q.putSig.run(r.id, r.algo, r.text, r.signature, r.address, created, keyId).changes > 0;
+        // Only a row this key owns gets a name, so an alias never points at another key's row.
+        if (alias && written) q.putAlias.run(alias, r.algo, r.id, keyId);
+      });
     },
-    getSignature: (id, algo) => guard("getSignature", () => toSig(q.getSig.get(id, algo))),
+    getSignature: (id, algo) => guard("getSignature", () => toSig(q.getSig.get({ id, algo }))),
     close: () => guard("close", () => void (db.open ? db.close() : undefined)),
   };
 }

@@ -59,6 +59,15 @@ export interface SignatureRecord {
   readonly keyId?: string | null;
 }
 
+export interface SignaturePut extends SignatureRecord {
+  /**
+   * Another name that finds this row: the upstream's own completion id, which a
+   * passthrough body carries. The first key to use a name keeps it (the upstream may echo
+   * a caller-chosen id); only a row this key owns gets one.
+   */
+  readonly alias?: string | null;
+}
+
 export interface Store {
   createApiKey(input: { id: string; hash: string; name: string | null; created: number }): Promise<void>;
   /** The key whose SHA-256 hash (hex) this is, revoked or not; null when unknown. */
@@ -79,7 +88,8 @@ export interface Store {
   listUsage(filter?: { keyId?: string; status?: UsageStatus }): Promise<readonly UsageRecord[]>;
 
   /** Visible to getSignature when it resolves; may be group-committed shortly after. */
-  putSignature(r: SignatureRecord): Promise<void>;
+  putSignature(r: SignaturePut): Promise<void>;
+  /** The row with this id, else the row this alias names (its own id, not the alias); an id wins over an alias. */
   getSignature(id: string, algo: SigningAlgo): Promise<SignatureRecord | null>;
 
   close(): Promise<void>;

@@ -12,6 +12,11 @@ export interface StoreLocation {
   open(opts?: { readonly nodeId?: string; readonly recover?: boolean }): Promise<Store & { readonly interruptedAtOpen: number }>;
   /** Every row of a table as another connection sees it: committed data only. */
   committedRows(table: "api_keys" | "usage" | "signatures"): Promise<readonly Record<string, unknown>[]>;
+  /**
+   * Leaves this location as an older release did: its first `version` migrations applied
+   * and recorded, then `sql` run (literals only, no parameters: both dialects read it).
+   */
+  seedOld(version: number, sql: string): Promise<void>;
 }
 
 /** `newLocation` gives a fresh, empty database (file, schema) each call; `skip` skips all (say why in the title). */
@@ -152,6 +157,85 @@ export function describeStoreBehaviour(title: string, newLocation: () => Promise
       await s.putSignature({ id: "n", algo: "ecdsa", text: "two", signature: "s", address: "0xa" });
       expect(await s.getSignature("n", "ecdsa")).toMatchObject({ text: "two", keyId: null });
       await s.close();
+    });
+
+    it("finds one signature row by its id and by its alias (the upstream's id), and refreshes the alias for the same owner", async () => {
+      const loc = await newLocation();
+      const s = await loc.open();
+      await s.putSignature({ id: "chatcmpl-1", algo: "ecdsa", text: "t1", signature: "s1", address: "0xa", keyId: "key_b", alias: "up-1" });
+      const row = { id: "chatcmpl-1", algo: "ecdsa", text: "t1", signature: "s1", address: "0xa", keyId: "key_b" };
+      expect(await s.getSignature("chatcmpl-1", "ecdsa")).toEqual(row);
+      expect(await s.getSignature("up-1", "ecdsa")).toEqual(row);
+      expect(await s.getSignature("up-1", "ed25519")).toBeNull();
+      // One row per exchange, not a copy under the upstream's id.
+      await s.close();
+      expect((await loc.committedRows("signatures")).map((r) => r["id"])).toEqual(["chatcmpl-1"]);
+      const again = await loc.open();
+      // The same key naming the alias again (an upstream echoing its request_id) moves it.
+      await again.putSignature({ id: "chatcmpl-2", algo: "ecdsa", text: "t2", signature: "s2", address: "0xa", keyId: "key_b", alias: "up-1" });
+      expect(await again.getSignature("up-1", "ecdsa")).toMatchObject({ id: "chatcmpl-2", text: "t2" });
+      expect(await again.getSignature("chatcmpl-1", "ecdsa")).toMatchObject({ text: "t1" });
+      await again.close();
+    });
+
+    it("never lets one key's alias take another key's name or point at another key's row", async () => {
+      const loc = await newLocation();
+      const s = await loc.open();
+      await s.putSignature({ id: "chatcmpl-v", algo: "ecdsa", text: "victim", signature: "s1", address: "0xa", keyId: "key_b", alias: "chatcmpl-shared" });
+      // Key A's upstream echoes a name B already holds: B keeps it; A's row is still found by its own id.
+      await s.putSignature({ id: "chatcmpl-a1", algo: "ecdsa", text: "attacker", signature: "s2", address: "0xa", keyId: "key_a", alias: "chatcmpl-shared" });
+      expect(await s.getSignature("chatcmpl-shared", "ecdsa")).toMatchObject({ id: "chatcmpl-v", text: "victim", keyId: "key_b" });
+      expect(await s.getSignature("chatcmpl-a1", "ecdsa")).toMatchObject({ text: "attacker", keyId: "key_a" });
+      // Auth off (no key) may not take a keyed name either.
+      await s.putSignature({ id: "chatcmpl-n1", algo: "ecdsa", text: "anon", signature: "s3", address: "0xa", alias: "chatcmpl-shared" });
+      expect(await s.getSignature("chatcmpl-shared", "ecdsa")).toMatchObject({ text: "victim", keyId: "key_b" });
+      // An alias named like B's own id never shadows B's row: an id wins over an alias.
+      await s.putSignature({ id: "chatcmpl-a2", algo: "ecdsa", text: "attacker", signature: "s4", address: "0xa", keyId: "key_a", alias: "chatcmpl-v" });
+      expect(await s.getSignature("chatcmpl-v", "ecdsa")).toMatchObject({ text: "victim", keyId: "key_b" });
+      // A write under B's id by key A changes nothing, so its alias is not written: it would name B's row.
+      await s.putSignature({ id: "chatcmpl-v", algo: "ecdsa", text: "attacker", signature: "s5", address: "0xa", keyId: "key_a", alias: "up-a" });
+      expect(await s.getSignature("up-a", "ecdsa")).toBeNull();
+      expect(await s.getSignature("chatcmpl-v", "ecdsa")).toMatchObject({ text: "victim", keyId: "key_b" });
+      await s.close();
+    });
+
+    it("upgrades a store written before aliases (v3): usage rows, recovery, and signatures by both ids", async () => {
+      const loc = await newLocation();
+      await loc.seedOld(
+        3,
+        `INSERT INTO usage (request_id, key_id, model, route, prompt_tokens, completion_tokens, status, started_at, finished_at, node_id) VALUES
+           ('chatcmpl-a', 'key_b', 'm', '/v1/chat/completions', 3, 9, 'ok', 1, 2, 'local'),
+           ('chatcmpl-b', NULL, 'm', '/v1/chat/completions', 1, 4, 'in_flight', 3, NULL, 'local'),
+           ('chatcmpl-c', NULL, 'm', '/v1/chat/completions', 0, 0, 'in_flight', 4, NULL, 'node-x');
+         INSERT INTO signatures (id, algo, text, signature, address, created, key_id) VALUES
+           ('chatcmpl-a', 'ecdsa', 'ta', 'sa', '0xa', 2, 'key_b'),
+           ('up-a', 'ecdsa', 'ta', 'sa', '0xa', 2, 'key_b'),
+           ('chatcmpl-z', 'ed25519', 'tz', 'sz', 'ab', 2, NULL);`,
+      );
+      const s = await loc.open();
+      expect(s.interruptedAtOpen).toBe(1);
+      expect((await s.listUsage()).map((r) => [r.requestId, r.status, r.promptTokens, r.completionTokens, r.nodeId])).toEqual([
+        ["chatcmpl-a", "ok", 3, 9, "local"],
+        ["chatcmpl-b", "interrupted", 1, 4, "local"],
+        ["chatcmpl-c", "in_flight", 0, 0, "node-x"],
+      ]);
+      expect((await s.listUsage({ keyId: "key_b" })).map((r) => r.requestId)).toEqual(["chatcmpl-a"]);
+      expect((await s.listUsage({ status: "in_flight" })).map((r) => r.requestId)).toEqual(["chatcmpl-c"]);
+      // The old release's two rows per exchange are both still found.
+      expect(await s.getSignature("chatcmpl-a", "ecdsa")).toMatchObject({ text: "ta", keyId: "key_b" });
+      expect(await s.getSignature("up-a", "ecdsa")).toMatchObject({ text: "ta", keyId: "key_b" });
+      expect(await s.getSignature("chatcmpl-z", "ed25519")).toMatchObject({ text: "tz", keyId: null });
+      // An old row keeps its owner against a new alias of the same name.
+      await s.putSignature({ id: "chatcmpl-d", algo: "ecdsa", text: "td", signature: "sd", address: "0xa", keyId: "key_a", alias: "up-a" });
+      expect(await s.getSignature("up-a", "ecdsa")).toMatchObject({ text: "ta", keyId: "key_b" });
+      // New writes work on the upgraded schema, and node-x's row is recovered by node-x.
+      await s.startUsage({ requestId: "chatcmpl-d", keyId: "key_a", model: "m", route: "/v1/chat/completions", startedAt: 5 });
+      await s.close();
+      const x = await loc.open({ nodeId: "node-x" });
+      expect(x.interruptedAtOpen).toBe(1);
+      expect((await x.listUsage({ status: "interrupted" })).map((r) => r.requestId)).toEqual(["chatcmpl-b", "chatcmpl-c"]);
+      expect(await x.getSignature("chatcmpl-d", "ecdsa")).toMatchObject({ text: "td", keyId: "key_a" });
+      await x.close();
     });
 
     it("keeps what was written across a clean close and refuses writes after it", async () => {

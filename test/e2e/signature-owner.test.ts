@@ -38,4 +38,29 @@ describe("signature rows belong to the API key that made them", () => {
     expect((await app.request(`/v1/signature/${victimId}`, { headers: { authorization: `Bearer ${a.key}` } })).status).toBe(404);
     await store.close();
   });
+
+  it("one key cannot take the upstream id another key's signature is found by", async () => {
+    const store = openSqliteStore({ path: ":memory:" });
+    const a = generateApiKey();
+    const b = generateApiKey();
+    await store.createApiKey({ id: a.id, hash: a.hash, name: "a", created: Date.now() });
+    await store.createApiKey({ id: b.id, hash: b.hash, name: "b", created: Date.now() });
+    const app = createGateway({ backend: vllmLike(), tee: createSimulatorProvider(), store });
+    const post = (key: string) =>
+      app.request("/v1/chat/completions", { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ model: "fake", messages: [{ role: "user", content: "x" }], request_id: "shared" }) });
+    const get = (id: string, key: string) => app.request(`/v1/signature/${id}`, { headers: { authorization: `Bearer ${key}` } });
+    const victim = await post(b.key);
+    const victimSig = JSON.parse(victim.headers.get("x-cloister-signature") ?? "null") as { signature: string };
+    expect(((await victim.json()) as { id: string }).id).toBe("chatcmpl-shared");
+    expect(((await (await get("chatcmpl-shared", b.key)).json()) as { signature: string }).signature).toBe(victimSig.signature);
+    // Key A's request makes the upstream answer with the same id.
+    const attack = await post(a.key);
+    const attackId = attack.headers.get("x-cloister-request-id") ?? "";
+    expect(((await attack.json()) as { id: string }).id).toBe("chatcmpl-shared");
+    expect((await get("chatcmpl-shared", a.key)).status).toBe(404);
+    expect(((await (await get("chatcmpl-shared", b.key)).json()) as { signature: string }).signature).toBe(victimSig.signature);
+    // A's own signature is still found by the id we gave its request.
+    expect((await get(attackId, a.key)).status).toBe(200);
+    await store.close();
+  });
 });

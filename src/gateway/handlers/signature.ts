@@ -7,6 +7,7 @@ import { parseSigningAlgo } from "../middleware/signing.js";
 
 /**
  * GET /v1/signature/:id?signing_algo= — the stored signature, 404 for an unknown id or algo.
+ * `id` is our completion id or, for a passthrough body, the upstream's own id in it.
  *
  * The text holds sha256(request):sha256(response) of the PLAINTEXT, which lets anyone who
  * can guess a prompt confirm it; so with API keys on, only the key that made the request
@@ -18,7 +19,8 @@ export function signatureHandler(store: Store): Handler<GatewayEnv> {
     const id = c.req.param("id") ?? "";
     const algo = parseSigningAlgo(c.req.query("signing_algo"), "signing_algo");
     const keyId = c.var.keyId;
-    // One indexed lookup: the signature row records the key that made the request.
+    // By our id or by the upstream's (an alias of the same row); the row records the key
+    // that made the request, and an alias never names another key's row (src/store).
     const rec = await store.getSignature(id, algo);
     if (!rec || (keyId !== null && rec.keyId !== keyId)) {
       throw new GatewayError(404, GatewayCode.NOT_FOUND, `no ${algo} signature for this id (ids are per completion; the algorithm is chosen at request time with X-Cloister-Signing-Algo)`, { param: "id" });

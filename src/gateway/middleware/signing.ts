@@ -102,10 +102,10 @@ export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
         if (receiptIndex !== null) sealed.receiptIndex = receiptIndex;
         return signed;
       }
-      // Visible to GET /v1/signature/<id> once these resolve; committed within 10 ms (src/store/group-commit.ts).
-      const keyId = c.var.keyId;
-      await deps.store.putSignature({ id, algo, text, signature: signed.signature, address: signer.address, keyId });
-      if (bodyId && bodyId !== id) await deps.store.putSignature({ id: bodyId, algo, text, signature: signed.signature, address: signer.address, keyId });
+      // Visible to GET /v1/signature/<id> once this resolves; committed within 10 ms (src/store/group-commit.ts).
+      // One row; the body's own id is an alias of it (the first key to use a name keeps it).
+      const alias = bodyId && bodyId !== id ? bodyId : null;
+      await deps.store.putSignature({ id, algo, text, signature: signed.signature, address: signer.address, keyId: c.var.keyId, alias });
       return signed;
     };
 
