@@ -18,14 +18,19 @@ function vllmLike(): InferenceBackend {
   };
 }
 
+/** A gateway over a vLLM-like upstream with two API keys, A (the attacker) and B. */
+async function twoKeys() {
+  const store = openSqliteStore({ path: ":memory:" });
+  const a = generateApiKey();
+  const b = generateApiKey();
+  await store.createApiKey({ id: a.id, hash: a.hash, name: "a", created: Date.now() });
+  await store.createApiKey({ id: b.id, hash: b.hash, name: "b", created: Date.now() });
+  return { store, a, b, app: createGateway({ backend: vllmLike(), tee: createSimulatorProvider(), store }) };
+}
+
 describe("signature rows belong to the API key that made them", () => {
   it("one key cannot replace another key's signature row", async () => {
-    const store = openSqliteStore({ path: ":memory:" });
-    const a = generateApiKey();
-    const b = generateApiKey();
-    await store.createApiKey({ id: a.id, hash: a.hash, name: "a", created: Date.now() });
-    await store.createApiKey({ id: b.id, hash: b.hash, name: "b", created: Date.now() });
-    const app = createGateway({ backend: vllmLike(), tee: createSimulatorProvider(), store });
+    const { store, a, b, app } = await twoKeys();
     const post = (key: string, extra: Record<string, unknown>) =>
       app.request("/v1/chat/completions", { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ model: "fake", messages: [{ role: "user", content: "x" }], ...extra }) });
     const victim = await post(b.key, {});
@@ -40,12 +45,7 @@ describe("signature rows belong to the API key that made them", () => {
   });
 
   it("one key cannot take the upstream id another key's signature is found by", async () => {
-    const store = openSqliteStore({ path: ":memory:" });
-    const a = generateApiKey();
-    const b = generateApiKey();
-    await store.createApiKey({ id: a.id, hash: a.hash, name: "a", created: Date.now() });
-    await store.createApiKey({ id: b.id, hash: b.hash, name: "b", created: Date.now() });
-    const app = createGateway({ backend: vllmLike(), tee: createSimulatorProvider(), store });
+    const { store, a, b, app } = await twoKeys();
     const post = (key: string) =>
       app.request("/v1/chat/completions", { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ model: "fake", messages: [{ role: "user", content: "x" }], request_id: "shared" }) });
     const get = (id: string, key: string) => app.request(`/v1/signature/${id}`, { headers: { authorization: `Bearer ${key}` } });
