@@ -80,6 +80,19 @@ describe("gateway OpenAI API", () => {
     expect(stored).toEqual(sig);
   });
 
+  it("keeps a header an outer middleware sets in place on a non-streamed answer, beside the signature and request id", async () => {
+    const plugin = async (c: { res: Response }, next: () => Promise<void>): Promise<void> => {
+      await next();
+      c.res.headers.set("x-plugin", "1");
+    };
+    const { post } = setup({ middleware: { outer: [plugin] } });
+    const res = await post("/v1/chat/completions", chat);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-plugin")).toBe("1");
+    expect(res.headers.get("x-cloister-signature")).not.toBeNull();
+    expect(res.headers.get("x-cloister-request-id")).toMatch(/^chatcmpl-/);
+  });
+
   it("streams SSE chunks ending in [DONE] with usage when asked, and signs the exact bytes", async () => {
     const { post, app } = setup();
     const res = await post("/v1/chat/completions", { ...chat, stream: true, stream_options: { include_usage: true } }, { "X-Cloister-Signing-Algo": "ed25519" });
