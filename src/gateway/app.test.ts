@@ -121,6 +121,20 @@ describe("gateway OpenAI API", () => {
     expect(json.choices[0].text).toBe("Hello world");
   });
 
+  it("refuses a __proto__ key, plain or \\u-escaped, which zod's loose objects would make the prototype of the parsed body (unvalidated max_tokens)", async () => {
+    const { post, backend } = setup({ passthrough: false });
+    const msgs = JSON.stringify([{ role: "user", content: "hi" }]);
+    for (const key of ["__proto__", "\\u005f_proto__"]) {
+      const res = await post("/v1/chat/completions", `{"model":"fake","messages":${msgs},"${key}":{"max_tokens":-5}}`);
+      expect(res.status).toBe(400);
+      expect((await res.json()).error.param).toBe("__proto__");
+    }
+    // Nested, where z.record skipped it without checking the key.
+    const nested = await post("/v1/chat/completions", `{"model":"fake","messages":${msgs},"logit_bias":{"__proto__":{"x":1},"1":5}}`);
+    expect(nested.status).toBe(400);
+    expect(backend.lastMax).toBeUndefined();
+  });
+
   it("passes max_completion_tokens and json_schema through to the backend", async () => {
     const { post, backend } = setup();
     const schema = { type: "object", properties: { a: { type: "string" } } };
