@@ -80,6 +80,19 @@ describe("gateway OpenAI API", () => {
     expect(stored).toEqual(sig);
   });
 
+  it("keeps a header an outer middleware sets in place on a non-streamed answer, beside the signature and request id", async () => {
+    const plugin = async (c: { res: Response }, next: () => Promise<void>): Promise<void> => {
+      await next();
+      c.res.headers.set("x-plugin", "1");
+    };
+    const { post } = setup({ middleware: { outer: [plugin] } });
+    const res = await post("/v1/chat/completions", chat);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-plugin")).toBe("1");
+    expect(res.headers.get("x-cloister-signature")).not.toBeNull();
+    expect(res.headers.get("x-cloister-request-id")).toMatch(/^chatcmpl-/);
+  });
+
   it("streams SSE chunks ending in [DONE] with usage when asked, and signs the exact bytes", async () => {
     const { post, app } = setup();
     const res = await post("/v1/chat/completions", { ...chat, stream: true, stream_options: { include_usage: true } }, { "X-Cloister-Signing-Algo": "ed25519" });
@@ -106,6 +119,20 @@ describe("gateway OpenAI API", () => {
     expect(json.id).toMatch(/^cmpl-/);
     expect(json.object).toBe("text_completion");
     expect(json.choices[0].text).toBe("Hello world");
+  });
+
+  it("refuses a __proto__ key, plain or \\u-escaped, which zod's loose objects would make the prototype of the parsed body (unvalidated max_tokens)", async () => {
+    const { post, backend } = setup({ passthrough: false });
+    const msgs = JSON.stringify([{ role: "user", content: "hi" }]);
+    for (const key of ["__proto__", "\\u005f_proto__"]) {
+      const res = await post("/v1/chat/completions", `{"model":"fake","messages":${msgs},"${key}":{"max_tokens":-5}}`);
+      expect(res.status).toBe(400);
+      expect((await res.json()).error.param).toBe("__proto__");
+    }
+    // Nested, where z.record skipped it without checking the key.
+    const nested = await post("/v1/chat/completions", `{"model":"fake","messages":${msgs},"logit_bias":{"__proto__":{"x":1},"1":5}}`);
+    expect(nested.status).toBe(400);
+    expect(backend.lastMax).toBeUndefined();
   });
 
   it("passes max_completion_tokens and json_schema through to the backend", async () => {

@@ -87,7 +87,9 @@ export function createHttpFetch(options: { maxSockets?: number } = {}): typeof f
   };
   const httpFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const target = targetOf(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
-    if (!target.http) return fetch(input, init);
+    // The global fetch would follow a redirect, and a 307/308 re-sends the body (a prompt)
+    // to wherever the upstream points; this module's own path never follows one either.
+    if (!target.http) return fetch(input, { ...init, redirect: init.redirect ?? "manual" });
     const headers = requestHeaders(init.headers);
     if (target.authorization !== undefined && headers["authorization"] === undefined) headers["authorization"] = target.authorization;
     const body = init.body;
@@ -95,14 +97,21 @@ export function createHttpFetch(options: { maxSockets?: number } = {}): typeof f
     if (typeof body === "string") payload = body;
     else if (body instanceof Uint8Array) payload = body;
     else if (body instanceof ArrayBuffer) payload = new Uint8Array(body);
-    else if (body != null) return fetch(input, init);
+    else if (body != null) return fetch(input, { ...init, redirect: init.redirect ?? "manual" });
     const signal = init.signal ?? undefined;
     if (signal?.aborted) throw signal.reason;
     const method = init.method ?? "GET";
     const res = await dispatcher.request({ origin: target.origin, path: target.path, method, headers, ...(payload !== undefined ? { body: payload } : {}), ...(signal ? { signal } : {}) });
     const status = res.statusCode;
+    if (status < 200 || status > 599) {
+      // No Response carries it (RangeError), and an unread body would hold the connection
+      // (its slot in the pool) for good: close it and fail like fetch does.
+      res.body.destroy();
+      throw new TypeError(`the upstream answered HTTP ${status}, which is not a status a response can carry`);
+    }
     const responseInit = { status, headers: responseHeaders(res.headers) };
-    if (status === 204 || status === 304 || method === "HEAD") {
+    // Null-body statuses (Fetch §2.2.3): a Response with a body for one of them throws.
+    if (status === 204 || status === 205 || status === 304 || method === "HEAD") {
       res.body.resume();
       return new Response(null, responseInit);
     }

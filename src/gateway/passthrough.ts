@@ -39,6 +39,27 @@ function upstreamFailure(status: number): Error {
 
 export type Passthrough = NonNullable<InferenceBackend["passthrough"]>;
 
+/** The most a whole (non-streamed) answer may hold when the upstream did not send it with a Content-Length the fetch buffered. */
+export const WHOLE_BODY_LIMIT = 64 * 1024 * 1024;
+
+/** The whole stream, or an error (and the upstream released) once it passes `limit`: a chunked body has no length to refuse up front. */
+async function readAtMost(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
+  const reader = body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new InferenceError(InferenceCode.GENERATION_FAILED, `the inference server's answer is larger than ${limit} bytes`);
+    }
+    parts.push(value);
+  }
+  return parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts);
+}
+
 export async function runPassthrough(c: GatewayContext, passthrough: Passthrough, stream: boolean): Promise<Response> {
   const res = await passthrough(c.req.path, await bodyBytes(c), c.var.signal);
   // Bytes createHttpFetch already holds are used as they are: `res.body`,
@@ -52,7 +73,7 @@ export async function runPassthrough(c: GatewayContext, passthrough: Passthrough
   const meter = c.var.meter;
   const contentType = (whole ? whole.contentType : res.headers.get("content-type")) ?? (stream ? "text/event-stream" : "application/json");
   if (!upstreamBody || !stream || !contentType.startsWith("text/event-stream")) {
-    const bytes = whole?.bytes ?? new Uint8Array(await res.arrayBuffer());
+    const bytes = whole?.bytes ?? (upstreamBody ? await readAtMost(upstreamBody, WHOLE_BODY_LIMIT) : new Uint8Array());
     let parsed: unknown = null;
     try {
       parsed = JSON.parse(dec.decode(bytes));

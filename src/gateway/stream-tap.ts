@@ -75,10 +75,51 @@ interface Buffered {
   readonly bytes: Uint8Array;
   /** Lowercase names. Never changed once the Response is made: withBufferedHeaders makes a new one. */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * Set once anything read `res.headers`: that hands out the live Headers, which a layer
+   * (CORS, a deps.middleware.outer plugin) may change in place, so from then on the record
+   * is stale and the live Headers are the truth.
+   */
+  live: boolean;
 }
 
 const buffered = new WeakMap<Response, Buffered>();
 const streamed = new WeakMap<Response, ReadableStream<Uint8Array>>();
+
+type ResponseClass = typeof Response;
+let subclassOf: ResponseClass | undefined;
+let subclass: ResponseClass | undefined;
+
+/**
+ * A subclass of the Response in use now (the node server swaps in its own at start-up),
+ * whose `headers` getter marks the record stale. A class rather than a per-object
+ * property keeps one shape for every buffered Response.
+ */
+function bufferedClass(): ResponseClass {
+  const base = globalThis.Response;
+  if (subclass === undefined || subclassOf !== base) {
+    subclass = class BufferedResponse extends base {
+      override get headers(): Headers {
+        const b = buffered.get(this);
+        if (b) b.live = true;
+        return super.headers;
+      }
+    };
+    subclassOf = base;
+  }
+  return subclass;
+}
+
+function lowercased(h: Readonly<Record<string, string>>, into: Record<string, string> = {}): Record<string, string> {
+  for (const k of Object.keys(h)) into[k.toLowerCase()] = h[k] as string;
+  return into;
+}
+
+function liveRecord(res: Response): Record<string, string> {
+  const out: Record<string, string> = {};
+  res.headers.forEach((v, k) => (out[k] = v));
+  return out;
+}
 
 /**
  * A Response over bytes already in memory, remembered so that later layers (signing) can
@@ -88,14 +129,16 @@ const streamed = new WeakMap<Response, ReadableStream<Uint8Array>>();
  * Its headers are a plain record, which @hono/node-server writes as it is: reading
  * `res.headers` would build a Headers object (undici's, ~10 µs per request here) and the
  * adapter would then convert it back. So layers read a buffered Response's headers with
- * headerOf() and add to them with withBufferedHeaders(), never through `res.headers`.
- * Names are lowercase.
+ * headerOf() and add to them with withBufferedHeaders(). A layer that does use
+ * `res.headers` (and changes them in place) is still heard: from then on both read the
+ * live Headers. Names are lowercase.
  */
 export function bufferedResponse(bytes: Uint8Array, init: { readonly status?: number; readonly headers: Readonly<Record<string, string>> }): Response {
+  const headers = lowercased(init.headers);
+  const Sub = bufferedClass();
   // A Buffer from node:http may sit on a shared pool ArrayBuffer; Response only reads its view.
-  const headers = { ...init.headers };
-  const res = new Response(bytes as Uint8Array<ArrayBuffer>, { status: init.status ?? 200, headers });
-  buffered.set(res, { bytes, headers });
+  const res = new Sub(bytes as Uint8Array<ArrayBuffer>, { status: init.status ?? 200, headers });
+  buffered.set(res, { bytes, headers, live: false });
   return res;
 }
 
@@ -107,13 +150,15 @@ export function bufferedBody(res: Response): Uint8Array | undefined {
 /** The same buffered Response with headers added (a new Response: the record is never mutated); null for any other. */
 export function withBufferedHeaders(res: Response, extra: Readonly<Record<string, string>>): Response | null {
   const b = buffered.get(res);
-  return b ? bufferedResponse(b.bytes, { status: res.status, headers: { ...b.headers, ...extra } }) : null;
+  if (!b) return null;
+  const base = b.live ? liveRecord(res) : b.headers;
+  return bufferedResponse(b.bytes, { status: res.status, headers: lowercased(extra, { ...base }) });
 }
 
-/** A response header (lowercase name), read from a buffered Response's record without building Headers. */
+/** A response header, read from a buffered Response's record without building Headers. */
 export function headerOf(res: Response, name: string): string | null {
   const b = buffered.get(res);
-  return b ? (b.headers[name] ?? null) : res.headers.get(name);
+  return b && !b.live ? (b.headers[name.toLowerCase()] ?? null) : res.headers.get(name);
 }
 
 /** A Response over a stream, remembered like bufferedResponse() (reading `res.body` of the server's lightweight Response is costly). */
