@@ -13,6 +13,7 @@ import type { GatewayContext } from "./context.js";
 import { bodyBytes } from "./context.js";
 import { GatewayCode } from "./errors.js";
 import { fetchedBody } from "./http-fetch.js";
+import { readPrefix } from "../inference/upstream/bounded-read.js";
 import { bufferedResponse, streamedResponse, tapStream } from "./stream-tap.js";
 
 const dec = new TextDecoder();
@@ -42,22 +43,11 @@ export type Passthrough = NonNullable<InferenceBackend["passthrough"]>;
 /** The most a whole (non-streamed) answer may hold when the upstream did not send it with a Content-Length the fetch buffered. */
 export const WHOLE_BODY_LIMIT = 64 * 1024 * 1024;
 
-/** The whole stream, or an error (and the upstream released) once it passes `limit`: a chunked body has no length to refuse up front. */
+/** The whole stream, or an error (and the upstream released) once it passes `limit`. */
 async function readAtMost(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
-  const reader = body.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw new InferenceError(InferenceCode.GENERATION_FAILED, `the inference server's answer is larger than ${limit} bytes`);
-    }
-    parts.push(value);
-  }
-  return parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts);
+  const { bytes, whole } = await readPrefix(body, limit);
+  if (!whole) throw new InferenceError(InferenceCode.GENERATION_FAILED, `the inference server's answer is larger than ${limit} bytes`);
+  return bytes;
 }
 
 export async function runPassthrough(c: GatewayContext, passthrough: Passthrough, stream: boolean): Promise<Response> {

@@ -14,6 +14,7 @@ import {
   type ModelInfo,
   type SamplingParams,
 } from "../backend.js";
+import { readPrefix } from "./bounded-read.js";
 import { parseSse } from "./sse.js";
 import { chatChunk, completionChunk, errorMessage, modelList } from "./wire.js";
 
@@ -61,6 +62,19 @@ export function createUpstreamBackend(options: UpstreamBackendOptions): Inferenc
     }
   }
 
+  /** A /v1/models body (null: cut at MODEL_LIST_BYTES) as model infos. */
+  function toModels(bytes: Uint8Array | null): readonly ModelInfo[] {
+    let json: unknown = null;
+    try {
+      json = bytes ? JSON.parse(new TextDecoder().decode(bytes)) : null;
+    } catch {
+      json = null;
+    }
+    const parsed = modelList.safeParse(json);
+    if (!parsed.success) throw new InferenceError(InferenceCode.BACKEND_UNAVAILABLE, `the upstream at ${root} answered /v1/models with something that is not a model list`);
+    return parsed.data.data.map((m) => ({ id: m.id, ownedBy: m.owned_by ?? "upstream", created: m.created ?? 0, ...(m.max_model_len !== undefined ? { maxModelLen: m.max_model_len } : {}) }));
+  }
+
   async function* stream(path: "/v1/chat/completions" | "/v1/completions", body: Record<string, unknown>, req: SamplingParams & { model: string }): AsyncGenerator<GenerationEvent> {
     const res = await send(path, { method: "POST", body: JSON.stringify(body) }, req.signal);
     if (!res.ok || !res.body) throw await upstreamError(res, req.model);
@@ -99,11 +113,18 @@ export function createUpstreamBackend(options: UpstreamBackendOptions): Inferenc
   return {
     kind: "upstream",
     async listModels(): Promise<readonly ModelInfo[]> {
-      const res = await send("/v1/models", { method: "GET" });
-      if (!res.ok) throw await upstreamError(res, "");
-      const parsed = modelList.safeParse(await res.json().catch(() => null));
-      if (!parsed.success) throw new InferenceError(InferenceCode.BACKEND_UNAVAILABLE, `the upstream at ${root} answered /v1/models with something that is not a model list`);
-      return parsed.data.data.map((m) => ({ id: m.id, ownedBy: m.owned_by ?? "upstream", created: m.created ?? 0, ...(m.max_model_len !== undefined ? { maxModelLen: m.max_model_len } : {}) }));
+      // The whole call, body included, is bounded in time and size: nothing waits on it
+      // being answered, and a body that never ends must not hold the caller (or memory).
+      const limit = AbortSignal.timeout(timeoutMs);
+      try {
+        const res = await send("/v1/models", { method: "GET" }, limit);
+        if (!res.ok) throw await upstreamError(res, "");
+        const { bytes, whole } = await readPrefix(res.body, MODEL_LIST_BYTES);
+        return toModels(whole ? bytes : null);
+      } catch (err) {
+        if (limit.aborted) throw new InferenceError(InferenceCode.BACKEND_UNAVAILABLE, `the upstream at ${root} gave no model list within ${timeoutMs} ms`, { cause: err });
+        throw err;
+      }
     },
     chat(req: ChatRequest) {
       // With pass-through on (the default) the gateway forwards tools and logprobs byte for
@@ -143,8 +164,16 @@ function estimatePrompt(body: Record<string, unknown>): number {
 }
 
 /** Maps an upstream HTTP failure to our codes; the upstream's own words go in the message. */
+/** What an error body may cost us to read: only its first 300 characters are used. */
+const ERROR_BODY_BYTES = 64 * 1024;
+/** A model list longer than this is not one a gateway should hold. */
+const MODEL_LIST_BYTES = 8 * 1024 * 1024;
+
 async function upstreamError(res: Response, model: string): Promise<InferenceError> {
-  const text = await res.text().catch(() => "");
+  const text = await readPrefix(res.body, ERROR_BODY_BYTES).then(
+    (r) => new TextDecoder().decode(r.bytes),
+    () => "",
+  );
   let said: string | undefined;
   try {
     said = errorMessage(JSON.parse(text));
