@@ -38,7 +38,7 @@ function requestHeaders(h: HeadersInit | undefined): Record<string, string> {
     new Headers(h).forEach((v, k) => (out[k] = v));
     return out;
   }
-  for (const k in h) out[k.toLowerCase()] = h[k] as string;
+  for (const k of Object.keys(h)) out[k.toLowerCase()] = h[k] as string;
   return out;
 }
 
@@ -65,6 +65,15 @@ interface Target {
   readonly authorization: string | undefined;
 }
 
+/** A URL's percent-encoded user or password as text; a malformed escape stays as written (node:http did the same). */
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 /** Parsed request targets by URL string: a gateway calls the same few URLs, and `new URL` costs more than the lookup. */
 const MAX_TARGETS = 256;
 
@@ -78,7 +87,7 @@ export function createHttpFetch(options: { maxSockets?: number } = {}): typeof f
     let t = targets.get(href);
     if (!t) {
       const url = new URL(href);
-      const user = url.username || url.password ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined;
+      const user = url.username || url.password ? `${decoded(url.username)}:${decoded(url.password)}` : undefined;
       t = { http: url.protocol === "http:", origin: url.origin, path: `${url.pathname}${url.search}`, authorization: user === undefined ? undefined : `Basic ${Buffer.from(user).toString("base64")}` };
       if (targets.size >= MAX_TARGETS) targets.clear();
       targets.set(href, t);
