@@ -65,7 +65,7 @@ interface Target {
   readonly authorization: string | undefined;
 }
 
-/** A URL's percent-encoded user or password as text; a malformed escape stays as written (node:http did the same). */
+/** A URL's percent-encoded user or password as text; a malformed escape stays as written rather than failing the call. */
 function decoded(part: string): string {
   try {
     return decodeURIComponent(part);
