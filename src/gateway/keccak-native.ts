@@ -10,6 +10,7 @@
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { keccak_256 } from "@noble/hashes/sha3.js";
+import { personalMessage } from "../seal/signing.js";
 
 /** The addon's sponge (what `keccak/bindings` wraps in a stream.Transform per hash; the package ships no types). */
 interface KeccakState {
@@ -60,9 +61,7 @@ export const keccakImpl: "native" | "js" = native ? "native" : "js";
 
 export const keccak256: (data: Uint8Array) => Uint8Array = native ?? ((data) => keccak_256(data));
 
-/** keccak256("\x19Ethereum Signed Message:\n" + byte length + text), as ../seal/signing.ts's personalMessageHash. */
+/** keccak256 of the EIP-191 personal message, as ../seal/signing.ts's personalMessageHash. */
 export function personalMessageDigest(text: string): Uint8Array {
-  const body = Buffer.from(text, "utf8");
-  const prefix = Buffer.from(`\x19Ethereum Signed Message:\n${body.length}`, "latin1");
-  return keccak256(Buffer.concat([prefix, body], prefix.length + body.length));
+  return keccak256(personalMessage(text));
 }

@@ -1,22 +1,18 @@
 import { describe, expect, it } from "vitest";
-import type { GenerationEvent, InferenceBackend } from "../inference/backend.js";
+import type { InferenceBackend } from "../inference/backend.js";
 import { openSqliteStore } from "../store/sqlite.js";
 import { createGateway } from "./app.js";
 import { WHOLE_BODY_LIMIT } from "./passthrough.js";
-import { echoTee } from "./test-fakes.js";
+import { echoTee, passthroughOnly } from "./test-fakes.js";
 
 /** An upstream that answers a non-streamed request with a JSON body that never ends (chunked, no Content-Length). */
 function endlessJsonBackend(): InferenceBackend & { sent: number; released: boolean } {
   const state = { sent: 0, released: false };
-  async function* none(): AsyncGenerator<GenerationEvent> {}
   const chunk = new Uint8Array(256 * 1024).fill(0x20);
-  return Object.assign(state, {
-    kind: "upstream" as const,
-    listModels: async () => [{ id: "m", ownedBy: "test", created: 1 }],
-    chat: () => none(),
-    complete: () => none(),
-    close: async () => {},
-    passthrough: async (): Promise<Response> =>
+  // state itself is returned: the stream's hooks update what the test reads.
+  return Object.assign(
+    state,
+    passthroughOnly(async (): Promise<Response> =>
       new Response(
         new ReadableStream<Uint8Array>({
           pull(ctrl) {
@@ -29,7 +25,8 @@ function endlessJsonBackend(): InferenceBackend & { sent: number; released: bool
         }),
         { status: 200, headers: { "content-type": "application/json" } },
       ),
-  });
+    ),
+  );
 }
 
 describe("pass-through of a whole answer", () => {

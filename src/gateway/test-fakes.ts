@@ -20,3 +20,9 @@ export function wordsBackend(words: readonly string[], usage = { promptTokens: 1
   }
   return { kind: "llama", listModels: async () => [{ id: "fake", ownedBy: "t", created: 1 }], chat: () => gen(), complete: () => gen(), close: async () => {} };
 }
+
+/** An upstream-kind backend whose pass-through answers every request (its chat/complete are never reached); model id "m". */
+export function passthroughOnly(passthrough: NonNullable<InferenceBackend["passthrough"]>): InferenceBackend {
+  async function* none(): AsyncGenerator<GenerationEvent> {}
+  return { kind: "upstream", listModels: async () => [{ id: "m", ownedBy: "test", created: 1 }], chat: () => none(), complete: () => none(), close: async () => {}, passthrough };
+}

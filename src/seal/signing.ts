@@ -38,9 +38,14 @@ export interface SignedText {
   readonly signing_algo: SigningAlgo;
 }
 
-export function personalMessageHash(text: string): Uint8Array {
+/** The EIP-191 personal message: "\x19Ethereum Signed Message:\n" + byte length + the UTF-8 text. */
+export function personalMessage(text: string): Uint8Array {
   const msg = utf8.encode(text);
-  return keccak_256(concatBytes(utf8.encode(`\x19Ethereum Signed Message:\n${msg.length}`), msg));
+  return concatBytes(utf8.encode(`\x19Ethereum Signed Message:\n${msg.length}`), msg);
+}
+
+export function personalMessageHash(text: string): Uint8Array {
+  return keccak_256(personalMessage(text));
 }
 
 export function addressFromPublicKey(publicKey: Uint8Array): string {

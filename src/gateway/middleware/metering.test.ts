@@ -4,10 +4,11 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import type { TeeProvider } from "../../attest/provider.js";
-import type { GenerationEvent, InferenceBackend } from "../../inference/backend.js";
+import type { InferenceBackend } from "../../inference/backend.js";
 import { openSqliteStore } from "../../store/sqlite.js";
 import type { Store } from "../../store/store.js";
 import { createGateway } from "../app.js";
+import { passthroughOnly } from "../test-fakes.js";
 
 const tee: TeeProvider = {
   name: "fake",
@@ -19,15 +20,9 @@ const tee: TeeProvider = {
 /** A pass-through backend whose upstream answers a fixed body, and records whether that body was released. */
 function passthroughBackend(): InferenceBackend & { released: boolean } {
   const state = { released: false };
-  // Never used: pass-through serves every request.
-  async function* none(): AsyncGenerator<GenerationEvent> {}
-  return Object.assign(state, {
-    kind: "upstream" as const,
-    listModels: async () => [{ id: "m", ownedBy: "test", created: 1 }],
-    chat: () => none(),
-    complete: () => none(),
-    close: async () => {},
-    passthrough: async (): Promise<Response> => {
+  return Object.assign(
+    state,
+    passthroughOnly(async (): Promise<Response> => {
       const body = new ReadableStream<Uint8Array>({
         start(ctrl) {
           ctrl.enqueue(new TextEncoder().encode('data: {"id":"up-1","choices":[{"delta":{"content":"hi"}}]}\n\n'));
@@ -37,8 +32,8 @@ function passthroughBackend(): InferenceBackend & { released: boolean } {
         },
       });
       return new Response(body, { status: 200, headers: { "content-type": "text/event-stream" } });
-    },
-  });
+    }),
+  );
 }
 
 const chat = { model: "m", messages: [{ role: "user", content: "hi" }], stream: true };
