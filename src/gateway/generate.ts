@@ -51,9 +51,9 @@ const DONE = enc.encode("data: [DONE]\n\n");
 
 export async function runGeneration(c: GatewayContext, plan: GenerationPlan): Promise<Response> {
   const stop = new AbortController();
-  const signal = AbortSignal.any([c.var.signal, stop.signal]);
+  const signal = AbortSignal.any([c.get("signal"), stop.signal]);
   const it = plan.start(signal)[Symbol.asyncIterator]();
-  const meter = c.var.meter;
+  const meter = c.get("meter");
   // Backends release their slot in the generator's `finally`: a consumer that stops at
   // the `done` event must close the iterator, exactly as `for await … break` would.
   const release = async (): Promise<void> => {

@@ -51,7 +51,7 @@ async function readAtMost(body: ReadableStream<Uint8Array>, limit: number): Prom
 }
 
 export async function runPassthrough(c: GatewayContext, passthrough: Passthrough, stream: boolean): Promise<Response> {
-  const res = await passthrough(c.req.path, await bodyBytes(c), c.var.signal);
+  const res = await passthrough(c.req.path, await bodyBytes(c), c.get("signal"));
   // Bytes createHttpFetch already holds are used as they are: `res.body`,
   // `res.arrayBuffer()` and `res.headers` would each build Web objects around them again.
   const whole = fetchedBody(res);
@@ -60,7 +60,7 @@ export async function runPassthrough(c: GatewayContext, passthrough: Passthrough
     await upstreamBody?.cancel().catch(() => undefined);
     throw upstreamFailure(res.status);
   }
-  const meter = c.var.meter;
+  const meter = c.get("meter");
   const contentType = (whole ? whole.contentType : res.headers.get("content-type")) ?? (stream ? "text/event-stream" : "application/json");
   if (!upstreamBody || !stream || !contentType.startsWith("text/event-stream")) {
     const bytes = whole?.bytes ?? (upstreamBody ? await readAtMost(upstreamBody, WHOLE_BODY_LIMIT) : new Uint8Array());

@@ -120,7 +120,7 @@ export function createNodePayments(o: NodePaymentsOptions): NodePayments {
   };
 
   const middleware: MiddlewareHandler<GatewayEnv> = async (c, next) => {
-    if (o.tokensPrepaid && c.var.keyId?.startsWith("token:")) return next();
+    if (o.tokensPrepaid && c.get("keyId")?.startsWith("token:")) return next();
     const header = c.req.header(PERMIT_HEADER);
     if (header === undefined) {
       if (o.required) throw payErr(MarketCode.PAYMENT_REQUIRED, `this node is paid through the market escrow: send a spend permit (${PERMIT_HEADER}; sealed under E2E)`);
@@ -139,10 +139,10 @@ export function createNodePayments(o: NodePaymentsOptions): NodePayments {
     const head = await o.store.head(channelKey(permit.id, enclave, model));
     if (head && head.cumulative >= permit.permit.maxAmount) throw payErr(MarketCode.PERMIT_EXHAUSTED, "the spend permit's maximum is reached");
 
-    const id = c.var.requestId;
+    const id = c.get("requestId");
     const requestHash = `0x${createHash("sha256").update(await bodyBytes(c)).digest("hex")}` as Hex32;
     let final: Usage | null = null;
-    const inner: Meter = c.var.meter;
+    const inner: Meter = c.get("meter");
     c.set("meter", {
       begin: (m) => inner.begin(m),
       committed: () => inner.committed(),

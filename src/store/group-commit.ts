@@ -12,44 +12,112 @@
  *     commit runs while the upstream request is already on its way.
  *   - `defer(write)`: resolves at once; commits with the next durable write or within
  *     FLUSH_MS, whichever comes first. What a kill can lose: the last FLUSH_MS of these.
- * `flush()` commits everything queued now; the store runs it before every read, so reads
- * in this process always see queued writes.
+ * `flush()` commits everything queued now; the store awaits it before every read, so
+ * reads in this process always see queued writes.
+ *
+ * A write is data (a statement's name and its arguments), not a closure, so the same
+ * queue can commit on this thread (here) or on the store's writer thread
+ * (./sqlite-writer.ts), which takes the commit off the event loop.
  */
 import type Database from "better-sqlite3";
+import type { SQLITE_SQL } from "./sqlite-sql.js";
+
+export type SqlValue = string | number | bigint | null;
+
+/** The statements a queued write may run (./sqlite-sql.ts). */
+export type WriteStatement = keyof Pick<typeof SQLITE_SQL, "startUsage" | "progressUsage" | "finishUsage" | "putSig" | "putAlias">;
+
+export interface Write {
+  readonly stmt: WriteStatement;
+  readonly args: readonly SqlValue[];
+  /** Runs only when `stmt` changed a row (an alias only for a signature row this key owns). */
+  readonly then?: Write;
+}
 
 export interface GroupCommit {
   /** Queues a write that commits at the end of this event-loop turn; resolves once committed. */
-  durable(write: () => void): Promise<void>;
+  durable(write: Write): Promise<void>;
   /** Queues a write that commits within FLUSH_MS (or earlier with another commit). */
-  defer(write: () => void): void;
-  /** Commits everything queued, now. */
-  flush(): void;
+  defer(write: Write): void;
+  /** Commits everything queued; resolves once that is committed. */
+  flush(): Promise<void>;
   /** Writes queued and not yet committed. */
   readonly pending: () => number;
+  /** Commits what is queued and stops; later writes fail. */
+  close(): Promise<void>;
 }
 
 /** More than this many queued writes commit at once rather than wait. */
-const MAX_QUEUED = 512;
+export const MAX_QUEUED = 512;
 /** How long a deferred write may wait: bounds what a SIGKILL can lose (the client already holds its signature). */
 export const FLUSH_MS = 10;
 
-interface Entry {
-  readonly write: () => void;
+export type Statements = Readonly<Record<WriteStatement, { run(...args: readonly SqlValue[]): { changes: number } }>>;
+
+/**
+ * Runs one write. Self-contained on purpose: the writer thread runs this very function
+ * (its source text), so both paths commit the same way.
+ */
+export function runWrite(stmts: Statements, w: Write): void {
+  const stmt = stmts[w.stmt];
+  if (!stmt) throw new Error(`unknown statement ${String(w.stmt)}`);
+  const changed = stmt.run(...w.args).changes > 0;
+  if (w.then && changed) runWrite(stmts, w.then);
+}
+
+export interface Entry {
+  readonly write: Write;
   readonly done?: (err: unknown) => void;
 }
 
-export function createGroupCommit(db: Database.Database, onError: (err: unknown) => void): GroupCommit {
+/** The queue and its timers, whatever commits the batches. */
+export function createQueue(commit: (entries: Entry[]) => void, isOpen: () => boolean) {
   let queue: Entry[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
   let immediate: ReturnType<typeof setImmediate> | null = null;
-  const runAll = db.transaction((entries: Entry[]) => {
-    for (const e of entries) e.write();
-  });
+  const send = (): void => {
+    if (timer) clearTimeout(timer);
+    if (immediate) clearImmediate(immediate);
+    timer = null;
+    immediate = null;
+    if (queue.length === 0) return;
+    const entries = queue;
+    queue = [];
+    if (!isOpen()) {
+      for (const e of entries) e.done?.(new Error("the store is closed"));
+      return;
+    }
+    commit(entries);
+  };
+  const push = (e: Entry): void => {
+    queue.push(e);
+    if (queue.length >= MAX_QUEUED) send();
+  };
+  return {
+    send,
+    durable(write: Write): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        push({ write, done: (err) => (err === undefined ? resolve() : reject(err)) });
+        if (queue.length > 0) immediate ??= setImmediate(send);
+      });
+    },
+    defer(write: Write): void {
+      push({ write });
+      if (queue.length > 0) timer ??= setTimeout(send, FLUSH_MS);
+    },
+    pending: () => queue.length,
+  };
+}
 
+/** Commits on this thread, on the store's own connection. */
+export function createGroupCommit(db: Database.Database, stmts: Statements, onError: (err: unknown) => void): GroupCommit {
+  const runAll = db.transaction((entries: Entry[]) => {
+    for (const e of entries) runWrite(stmts, e.write);
+  });
   const commit = (entries: Entry[]): void => {
     try {
       // A lone write needs no BEGIN…COMMIT around it: autocommit is cheaper.
-      if (entries.length === 1) entries[0]?.write();
+      if (entries.length === 1 && entries[0]) runWrite(stmts, entries[0].write);
       else runAll(entries);
     } catch (batchErr) {
       if (entries.length === 1) {
@@ -61,7 +129,7 @@ export function createGroupCommit(db: Database.Database, onError: (err: unknown)
       // One bad write must not take the others down with it: retry them one by one.
       for (const e of entries) {
         try {
-          e.write();
+          runWrite(stmts, e.write);
         } catch (err) {
           if (e.done) e.done(err);
           else onError(err);
@@ -73,39 +141,24 @@ export function createGroupCommit(db: Database.Database, onError: (err: unknown)
     }
     for (const e of entries) e.done?.(undefined);
   };
-
-  const flush = (): void => {
-    if (timer) clearTimeout(timer);
-    if (immediate) clearImmediate(immediate);
-    timer = null;
-    immediate = null;
-    if (queue.length === 0) return;
-    const entries = queue;
-    queue = [];
-    if (!db.open) {
-      for (const e of entries) e.done?.(new Error("the store is closed"));
-      return;
-    }
-    commit(entries);
-  };
-
-  const push = (e: Entry): void => {
-    queue.push(e);
-    if (queue.length >= MAX_QUEUED) flush();
-  };
-
+  let closed = false;
+  const q = createQueue(commit, () => !closed && db.open);
   return {
-    durable(write) {
-      return new Promise<void>((resolve, reject) => {
-        push({ write, done: (err) => (err === undefined ? resolve() : reject(err)) });
-        if (queue.length > 0) immediate ??= setImmediate(flush);
-      });
+    durable: q.durable,
+    defer: q.defer,
+    flush: () => {
+      try {
+        q.send();
+        return Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
     },
-    defer(write) {
-      push({ write });
-      if (queue.length > 0) timer ??= setTimeout(flush, FLUSH_MS);
+    pending: q.pending,
+    close: () => {
+      q.send();
+      closed = true;
+      return Promise.resolve();
     },
-    flush,
-    pending: () => queue.length,
   };
 }

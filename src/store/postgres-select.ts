@@ -35,5 +35,6 @@ export async function openNodeStore(opts: NodeStoreOptions): Promise<OpenedStore
     return Object.assign(store, { where: redactPostgresUrl(opts.url), nodeId });
   }
   const path = storePath(opts.dataDir);
-  return Object.assign(openSqliteStore({ path, nodeId, recover }), { where: path, nodeId });
+  // A serving node commits on a writer thread (./sqlite-writer.ts), off the request path.
+  return Object.assign(openSqliteStore({ path, nodeId, recover, writer: recover ? "worker" : "thread" }), { where: path, nodeId });
 }

@@ -21,10 +21,11 @@ describe("sqlite store", () => {
   });
 });
 
-describeStoreBehaviour("sqlite store behaviour", async () => {
+for (const writer of ["thread", "worker"] as const) {
+describeStoreBehaviour(`sqlite store behaviour (commits on the ${writer === "worker" ? "writer thread" : "event loop"})`, async () => {
   const path = tmpDb();
   return {
-    open: async (o) => openSqliteStore({ path, ...o }),
+    open: async (o) => openSqliteStore({ path, writer, ...o }),
     committedRows: async (table) => {
       const raw = new Database(path, { readonly: true });
       try {
@@ -45,11 +46,13 @@ describeStoreBehaviour("sqlite store behaviour", async () => {
     },
   };
 });
+}
 
-describe("sqlite store group commit", () => {
+for (const writer of ["thread", "worker"] as const)
+describe(`sqlite store group commit (${writer === "worker" ? "writer thread" : "event loop"})`, () => {
   it("shows queued signatures and usage completions to reads at once, and commits them within FLUSH_MS", async () => {
     const path = tmpDb();
-    const s = openSqliteStore({ path });
+    const s = openSqliteStore({ path, writer });
     await s.startUsage({ requestId: "a", keyId: null, model: "m", route: "/v1/chat/completions", startedAt: 1 });
     await s.finishUsage("a", { promptTokens: 1, completionTokens: 2, status: "ok", finishedAt: 2 });
     await s.putSignature({ id: "a", algo: "ecdsa", text: "t", signature: "s", address: "0xa" });
@@ -68,7 +71,7 @@ describe("sqlite store group commit", () => {
 
   it("commits queued writes together with the next in_flight row, which is durable when startUsage resolves", async () => {
     const path = tmpDb();
-    const s = openSqliteStore({ path });
+    const s = openSqliteStore({ path, writer });
     await s.startUsage({ requestId: "a", keyId: null, model: "m", route: "/v1/completions", startedAt: 1 });
     await s.finishUsage("a", { promptTokens: 1, completionTokens: 1, status: "ok", finishedAt: 2 });
     await s.startUsage({ requestId: "b", keyId: null, model: "m", route: "/v1/completions", startedAt: 3 });
@@ -83,7 +86,7 @@ describe("sqlite store group commit", () => {
 
   it("keeps the other queued writes and reports the one that failed", async () => {
     const errors: string[] = [];
-    const s = openSqliteStore({ path: ":memory:", onWriteError: (e) => errors.push(e.code) });
+    const s = openSqliteStore({ path: writer === "worker" ? tmpDb() : ":memory:", writer, onWriteError: (e) => errors.push(e.code) });
     await s.putSignature({ id: "ok1", algo: "ecdsa", text: "t", signature: "s", address: "0xa" });
     // text is NOT NULL in the schema: this one write fails when the batch commits.
     await s.putSignature({ id: "bad", algo: "ecdsa", text: null as unknown as string, signature: "s", address: "0xa" });
@@ -96,17 +99,17 @@ describe("sqlite store group commit", () => {
 
   it("commits queued writes on close, so a clean stop loses nothing", async () => {
     const path = tmpDb();
-    const s = openSqliteStore({ path });
+    const s = openSqliteStore({ path, writer });
     await s.putSignature({ id: "z", algo: "ed25519", text: "t", signature: "s", address: "ab" });
     await s.close();
-    const again = openSqliteStore({ path });
+    const again = openSqliteStore({ path, writer });
     expect(await again.getSignature("z", "ed25519")).toMatchObject({ id: "z" });
     await again.close();
   });
 
   it("commits in_flight rows that start together in one go, each durable when its startUsage resolves", async () => {
     const path = tmpDb();
-    const s = openSqliteStore({ path });
+    const s = openSqliteStore({ path, writer });
     const raw = new Database(path, { readonly: true });
     const count = (): unknown => raw.prepare("SELECT COUNT(*) AS n FROM usage").get();
     const started = ["a", "b", "c"].map((id) => s.startUsage({ requestId: id, keyId: null, model: "m", route: "/v1/completions", startedAt: 1 }));

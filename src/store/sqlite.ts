@@ -21,7 +21,8 @@
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { StoreError } from "../errors.js";
-import { createGroupCommit } from "./group-commit.js";
+import { createGroupCommit, type GroupCommit, type Statements, type Write } from "./group-commit.js";
+import { createWorkerGroupCommit } from "./sqlite-writer.js";
 import { MIGRATIONS } from "./migrations.js";
 import { SQLITE_SQL } from "./sqlite-sql.js";
 import { DEFAULT_NODE_ID } from "./node-id.js";
@@ -38,6 +39,11 @@ export interface SqliteStoreOptions {
   readonly nodeId?: string;
   /** Mark this node's in_flight rows interrupted at open (default true); false for `cloister keys`. */
   readonly recover?: boolean;
+  /**
+   * Where group commits run: "worker" (a writer thread, ./sqlite-writer.ts: `cloister up`)
+   * or "thread" (this one; the default, and always for ":memory:").
+   */
+  readonly writer?: "thread" | "worker";
 }
 
 export interface SqliteStore extends Store {
@@ -80,19 +86,22 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   const onWriteError =
     options.onWriteError ?? ((err: StoreError) => process.emitWarning(`${err.message} (${err.cause instanceof Error ? err.cause.message : "unknown"})`, { code: err.code }));
-  const group = createGroupCommit(db, (cause) => onWriteError(new StoreError("STORE_WRITE_FAILED", "store: a group-committed write failed", { cause })));
+  const onGroupError = (cause: unknown): void => onWriteError(new StoreError("STORE_WRITE_FAILED", "store: a group-committed write failed", { cause }));
+  const writes: Statements = q;
+  const group: GroupCommit =
+    options.writer === "worker" && options.path !== ":memory:" ? createWorkerGroupCommit(options.path, db, writes, onGroupError) : createGroupCommit(db, writes, onGroupError);
   const failed = (what: string, cause: unknown): StoreError => new StoreError("STORE_WRITE_FAILED", `store: ${what} failed`, { cause });
 
   // Every synchronous statement first commits what is queued, so reads see queued writes.
-  const guard = <T>(what: string, fn: () => T): Promise<T> => {
+  const guard = async <T>(what: string, fn: () => T): Promise<T> => {
     try {
-      if (db.open) group.flush();
-      return Promise.resolve(fn());
+      if (db.open) await group.flush();
+      return fn();
     } catch (cause) {
-      return Promise.reject(failed(what, cause));
+      throw failed(what, cause);
     }
   };
-  const deferred = (what: string, write: () => void): Promise<void> => {
+  const deferred = (what: string, write: Write): Promise<void> => {
     if (!db.open) return Promise.reject(failed(what, new Error("the store is closed")));
     group.defer(write);
     return Promise.resolve();
@@ -107,13 +116,13 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     // Resolves once committed: the gateway sends no response byte before (kill safety).
     startUsage: (u) =>
       db.open
-        ? group.durable(() => void q.startUsage.run(u.requestId, u.keyId, u.model, u.route, u.startedAt, nodeId)).catch((cause: unknown) => {
+        ? group.durable({ stmt: "startUsage", args: [u.requestId, u.keyId, u.model, u.route, u.startedAt, nodeId] }).catch((cause: unknown) => {
             throw failed("startUsage", cause);
           })
         : Promise.reject(failed("startUsage", new Error("the store is closed"))),
-    progressUsage: (id, p) => deferred("progressUsage", () => void q.progressUsage.run(p.promptTokens, p.completionTokens, id)),
+    progressUsage: (id, p) => deferred("progressUsage", { stmt: "progressUsage", args: [p.promptTokens, p.completionTokens, id] }),
     finishUsage: (id, f: UsageFinish) =>
-      deferred("finishUsage", () => void q.finishUsage.run(f.promptTokens, f.completionTokens, f.status, f.finishedAt, id)),
+      deferred("finishUsage", { stmt: "finishUsage", args: [f.promptTokens, f.completionTokens, f.status, f.finishedAt, id] }),
     listUsage: (filter) =>
       guard("listUsage", () => {
         const where: string[] = [];
@@ -127,14 +136,22 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       const created = Date.now();
       const keyId = r.keyId ?? null;
       const alias = r.alias && r.alias !== r.id ? r.alias : null;
-      return deferred("putSignature", () => {
-        const written = q.putSig.run(r.id, r.algo, r.text, r.signature, r.address, created, keyId).changes > 0;
-        // Only a row this key owns gets a name, so an alias never points at another key's row.
-        if (alias && written) q.putAlias.run(alias, r.algo, r.id, keyId);
+      // Only a row this key owns gets a name (`then`: only when putSig changed a row), so an
+      // alias never points at another key's row.
+      return deferred("putSignature", {
+        stmt: "putSig",
+        args: [r.id, r.algo, r.text, r.signature, r.address, created, keyId],
+        ...(alias ? { then: { stmt: "putAlias", args: [alias, r.algo, r.id, keyId] } } : {}),
       });
     },
     getSignature: (id, algo) => guard("getSignature", () => toSig(q.getSig.get({ id, algo }))),
-    close: () => guard("close", () => void (db.open ? db.close() : undefined)),
+    close: async () => {
+      try {
+        await group.close();
+      } finally {
+        if (db.open) db.close();
+      }
+    },
   };
 }
 

@@ -44,14 +44,35 @@ export interface ReceiptProof {
 }
 
 export class ReceiptLog {
-  private readonly tree = new MerkleTree();
+  private readonly hashed = new MerkleTree();
+  /**
+   * Leaves appended and not hashed yet: a leaf's index is known at once (it goes into the
+   * completion's header), its hashes are computed after the answer went out (setImmediate),
+   * or at once by any read of the tree.
+   */
+  private queued: Array<{ salt: Uint8Array; text: string }> = [];
+  private hashing: ReturnType<typeof setImmediate> | null = null;
   private readonly byId = new Map<string, ReceiptRef>();
   private readonly bySignature = new Map<string, ReceiptRef>();
 
   constructor(readonly origin: string) {}
 
+  /** The tree with every appended leaf in it. */
+  private get tree(): MerkleTree {
+    if (this.queued.length > 0) this.hashQueued();
+    return this.hashed;
+  }
+
+  private hashQueued = (): void => {
+    if (this.hashing) clearImmediate(this.hashing);
+    this.hashing = null;
+    const leaves = this.queued;
+    this.queued = [];
+    for (const l of leaves) this.hashed.append(receiptLeaf(l.salt, l.text));
+  };
+
   get size(): number {
-    return this.tree.size;
+    return this.hashed.size + this.queued.length;
   }
 
   /** Logs one signed exchange (once per signature, whatever ids it is found by). */
@@ -62,7 +83,9 @@ export class ReceiptLog {
       return seen;
     }
     const salt = pooledRandomBytes(32);
-    const ref = { index: this.tree.append(receiptLeaf(salt, signedText)), salt: toHex(salt), kind };
+    const ref = { index: this.size, salt: toHex(salt), kind };
+    this.queued.push({ salt, text: signedText });
+    this.hashing ??= setImmediate(this.hashQueued);
     this.byId.set(id, ref);
     this.bySignature.set(signature, ref);
     return ref;

@@ -74,14 +74,14 @@ function completionRoute<B extends CompletionLike>(
   return async (c) => {
     const b = parse(await jsonBody(c));
     onlyN1(b.n);
-    const meta: Meta = { id: c.var.requestId, created: Math.floor(Date.now() / 1000), model: b.model };
+    const meta: Meta = { id: c.get("requestId"), created: Math.floor(Date.now() / 1000), model: b.model };
     // Upstreams (vLLM, SGLang, ...) get the bytes unchanged and judge every parameter themselves.
     if (pt) {
-      await c.var.meter.begin(b.model);
+      await c.get("meter").begin(b.model);
       return runPassthrough(c, pt, b.stream === true);
     }
     const { events, shapes } = plan(b, meta); // validates before the usage row opens
-    await c.var.meter.begin(b.model);
+    await c.get("meter").begin(b.model);
     return runGeneration(c, {
       stream: b.stream === true,
       includeUsage: b.stream_options?.include_usage === true,

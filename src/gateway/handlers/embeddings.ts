@@ -18,9 +18,9 @@ export function embeddingsHandler(backend: InferenceBackend): Handler<GatewayEnv
     const b = embeddingRequestSchema.parse(await jsonBody(c));
     refuseUnsupported(b, UNSUPPORTED.embeddings);
     if (!backend.embed) throw new GatewayError(404, GatewayCode.NOT_FOUND, "this node's backend does not serve embeddings");
-    await c.var.meter.begin(b.model);
-    const { vectors, usage } = await backend.embed(b.model, b.input, c.var.signal);
-    await c.var.meter.end(usage, "ok");
+    await c.get("meter").begin(b.model);
+    const { vectors, usage } = await backend.embed(b.model, b.input, c.get("signal"));
+    await c.get("meter").end(usage, "ok");
     const base64 = b.encoding_format === "base64";
     return c.json({
       object: "list",

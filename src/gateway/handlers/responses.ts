@@ -26,7 +26,7 @@ export function responsesHandler(backend: InferenceBackend, progress?: UsageProg
     refuseUnsupported(b, RESPONSES_UNSUPPORTED);
     const req = chatRequestOf(chatRequestSchema.parse(toChatBody(b)));
     const meta: ResponseMeta = {
-      id: c.var.requestId,
+      id: c.get("requestId"),
       createdAt: Math.floor(Date.now() / 1000),
       model: b.model,
       echo: {
@@ -40,7 +40,7 @@ export function responsesHandler(backend: InferenceBackend, progress?: UsageProg
         text: { format: b.text?.format ?? { type: "text" } },
       },
     };
-    await c.var.meter.begin(b.model);
+    await c.get("meter").begin(b.model);
     const stream = b.stream === true;
     const streamShapes = stream ? responseStreamShapes(meta) : null;
     return runGeneration(c, {

@@ -18,7 +18,7 @@ export function signatureHandler(store: Store): Handler<GatewayEnv> {
   return async (c) => {
     const id = c.req.param("id") ?? "";
     const algo = parseSigningAlgo(c.req.query("signing_algo"), "signing_algo");
-    const keyId = c.var.keyId;
+    const keyId = c.get("keyId");
     // By our id or by the upstream's (an alias of the same row); the row records the key
     // that made the request, and an alias never names another key's row (src/store).
     const rec = await store.getSignature(id, algo);

@@ -18,7 +18,7 @@ export function concurrencyLimit(max: number): MiddlewareHandler<GatewayEnv> & {
     if (active >= max) throw new GatewayError(429, GatewayCode.TOO_MANY_REQUESTS, `the node is serving its limit of ${max} requests; retry shortly`);
     active++;
     let released = false;
-    c.var.onEnd(() => {
+    c.get("onEnd")(() => {
       if (!released) (released = true), active--;
     });
     try {
@@ -64,7 +64,7 @@ export function bodyLimit(limit: number | ((path: string) => number)): Middlewar
     const declared = Number(c.req.header("content-length") ?? "NaN");
     if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
     const raw = c.req.raw;
-    const signal = c.var.signal;
+    const signal = c.get("signal");
     if (Number.isFinite(declared)) {
       // Declared and within the limit: the node server reads it straight off the socket
       // (no Web stream, no second Request); every reader goes through bodyBytes().
@@ -92,7 +92,7 @@ export function bodyLimit(limit: number | ((path: string) => number)): Middlewar
     }
     const bytes = (chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks)) as Uint8Array<ArrayBuffer>;
     // A fresh Request carrying the bytes, so later middleware (E2E) may read it as usual.
-    const req = new Request(raw.url, { method: raw.method, headers: raw.headers, body: bytes, signal: c.var.signal });
+    const req = new Request(raw.url, { method: raw.method, headers: raw.headers, body: bytes, signal: c.get("signal") });
     setBodyBytes(req, bytes);
     c.req.raw = req;
     return next();

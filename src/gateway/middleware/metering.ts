@@ -9,9 +9,9 @@ import { routeLabel } from "../metrics.js";
  */
 export function metering(deps: MeterDeps): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
-    const meter = createMeter(deps, { requestId: c.var.requestId, keyId: c.var.keyId, route: routeLabel(c.req.path) });
+    const meter = createMeter(deps, { requestId: c.get("requestId"), keyId: c.get("keyId"), route: routeLabel(c.req.path) });
     c.set("meter", meter);
-    c.var.onEnd((o) => void meter.end(null, o.aborted ? "cancelled" : o.status >= 400 ? "error" : "ok"));
+    c.get("onEnd")((o) => void meter.end(null, o.aborted ? "cancelled" : o.status >= 400 ? "error" : "ok"));
     try {
       await next();
       await meter.committed();

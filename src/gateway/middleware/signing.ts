@@ -81,7 +81,7 @@ export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
     const stream = known ? null : (streamedBody(res) ?? res.body);
     if (!known && !stream) return;
 
-    const id = c.var.requestId;
+    const id = c.get("requestId");
     // Pass-through bodies carry the upstream's own id: the signature is found by either.
     let bodyId: string | null = null;
     // The exchange's leaf in the receipt log (docs/protocol.md "Receipt log"): a header, or
@@ -105,7 +105,7 @@ export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
       // Visible to GET /v1/signature/<id> once this resolves; committed within 10 ms (src/store/group-commit.ts).
       // One row; the body's own id is an alias of it (the first key to use a name keeps it).
       const alias = bodyId && bodyId !== id ? bodyId : null;
-      await deps.store.putSignature({ id, algo, text, signature: signed.signature, address: signer.address, keyId: c.var.keyId, alias });
+      await deps.store.putSignature({ id, algo, text, signature: signed.signature, address: signer.address, keyId: c.get("keyId"), alias });
       return signed;
     };
 

@@ -1,0 +1,107 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { threadId } from "node:worker_threads";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Write } from "./group-commit.js";
+import { MIGRATIONS } from "./migrations.js";
+import { SQLITE_SQL } from "./sqlite-sql.js";
+import { createWorkerGroupCommit } from "./sqlite-writer.js";
+
+const opened: Database.Database[] = [];
+afterEach(() => {
+  for (const db of opened.splice(0)) if (db.open) db.close();
+});
+
+function freshDb(): { path: string; db: Database.Database } {
+  const path = join(mkdtempSync(join(tmpdir(), "writer-")), "cloister.db");
+  const db = new Database(path);
+  db.pragma("journal_mode = WAL");
+  for (const m of MIGRATIONS) db.exec(m);
+  opened.push(db);
+  return { path, db };
+}
+
+function statements(db: Database.Database) {
+  return {
+    startUsage: db.prepare(SQLITE_SQL.startUsage),
+    progressUsage: db.prepare(SQLITE_SQL.progressUsage),
+    finishUsage: db.prepare(SQLITE_SQL.finishUsage),
+    putSig: db.prepare(SQLITE_SQL.putSig),
+    putAlias: db.prepare(SQLITE_SQL.putAlias),
+  };
+}
+
+const start = (id: string): Write => ({ stmt: "startUsage", args: [id, null, "m", "/v1/chat/completions", 1, "local"] });
+const rows = (path: string): unknown[] => {
+  const raw = new Database(path, { readonly: true });
+  try {
+    return raw.prepare("SELECT request_id, status FROM usage ORDER BY request_id").all();
+  } finally {
+    raw.close();
+  }
+};
+
+describe("the store's writer thread", () => {
+  it("commits on another thread: a durable write is in the file, seen by another connection, when it resolves", async () => {
+    const { path, db } = freshDb();
+    const g = createWorkerGroupCommit(path, db, statements(db), () => undefined);
+    expect(g.thread.threadId).not.toBe(threadId);
+    await g.durable(start("a"));
+    expect(rows(path)).toEqual([{ request_id: "a", status: "in_flight" }]);
+    await g.close();
+  });
+
+  it("runs a write's follow-up only when its statement changed a row (an alias only for a row its key owns)", async () => {
+    const { path, db } = freshDb();
+    const g = createWorkerGroupCommit(path, db, statements(db), () => undefined);
+    const sig = (keyId: string, alias: string): Write => ({ stmt: "putSig", args: ["s1", "ecdsa", "t", "sig", "0xa", 1, keyId], then: { stmt: "putAlias", args: [alias, "ecdsa", "s1", keyId] } });
+    g.defer(sig("k1", "mine"));
+    g.defer(sig("k2", "theirs")); // another key: the signature row is not changed, so no alias
+    await g.flush();
+    expect(db.prepare("SELECT alias, key_id FROM signature_aliases").all()).toEqual([{ alias: "mine", key_id: "k1" }]);
+    await g.close();
+  });
+
+  it("reports a failed write with SQLite's code and commits the others of its batch", async () => {
+    const { path, db } = freshDb();
+    const errors: unknown[] = [];
+    const g = createWorkerGroupCommit(path, db, statements(db), (e) => errors.push(e));
+    await g.durable(start("a"));
+    const again = g.durable(start("a")); // the same primary key: this one fails
+    const other = g.durable(start("b"));
+    await expect(again).rejects.toMatchObject({ name: "WriterThreadError", sqliteCode: "SQLITE_CONSTRAINT_PRIMARYKEY" });
+    await other;
+    expect(rows(path)).toEqual([
+      { request_id: "a", status: "in_flight" },
+      { request_id: "b", status: "in_flight" },
+    ]);
+    await g.close();
+  });
+
+  it("when the thread dies, fails the writes it held and commits later ones on the main connection", async () => {
+    const { path, db } = freshDb();
+    const g = createWorkerGroupCommit(path, db, statements(db), () => undefined);
+    await g.durable(start("a"));
+    await g.thread.terminate();
+    await g.durable(start("b"));
+    g.defer({ stmt: "finishUsage", args: [1, 2, "ok", 3, "b"] });
+    await g.flush();
+    expect(rows(path)).toEqual([
+      { request_id: "a", status: "in_flight" },
+      { request_id: "b", status: "ok" },
+    ]);
+    await g.close();
+  });
+
+  it("commits what is queued on close, and refuses writes after it", async () => {
+    const { path, db } = freshDb();
+    const g = createWorkerGroupCommit(path, db, statements(db), () => undefined);
+    g.defer(start("z"));
+    await g.close();
+    expect(rows(path)).toEqual([{ request_id: "z", status: "in_flight" }]);
+    await expect(g.durable(start("y"))).rejects.toThrow(/closed/);
+    await g.close(); // twice is fine
+  });
+});

@@ -1,0 +1,156 @@
+/**
+ * The store's writer thread: the group commits (./group-commit.ts) run on a worker
+ * thread with its own connection to the same SQLite file, so the ~0.1–0.2 ms a commit
+ * costs (its WAL frames) no longer sits on the event loop between the upstream's answer
+ * and the client's. Nothing about durability changes: a durable write still resolves
+ * only once its transaction is in the WAL (journal_mode=WAL, synchronous=NORMAL, as on
+ * the main connection), and the store awaits `flush()` before every read, so this
+ * process's reads still see every write it queued (WAL readers see committed data).
+ *
+ * If the thread fails, the writes it held are failed (a durable one rejects: its request
+ * is refused, fail closed) and later writes commit on the main connection instead.
+ */
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
+import type Database from "better-sqlite3";
+import { SQLITE_SQL } from "./sqlite-sql.js";
+import { createGroupCommit, createQueue, runWrite, type Entry, type GroupCommit, type Statements, type WriteStatement } from "./group-commit.js";
+
+const WRITE_STATEMENTS: readonly WriteStatement[] = ["startUsage", "progressUsage", "finishUsage", "putSig", "putAlias"];
+
+/** CommonJS run with `eval: true`, so it needs no loader (tests run from TypeScript sources). */
+const WORKER_SOURCE = `
+"use strict";
+const { parentPort, workerData } = require("node:worker_threads");
+const Database = require(workerData.sqlite);
+const db = new Database(workerData.path);
+db.pragma("journal_mode = WAL");
+db.pragma("synchronous = NORMAL");
+db.pragma("busy_timeout = 5000");
+const stmts = {};
+for (const [name, sql] of Object.entries(workerData.sql)) stmts[name] = db.prepare(sql);
+const runWrite = ${runWrite.toString()};
+const runAll = db.transaction((writes) => { for (const w of writes) runWrite(stmts, w); });
+const why = (e) => ({ message: e && e.message ? String(e.message) : String(e), code: e && e.code ? String(e.code) : undefined });
+parentPort.on("message", (m) => {
+  if (m.t === "close") { db.close(); parentPort.postMessage({ t: "closed" }); return; }
+  const failed = [];
+  try {
+    if (m.writes.length === 1) runWrite(stmts, m.writes[0]);
+    else runAll(m.writes);
+  } catch (e) {
+    if (m.writes.length === 1) failed.push([0, why(e)]);
+    else m.writes.forEach((w, i) => { try { runWrite(stmts, w); } catch (e2) { failed.push([i, why(e2)]); } });
+  }
+  parentPort.postMessage({ t: "done", id: m.id, failed });
+});
+`;
+
+interface Done {
+  readonly t: "done";
+  readonly id: number;
+  readonly failed: ReadonlyArray<readonly [number, { message: string; code?: string }]>;
+}
+
+/** An error the writer thread reported for one write (better-sqlite3's SqliteError code kept). */
+export class WriterThreadError extends Error {
+  override readonly name = "WriterThreadError";
+  constructor(
+    message: string,
+    readonly sqliteCode?: string,
+  ) {
+    super(message);
+  }
+}
+
+function isDone(m: unknown): m is Done {
+  return typeof m === "object" && m !== null && (m as { t?: unknown }).t === "done" && typeof (m as { id?: unknown }).id === "number";
+}
+
+/**
+ * Commits on a writer thread. `db` is the main connection, used only if the thread fails
+ * (and `stmts` its prepared writes).
+ */
+export function createWorkerGroupCommit(path: string, db: Database.Database, stmts: Statements, onError: (err: unknown) => void): GroupCommit & { readonly thread: Worker } {
+  const sql = Object.fromEntries(WRITE_STATEMENTS.map((k) => [k, SQLITE_SQL[k]]));
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve("better-sqlite3"), path, sql } });
+  // A store nobody closed must not keep the process alive; a server's sockets do.
+  worker.unref();
+  let fallback: GroupCommit | null = null;
+  let closed = false;
+  let seq = 0;
+  const inflight = new Map<number, { entries: Entry[]; settle: () => void }>();
+  let last: Promise<void> = Promise.resolve();
+
+  const fail = (why: Error): void => {
+    if (fallback) return;
+    fallback = createGroupCommit(db, stmts, onError);
+    for (const { entries, settle } of inflight.values()) {
+      for (const e of entries) {
+        if (e.done) e.done(why);
+        else onError(why);
+      }
+      settle();
+    }
+    inflight.clear();
+  };
+  worker.on("message", (m: unknown) => {
+    if (!isDone(m)) return;
+    const batch = inflight.get(m.id);
+    if (!batch) return;
+    inflight.delete(m.id);
+    const failed = new Map(m.failed.map(([i, e]) => [i, new WriterThreadError(e.message, e.code)]));
+    batch.entries.forEach((e, i) => {
+      const err = failed.get(i);
+      if (e.done) e.done(err);
+      else if (err) onError(err);
+    });
+    batch.settle();
+  });
+  worker.on("error", (err) => fail(err));
+  worker.on("exit", (code) => {
+    if (!closed) fail(new Error(`the store's writer thread exited (${code})`));
+  });
+
+  const q = createQueue(
+    (entries) => {
+      if (fallback) {
+        // Committed on the main connection now (the thread is gone).
+        for (const e of entries) (e.done ? fallback.durable(e.write).then(() => e.done?.(undefined), e.done) : fallback.defer(e.write));
+        return;
+      }
+      const id = ++seq;
+      last = new Promise<void>((settle) => inflight.set(id, { entries, settle }));
+      worker.postMessage({ t: "write", id, writes: entries.map((e) => e.write) });
+    },
+    () => !closed,
+  );
+
+  return {
+    thread: worker,
+    durable: (w) => (fallback ? fallback.durable(w) : q.durable(w)),
+    defer: (w) => (fallback ? fallback.defer(w) : q.defer(w)),
+    flush: async () => {
+      q.send();
+      await last;
+      if (fallback) await fallback.flush();
+    },
+    pending: () => q.pending() + inflight.size,
+    close: async () => {
+      if (closed) return;
+      q.send();
+      await last;
+      closed = true;
+      if (fallback) return fallback.close();
+      await new Promise<void>((resolve) => {
+        const onMsg = (m: unknown): void => {
+          if (typeof m === "object" && m !== null && (m as { t?: unknown }).t === "closed") resolve();
+        };
+        worker.on("message", onMsg);
+        worker.once("exit", () => resolve());
+        worker.postMessage({ t: "close" });
+      });
+      await worker.terminate();
+    },
+  };
+}
