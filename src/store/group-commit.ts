@@ -22,7 +22,8 @@
 import type Database from "better-sqlite3";
 import type { SQLITE_SQL } from "./sqlite-sql.js";
 
-export type SqlValue = string | number | bigint | null;
+/** JSON's values: the writer thread gets its writes as one JSON string (./sqlite-writer.ts). */
+export type SqlValue = string | number | null;
 
 /** The statements a queued write may run (./sqlite-sql.ts). */
 export type WriteStatement = keyof Pick<typeof SQLITE_SQL, "startUsage" | "progressUsage" | "finishUsage" | "putSig" | "putAlias">;

@@ -35,12 +35,13 @@ const why = (e) => ({ message: e && e.message ? String(e.message) : String(e), c
 parentPort.on("message", (m) => {
   if (m.t === "close") { db.close(); parentPort.postMessage({ t: "closed" }); return; }
   const failed = [];
+  const writes = JSON.parse(m.writes);
   try {
-    if (m.writes.length === 1) runWrite(stmts, m.writes[0]);
-    else runAll(m.writes);
+    if (writes.length === 1) runWrite(stmts, writes[0]);
+    else runAll(writes);
   } catch (e) {
-    if (m.writes.length === 1) failed.push([0, why(e)]);
-    else m.writes.forEach((w, i) => { try { runWrite(stmts, w); } catch (e2) { failed.push([i, why(e2)]); } });
+    if (writes.length === 1) failed.push([0, why(e)]);
+    else writes.forEach((w, i) => { try { runWrite(stmts, w); } catch (e2) { failed.push([i, why(e2)]); } });
   }
   parentPort.postMessage({ t: "done", id: m.id, failed });
 });
@@ -121,7 +122,8 @@ export function createWorkerGroupCommit(path: string, db: Database.Database, stm
       }
       const id = ++seq;
       last = new Promise<void>((settle) => inflight.set(id, { entries, settle }));
-      worker.postMessage({ t: "write", id, writes: entries.map((e) => e.write) });
+      // As one JSON string: structured-cloning a few small objects cost ~50 µs here, copying a string far less.
+      worker.postMessage({ t: "write", id, writes: JSON.stringify(entries.map((e) => e.write)) });
     },
     () => !closed,
   );
