@@ -134,10 +134,14 @@ function liveRecord(res: Response): Record<string, string> {
  * live Headers. Names are lowercase.
  */
 export function bufferedResponse(bytes: Uint8Array, init: { readonly status?: number; readonly headers: Readonly<Record<string, string>> }): Response {
-  const headers = lowercased(init.headers);
+  return lowercaseBuffered(bytes, init.status ?? 200, lowercased(init.headers));
+}
+
+/** bufferedResponse() over a record whose names are lowercase already. */
+function lowercaseBuffered(bytes: Uint8Array, status: number, headers: Record<string, string>): Response {
   const Sub = bufferedClass();
   // A Buffer from node:http may sit on a shared pool ArrayBuffer; Response only reads its view.
-  const res = new Sub(bytes as Uint8Array<ArrayBuffer>, { status: init.status ?? 200, headers });
+  const res = new Sub(bytes as Uint8Array<ArrayBuffer>, { status, headers });
   buffered.set(res, { bytes, headers, live: false });
   return res;
 }
@@ -152,7 +156,7 @@ export function withBufferedHeaders(res: Response, extra: Readonly<Record<string
   const b = buffered.get(res);
   if (!b) return null;
   const base = b.live ? liveRecord(res) : b.headers;
-  return bufferedResponse(b.bytes, { status: res.status, headers: lowercased(extra, { ...base }) });
+  return lowercaseBuffered(b.bytes, res.status, lowercased(extra, { ...base }));
 }
 
 /** A response header, read from a buffered Response's record without building Headers. */
