@@ -72,7 +72,7 @@ export interface Entry {
 }
 
 /** The queue and its timers, whatever commits the batches. */
-export function createQueue(commit: (entries: Entry[]) => void, isOpen: () => boolean) {
+export function createQueue(commit: (entries: Entry[]) => void, isOpen: () => boolean, onError: (err: unknown) => void) {
   let queue: Entry[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
   let immediate: ReturnType<typeof setImmediate> | null = null;
@@ -85,7 +85,9 @@ export function createQueue(commit: (entries: Entry[]) => void, isOpen: () => bo
     const entries = queue;
     queue = [];
     if (!isOpen()) {
-      for (const e of entries) e.done?.(new Error("the store is closed"));
+      // Never dropped in silence: a deferred write's caller was answered already.
+      const closed = new Error("the store is closed");
+      for (const e of entries) (e.done ? e.done(closed) : onError(closed));
       return;
     }
     commit(entries);
@@ -143,7 +145,7 @@ export function createGroupCommit(db: Database.Database, stmts: Statements, onEr
     for (const e of entries) e.done?.(undefined);
   };
   let closed = false;
-  const q = createQueue(commit, () => !closed && db.open);
+  const q = createQueue(commit, () => !closed && db.open, onError);
   return {
     durable: q.durable,
     defer: q.defer,

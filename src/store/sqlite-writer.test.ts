@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +9,7 @@ import type { Write } from "./group-commit.js";
 import { MIGRATIONS } from "./migrations.js";
 import { SQLITE_SQL } from "./sqlite-sql.js";
 import { createWorkerGroupCommit } from "./sqlite-writer.js";
+import { openSqliteStore } from "./sqlite.js";
 
 const opened: Database.Database[] = [];
 afterEach(() => {
@@ -104,4 +106,34 @@ describe("the store's writer thread", () => {
     await expect(g.durable(start("y"))).rejects.toThrow(/closed/);
     await g.close(); // twice is fine
   });
+
+  it("refuses a write made once close() has begun, instead of queueing it and losing it", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "writer-")), "cloister.db");
+    const s = openSqliteStore({ path, writer: "worker" });
+    const closing = s.close();
+    await expect(s.putSignature({ id: "late", algo: "ecdsa", text: "t", signature: "s", address: "0xa" })).rejects.toMatchObject({ code: "STORE_WRITE_FAILED" });
+    await expect(s.startUsage({ requestId: "late", keyId: null, model: "m", route: "/v1/completions", startedAt: 1 })).rejects.toMatchObject({ code: "STORE_WRITE_FAILED" });
+    await closing;
+  });
+
+  it("neither keeps a process alive when idle nor lets it exit before a commit is answered (a real second process)", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "writer-")), "cloister.db");
+    // Opens a serving store, writes, and never closes it: the process must end by itself.
+    const script = `
+      import { openSqliteStore } from ${JSON.stringify(new URL("./sqlite.ts", import.meta.url).pathname)};
+      const s = openSqliteStore({ path: ${JSON.stringify(path)}, writer: "worker" });
+      await s.startUsage({ requestId: "a", keyId: null, model: "m", route: "/v1/completions", startedAt: 1 });
+      await s.finishUsage("a", { promptTokens: 1, completionTokens: 2, status: "ok", finishedAt: 2 });
+      await s.startUsage({ requestId: "b", keyId: null, model: "m", route: "/v1/completions", startedAt: 3 });
+      console.log("written");
+    `;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { timeout: 30_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    expect(out.trim()).toBe("written");
+    expect(rows(path)).toEqual([
+      { request_id: "a", status: "ok" },
+      { request_id: "b", status: "in_flight" },
+    ]);
+  }, 40_000);
 });

@@ -74,11 +74,12 @@ function isDone(m: unknown): m is Done {
  */
 export function createWorkerGroupCommit(path: string, db: Database.Database, stmts: Statements, onError: (err: unknown) => void): GroupCommit & { readonly thread: Worker } {
   const sql = Object.fromEntries(WRITE_STATEMENTS.map((k) => [k, SQLITE_SQL[k]]));
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve("better-sqlite3"), path, sql } });
-  // A store nobody closed must not keep the process alive; a server's sockets do.
-  worker.unref();
+  // execArgv: [] so the parent's flags (--input-type=module, loaders) do not change how the CommonJS source runs.
+  const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { sqlite: createRequire(import.meta.url).resolve("better-sqlite3"), path, sql } });
   let fallback: GroupCommit | null = null;
   let closed = false;
+  let closing = false;
+  let closeDone: Promise<void> | null = null;
   let seq = 0;
   const inflight = new Map<number, { entries: Entry[]; settle: () => void }>();
   let last: Promise<void> = Promise.resolve();
@@ -94,6 +95,7 @@ export function createWorkerGroupCommit(path: string, db: Database.Database, stm
       settle();
     }
     inflight.clear();
+    onError(why);
   };
   worker.on("message", (m: unknown) => {
     if (!isDone(m)) return;
@@ -107,11 +109,20 @@ export function createWorkerGroupCommit(path: string, db: Database.Database, stm
       else if (err) onError(err);
     });
     batch.settle();
+    hold();
   });
   worker.on("error", (err) => fail(err));
   worker.on("exit", (code) => {
     if (!closed) fail(new Error(`the store's writer thread exited (${code})`));
   });
+  // Held (ref) only while a batch awaits its commit: an idle store nobody closed must not
+  // keep the process alive, and a process must not exit with a commit unanswered.
+  // (Adding a "message" listener refs the port, so this comes after the listeners.)
+  const hold = (): void => {
+    if (inflight.size > 0 || closing) worker.ref();
+    else worker.unref();
+  };
+  hold();
 
   const q = createQueue(
     (entries) => {
@@ -121,11 +132,20 @@ export function createWorkerGroupCommit(path: string, db: Database.Database, stm
         return;
       }
       const id = ++seq;
+      let writes: string;
+      try {
+        // As one JSON string: structured-cloning a few small objects cost ~50 µs here, copying a string far less.
+        writes = JSON.stringify(entries.map((e) => e.write));
+        worker.postMessage({ t: "write", id, writes });
+      } catch (err) {
+        for (const e of entries) (e.done ? e.done(err) : onError(err));
+        return;
+      }
       last = new Promise<void>((settle) => inflight.set(id, { entries, settle }));
-      // As one JSON string: structured-cloning a few small objects cost ~50 µs here, copying a string far less.
-      worker.postMessage({ t: "write", id, writes: JSON.stringify(entries.map((e) => e.write)) });
+      hold();
     },
     () => !closed,
+    onError,
   );
 
   return {
@@ -138,21 +158,24 @@ export function createWorkerGroupCommit(path: string, db: Database.Database, stm
       if (fallback) await fallback.flush();
     },
     pending: () => q.pending() + inflight.size,
-    close: async () => {
-      if (closed) return;
-      q.send();
-      await last;
-      closed = true;
-      if (fallback) return fallback.close();
-      await new Promise<void>((resolve) => {
-        const onMsg = (m: unknown): void => {
-          if (typeof m === "object" && m !== null && (m as { t?: unknown }).t === "closed") resolve();
-        };
-        worker.on("message", onMsg);
-        worker.once("exit", () => resolve());
-        worker.postMessage({ t: "close" });
-      });
-      await worker.terminate();
-    },
+    close: () => (closeDone ??= closeThread()),
   };
+
+  async function closeThread(): Promise<void> {
+    closing = true;
+    hold();
+    q.send();
+    await last;
+    closed = true;
+    if (fallback) return fallback.close();
+    await new Promise<void>((resolve) => {
+      const onMsg = (m: unknown): void => {
+        if (typeof m === "object" && m !== null && (m as { t?: unknown }).t === "closed") resolve();
+      };
+      worker.on("message", onMsg);
+      worker.once("exit", () => resolve());
+      worker.postMessage({ t: "close" });
+    });
+    await worker.terminate();
+  }
 }

@@ -95,6 +95,7 @@ describe(`sqlite store group commit (${writer === "worker" ? "writer thread" : "
     expect(await s.getSignature("ok1", "ecdsa")).not.toBeNull();
     expect(await s.getSignature("ok2", "ecdsa")).not.toBeNull();
     expect(errors).toEqual(["STORE_WRITE_FAILED"]);
+    await s.close();
   });
 
   it("commits queued writes on close, so a clean stop loses nothing", async () => {

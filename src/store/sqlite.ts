@@ -101,8 +101,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       throw failed(what, cause);
     }
   };
+  // Set the moment close() is called: a write after that is refused, not queued and lost.
+  let closing = false;
   const deferred = (what: string, write: Write): Promise<void> => {
-    if (!db.open) return Promise.reject(failed(what, new Error("the store is closed")));
+    if (!db.open || closing) return Promise.reject(failed(what, new Error("the store is closed")));
     group.defer(write);
     return Promise.resolve();
   };
@@ -115,7 +117,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     revokeApiKey: (id, at) => guard("revokeApiKey", () => q.revokeKey.run(at, id).changes > 0),
     // Resolves once committed: the gateway sends no response byte before (kill safety).
     startUsage: (u) =>
-      db.open
+      db.open && !closing
         ? group.durable({ stmt: "startUsage", args: [u.requestId, u.keyId, u.model, u.route, u.startedAt, nodeId] }).catch((cause: unknown) => {
             throw failed("startUsage", cause);
           })
@@ -146,6 +148,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
     getSignature: (id, algo) => guard("getSignature", () => toSig(q.getSig.get({ id, algo }))),
     close: async () => {
+      closing = true;
       try {
         await group.close();
       } finally {
