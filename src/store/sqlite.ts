@@ -13,7 +13,8 @@
  * requests that start in the same event-loop turn share one commit; completions and
  * signatures are visible to every read of this store at once and durable within
  * FLUSH_MS (10 ms) or with the next commit. A kill inside that window leaves the row
- * `interrupted`, never lost.
+ * `interrupted`, never lost. A serving node (`writer: "worker"`) runs those commits on a
+ * writer thread with its own connection (./sqlite-writer.ts), off the event loop.
  *
  * One signature row per exchange; the upstream's completion id is an alias of it
  * (./migrations.ts, migration 4: what each commit's pages cost).
