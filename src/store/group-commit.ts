@@ -42,14 +42,12 @@ export interface GroupCommit {
   defer(write: Write): void;
   /** Commits everything queued; resolves once that is committed. */
   flush(): Promise<void>;
-  /** Writes queued and not yet committed. */
-  readonly pending: () => number;
   /** Commits what is queued and stops; later writes fail. */
   close(): Promise<void>;
 }
 
 /** More than this many queued writes commit at once rather than wait. */
-export const MAX_QUEUED = 512;
+const MAX_QUEUED = 512;
 /** How long a deferred write may wait: bounds what a SIGKILL can lose (the client already holds its signature). */
 export const FLUSH_MS = 10;
 
@@ -66,9 +64,43 @@ export function runWrite(stmts: Statements, w: Write): void {
   if (w.then && changed) runWrite(stmts, w.then);
 }
 
+/**
+ * Commits a batch: one write by itself (autocommit is cheaper than BEGIN…COMMIT), more in
+ * one transaction (`runAll`); if that fails, one by one, so one bad write does not take
+ * the others down. Returns the writes that failed, by index. Self-contained like runWrite:
+ * the writer thread runs its source text too.
+ */
+export function commitBatch(stmts: Statements, runAll: (writes: readonly Write[]) => void, writes: readonly Write[]): Array<[number, unknown]> {
+  const failed: Array<[number, unknown]> = [];
+  try {
+    if (writes.length === 1 && writes[0]) runWrite(stmts, writes[0]);
+    else runAll(writes);
+  } catch (batchErr) {
+    if (writes.length === 1) failed.push([0, batchErr]);
+    else
+      writes.forEach((w, i) => {
+        try {
+          runWrite(stmts, w);
+        } catch (err) {
+          failed.push([i, err]);
+        }
+      });
+  }
+  return failed;
+}
+
 export interface Entry {
   readonly write: Write;
   readonly done?: (err: unknown) => void;
+}
+
+/** Answers a committed batch: each durable write's promise, and onError for a failed deferred one. */
+export function settleBatch(entries: readonly Entry[], failed: ReadonlyMap<number, unknown>, onError: (err: unknown) => void): void {
+  entries.forEach((e, i) => {
+    const err = failed.get(i);
+    if (e.done) e.done(err);
+    else if (err !== undefined) onError(err);
+  });
 }
 
 /** The queue and its timers, whatever commits the batches. */
@@ -108,56 +140,21 @@ export function createQueue(commit: (entries: Entry[]) => void, isOpen: () => bo
       push({ write });
       if (queue.length > 0) timer ??= setTimeout(send, FLUSH_MS);
     },
-    pending: () => queue.length,
   };
 }
 
 /** Commits on this thread, on the store's own connection. */
 export function createGroupCommit(db: Database.Database, stmts: Statements, onError: (err: unknown) => void): GroupCommit {
-  const runAll = db.transaction((entries: Entry[]) => {
-    for (const e of entries) runWrite(stmts, e.write);
+  const runAll = db.transaction((writes: readonly Write[]) => {
+    for (const w of writes) runWrite(stmts, w);
   });
-  const commit = (entries: Entry[]): void => {
-    try {
-      // A lone write needs no BEGIN…COMMIT around it: autocommit is cheaper.
-      if (entries.length === 1 && entries[0]) runWrite(stmts, entries[0].write);
-      else runAll(entries);
-    } catch (batchErr) {
-      if (entries.length === 1) {
-        const e = entries[0];
-        if (e?.done) e.done(batchErr);
-        else onError(batchErr);
-        return;
-      }
-      // One bad write must not take the others down with it: retry them one by one.
-      for (const e of entries) {
-        try {
-          runWrite(stmts, e.write);
-        } catch (err) {
-          if (e.done) e.done(err);
-          else onError(err);
-          continue;
-        }
-        e.done?.(undefined);
-      }
-      return;
-    }
-    for (const e of entries) e.done?.(undefined);
-  };
+  const commit = (entries: Entry[]): void => settleBatch(entries, new Map(commitBatch(stmts, runAll, entries.map((e) => e.write))), onError);
   let closed = false;
   const q = createQueue(commit, () => !closed && db.open, onError);
   return {
     durable: q.durable,
     defer: q.defer,
-    flush: () => {
-      try {
-        q.send();
-        return Promise.resolve();
-      } catch (err) {
-        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-      }
-    },
-    pending: q.pending,
+    flush: () => (q.send(), Promise.resolve()),
     close: () => {
       q.send();
       closed = true;

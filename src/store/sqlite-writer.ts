@@ -14,7 +14,7 @@ import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import type Database from "better-sqlite3";
 import { SQLITE_SQL } from "./sqlite-sql.js";
-import { createGroupCommit, createQueue, runWrite, type Entry, type GroupCommit, type Statements, type WriteStatement } from "./group-commit.js";
+import { commitBatch, createGroupCommit, createQueue, runWrite, settleBatch, type Entry, type GroupCommit, type Statements, type WriteStatement } from "./group-commit.js";
 
 const WRITE_STATEMENTS: readonly WriteStatement[] = ["startUsage", "progressUsage", "finishUsage", "putSig", "putAlias"];
 
@@ -30,19 +30,12 @@ db.pragma("busy_timeout = 5000");
 const stmts = {};
 for (const [name, sql] of Object.entries(workerData.sql)) stmts[name] = db.prepare(sql);
 const runWrite = ${runWrite.toString()};
+const commitBatch = ${commitBatch.toString()};
 const runAll = db.transaction((writes) => { for (const w of writes) runWrite(stmts, w); });
 const why = (e) => ({ message: e && e.message ? String(e.message) : String(e), code: e && e.code ? String(e.code) : undefined });
 parentPort.on("message", (m) => {
   if (m.t === "close") { db.close(); parentPort.postMessage({ t: "closed" }); return; }
-  const failed = [];
-  const writes = JSON.parse(m.writes);
-  try {
-    if (writes.length === 1) runWrite(stmts, writes[0]);
-    else runAll(writes);
-  } catch (e) {
-    if (writes.length === 1) failed.push([0, why(e)]);
-    else writes.forEach((w, i) => { try { runWrite(stmts, w); } catch (e2) { failed.push([i, why(e2)]); } });
-  }
+  const failed = commitBatch(stmts, runAll, JSON.parse(m.writes)).map(([i, e]) => [i, why(e)]);
   parentPort.postMessage({ t: "done", id: m.id, failed });
 });
 `;
@@ -102,12 +95,7 @@ export function createWorkerGroupCommit(path: string, db: Database.Database, stm
     const batch = inflight.get(m.id);
     if (!batch) return;
     inflight.delete(m.id);
-    const failed = new Map(m.failed.map(([i, e]) => [i, new WriterThreadError(e.message, e.code)]));
-    batch.entries.forEach((e, i) => {
-      const err = failed.get(i);
-      if (e.done) e.done(err);
-      else if (err) onError(err);
-    });
+    settleBatch(batch.entries, new Map(m.failed.map(([i, e]) => [i, new WriterThreadError(e.message, e.code)])), onError);
     batch.settle();
     hold();
   });
@@ -157,7 +145,6 @@ export function createWorkerGroupCommit(path: string, db: Database.Database, stm
       await last;
       if (fallback) await fallback.flush();
     },
-    pending: () => q.pending() + inflight.size,
     close: () => (closeDone ??= closeThread()),
   };
 

@@ -22,7 +22,7 @@
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { StoreError } from "../errors.js";
-import { createGroupCommit, type GroupCommit, type Statements, type Write } from "./group-commit.js";
+import { createGroupCommit, type GroupCommit, type Write } from "./group-commit.js";
 import { createWorkerGroupCommit } from "./sqlite-writer.js";
 import { MIGRATIONS } from "./migrations.js";
 import { SQLITE_SQL } from "./sqlite-sql.js";
@@ -88,18 +88,26 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const onWriteError =
     options.onWriteError ?? ((err: StoreError) => process.emitWarning(`${err.message} (${err.cause instanceof Error ? err.cause.message : "unknown"})`, { code: err.code }));
   const onGroupError = (cause: unknown): void => onWriteError(new StoreError("STORE_WRITE_FAILED", "store: a group-committed write failed", { cause }));
-  const writes: Statements = q;
   const group: GroupCommit =
-    options.writer === "worker" && options.path !== ":memory:" ? createWorkerGroupCommit(options.path, db, writes, onGroupError) : createGroupCommit(db, writes, onGroupError);
+    options.writer === "worker" && options.path !== ":memory:" ? createWorkerGroupCommit(options.path, db, q, onGroupError) : createGroupCommit(db, q, onGroupError);
   const failed = (what: string, cause: unknown): StoreError => new StoreError("STORE_WRITE_FAILED", `store: ${what} failed`, { cause });
 
-  // Every synchronous statement first commits what is queued, so reads see queued writes.
+  // A read of usage or signatures first commits what is queued, so it sees queued writes.
   const guard = async <T>(what: string, fn: () => T): Promise<T> => {
     try {
       if (db.open) await group.flush();
       return fn();
     } catch (cause) {
       throw failed(what, cause);
+    }
+  };
+  // API keys are never queued, so their statements need no flush: an authenticated
+  // request's key lookup does not wait for the previous request's queued writes.
+  const keys = <T>(what: string, fn: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(fn());
+    } catch (cause) {
+      return Promise.reject(failed(what, cause));
     }
   };
   // Set the moment close() is called: a write after that is refused, not queued and lost.
@@ -112,10 +120,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   return {
     interruptedAtOpen,
-    createApiKey: (k) => guard("createApiKey", () => void q.insertKey.run(k.id, k.hash, k.name, k.created)),
-    findApiKeyByHash: (hash) => guard("findApiKeyByHash", () => toKey(q.keyByHash.get(hash))),
-    listApiKeys: () => guard("listApiKeys", () => q.listKeys.all().map((r) => toKey(r) as ApiKeyRecord)),
-    revokeApiKey: (id, at) => guard("revokeApiKey", () => q.revokeKey.run(at, id).changes > 0),
+    createApiKey: (k) => keys("createApiKey", () => void q.insertKey.run(k.id, k.hash, k.name, k.created)),
+    findApiKeyByHash: (hash) => keys("findApiKeyByHash", () => toKey(q.keyByHash.get(hash))),
+    listApiKeys: () => keys("listApiKeys", () => q.listKeys.all().map((r) => toKey(r) as ApiKeyRecord)),
+    revokeApiKey: (id, at) => keys("revokeApiKey", () => q.revokeKey.run(at, id).changes > 0),
     // Resolves once committed: the gateway sends no response byte before (kill safety).
     startUsage: (u) =>
       db.open && !closing
