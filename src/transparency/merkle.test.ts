@@ -99,6 +99,32 @@ describe("Merkle tree (RFC 9162 §2.1)", () => {
     );
   });
 
+  it("keeps the reference root and proofs past its storage's chunk boundaries (256 hashes per chunk)", () => {
+    const leaves = Array.from({ length: 1100 }, (_, i) => leafHash(new Uint8Array([i & 0xff, i >> 8, 9])));
+    const t = new MerkleTree(leaves);
+    for (const n of [255, 256, 257, 512, 513, 1024, 1100]) {
+      const root = rootOf(leaves.slice(0, n));
+      expect(toHex(t.root(n))).toBe(toHex(root));
+      for (const i of [0, 255, 256, n - 1]) {
+        if (i >= n) continue;
+        expect(verifyInclusion(leaves[i] as Hash, i, n, inclusionProof(t, i, n), root)).toBe(true);
+      }
+    }
+    expect(toHex(t.leaf(700))).toBe(toHex(leaves[700] as Hash));
+    expect(toHex(t.node(8, 3) as Hash)).toBe(toHex(rootOf(leaves.slice(768, 1024))));
+    expect(t.node(8, 4)).toBeUndefined();
+  });
+
+  it("hands out copies: writing into a returned hash does not change the tree", () => {
+    const t = new MerkleTree(LEAVES);
+    const before = toHex(t.root());
+    for (const h of [t.root(), t.leaf(0), t.rangeHash(0, 4), t.node(1, 0) as Hash]) h.fill(0);
+    expect(toHex(t.root())).toBe(before);
+    expect(toHex(t.root(0))).toBe(toHex(EMPTY_ROOT));
+    t.root(0).fill(1);
+    expect(toHex(EMPTY_ROOT)).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  });
+
   it("refuses to build proofs outside the tree", () => {
     expect(() => inclusionProof(tree, 8, 8)).toThrow(RangeError);
     expect(() => inclusionProof(tree, 0, 9)).toThrow(RangeError);

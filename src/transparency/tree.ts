@@ -1,58 +1,64 @@
 /**
  * An append-only in-memory Merkle tree that keeps every complete subtree hash (levels),
  * so appends are O(log n) and any range hash or proof needs no rehashing of leaves.
+ * Each level is packed in a ByteColumn (./byte-column.ts): a node's receipt log holds one
+ * leaf per request for the whole boot, so it must cost its 32 bytes, not a heap object.
  */
-import { EMPTY_ROOT, nodeHash, splitPoint, type Hash, type SubtreeHasher } from "./merkle.js";
+import { ByteColumn } from "./byte-column.js";
+import { EMPTY_ROOT, HASH_SIZE, nodeHash, splitPoint, type Hash, type SubtreeHasher } from "./merkle.js";
 
 export class MerkleTree implements SubtreeHasher {
-  /** levels[h][i] = hash of the perfect subtree of 2^h leaves starting at leaf i·2^h. */
-  private readonly levels: Hash[][] = [[]];
+  /** levels[h] entry i = hash of the perfect subtree of 2^h leaves starting at leaf i·2^h. */
+  private readonly levels: ByteColumn[] = [new ByteColumn(HASH_SIZE)];
 
   constructor(leafHashes: Iterable<Hash> = []) {
     for (const h of leafHashes) this.append(h);
   }
 
   get size(): number {
-    return (this.levels[0] as Hash[]).length;
+    return (this.levels[0] as ByteColumn).length;
   }
 
   /** Appends a leaf hash (already `leafHash(data)`), returns its index. */
   append(leaf: Hash): number {
-    const index = this.size;
-    (this.levels[0] as Hash[]).push(leaf);
+    const index = (this.levels[0] as ByteColumn).push(leaf);
     let i = index;
     for (let h = 0; i % 2 === 1; h++, i = Math.floor(i / 2)) {
-      const level = this.levels[h] as Hash[];
-      const up = (this.levels[h + 1] ??= []);
-      up.push(nodeHash(level[i - 1] as Hash, level[i] as Hash));
+      const level = this.levels[h] as ByteColumn;
+      const up = (this.levels[h + 1] ??= new ByteColumn(HASH_SIZE));
+      up.push(nodeHash(level.view(i - 1), level.view(i)));
     }
     return index;
   }
 
   leaf(index: number): Hash {
-    const h = (this.levels[0] as Hash[])[index];
-    if (!h) throw new RangeError(`no leaf ${index}`);
-    return h;
+    if (!Number.isInteger(index) || index < 0 || index >= this.size) throw new RangeError(`no leaf ${index}`);
+    return (this.levels[0] as ByteColumn).at(index);
   }
 
   rangeHash(start: number, end: number): Hash {
+    return this.range(start, end).slice();
+  }
+
+  /** rangeHash without the copy: a stored node is returned as a view (read-only). */
+  private range(start: number, end: number): Hash {
     if (start < 0 || end > this.size || start >= end) throw new RangeError(`bad range [${start}, ${end})`);
     const n = end - start;
     if ((n & (n - 1)) === 0 && start % n === 0) {
-      const h = Math.log2(n);
-      const node = this.levels[h]?.[start / n];
-      if (node) return node;
+      const level = this.levels[Math.log2(n)];
+      if (level && start / n < level.length) return level.view(start / n);
     }
     const k = splitPoint(n);
-    return nodeHash(this.rangeHash(start, start + k), this.rangeHash(start + k, end));
+    return nodeHash(this.range(start, start + k), this.range(start + k, end));
   }
 
   root(size = this.size): Hash {
-    return size === 0 ? EMPTY_ROOT : this.rangeHash(0, size);
+    return size === 0 ? EMPTY_ROOT.slice() : this.rangeHash(0, size);
   }
 
   /** The stored perfect-subtree hash at level h, index i (for writing tiles). */
   node(h: number, i: number): Hash | undefined {
-    return this.levels[h]?.[i];
+    const level = this.levels[h];
+    return level && Number.isInteger(i) && i >= 0 && i < level.length ? level.at(i) : undefined;
   }
 }

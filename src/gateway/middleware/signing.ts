@@ -62,8 +62,11 @@ export interface SigningDeps {
   readonly store: Store;
   /** Signs on worker threads (./signing-pool.ts) when given; the main thread signs if the pool fails. */
   readonly pool?: SigningPool;
-  /** Told of every signed exchange, sealed or not (the receipt log; hashes only). */
-  readonly onSigned?: (id: string, signed: SignedText) => number | void;
+  /**
+   * Told once of every signed exchange, sealed or not (the receipt log; hashes only), with
+   * the answer's own id when it differs from the request id (a pass-through body).
+   */
+  readonly onSigned?: (id: string, signed: SignedText, alias: string | null) => number | void;
 }
 
 export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
@@ -91,8 +94,8 @@ export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
       const text = nonce ? `${requestHash}:${responseHash}:${nonce}` : `${requestHash}:${responseHash}`;
       const signature = deps.pool ? await deps.pool.sign(algo, text).catch(() => signer.sign(text)) : signer.sign(text);
       const signed: SignedText = { text, signature, signing_address: signer.address, signing_algo: algo };
-      const logged = deps.onSigned?.(id, signed);
-      if (bodyId && bodyId !== id) deps.onSigned?.(bodyId, signed);
+      const alias = bodyId && bodyId !== id ? bodyId : null;
+      const logged = deps.onSigned?.(id, signed, alias);
       if (typeof logged === "number") receiptIndex = logged;
       // A sealed exchange's signature goes only into its sealed trailer (src/gateway/e2e.ts),
       // never to the store that GET /v1/signature/<id> serves in the clear.
@@ -104,7 +107,6 @@ export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
       }
       // Visible to GET /v1/signature/<id> once this resolves; committed within 10 ms (src/store/group-commit.ts).
       // One row; the body's own id is an alias of it (the first key to use a name keeps it).
-      const alias = bodyId && bodyId !== id ? bodyId : null;
       await deps.store.putSignature({ id, algo, text, signature: signed.signature, address: signer.address, keyId: c.get("keyId"), alias });
       return signed;
     };
