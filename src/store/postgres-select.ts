@@ -35,6 +35,7 @@ export async function openNodeStore(opts: NodeStoreOptions): Promise<OpenedStore
     return Object.assign(store, { where: redactPostgresUrl(opts.url), nodeId });
   }
   const path = storePath(opts.dataDir);
-  // A serving node commits on a writer thread (./sqlite-writer.ts), off the request path.
-  return Object.assign(openSqliteStore({ path, nodeId, recover, writer: recover ? "worker" : "thread" }), { where: path, nodeId });
+  // A serving node commits on a writer thread (./sqlite-writer.ts), off the request path,
+  // and makes in_flight rows kill-safe by its journal (./intent-journal.ts), not a commit each.
+  return Object.assign(openSqliteStore({ path, nodeId, recover, writer: recover ? "worker" : "thread", journal: recover }), { where: path, nodeId });
 }

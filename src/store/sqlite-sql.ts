@@ -11,6 +11,9 @@ export const SQLITE_SQL = {
   // Only this node's rows (and rows from before node ids): another process on the same
   // file may be serving its own right now. Reads the usage_in_flight partial index.
   recover: "UPDATE usage SET status = 'interrupted' WHERE status = 'in_flight' AND (node_id = ? OR node_id IS NULL)",
+  // A record of the in_flight journal (./intent-journal.ts) whose row may or may not have
+  // committed before the kill: a row that did (finished or not) is left as it is.
+  replayStart: "INSERT OR IGNORE INTO usage (request_id, key_id, model, route, status, started_at, node_id) VALUES (?, ?, ?, ?, 'in_flight', ?, ?)",
   startUsage: "INSERT INTO usage (request_id, key_id, model, route, status, started_at, node_id) VALUES (?, ?, ?, ?, 'in_flight', ?, ?)",
   progressUsage: "UPDATE usage SET prompt_tokens = ?, completion_tokens = ? WHERE request_id = ? AND status = 'in_flight'",
   finishUsage: "UPDATE usage SET prompt_tokens = ?, completion_tokens = ?, status = ?, finished_at = ? WHERE request_id = ?",

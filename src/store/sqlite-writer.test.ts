@@ -116,12 +116,12 @@ describe("the store's writer thread", () => {
     await closing;
   });
 
-  it("neither keeps a process alive when idle nor lets it exit before a commit is answered (a real second process)", async () => {
+  it.each([false, true])("neither keeps a process alive when idle nor lets it exit before a commit is answered (a real second process; journal %s)", async (journal) => {
     const path = join(mkdtempSync(join(tmpdir(), "writer-")), "cloister.db");
     // Opens a serving store, writes, and never closes it: the process must end by itself.
     const script = `
       import { openSqliteStore } from ${JSON.stringify(new URL("./sqlite.ts", import.meta.url).pathname)};
-      const s = openSqliteStore({ path: ${JSON.stringify(path)}, writer: "worker" });
+      const s = openSqliteStore({ path: ${JSON.stringify(path)}, writer: "worker", journal: ${journal} });
       await s.startUsage({ requestId: "a", keyId: null, model: "m", route: "/v1/completions", startedAt: 1 });
       await s.finishUsage("a", { promptTokens: 1, completionTokens: 2, status: "ok", finishedAt: 2 });
       await s.startUsage({ requestId: "b", keyId: null, model: "m", route: "/v1/completions", startedAt: 3 });

@@ -21,11 +21,12 @@ describe("sqlite store", () => {
   });
 });
 
-for (const writer of ["thread", "worker"] as const) {
-describeStoreBehaviour(`sqlite store behaviour (commits on the ${writer === "worker" ? "writer thread" : "event loop"})`, async () => {
+for (const [writer, journal] of [["thread", false], ["worker", false], ["worker", true]] as const) {
+describeStoreBehaviour(`sqlite store behaviour (commits on the ${writer === "worker" ? "writer thread" : "event loop"}${journal ? ", in_flight journal" : ""})`, async () => {
   const path = tmpDb();
   return {
-    open: async (o) => openSqliteStore({ path, writer, ...o }),
+    open: async (o) => openSqliteStore({ path, writer, journal, ...o }),
+    commitsInFlightAtStart: !journal,
     committedRows: async (table) => {
       const raw = new Database(path, { readonly: true });
       try {

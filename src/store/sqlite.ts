@@ -2,7 +2,9 @@
  * The embedded store: one SQLite file in the data dir, WAL mode.
  *
  * Kill safety: api-key writes commit before the call returns, and startUsage (the
- * in_flight row) resolves only once committed. With journal_mode=WAL and
+ * in_flight row) resolves only once committed, or, with `journal` (a serving node), once
+ * its record is appended to the in_flight journal (./intent-journal.ts), which the next
+ * open replays before it marks rows interrupted. With journal_mode=WAL and
  * synchronous=NORMAL a commit survives the process being killed (it may be lost only on
  * power failure before the next checkpoint — see https://sqlite.org/wal.html
  * "durability"). Usage rows are written when a request starts (in_flight) and completed
@@ -26,6 +28,7 @@ import { createGroupCommit, type GroupCommit, type Write } from "./group-commit.
 import { createWorkerGroupCommit } from "./sqlite-writer.js";
 import { MIGRATIONS } from "./migrations.js";
 import { SQLITE_SQL } from "./sqlite-sql.js";
+import { clearJournal, journalPaths, openIntentJournal, readJournal, type IntentJournal } from "./intent-journal.js";
 import { DEFAULT_NODE_ID } from "./node-id.js";
 import { ensurePrivateDbFiles, ensurePrivateDir } from "./private-files.js";
 import type { ApiKeyRecord, Store, UsageFinish } from "./store.js";
@@ -45,6 +48,12 @@ export interface SqliteStoreOptions {
    * or "thread" (this one; the default, and always for ":memory:").
    */
   readonly writer?: "thread" | "worker";
+  /**
+   * The in_flight journal (./intent-journal.ts: `cloister up`): a request's in_flight
+   * record is made kill-safe by one appended line instead of a commit of its own, and its
+   * row commits with the next group of deferred writes. Needs a file and `recover`.
+   */
+  readonly journal?: boolean;
 }
 
 export interface SqliteStore extends Store {
@@ -70,7 +79,25 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     throw new StoreError("STORE_OPEN_FAILED", `cannot open the store at ${options.path}`, { cause });
   }
   const nodeId = options.nodeId ?? DEFAULT_NODE_ID;
-  const interruptedAtOpen = options.recover === false ? 0 : db.prepare(SQLITE_SQL.recover).run(nodeId).changes;
+  const journaled = options.journal === true && options.recover !== false && options.path !== ":memory:";
+  const journalFiles = journalPaths(options.path, nodeId);
+  let interruptedAtOpen = 0;
+  try {
+    if (options.recover !== false) {
+      // What a killed run left in its journal first (rows it had not committed yet), then
+      // every in_flight row of this node is interrupted; only then are the files emptied.
+      const replay = db.prepare(SQLITE_SQL.replayStart);
+      const left = readJournal(journalFiles).filter((r) => r.length === 6 && r[5] === nodeId);
+      db.transaction(() => {
+        for (const r of left) replay.run(...r);
+        interruptedAtOpen = db.prepare(SQLITE_SQL.recover).run(nodeId).changes;
+      })();
+      clearJournal(journalFiles);
+    }
+  } catch (cause) {
+    db.close();
+    throw new StoreError("STORE_OPEN_FAILED", `cannot recover the store at ${options.path}`, { cause });
+  }
 
   const q = {
     insertKey: db.prepare(SQLITE_SQL.insertKey),
@@ -87,10 +114,22 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   const onWriteError =
     options.onWriteError ?? ((err: StoreError) => process.emitWarning(`${err.message} (${err.cause instanceof Error ? err.cause.message : "unknown"})`, { code: err.code }));
-  const onGroupError = (cause: unknown): void => onWriteError(new StoreError("STORE_WRITE_FAILED", "store: a group-committed write failed", { cause }));
+  let journal: IntentJournal | null = null;
+  const onGroupError = (cause: unknown): void => {
+    journal?.writeFailed();
+    onWriteError(new StoreError("STORE_WRITE_FAILED", "store: a group-committed write failed", { cause }));
+  };
   const group: GroupCommit =
     options.writer === "worker" && options.path !== ":memory:" ? createWorkerGroupCommit(options.path, db, q, onGroupError) : createGroupCommit(db, q, onGroupError);
   const failed = (what: string, cause: unknown): StoreError => new StoreError("STORE_WRITE_FAILED", `store: ${what} failed`, { cause });
+  if (journaled) {
+    try {
+      journal = openIntentJournal(journalFiles, () => group.flush(), (cause) => onWriteError(failed("emptying the in_flight journal", cause)));
+    } catch (cause) {
+      db.close();
+      throw new StoreError("STORE_OPEN_FAILED", `cannot open the in_flight journal beside ${options.path}`, { cause });
+    }
+  }
 
   // A read of usage or signatures first commits what is queued, so it sees queued writes.
   const guard = async <T>(what: string, fn: () => T): Promise<T> => {
@@ -125,12 +164,18 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     listApiKeys: () => keys("listApiKeys", () => q.listKeys.all().map((r) => toKey(r) as ApiKeyRecord)),
     revokeApiKey: (id, at) => keys("revokeApiKey", () => q.revokeKey.run(at, id).changes > 0),
     // Resolves once committed: the gateway sends no response byte before (kill safety).
-    startUsage: (u) =>
-      db.open && !closing
-        ? group.durable({ stmt: "startUsage", args: [u.requestId, u.keyId, u.model, u.route, u.startedAt, nodeId] }).catch((cause: unknown) => {
-            throw failed("startUsage", cause);
-          })
-        : Promise.reject(failed("startUsage", new Error("the store is closed"))),
+    startUsage: (u) => {
+      if (!db.open || closing) return Promise.reject(failed("startUsage", new Error("the store is closed")));
+      const write: Write = { stmt: "startUsage", args: [u.requestId, u.keyId, u.model, u.route, u.startedAt, nodeId] };
+      if (!journal) return group.durable(write).catch((cause: unknown) => Promise.reject(failed("startUsage", cause)));
+      try {
+        journal.append(write.args);
+      } catch (cause) {
+        return Promise.reject(failed("startUsage", cause));
+      }
+      group.defer(write);
+      return Promise.resolve();
+    },
     progressUsage: (id, p) => deferred("progressUsage", { stmt: "progressUsage", args: [p.promptTokens, p.completionTokens, id] }),
     finishUsage: (id, f: UsageFinish) =>
       deferred("finishUsage", { stmt: "finishUsage", args: [f.promptTokens, f.completionTokens, f.status, f.finishedAt, id] }),
@@ -158,9 +203,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     getSignature: (id, algo) => guard("getSignature", () => toSig(q.getSig.get({ id, algo }))),
     close: async () => {
       closing = true;
+      let committed = false;
       try {
         await group.close();
+        committed = true;
       } finally {
+        journal?.close(committed);
         if (db.open) db.close();
       }
     },
