@@ -118,25 +118,31 @@ describe("in_flight journal", () => {
     const record = ["r".repeat(100), null, "m", "/v1/completions", 1, "n1"];
     const perRecord = JSON.stringify(record).length + 1;
     const fill = Math.ceil(ROTATE_BYTES / perRecord);
-    for (let i = 0; i < fill; i++) j.append(record);
-    // Turned over: new records go to b, a waits for its flush.
-    j.append(record);
+    const append = (k: number): Promise<unknown> => Promise.all(Array.from({ length: k }, () => j.append(record)));
+    // One turn's records go out in one write: a is full after it, and turned over.
+    await append(fill);
+    expect(statSync(paths[0]).size).toBe(fill * perRecord);
+    await append(1);
     expect(statSync(paths[1]).size).toBe(perRecord);
     expect(flushes).toHaveLength(1);
     flushes[0]?.();
     await new Promise((r) => setImmediate(r));
     expect(statSync(paths[0]).size).toBe(0);
     // b fills; a write fails before its flush answers: b is kept for the replay.
-    for (let i = 0; i < fill; i++) j.append(record);
+    await append(fill);
     expect(flushes).toHaveLength(2);
     j.writeFailed();
     flushes[1]?.();
     await new Promise((r) => setImmediate(r));
     expect(statSync(paths[1]).size).toBeGreaterThanOrEqual(ROTATE_BYTES);
     // …and while b holds records, a is not turned over to again: it grows.
-    for (let i = 0; i < fill; i++) j.append(record);
+    await append(fill);
     expect(flushes).toHaveLength(2);
+    // A record not yet written when the journal closes is refused, never left half-done.
+    const late = j.append(record);
     j.close(true);
+    await expect(late).rejects.toThrow(/closed/);
+    await expect(j.append(record)).rejects.toThrow(/closed/);
     // A failure happened in this run: a clean close keeps both for the replay.
     expect(statSync(paths[1]).size).toBeGreaterThan(0);
   });

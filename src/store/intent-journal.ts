@@ -28,8 +28,12 @@ import { PRIVATE_FILE_MODE } from "./private-files.js";
 export const ROTATE_BYTES = 64 * 1024;
 
 export interface IntentJournal {
-  /** Appends one record; throws if the write did not complete (the request is then refused). */
-  append(args: readonly SqlValue[]): void;
+  /**
+   * Appends one record: written at the end of this event-loop turn, with every record
+   * appended in it, in one write(2); resolves once its line is written whole, rejects if
+   * it was not (the request is then refused).
+   */
+  append(args: readonly SqlValue[]): Promise<void>;
   /** A group-committed write failed: nothing written since may be let go of. */
   writeFailed(): void;
   /**
@@ -97,6 +101,35 @@ export function openIntentJournal(paths: readonly [string, string], flush: () =>
   const startedAt = [0, 0];
   let turning = false;
   let closed = false;
+  let pending: Array<{ line: string; resolve: () => void; reject: (err: Error) => void }> = [];
+  let writing: ReturnType<typeof setImmediate> | null = null;
+
+  // One write for the turn's records. A short write (a full disk) leaves the lines it
+  // covered whole: those resolve, the rest reject; the torn one is skipped at replay.
+  const writePending = (): void => {
+    if (writing) clearImmediate(writing);
+    writing = null;
+    const batch = pending;
+    pending = [];
+    if (batch.length === 0) return;
+    const bytes = Buffer.from(batch.map((p) => p.line).join(""), "utf8");
+    let n = 0;
+    let failure: Error | null = null;
+    try {
+      n = writeSync(fds[current] as number, bytes);
+      if (n !== bytes.length) failure = new Error(`journal write was short (${n} of ${bytes.length} bytes)`);
+    } catch (err) {
+      failure = err instanceof Error ? err : new Error("journal write failed");
+    }
+    size += n;
+    let end = 0;
+    for (const p of batch) {
+      end += Buffer.byteLength(p.line, "utf8");
+      if (end <= n) p.resolve();
+      else p.reject(failure ?? new Error("journal write failed"));
+    }
+    if (size >= ROTATE_BYTES) turnOver();
+  };
 
   const turnOver = (): void => {
     const other = 1 - current;
@@ -128,14 +161,11 @@ export function openIntentJournal(paths: readonly [string, string], flush: () =>
   return {
     paths,
     append(args) {
-      if (closed) throw new Error("the journal is closed");
-      const line = `${JSON.stringify(args)}\n`;
-      const bytes = Buffer.from(line, "utf8");
-      const n = writeSync(fds[current] as number, bytes);
-      // A short write to a regular file means the disk is full: the record is not whole.
-      if (n !== bytes.length) throw new Error(`journal write was short (${n} of ${bytes.length} bytes)`);
-      size += n;
-      if (size >= ROTATE_BYTES) turnOver();
+      if (closed) return Promise.reject(new Error("the journal is closed"));
+      return new Promise<void>((resolve, reject) => {
+        pending.push({ line: `${JSON.stringify(args)}\n`, resolve, reject });
+        writing ??= setImmediate(writePending);
+      });
     },
     writeFailed() {
       failures++;
@@ -143,6 +173,10 @@ export function openIntentJournal(paths: readonly [string, string], flush: () =>
     close(committed) {
       if (closed) return;
       closed = true;
+      // Records not written yet: refused (their rows were never queued, see sqlite.ts).
+      if (writing) clearImmediate(writing);
+      for (const p of pending) p.reject(new Error("the journal is closed"));
+      pending = [];
       for (const fd of fds) {
         try {
           if (committed && failures === 0) ftruncateSync(fd, 0);

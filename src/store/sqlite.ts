@@ -168,13 +168,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       if (!db.open || closing) return Promise.reject(failed("startUsage", new Error("the store is closed")));
       const write: Write = { stmt: "startUsage", args: [u.requestId, u.keyId, u.model, u.route, u.startedAt, nodeId] };
       if (!journal) return group.durable(write).catch((cause: unknown) => Promise.reject(failed("startUsage", cause)));
-      try {
-        journal.append(write.args);
-      } catch (cause) {
-        return Promise.reject(failed("startUsage", cause));
-      }
-      group.defer(write);
-      return Promise.resolve();
+      // The row is queued only once its record is written: a refused request leaves neither.
+      return journal.append(write.args).then(
+        () => group.defer(write),
+        (cause: unknown) => Promise.reject(failed("startUsage", cause)),
+      );
     },
     progressUsage: (id, p) => deferred("progressUsage", { stmt: "progressUsage", args: [p.promptTokens, p.completionTokens, id] }),
     finishUsage: (id, f: UsageFinish) =>
