@@ -94,17 +94,23 @@ export interface Entry {
   readonly done?: (err: unknown) => void;
 }
 
+/**
+ * Hears of a deferred write that failed after its caller was answered, with the write
+ * (the store keeps a failed in_flight row's record for the next start: ./intent-journal.ts).
+ */
+export type WriteErrorHandler = (err: unknown, write?: Write) => void;
+
 /** Answers a committed batch: each durable write's promise, and onError for a failed deferred one. */
-export function settleBatch(entries: readonly Entry[], failed: ReadonlyMap<number, unknown>, onError: (err: unknown) => void): void {
+export function settleBatch(entries: readonly Entry[], failed: ReadonlyMap<number, unknown>, onError: WriteErrorHandler): void {
   entries.forEach((e, i) => {
     const err = failed.get(i);
     if (e.done) e.done(err);
-    else if (err !== undefined) onError(err);
+    else if (err !== undefined) onError(err, e.write);
   });
 }
 
 /** The queue and its timers, whatever commits the batches. */
-export function createQueue(commit: (entries: Entry[]) => void, isOpen: () => boolean, onError: (err: unknown) => void) {
+export function createQueue(commit: (entries: Entry[]) => void, isOpen: () => boolean, onError: WriteErrorHandler) {
   let queue: Entry[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
   let immediate: ReturnType<typeof setImmediate> | null = null;
@@ -119,7 +125,7 @@ export function createQueue(commit: (entries: Entry[]) => void, isOpen: () => bo
     if (!isOpen()) {
       // Never dropped in silence: a deferred write's caller was answered already.
       const closed = new Error("the store is closed");
-      for (const e of entries) (e.done ? e.done(closed) : onError(closed));
+      for (const e of entries) (e.done ? e.done(closed) : onError(closed, e.write));
       return;
     }
     commit(entries);
@@ -144,7 +150,7 @@ export function createQueue(commit: (entries: Entry[]) => void, isOpen: () => bo
 }
 
 /** Commits on this thread, on the store's own connection. */
-export function createGroupCommit(db: Database.Database, stmts: Statements, onError: (err: unknown) => void): GroupCommit {
+export function createGroupCommit(db: Database.Database, stmts: Statements, onError: WriteErrorHandler): GroupCommit {
   const runAll = db.transaction((writes: readonly Write[]) => {
     for (const w of writes) runWrite(stmts, w);
   });

@@ -5,16 +5,19 @@
  * and SIGKILLs itself with the rows still queued.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFile as execFileCb, execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { journalPaths, openIntentJournal, readJournal, ROTATE_BYTES } from "./intent-journal.js";
+import { listJournals, openIntentJournal, readJournal, ROTATE_BYTES } from "./intent-journal.js";
 import { openSqliteStore } from "./sqlite.js";
 
 const tmpDb = (): string => join(mkdtempSync(join(tmpdir(), "journal-")), "cloister.db");
 const SQLITE = new URL("./sqlite.ts", import.meta.url).pathname;
+const JOURNAL = new URL("./intent-journal.ts", import.meta.url).pathname;
+const journalsOf = (path: string): string[] => listJournals(path).map((j) => j.path);
 
 function committed(path: string): unknown[] {
   if (!existsSync(path)) return [];
@@ -54,17 +57,21 @@ describe("in_flight journal", () => {
     expect(killed.stdout.trim()).toBe("started");
     // Not committed (the rows were still queued): the journal is what kept them.
     expect(committed(path)).toEqual([]);
-    const [a, b] = journalPaths(path, "n1");
-    expect(readJournal([a, b])).toHaveLength(2);
+    const left = journalsOf(path);
+    expect(left).toHaveLength(2);
+    expect(readJournal(left)).toHaveLength(2);
+    for (const f of left) expect(statSync(f).mode & 0o777).toBe(0o600);
     const s = openSqliteStore({ path, writer: "worker", journal: true, nodeId: "n1" });
     expect(s.interruptedAtOpen).toBe(2);
     expect(committed(path)).toEqual([
       { request_id: "a", status: "interrupted", model: "m", route: "/v1/chat/completions", key_id: "k1" },
       { request_id: "b", status: "interrupted", model: "m2", route: "/v1/completions", key_id: null },
     ]);
-    // Replayed and committed: the files are empty again.
-    expect([statSync(a).size, statSync(b).size]).toEqual([0, 0]);
+    // Replayed and committed: the dead run's files are gone; only this open's own remain.
+    for (const f of left) expect(existsSync(f)).toBe(false);
+    expect(listJournals(path).every((j) => j.pid === process.pid)).toBe(true);
     await s.close();
+    expect(journalsOf(path)).toEqual([]);
   }, 40_000);
 
   it("leaves a row that committed and finished before the kill as it was (the replay never turns it back)", async () => {
@@ -85,83 +92,220 @@ describe("in_flight journal", () => {
     await s.close();
   }, 40_000);
 
-  it("is replayed only by its own node, and a tool's open (recover: false) leaves it alone", async () => {
+  it("leaves a live process's journal alone (a second node on the data dir), and replays it once that process is gone", async () => {
     const path = tmpDb();
-    await runAndKill(path, `await s.startUsage({ requestId: "a", keyId: null, model: "m", route: "/v1/completions", startedAt: 1 });`);
+    const dir = join(path, "..");
+    const go = join(dir, "go");
+    // The live node, a real second process: it answers 5 requests, then waits to be killed.
+    const script = `
+      import { existsSync } from "node:fs";
+      import Database from "better-sqlite3";
+      import { openSqliteStore } from ${JSON.stringify(SQLITE)};
+      const s = openSqliteStore({ path: ${JSON.stringify(path)}, writer: "worker", journal: true, nodeId: "n1", onWriteError: () => {} });
+      for (let i = 0; i < 5; i++) await s.startUsage({ requestId: "live" + i, keyId: null, model: "m", route: "/v1/completions", startedAt: i });
+      console.log("answered");
+      while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 5));
+      process.kill(process.pid, "SIGKILL");
+    `;
+    const child = execFile(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { timeout: 60_000 });
+    let out = "";
+    child.stdout?.on("data", (d: string) => (out += d));
+    const exited = new Promise<void>((r) => child.on("exit", () => r()));
+    while (!out.includes("answered")) await new Promise((r) => setTimeout(r, 10));
+    const live = journalsOf(path);
+    expect(readJournal(live).map((r) => r[0])).toEqual(["live0", "live1", "live2", "live3", "live4"]);
+    // Another start with the same node id (its port was taken, say) opens and closes cleanly: the live files stay whole.
+    const second = openSqliteStore({ path, writer: "worker", journal: true, nodeId: "n1" });
+    await second.close();
     const tool = openSqliteStore({ path, nodeId: "n1", recover: false });
     await tool.close();
-    const other = openSqliteStore({ path, writer: "worker", journal: true, nodeId: "n2" });
+    expect(readJournal(live)).toHaveLength(5);
+    writeFileSync(go, "");
+    await exited;
+    // Gone now: any later start takes its journal in (whatever its node id: the rows keep theirs).
+    const other = openSqliteStore({ path, journal: true, nodeId: "n2" });
     expect(other.interruptedAtOpen).toBe(0);
+    expect(listJournals(path).every((j) => j.pid === process.pid)).toBe(true);
+    expect((await other.listUsage()).map((r) => [r.requestId, r.status, r.nodeId])).toEqual(
+      [0, 1, 2, 3, 4].map((i) => [`live${i}`, "in_flight", "n1"]),
+    );
     await other.close();
-    expect(committed(path)).toEqual([]);
     const own = openSqliteStore({ path, journal: true, nodeId: "n1" });
-    expect(own.interruptedAtOpen).toBe(1);
+    expect(own.interruptedAtOpen).toBe(5);
     await own.close();
+    expect(journalsOf(path)).toEqual([]);
   }, 60_000);
 
-  it("skips a torn or foreign line and replays the rest", () => {
+  it("keeps the rows of the records that turned the journal over, killed right after (a real second process)", async () => {
     const path = tmpDb();
-    const [a, b] = journalPaths(path, "n1");
-    writeFileSync(a, `${JSON.stringify(["x", null, "m", "/v1/completions", 1, "n1"])}\n{"torn":`);
-    writeFileSync(b, `not json\n${JSON.stringify(["y", null, "m", "/v1/completions", 2, "n1"])}\n${JSON.stringify([{ no: 1 }])}\n`);
-    expect(readJournal([a, b]).map((r) => r[0])).toEqual(["x", "y"]);
+    // Kills itself at the first turn-over whose full file was emptied while a row it held
+    // was not yet committed: that is the window in which a lost row would show.
+    const dir = join(path, "..");
+    const script = `
+      import { readdirSync, statSync } from "node:fs";
+      import Database from "better-sqlite3";
+      import { openSqliteStore } from ${JSON.stringify(SQLITE)};
+      import { ROTATE_BYTES } from ${JSON.stringify(JOURNAL)};
+      const s = openSqliteStore({ path: ${JSON.stringify(path)}, writer: "worker", journal: true, nodeId: "n1" });
+      await s.listUsage();
+      const raw = new Database(${JSON.stringify(path)}, { readonly: true });
+      const isCommitted = (id) => raw.prepare("SELECT 1 FROM usage WHERE request_id = ?").get(id) !== undefined;
+      const files = () => readdirSync(${JSON.stringify(dir)}).filter((n) => n.includes(".inflight-")).map((n) => ${JSON.stringify(dir)} + "/" + n);
+      const size = (f) => statSync(f).size;
+      let turns = 0;
+      for (let batch = 0; turns < 8 && batch < 5000; batch++) {
+        const before = new Map(files().map((f) => [f, size(f)]));
+        const ids = Array.from({ length: 20 }, (_, k) => "req-" + String(batch * 20 + k).padStart(7, "0"));
+        // One turn: 20 requests answered (their startUsage resolved), one journal write.
+        await Promise.all(ids.map((id) => s.startUsage({ requestId: id, keyId: "k1", model: "m", route: "/v1/chat/completions", startedAt: batch })));
+        const full = files().find((f) => (before.get(f) ?? 0) < ROTATE_BYTES && size(f) >= ROTATE_BYTES);
+        if (!full) continue;
+        turns++;
+        // This turn's records filled the file: it is emptied once its flush answers. If it
+        // is empty while one of these rows is not committed, a kill now would lose that row.
+        const t0 = performance.now();
+        while (size(full) !== 0 && performance.now() - t0 < 1000) await new Promise((r) => setImmediate(r));
+        if (size(full) === 0 && !ids.every(isCommitted)) { console.log(JSON.stringify(ids)); process.kill(process.pid, "SIGKILL"); }
+      }
+      console.log(JSON.stringify({ turns }));
+      process.kill(process.pid, "SIGKILL");
+    `;
+    const r = await new Promise<{ stdout: string }>((resolve) => execFile(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { timeout: 60_000 }, (_e, stdout) => resolve({ stdout })));
+    // No turn-over emptied a file while one of its rows was uncommitted; had one, the kill
+    // came then, and the replay must still have the rows.
+    const said = JSON.parse(r.stdout.trim()) as string[] | { turns: number };
     const s = openSqliteStore({ path, journal: true, nodeId: "n1" });
-    expect(s.interruptedAtOpen).toBe(2);
-    void s.close();
-  });
+    const ids = new Set((await s.listUsage()).map((u) => u.requestId));
+    await s.close();
+    expect(said).toEqual({ turns: 8 });
+    expect(ids.size).toBeGreaterThan(8 * 400);
+  }, 60_000);
 
-  it("empties a full file once a flush committed every record in it, and keeps it when a write failed meanwhile", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "journal-"));
-    const paths: [string, string] = [join(dir, "a"), join(dir, "b")];
-    const flushes: Array<() => void> = [];
-    const j = openIntentJournal(paths, () => new Promise<void>((r) => flushes.push(r)), (e) => { throw e; });
+  it("skips torn, foreign and overlong lines, and opens over a journal larger than a string can hold", () => {
+    const path = tmpDb();
+    const a = `${path}.inflight-n1.999999999-aa.a`;
+    const b = `${path}.inflight-n1.999999999-aa.b`;
+    writeFileSync(a, `${JSON.stringify(["x", null, "m", "/v1/completions", 1, "n1"])}\n{"torn":`);
+    writeFileSync(b, `not json\n${"[".repeat(70_000)}\n${JSON.stringify(["y", null, "m", "/v1/completions", 2, "n1"])}\n${JSON.stringify([{ no: 1 }])}\n`);
+    expect(readJournal([a, b]).map((r) => r[0])).toEqual(["x", "y"]);
+    const big = `${path}.inflight-n1.999999999-bb.a`;
+    writeFileSync(big, `${JSON.stringify(["z", null, "m", "/v1/completions", 3, "n1"])}\n`);
+    truncateSync(big, 600 * 1024 * 1024); // sparse: zeros to the end, no newline (> the 512 MiB string limit)
+    const s = openSqliteStore({ path, journal: true, nodeId: "n1" });
+    expect(s.interruptedAtOpen).toBe(3);
+    expect(existsSync(big)).toBe(false);
+    void s.close();
+  }, 60_000);
+
+  it("queues the rows of a turn's records before it asks the flush that empties their file, and empties it only after that flush", async () => {
+    const path = tmpDb();
+    const flushes: Array<{ queuedBefore: number; answer: () => void }> = [];
+    let queued = 0;
+    const j = openIntentJournal(path, "n1", () => new Promise<void>((r) => flushes.push({ queuedBefore: queued, answer: r })), (e) => { throw e; });
+    const [a, b] = j.paths;
     const record = ["r".repeat(100), null, "m", "/v1/completions", 1, "n1"];
     const perRecord = JSON.stringify(record).length + 1;
     const fill = Math.ceil(ROTATE_BYTES / perRecord);
-    const append = (k: number): Promise<unknown> => Promise.all(Array.from({ length: k }, () => j.append(record)));
-    // One turn's records go out in one write: a is full after it, and turned over.
+    const append = (k: number): Promise<unknown> => Promise.all(Array.from({ length: k }, () => j.append(record, () => void queued++)));
+    // One turn's records in one write: a is full after it, and turned over.
     await append(fill);
-    expect(statSync(paths[0]).size).toBe(fill * perRecord);
+    expect(statSync(a).size).toBe(fill * perRecord);
+    expect(flushes).toEqual([{ queuedBefore: fill, answer: expect.any(Function) }]);
     await append(1);
-    expect(statSync(paths[1]).size).toBe(perRecord);
-    expect(flushes).toHaveLength(1);
-    flushes[0]?.();
+    expect(statSync(b).size).toBe(perRecord);
+    expect(statSync(a).size).toBe(fill * perRecord); // not before its flush answers
+    flushes[0]?.answer();
     await new Promise((r) => setImmediate(r));
-    expect(statSync(paths[0]).size).toBe(0);
-    // b fills; a write fails before its flush answers: b is kept for the replay.
+    expect(statSync(a).size).toBe(0);
+    // b fills and turns over to a; a fills while b's flush is unanswered: no turn, a grows.
     await append(fill);
     expect(flushes).toHaveLength(2);
-    j.writeFailed();
-    flushes[1]?.();
-    await new Promise((r) => setImmediate(r));
-    expect(statSync(paths[1]).size).toBeGreaterThanOrEqual(ROTATE_BYTES);
-    // …and while b holds records, a is not turned over to again: it grows.
+    await append(fill);
     await append(fill);
     expect(flushes).toHaveLength(2);
-    // A record not yet written when the journal closes is refused, never left half-done.
-    const late = j.append(record);
+    expect(statSync(a).size).toBe(2 * fill * perRecord);
+    expect(statSync(b).size).toBe((fill + 1) * perRecord);
+    // A record not yet written when the journal closes is refused and its row never queued.
+    const late = j.append(record, () => void queued++);
+    const before = queued;
     j.close(true);
     await expect(late).rejects.toThrow(/closed/);
-    await expect(j.append(record)).rejects.toThrow(/closed/);
-    // A failure happened in this run: a clean close keeps both for the replay.
-    expect(statSync(paths[1]).size).toBeGreaterThan(0);
+    expect(queued).toBe(before);
+    expect(existsSync(a) || existsSync(b)).toBe(false);
   });
 
-  it("is emptied by a clean close, and refuses a record it cannot write whole (a full disk: the request is refused)", async () => {
+  it("keeps a failed row's record in a file of its own past every turn-over, and the run's files for the replay", async () => {
     const path = tmpDb();
-    const s = openSqliteStore({ path, journal: true, nodeId: "n1" });
-    await s.startUsage({ requestId: "a", keyId: null, model: "m", route: "/v1/completions", startedAt: 1 });
-    const [a] = journalPaths(path, "n1");
-    expect(readFileSync(a, "utf8")).toContain('"a"');
+    const errors: string[] = [];
+    const s = openSqliteStore({ path, writer: "worker", journal: true, nodeId: "n1", onWriteError: (e) => errors.push(e.code) });
+    // One in_flight row fails to commit (a trigger stands in for SQLITE_BUSY or a full disk).
+    const raw = new Database(path);
+    raw.exec("CREATE TRIGGER boom BEFORE INSERT ON usage WHEN NEW.request_id = 'doomed' BEGIN SELECT RAISE(ABORT, 'transient'); END");
+    await s.startUsage({ requestId: "doomed", keyId: null, model: "m", route: "/v1/completions", startedAt: 0 });
+    await s.listUsage();
+    expect(errors).toEqual(["STORE_WRITE_FAILED"]);
+    raw.exec("DROP TRIGGER boom");
+    raw.close();
+    // Then a healthy run: the turning files stay bounded, the kept record stays.
+    for (let i = 0; i < 3000; i++) {
+      await s.startUsage({ requestId: `r${i}`, keyId: null, model: "m", route: "/v1/chat/completions", startedAt: i });
+      await s.finishUsage(`r${i}`, { promptTokens: 1, completionTokens: 1, status: "ok", finishedAt: i });
+      if (i % 100 === 0) await s.listUsage();
+    }
+    await s.listUsage();
+    const files = listJournals(path);
+    const kept = files.filter((f) => f.path.endsWith(".kept")).map((f) => f.path);
+    expect(readJournal(kept).map((r) => r[0])).toEqual(["doomed"]);
+    const turning = files.filter((f) => !f.path.endsWith(".kept")).reduce((n, f) => n + statSync(f.path).size, 0);
+    expect(turning).toBeLessThanOrEqual(2 * ROTATE_BYTES + 4096);
     await s.close();
-    expect(statSync(a).size).toBe(0);
-    expect(committed(path)).toEqual([{ request_id: "a", status: "in_flight", model: "m", route: "/v1/completions", key_id: null }]);
-    // A full disk: the record is not written whole, so startUsage rejects and the request is refused.
-    const full = tmpDb();
-    for (const p of journalPaths(full, "n1")) symlinkSync("/dev/full", p);
-    const f = openSqliteStore({ path: full, journal: true, nodeId: "n1" });
-    await expect(f.startUsage({ requestId: "b", keyId: null, model: "m", route: "/v1/completions", startedAt: 1 })).rejects.toMatchObject({ code: "STORE_WRITE_FAILED" });
-    await f.close();
-    expect(committed(full)).toEqual([]);
-  });
+    // A row failed in this run: its files stay, and the next start replays the failed row.
+    expect(journalsOf(path).length).toBeGreaterThan(0);
+    const again = openSqliteStore({ path, journal: true, nodeId: "n1" });
+    expect((await again.listUsage({ status: "interrupted" })).map((r) => r.requestId)).toEqual(["doomed"]);
+    await again.close();
+    expect(journalsOf(path)).toEqual([]);
+  }, 60_000);
+
+  it("refuses a record it cannot write whole, and cuts the torn part so the next record stays whole (a full disk, tmpfs: root only)", async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "journal-tmpfs-"));
+    try {
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", dir], { stdio: "ignore" });
+    } catch {
+      return t.skip();
+    }
+    const path = join(dir, "cloister.db");
+    const filler = join(dir, "filler");
+    try {
+      const script = `
+        import { openSync, writeSync, closeSync, unlinkSync } from "node:fs";
+        import { openSqliteStore } from ${JSON.stringify(SQLITE)};
+        const s = openSqliteStore({ path: ${JSON.stringify(path)}, writer: "worker", journal: true, nodeId: "n1", onWriteError: () => {} });
+        await s.startUsage({ requestId: "first", keyId: null, model: "m", route: "/v1/completions", startedAt: 0 });
+        await s.listUsage();
+        const fd = openSync(${JSON.stringify(filler)}, "w");
+        const big = Buffer.alloc(4096, 120);
+        try { for (;;) writeSync(fd, big); } catch {}
+        try { for (;;) writeSync(fd, big.subarray(0, 1)); } catch {}
+        closeSync(fd);
+        let refused = null;
+        for (let i = 0; i < 1000 && !refused; i++) {
+          try { await s.startUsage({ requestId: "r" + i, keyId: null, model: "m", route: "/v1/completions", startedAt: i }); }
+          catch (e) { refused = e.code; }
+        }
+        unlinkSync(${JSON.stringify(filler)});
+        await s.startUsage({ requestId: "answered", keyId: null, model: "m", route: "/v1/completions", startedAt: 9999 });
+        console.log(JSON.stringify({ refused }));
+        process.kill(process.pid, "SIGKILL");
+      `;
+      const r = await new Promise<{ stdout: string }>((resolve) => execFileCb(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { timeout: 60_000 }, (_e, stdout) => resolve({ stdout })));
+      expect(JSON.parse(r.stdout.trim())).toEqual({ refused: "STORE_WRITE_FAILED" });
+      const s = openSqliteStore({ path, journal: true, nodeId: "n1" });
+      const ids = (await s.listUsage()).map((u) => u.requestId);
+      await s.close();
+      expect(ids).toContain("answered");
+    } finally {
+      execFileSync("umount", [dir]);
+    }
+  }, 90_000);
 });

@@ -5,146 +5,252 @@
  * The rule (docs/decisions.md): no response byte leaves before the request's in_flight
  * record would survive the process being killed. A SQLite commit in WAL mode with
  * synchronous=NORMAL gives exactly that (its frames are written to the WAL, not synced),
- * but costs a transaction and ~8 page frames per request, on the request's path. This
- * journal gives the same guarantee with one write(2) of one line (the startUsage
- * arguments) to a file opened O_APPEND: once write returns, the kernel holds the bytes,
- * whatever happens to the process (like the WAL, they can be lost on power failure before
- * the kernel writes them back). The row itself is then an ordinary deferred write, so it
- * commits with the other rows of the next ~10 ms (./group-commit.ts) in one transaction.
+ * but costs a transaction and ~8 page frames per request. This journal gives the same
+ * guarantee with one write(2) per event-loop turn, of one line per record (the
+ * startUsage arguments), to a file opened O_APPEND: once write returns, the kernel holds
+ * the bytes whatever happens to the process (like the WAL's, they can be lost on power
+ * failure before the kernel writes them back). The row itself is then queued as an
+ * ordinary deferred write (./group-commit.ts), right after its line is written.
  *
- * Two files, used in turn. Once the current one holds ROTATE_BYTES, new records go to the
- * other, and the full one is emptied only after a flush of the store committed every
- * write queued so far (all of its records among them) with no write reported failed
- * since it was started. A store that opens (recover) first replays every record left in
- * either file (INSERT OR IGNORE, so a row that did commit, finished or not, is left as it
- * is), then marks its in_flight rows interrupted as before, then empties both.
+ * Each process owns its files (`<db>.inflight-<node>.<pid>-<random>.a` and `.b`), so a
+ * second process on the same data dir never empties a live node's journal. They are used
+ * in turn: once the current one holds ROTATE_BYTES, records go to the other, and the full
+ * one is emptied once a flush of the store has committed every write queued so far (all
+ * of its rows among them). A row whose commit failed has its record written again, at
+ * once, to a third file (`.kept`) that is never emptied during the run, so emptying the
+ * old one never loses it; a run that had one keeps its files at close. The next open replays every journal whose process is gone
+ * (INSERT OR IGNORE, so a row that did commit, finished or not, stays as it is), marks
+ * rows interrupted as before, and removes those files.
  */
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, fchmodSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, statSync, truncateSync, writeSync } from "node:fs";
 import type { SqlValue } from "./group-commit.js";
 import { PRIVATE_FILE_MODE } from "./private-files.js";
 
 /** A file is turned over once it holds this much (~500 records). */
 export const ROTATE_BYTES = 64 * 1024;
+/** A longer line is not a record (they are ~130 bytes): skipped at replay without being held. */
+const MAX_LINE = 64 * 1024;
 
 export interface IntentJournal {
   /**
-   * Appends one record: written at the end of this event-loop turn, with every record
-   * appended in it, in one write(2); resolves once its line is written whole, rejects if
-   * it was not (the request is then refused).
+   * Appends one record: written at the end of this event-loop turn with every record
+   * appended in it, in one write(2). `written` runs as soon as its line is in the file
+   * whole (the caller queues the row there, before the journal may turn over); the
+   * promise resolves then, or rejects if the line was not written (the request is refused).
    */
-  append(args: readonly SqlValue[]): Promise<void>;
-  /** A group-committed write failed: nothing written since may be let go of. */
-  writeFailed(): void;
+  append(args: readonly SqlValue[], written: () => void): Promise<void>;
   /**
-   * Closes the files; `committed`: the store's last commit covered every record, so both
-   * are emptied unless a write failed during this run (then they stay for the replay).
+   * The row of this record failed to commit: its record is written, now, to a third file
+   * that is never emptied during the run, so the next start replays it.
    */
+  keep(args: readonly SqlValue[]): void;
+  /** Closes the files; removes them if `committed` (the store's last commit covered every row) and no row failed. */
   close(committed: boolean): void;
-  /** The two files (for tests and messages). */
+  /** This process's two files. */
   readonly paths: readonly [string, string];
 }
 
-const SAFE = /^[A-Za-z0-9._-]{1,64}$/;
+const SAFE = /^[A-Za-z0-9_-]{1,64}$/;
+const tagOf = (nodeId: string): string => (SAFE.test(nodeId) ? nodeId : createHash("sha256").update(nodeId).digest("hex").slice(0, 32));
+const FILE = /^\.inflight-([A-Za-z0-9_-]+)\.(\d+)-([0-9a-f]+)\.(a|b|kept)$/;
 
-/** The journal files of one node's store: `<db>.inflight-<node id>-a` and `-b`. */
-export function journalPaths(dbPath: string, nodeId: string): [string, string] {
-  const tag = SAFE.test(nodeId) ? nodeId : createHash("sha256").update(nodeId).digest("hex").slice(0, 32);
-  return [`${dbPath}.inflight-${tag}-a`, `${dbPath}.inflight-${tag}-b`];
+/** The journal files beside a database, with the process that owns each. */
+export function listJournals(dbPath: string): Array<{ path: string; pid: number; stem: string }> {
+  const dir = dirname(dbPath);
+  const base = basename(dbPath);
+  if (!existsSync(dir)) return [];
+  const out: Array<{ path: string; pid: number; stem: string }> = [];
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(base)) continue;
+    const m = FILE.exec(name.slice(base.length));
+    if (m) out.push({ path: join(dir, name), pid: Number(m[2]), stem: join(dir, name).replace(/\.(a|b|kept)$/, "") });
+  }
+  return out;
+}
+
+/** Journals open in this process (by stem): a closed one of ours is as dead as another process's. */
+const openHere = new Set<string>();
+
+function alive(pid: number, stem: string): boolean {
+  if (pid === process.pid) return openHere.has(stem);
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, owned by someone else.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Journals of processes that are gone: what a replay may read and then remove. */
+export function deadJournals(dbPath: string): string[] {
+  return listJournals(dbPath)
+    .filter((j) => !alive(j.pid, j.stem) && statSync(j.path).isFile())
+    .map((j) => j.path);
 }
 
 function isRecord(v: unknown): v is SqlValue[] {
   return Array.isArray(v) && v.every((x) => x === null || typeof x === "string" || typeof x === "number");
 }
 
-/** Empties the files (after their records were replayed and committed). */
-export function clearJournal(paths: readonly string[]): void {
-  for (const p of paths) if (isFile(p)) truncateSync(p, 0);
-}
-
-/** Only regular files are read or emptied (a device in their place is written to, and fails as it will). */
-function isFile(p: string): boolean {
-  return existsSync(p) && statSync(p).isFile();
-}
-
 /**
- * The records a previous run left, oldest file first. A line that does not parse (a
- * record whose write never completed) is skipped: its request never got an answer.
+ * The records in these files, read in chunks (a file may be large). A line that does not
+ * parse (a record whose write never completed) or is too long to be one is skipped: its
+ * request was refused.
  */
 export function readJournal(paths: readonly string[]): SqlValue[][] {
   const out: SqlValue[][] = [];
-  for (const text of paths.filter(isFile).map((p) => readFileSync(p, "utf8"))) {
-    for (const line of text.split("\n")) {
-      if (line === "") continue;
-      try {
-        const v: unknown = JSON.parse(line);
-        if (isRecord(v)) out.push(v);
-      } catch {
-        // torn or foreign line: skipped
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  for (const p of paths) {
+    if (!existsSync(p) || !statSync(p).isFile()) continue;
+    const fd = openSync(p, "r");
+    try {
+      // The current line's pieces; null while skipping one longer than MAX_LINE.
+      let parts: Buffer[] | null = [];
+      let partBytes = 0;
+      const take = (piece: Buffer): void => {
+        if (parts === null) return;
+        partBytes += piece.length;
+        if (partBytes > MAX_LINE) parts = null;
+        else parts.push(Buffer.from(piece));
+      };
+      const endLine = (): void => {
+        if (parts !== null && partBytes > 0) {
+          try {
+            const v: unknown = JSON.parse(Buffer.concat(parts).toString("utf8"));
+            if (isRecord(v)) out.push(v);
+          } catch {
+            // torn or foreign: skipped
+          }
+        }
+        parts = [];
+        partBytes = 0;
+      };
+      for (let n = readSync(fd, chunk, 0, chunk.length, null); n > 0; n = readSync(fd, chunk, 0, chunk.length, null)) {
+        const data = chunk.subarray(0, n);
+        let start = 0;
+        for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, start)) {
+          take(data.subarray(start, i));
+          endLine();
+          start = i + 1;
+        }
+        take(data.subarray(start));
       }
+      endLine();
+    } finally {
+      closeSync(fd);
     }
   }
   return out;
 }
 
+/** Removes replayed journals (after their records were committed). */
+export function removeJournals(paths: readonly string[]): void {
+  for (const p of paths) if (existsSync(p)) unlinkSync(p);
+}
+
 /**
- * Opens the journal for appends. `flush` must resolve once every write queued before the
- * call is committed (the store's group.flush()); `onError` hears of a file that could not
- * be emptied (its records stay for the next start's replay, which is harmless).
+ * Opens this process's journal for appends. `flush` must resolve once every write queued
+ * before the call is committed (the store's group.flush()); `onError` hears of a file that
+ * could not be emptied or removed (its records stay for a later replay: harmless).
  */
-export function openIntentJournal(paths: readonly [string, string], flush: () => Promise<void>, onError: (err: unknown) => void): IntentJournal {
-  const fds = paths.map((p) => openSync(p, "a", PRIVATE_FILE_MODE)) as [number, number];
+export function openIntentJournal(dbPath: string, nodeId: string, flush: () => Promise<void>, onError: (err: unknown) => void): IntentJournal {
+  const stem = `${dbPath}.inflight-${tagOf(nodeId)}.${process.pid}-${randomBytes(6).toString("hex")}`;
+  const paths: [string, string] = [`${stem}.a`, `${stem}.b`];
+  openHere.add(stem);
+  const fds: number[] = [];
+  try {
+    for (const p of paths) {
+      const fd = openSync(p, "ax", PRIVATE_FILE_MODE); // O_APPEND: after a truncate, writes go to the new end
+      fds.push(fd);
+      fchmodSync(fd, PRIVATE_FILE_MODE); // whatever the umask did
+    }
+  } catch (err) {
+    for (const fd of fds) closeSync(fd);
+    openHere.delete(stem);
+    throw err;
+  }
   let current = 0;
-  let size = fstatSync(fds[0]).size;
-  // Failures reported so far; a file is emptied only if none came since it was started.
-  let failures = 0;
-  const startedAt = [0, 0];
+  let size = 0;
   let turning = false;
   let closed = false;
-  let pending: Array<{ line: string; resolve: () => void; reject: (err: Error) => void }> = [];
+  // A write that could not be undone (the file may hold a torn line): no more records.
+  let broken: Error | null = null;
+  let kept = 0;
+  let pending: Array<{ line: string; written: () => void; resolve: () => void; reject: (err: Error) => void }> = [];
   let writing: ReturnType<typeof setImmediate> | null = null;
 
-  // One write for the turn's records. A short write (a full disk) leaves the lines it
-  // covered whole: those resolve, the rest reject; the torn one is skipped at replay.
+  const fd = (): number => fds[current] as number;
+
+  /** Writes bytes whole or not at all: a short write is cut back off the file. */
+  const writeWhole = (bytes: Buffer): void => {
+    if (broken) throw broken;
+    const before = size;
+    let n = 0;
+    try {
+      n = writeSync(fd(), bytes);
+      if (n === bytes.length) {
+        size += n;
+        return;
+      }
+    } catch (err) {
+      // Nothing was written, unless the call failed part-way: cut back to be sure.
+      try {
+        ftruncateSync(fd(), before);
+      } catch {
+        broken = err instanceof Error ? err : new Error("journal write failed");
+      }
+      throw err;
+    }
+    // Short (a full disk): remove the partial line, or the next record would join it.
+    try {
+      ftruncateSync(fd(), before);
+    } catch (err) {
+      broken = err instanceof Error ? err : new Error("journal truncate failed");
+    }
+    throw new Error(`journal write was short (${n} of ${bytes.length} bytes)`);
+  };
+
   const writePending = (): void => {
     if (writing) clearImmediate(writing);
     writing = null;
     const batch = pending;
     pending = [];
     if (batch.length === 0) return;
-    const bytes = Buffer.from(batch.map((p) => p.line).join(""), "utf8");
-    let n = 0;
-    let failure: Error | null = null;
     try {
-      n = writeSync(fds[current] as number, bytes);
-      if (n !== bytes.length) failure = new Error(`journal write was short (${n} of ${bytes.length} bytes)`);
+      writeWhole(Buffer.from(batch.map((p) => p.line).join(""), "utf8"));
     } catch (err) {
-      failure = err instanceof Error ? err : new Error("journal write failed");
+      const e = err instanceof Error ? err : new Error("journal write failed");
+      for (const p of batch) p.reject(e);
+      return;
     }
-    size += n;
-    let end = 0;
+    // Rows queued before the journal may turn over: the flush it starts carries them.
     for (const p of batch) {
-      end += Buffer.byteLength(p.line, "utf8");
-      if (end <= n) p.resolve();
-      else p.reject(failure ?? new Error("journal write failed"));
+      try {
+        p.written();
+      } catch (err) {
+        onError(err);
+      }
+      p.resolve();
     }
     if (size >= ROTATE_BYTES) turnOver();
   };
 
   const turnOver = (): void => {
     const other = 1 - current;
-    // The other file still holds records (a flush failed earlier): keep on with this one.
+    // The other file still holds records (its flush is not answered yet): keep on with this one.
     if (turning || fstatSync(fds[other] as number).size > 0) return;
     const full = current;
-    const failuresAtStart = startedAt[full] as number;
     current = other;
     size = 0;
-    startedAt[other] = failures;
     turning = true;
     flush().then(
       () => {
         turning = false;
-        if (closed || failures !== failuresAtStart) return;
+        if (closed) return;
         try {
           ftruncateSync(fds[full] as number, 0);
         } catch (err) {
@@ -160,30 +266,44 @@ export function openIntentJournal(paths: readonly [string, string], flush: () =>
 
   return {
     paths,
-    append(args) {
+    append(args, written) {
       if (closed) return Promise.reject(new Error("the journal is closed"));
+      if (broken) return Promise.reject(broken);
       return new Promise<void>((resolve, reject) => {
-        pending.push({ line: `${JSON.stringify(args)}\n`, resolve, reject });
+        pending.push({ line: `${JSON.stringify(args)}\n`, written, resolve, reject });
         writing ??= setImmediate(writePending);
       });
     },
-    writeFailed() {
-      failures++;
+    keep(args) {
+      kept++;
+      try {
+        // Its own file: a failed write here must not touch the current file's size or lines.
+        const k = openSync(`${stem}.kept`, "a", PRIVATE_FILE_MODE);
+        try {
+          fchmodSync(k, PRIVATE_FILE_MODE);
+          writeSync(k, `\n${JSON.stringify(args)}\n`);
+        } finally {
+          closeSync(k);
+        }
+      } catch (err) {
+        onError(err);
+      }
     },
     close(committed) {
       if (closed) return;
       closed = true;
-      // Records not written yet: refused (their rows were never queued, see sqlite.ts).
+      // Records not written yet: refused (their rows were never queued).
       if (writing) clearImmediate(writing);
       for (const p of pending) p.reject(new Error("the journal is closed"));
       pending = [];
-      for (const fd of fds) {
+      for (const f of fds) closeSync(f);
+      openHere.delete(stem);
+      if (!committed || kept > 0) return;
+      for (const p of paths) {
         try {
-          if (committed && failures === 0) ftruncateSync(fd, 0);
+          unlinkSync(p);
         } catch (err) {
-          onError(err); // its records stay for the next start's replay: harmless
-        } finally {
-          closeSync(fd);
+          onError(err); // left for a later replay: harmless
         }
       }
     },

@@ -136,4 +136,33 @@ describe("the store's writer thread", () => {
       { request_id: "b", status: "in_flight" },
     ]);
   }, 40_000);
+
+  it("keeps a request's finish after its start when the thread dies in between (the queue goes to the main connection first)", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "writer-")), "cloister.db");
+    const db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    for (const m of MIGRATIONS) db.exec(m);
+    const stmts = {
+      startUsage: db.prepare(SQLITE_SQL.startUsage),
+      progressUsage: db.prepare(SQLITE_SQL.progressUsage),
+      finishUsage: db.prepare(SQLITE_SQL.finishUsage),
+      putSig: db.prepare(SQLITE_SQL.putSig),
+      putAlias: db.prepare(SQLITE_SQL.putAlias),
+    };
+    const g = createWorkerGroupCommit(path, db, stmts, () => undefined);
+    await g.flush();
+    const exited = new Promise((r) => g.thread.once("exit", r));
+    void g.thread.terminate(); // the thread dies (OOM, a native fault)
+    // With the in_flight journal a start is a deferred write: it can still be queued here.
+    g.defer({ stmt: "startUsage", args: ["a", null, "m", "/v1/chat/completions", 1, "n1"] });
+    await exited;
+    // The request then finishes: its finish goes to the main connection.
+    g.defer({ stmt: "finishUsage", args: [5, 7, "ok", 2, "a"] });
+    await new Promise((r) => setTimeout(r, 50));
+    await g.flush();
+    const row = db.prepare("SELECT status, completion_tokens FROM usage WHERE request_id = 'a'").get();
+    await g.close();
+    db.close();
+    expect(row).toEqual({ status: "ok", completion_tokens: 7 });
+  });
 });

@@ -14,7 +14,7 @@ import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import type Database from "better-sqlite3";
 import { SQLITE_SQL } from "./sqlite-sql.js";
-import { commitBatch, createGroupCommit, createQueue, runWrite, settleBatch, type Entry, type GroupCommit, type Statements, type WriteStatement } from "./group-commit.js";
+import { commitBatch, createGroupCommit, createQueue, runWrite, settleBatch, type Entry, type GroupCommit, type Statements, type WriteErrorHandler, type WriteStatement } from "./group-commit.js";
 
 const WRITE_STATEMENTS: readonly WriteStatement[] = ["startUsage", "progressUsage", "finishUsage", "putSig", "putAlias"];
 
@@ -65,7 +65,7 @@ function isDone(m: unknown): m is Done {
  * Commits on a writer thread. `db` is the main connection, used only if the thread fails
  * (and `stmts` its prepared writes).
  */
-export function createWorkerGroupCommit(path: string, db: Database.Database, stmts: Statements, onError: (err: unknown) => void): GroupCommit & { readonly thread: Worker } {
+export function createWorkerGroupCommit(path: string, db: Database.Database, stmts: Statements, onError: WriteErrorHandler): GroupCommit & { readonly thread: Worker } {
   const sql = Object.fromEntries(WRITE_STATEMENTS.map((k) => [k, SQLITE_SQL[k]]));
   // execArgv: [] so the parent's flags (--input-type=module, loaders) do not change how the CommonJS source runs.
   const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { sqlite: createRequire(import.meta.url).resolve("better-sqlite3"), path, sql } });
@@ -83,12 +83,16 @@ export function createWorkerGroupCommit(path: string, db: Database.Database, stm
     for (const { entries, settle } of inflight.values()) {
       for (const e of entries) {
         if (e.done) e.done(why);
-        else onError(why);
+        else onError(why, e.write);
       }
       settle();
     }
     inflight.clear();
     onError(why);
+    // What is queued and not sent yet goes to the main connection now, in order: a write
+    // made after this goes there directly, and must not overtake them (a request's
+    // finish ahead of its start would update no row).
+    q.send();
   };
   worker.on("message", (m: unknown) => {
     if (!isDone(m)) return;
@@ -126,7 +130,7 @@ export function createWorkerGroupCommit(path: string, db: Database.Database, stm
         writes = JSON.stringify(entries.map((e) => e.write));
         worker.postMessage({ t: "write", id, writes });
       } catch (err) {
-        for (const e of entries) (e.done ? e.done(err) : onError(err));
+        for (const e of entries) (e.done ? e.done(err) : onError(err, e.write));
         return;
       }
       last = new Promise<void>((settle) => inflight.set(id, { entries, settle }));

@@ -24,11 +24,11 @@
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { StoreError } from "../errors.js";
-import { createGroupCommit, type GroupCommit, type Write } from "./group-commit.js";
+import { createGroupCommit, type GroupCommit, type Write, type WriteErrorHandler } from "./group-commit.js";
 import { createWorkerGroupCommit } from "./sqlite-writer.js";
 import { MIGRATIONS } from "./migrations.js";
 import { SQLITE_SQL } from "./sqlite-sql.js";
-import { clearJournal, journalPaths, openIntentJournal, readJournal, type IntentJournal } from "./intent-journal.js";
+import { deadJournals, openIntentJournal, readJournal, removeJournals, type IntentJournal } from "./intent-journal.js";
 import { DEFAULT_NODE_ID } from "./node-id.js";
 import { ensurePrivateDbFiles, ensurePrivateDir } from "./private-files.js";
 import type { ApiKeyRecord, Store, UsageFinish } from "./store.js";
@@ -80,19 +80,20 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   }
   const nodeId = options.nodeId ?? DEFAULT_NODE_ID;
   const journaled = options.journal === true && options.recover !== false && options.path !== ":memory:";
-  const journalFiles = journalPaths(options.path, nodeId);
   let interruptedAtOpen = 0;
   try {
     if (options.recover !== false) {
-      // What a killed run left in its journal first (rows it had not committed yet), then
-      // every in_flight row of this node is interrupted; only then are the files emptied.
+      // What killed runs left in their journals first (rows they had not committed yet),
+      // then every in_flight row of this node is interrupted; only then are those files
+      // removed. A journal whose process still runs (another node on this file) is not touched.
       const replay = db.prepare(SQLITE_SQL.replayStart);
-      const left = readJournal(journalFiles).filter((r) => r.length === 6 && r[5] === nodeId);
+      const dead = options.path === ":memory:" ? [] : deadJournals(options.path);
+      const left = readJournal(dead).filter((r) => r.length === 6);
       db.transaction(() => {
         for (const r of left) replay.run(...r);
         interruptedAtOpen = db.prepare(SQLITE_SQL.recover).run(nodeId).changes;
       })();
-      clearJournal(journalFiles);
+      removeJournals(dead);
     }
   } catch (cause) {
     db.close();
@@ -115,8 +116,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const onWriteError =
     options.onWriteError ?? ((err: StoreError) => process.emitWarning(`${err.message} (${err.cause instanceof Error ? err.cause.message : "unknown"})`, { code: err.code }));
   let journal: IntentJournal | null = null;
-  const onGroupError = (cause: unknown): void => {
-    journal?.writeFailed();
+  const onGroupError: WriteErrorHandler = (cause, write) => {
+    // A failed in_flight row keeps its record for the next start (the journal's own file).
+    if (write?.stmt === "startUsage") journal?.keep(write.args);
     onWriteError(new StoreError("STORE_WRITE_FAILED", "store: a group-committed write failed", { cause }));
   };
   const group: GroupCommit =
@@ -124,8 +126,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const failed = (what: string, cause: unknown): StoreError => new StoreError("STORE_WRITE_FAILED", `store: ${what} failed`, { cause });
   if (journaled) {
     try {
-      journal = openIntentJournal(journalFiles, () => group.flush(), (cause) => onWriteError(failed("emptying the in_flight journal", cause)));
+      journal = openIntentJournal(options.path, nodeId, () => group.flush(), (cause) => onWriteError(failed("keeping the in_flight journal", cause)));
     } catch (cause) {
+      void group.close();
       db.close();
       throw new StoreError("STORE_OPEN_FAILED", `cannot open the in_flight journal beside ${options.path}`, { cause });
     }
@@ -169,10 +172,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       const write: Write = { stmt: "startUsage", args: [u.requestId, u.keyId, u.model, u.route, u.startedAt, nodeId] };
       if (!journal) return group.durable(write).catch((cause: unknown) => Promise.reject(failed("startUsage", cause)));
       // The row is queued only once its record is written: a refused request leaves neither.
-      return journal.append(write.args).then(
-        () => group.defer(write),
-        (cause: unknown) => Promise.reject(failed("startUsage", cause)),
-      );
+      return journal.append(write.args, () => group.defer(write)).catch((cause: unknown) => Promise.reject(failed("startUsage", cause)));
     },
     progressUsage: (id, p) => deferred("progressUsage", { stmt: "progressUsage", args: [p.promptTokens, p.completionTokens, id] }),
     finishUsage: (id, f: UsageFinish) =>
