@@ -122,7 +122,7 @@ describe("in_flight journal", () => {
     expect(readJournal(live)).toHaveLength(5);
     writeFileSync(go, "");
     await exited;
-    // Gone now: any later start takes its journal in (whatever its node id: the rows keep theirs).
+    // Gone now: the next start takes its journal in (whatever its node id: the rows keep theirs).
     const other = openSqliteStore({ path, journal: true, nodeId: "n2" });
     expect(other.interruptedAtOpen).toBe(0);
     expect(listJournals(path).every((j) => j.pid === process.pid)).toBe(true);
