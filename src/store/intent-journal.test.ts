@@ -234,6 +234,29 @@ describe("in_flight journal", () => {
     expect(existsSync(a) || existsSync(b)).toBe(false);
   });
 
+  it("asks again to empty a full file whose flush failed, at the next turn-over", async () => {
+    const path = tmpDb();
+    const answers: Array<(ok: boolean) => void> = [];
+    const errors: unknown[] = [];
+    const j = openIntentJournal(path, "n1", () => new Promise<void>((res, rej) => answers.push((ok) => (ok ? res() : rej(new Error("flush failed"))))), (e) => errors.push(e));
+    const [a, b] = j.paths;
+    const record = ["q".repeat(100), null, "m", "/v1/completions", 1, "n1"];
+    const fill = Math.ceil(ROTATE_BYTES / (JSON.stringify(record).length + 1));
+    const append = (k: number): Promise<unknown> => Promise.all(Array.from({ length: k }, () => j.append(record, () => undefined)));
+    await append(fill); // a full: turned over to b, flush 1
+    answers[0]?.(false);
+    await new Promise((r) => setImmediate(r));
+    expect(errors).toHaveLength(1);
+    expect(statSync(a).size).toBeGreaterThan(0); // kept: its rows may not be committed
+    await append(fill); // b full: a still holds records, so a's flush is asked again
+    expect(answers).toHaveLength(2);
+    answers[1]?.(true);
+    await new Promise((r) => setImmediate(r));
+    expect(statSync(a).size).toBe(0);
+    expect(statSync(b).size).toBeGreaterThanOrEqual(ROTATE_BYTES);
+    j.close(true);
+  });
+
   it("keeps a failed row's record in a file of its own past every turn-over, and the run's files for the replay", async () => {
     const path = tmpDb();
     const errors: string[] = [];

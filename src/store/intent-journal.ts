@@ -239,29 +239,35 @@ export function openIntentJournal(dbPath: string, nodeId: string, flush: () => P
     if (size >= ROTATE_BYTES) turnOver();
   };
 
-  const turnOver = (): void => {
-    const other = 1 - current;
-    // The other file still holds records (its flush is not answered yet): keep on with this one.
-    if (turning || fstatSync(fds[other] as number).size > 0) return;
-    const full = current;
-    current = other;
-    size = 0;
+  // Empties file `i` once a flush has committed every write queued so far (its rows among them).
+  const emptyAfterFlush = (i: number): void => {
     turning = true;
     flush().then(
       () => {
         turning = false;
         if (closed) return;
         try {
-          ftruncateSync(fds[full] as number, 0);
+          ftruncateSync(fds[i] as number, 0);
         } catch (err) {
           onError(err);
         }
       },
       (err: unknown) => {
         turning = false;
-        onError(err);
+        onError(err); // the file stays full: the next turn-over asks again
       },
     );
+  };
+
+  const turnOver = (): void => {
+    if (turning) return;
+    const other = 1 - current;
+    // The other file still holds records (a flush that failed): ask again, and keep on with this one.
+    if (fstatSync(fds[other] as number).size > 0) return emptyAfterFlush(other);
+    const full = current;
+    current = other;
+    size = 0;
+    emptyAfterFlush(full);
   };
 
   return {
