@@ -166,7 +166,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     findApiKeyByHash: (hash) => keys("findApiKeyByHash", () => toKey(q.keyByHash.get(hash))),
     listApiKeys: () => keys("listApiKeys", () => q.listKeys.all().map((r) => toKey(r) as ApiKeyRecord)),
     revokeApiKey: (id, at) => keys("revokeApiKey", () => q.revokeKey.run(at, id).changes > 0),
-    // Resolves once committed: the gateway sends no response byte before (kill safety).
+    // Resolves once committed, or with the journal once its record is written: the gateway
+    // sends no response byte before (kill safety).
     startUsage: (u) => {
       if (!db.open || closing) return Promise.reject(failed("startUsage", new Error("the store is closed")));
       const write: Write = { stmt: "startUsage", args: [u.requestId, u.keyId, u.model, u.route, u.startedAt, nodeId] };
