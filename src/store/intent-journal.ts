@@ -21,6 +21,10 @@
  * old one never loses it; a run that had one keeps its files at close. The next open replays every journal whose process is gone
  * (INSERT OR IGNORE, so a row that did commit, finished or not, stays as it is), marks
  * rows interrupted as before, and removes those files.
+ *
+ * "Gone" is judged by pid, on this machine: two containers that share one data dir from
+ * different pid namespaces could take each other's live journal for a dead one. One
+ * SQLite file is for one machine's processes (several machines share PostgreSQL).
  */
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, fchmodSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from "node:fs";
