@@ -27,7 +27,7 @@
  * SQLite file is for one machine's processes (several machines share PostgreSQL).
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, fchmodSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fchmodSync, fstatSync, ftruncateSync, lstatSync, openSync, readdirSync, readSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { createHash } from "node:crypto";
 import type { SqlValue } from "./group-commit.js";
@@ -51,6 +51,8 @@ export interface IntentJournal {
    * that is never emptied during the run, so the next start replays it.
    */
   keep(args: readonly SqlValue[]): void;
+  /** Refuses the records not written yet (the store is closing: their rows could miss its last commit). */
+  refusePending(): void;
   /** Closes the files; removes them if `committed` (the store's last commit covered every row) and no row failed. */
   close(committed: boolean): void;
   /** This process's two files. */
@@ -92,8 +94,17 @@ function alive(pid: number, stem: string): boolean {
 /** Journals of processes that are gone: what a replay may read and then remove. */
 export function deadJournals(dbPath: string): string[] {
   return listJournals(dbPath)
-    .filter((j) => !alive(j.pid, j.stem) && statSync(j.path).isFile())
+    .filter((j) => !alive(j.pid, j.stem) && isFile(j.path))
     .map((j) => j.path);
+}
+
+/** A regular file (not a link, not a dangling name): anything else beside the database is ignored. */
+function isFile(p: string): boolean {
+  try {
+    return lstatSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function isRecord(v: unknown): v is SqlValue[] {
@@ -109,8 +120,14 @@ export function readJournal(paths: readonly string[]): SqlValue[][] {
   const out: SqlValue[][] = [];
   const chunk = Buffer.allocUnsafe(1 << 20);
   for (const p of paths) {
-    if (!existsSync(p) || !statSync(p).isFile()) continue;
-    const fd = openSync(p, "r");
+    if (!isFile(p)) continue;
+    let fd: number;
+    try {
+      fd = openSync(p, "r");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") continue; // removed by another start
+      throw err;
+    }
     try {
       // The current line's pieces; null while skipping one longer than MAX_LINE.
       let parts: Buffer[] | null = [];
@@ -153,7 +170,14 @@ export function readJournal(paths: readonly string[]): SqlValue[][] {
 
 /** Removes replayed journals (after their records were committed). */
 export function removeJournals(paths: readonly string[]): void {
-  for (const p of paths) if (existsSync(p)) unlinkSync(p);
+  for (const p of paths) {
+    try {
+      unlinkSync(p);
+    } catch (err) {
+      // Another start replayed and removed it first (INSERT OR IGNORE: harmless twice).
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+  }
 }
 
 /**
@@ -184,6 +208,8 @@ export function openIntentJournal(dbPath: string, nodeId: string, flush: () => P
   // A write that could not be undone (the file may hold a torn line): no more records.
   let broken: Error | null = null;
   let kept = 0;
+  // A failed row whose record could not be kept: no file may be emptied for the rest of the run.
+  let holdAll = false;
   let pending: Array<{ line: string; written: () => void; resolve: () => void; reject: (err: Error) => void }> = [];
   let writing: ReturnType<typeof setImmediate> | null = null;
 
@@ -249,7 +275,7 @@ export function openIntentJournal(dbPath: string, nodeId: string, flush: () => P
     flush().then(
       () => {
         turning = false;
-        if (closed) return;
+        if (closed || holdAll) return;
         try {
           ftruncateSync(fds[i] as number, 0);
         } catch (err) {
@@ -296,8 +322,15 @@ export function openIntentJournal(dbPath: string, nodeId: string, flush: () => P
           closeSync(k);
         }
       } catch (err) {
+        holdAll = true; // its record is still in one of the turning files: keep them all
         onError(err);
       }
+    },
+    refusePending() {
+      if (writing) clearImmediate(writing);
+      writing = null;
+      for (const p of pending) p.reject(new Error("the store is closing"));
+      pending = [];
     },
     close(committed) {
       if (closed) return;

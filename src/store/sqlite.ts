@@ -202,6 +202,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     getSignature: (id, algo) => guard("getSignature", () => toSig(q.getSig.get({ id, algo }))),
     close: async () => {
       closing = true;
+      // Before the last commit: a record written after it began would queue its row too late.
+      journal?.refusePending();
       let committed = false;
       try {
         await group.close();
