@@ -156,8 +156,11 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   // /metrics is open only when auth is off (a local node); with keys on, it needs one:
   // counts by model and route tell an outsider how the node is used (docs/protocol.md).
   const authMw = auth({ store: deps.store, required: deps.authRequired ?? true, ...(deps.tokens ? { tokens: deps.tokens.redeemer } : {}) });
+  // Every signing point: the receipt log hears each exchange once (with its upstream id as an alias).
+  const signedAndLogged = (): MiddlewareHandler<GatewayEnv> =>
+    signing({ signers, store: deps.store, onSigned: (id, s, alias) => receipts.append(id, s.text, { alias }).index, ...(deps.signingPool ? { pool: deps.signingPool } : {}) });
   // A purchase's answer is signed like a completion: under E2E the verifying fetch requires it in the sealed trailer.
-  const signPurchase = signing({ signers, store: deps.store, onSigned: (id, s, alias) => receipts.append(id, s.text, { alias }).index, ...(deps.signingPool ? { pool: deps.signingPool } : {}) });
+  const signPurchase = signedAndLogged();
   if (deps.tokens) mountTokenIssuer(app, deps.tokens.key, auth({ store: deps.store, required: true }), deps.tokens.sale, signPurchase);
   app.use("/metrics", authMw, async (_c, next) => (refreshModels(), next()));
   app.get("/metrics", (c) => c.text(metrics.render() + processMetrics(), 200, { "content-type": "text/plain; version=0.0.4" }));
@@ -203,7 +206,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
     metering({ store: deps.store, metrics, logger, usageSoFar: (id) => progress.take(id), checkModel: createModelCheck(deps.backend) }),
     ...(deps.market ? [deps.market.middleware] : []),
     ...outer,
-    signing({ signers, store: deps.store, onSigned: (id, s, alias) => receipts.append(id, s.text, { alias }).index, ...(deps.signingPool ? { pool: deps.signingPool } : {}) }),
+    signedAndLogged(),
   ];
   // POST only: the chain reads bodies and opens usage rows, which other methods must not reach.
   const postOnly: MiddlewareHandler<GatewayEnv> = async (c, next) => {
@@ -217,7 +220,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   app.post("/v1/responses", responsesHandler(deps.backend, progress));
   if (deps.data) {
     // Same sealing and signing as a completion (no metering: contributions are not tokens).
-    const dataChain = [authMw, limit, bodyLimit(limits.maxBodyBytes ?? 16 * 1024 * 1024), ...outer, signing({ signers, store: deps.store, onSigned: (id, s, alias) => receipts.append(id, s.text, { alias }).index, ...(deps.signingPool ? { pool: deps.signingPool } : {}) })];
+    const dataChain = [authMw, limit, bodyLimit(limits.maxBodyBytes ?? 16 * 1024 * 1024), ...outer, signedAndLogged()];
     app.use("/v1/data/contributions", postOnly, ...dataChain);
     app.post("/v1/data/contributions", deps.data.contribute);
     app.get("/v1/data/pipeline", deps.data.pipeline);
@@ -232,7 +235,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
     app.use("/v1/agents", authMw);
     app.use("/v1/agents/*", (c, next) => (c.req.path === "/v1/agents/runs" ? next() : authMw(c, next)));
     // Publish and yank answer signed, so the verifying client (which seals every POST) can use them on an E2E-only node.
-    app.on("POST", ["/v1/agents", "/v1/agents/:name/versions/:version/yank"], signing({ signers, store: deps.store, onSigned: (id, s, alias) => receipts.append(id, s.text, { alias }).index, ...(deps.signingPool ? { pool: deps.signingPool } : {}) }));
+    app.on("POST", ["/v1/agents", "/v1/agents/:name/versions/:version/yank"], signedAndLogged());
     app.route("/v1/agents", agentRoutes(agents));
   }
   return app;

@@ -26,10 +26,9 @@
  * different pid namespaces could take each other's live journal for a dead one. One
  * SQLite file is for one machine's processes (several machines share PostgreSQL).
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { closeSync, existsSync, fchmodSync, fstatSync, ftruncateSync, lstatSync, openSync, readdirSync, readSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { createHash } from "node:crypto";
 import type { SqlValue } from "./group-commit.js";
 import { PRIVATE_FILE_MODE } from "./private-files.js";
 

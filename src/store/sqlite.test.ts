@@ -5,6 +5,7 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { FLUSH_MS } from "./group-commit.js";
 import { MIGRATIONS } from "./migrations.js";
+import { listJournals, readJournal } from "./intent-journal.js";
 import { openSqliteStore } from "./sqlite.js";
 import { describeStoreBehaviour } from "./test-store-behaviour.js";
 
@@ -26,7 +27,7 @@ describeStoreBehaviour(`sqlite store behaviour (commits on the ${writer === "wor
   const path = tmpDb();
   return {
     open: async (o) => openSqliteStore({ path, writer, journal, ...o }),
-    commitsInFlightAtStart: !journal,
+    ...(journal ? { journaledIds: async () => readJournal(listJournals(path).map((j) => j.path)).map((r) => String(r[0])) } : {}),
     committedRows: async (table) => {
       const raw = new Database(path, { readonly: true });
       try {
