@@ -36,6 +36,7 @@ async function permit(over: Partial<SpendPermit> = {}, signer = user): Promise<S
 
 interface Node {
   url: string;
+  app: ReturnType<typeof createGateway>;
   receipts: SqliteReceiptStore;
   close(): Promise<void>;
 }
@@ -59,6 +60,7 @@ async function startPaidNode(o: { tokens?: number; every?: number; store?: (s: S
   const server: RunningServer = await startServer(app, { host: "127.0.0.1", port: 0 });
   const n: Node = {
     url: server.url,
+    app,
     receipts,
     close: async () => {
       await server.close({ drainMs: 50 });
@@ -142,6 +144,67 @@ describe("paid requests on a market node", () => {
     const head = await n.receipts.head(`${p.id}:${enclave.address.toLowerCase()}:${PRICE.model}`);
     expect(head?.seq).toBeGreaterThan(1n);
     expect(head?.seq).toBe(r.receipt.seq);
+  });
+
+  it("an interim receipt covers only chunks the response already handed to its writer, sealed", async () => {
+    // The writer (node-server's, here a gate that stops taking frames) is where bytes leave
+    // the process: a receipt for a chunk still queued between the layers would pay the node
+    // for tokens a SIGKILL then never sends (test/e2e/market.test.ts saw 33 receipted, 31 sent).
+    const n = await startPaidNode({ tokens: 40, every: 1 });
+    const p = await permit();
+    const HANDED = 6;
+    let handed = 0;
+    let open: () => void = () => {};
+    const opened = new Promise<void>((r) => (open = r));
+    const gate = (raw: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> => {
+      const reader = raw.getReader();
+      return new ReadableStream<Uint8Array>(
+        {
+          async pull(ctrl) {
+            if (handed >= HANDED) await opened;
+            const { done, value } = await reader.read();
+            if (done) return ctrl.close();
+            handed++;
+            ctrl.enqueue(value);
+          },
+          cancel: (r) => reader.cancel(r),
+        },
+        { highWaterMark: 0 },
+      );
+    };
+    const vf = createVerifiedFetch({
+      baseURL: `${n.url}/v1`,
+      allowSimulated: true,
+      attestation: { onWarning: () => {} },
+      fetch: async (input, init) => {
+        const res = await n.app.fetch(new Request(input, init));
+        if (!(res.headers.get("content-type") ?? "").startsWith("application/cloister-e2e") || !res.body) return res;
+        return new Response(gate(res.body), { status: res.status, headers: res.headers });
+      },
+    });
+    const res = await vf(`${n.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json", [PERMIT_HEADER]: encodePermitHeader(p) }, body: body(true) });
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    let text = "";
+    const reading = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        text += dec.decode(value, { stream: true });
+      }
+    })();
+    // The backend is instant: anything the layers would read ahead, they have read by now.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(handed).toBe(HANDED);
+    const sent = (text.match(/ w\d+/g) ?? []).length;
+    const receipted = async (): Promise<number> => Number((await n.receipts.latest())[0]?.receipt.receipt.completionTokens ?? 0);
+    expect(sent).toBeGreaterThan(0);
+    expect(await receipted()).toBeGreaterThan(0);
+    expect(await receipted()).toBeLessThanOrEqual(sent);
+    open();
+    await reading;
+    expect((text.match(/ w\d+/g) ?? []).length).toBe(40);
+    expect(await receipted()).toBe(40);
   });
 
   it("withholds a stream's [DONE] until the final receipt is durable", async () => {

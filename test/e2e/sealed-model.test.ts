@@ -4,7 +4,8 @@
  * --model X.sealed --kms …` fetches the key with its evidence, serves from memory; a user
  * calls it through the verifying client and gets what the plain model says.
  */
-import { readdirSync, readFileSync, lstatSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdtempSync, mkdirSync, rmSync, type Dirent } from "node:fs";
+import { lstat, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -27,30 +28,33 @@ const NONCE_TTL_MS = 3000;
 const LEASE_S = 12;
 const PROMPT = [{ role: "user" as const, content: "Once upon a time" }];
 
-/** Every regular file under `dir` (not following links) that contains `needle`. */
-function filesContaining(dir: string, needle: Buffer, depth = 0): string[] {
-  const hits: string[] = [];
-  let names: string[];
+/** Folders a search of the shared temp dir skips when they were there before the test (CI's own clone can sit under /tmp). */
+const PRUNED = new Set(["node_modules", ".git"]);
+
+/**
+ * Every regular file under `dir` (links not followed) changed at or after `since` that
+ * holds one of `needles`. Asynchronous on purpose: a synchronous walk of a big /tmp held
+ * the test worker for minutes, so not even the test's own timeout could fire.
+ */
+async function filesContaining(dir: string, needles: Buffer[], since = 0, depth = 0): Promise<string[]> {
+  let entries: Dirent[];
   try {
-    names = readdirSync(dir);
+    entries = await readdir(dir, { withFileTypes: true });
   } catch {
-    return hits;
+    return [];
   }
-  for (const n of names) {
-    const p = join(dir, n);
-    let st;
-    try {
-      st = lstatSync(p);
-    } catch {
-      continue;
-    }
-    if (st.isDirectory() && depth < 12) hits.push(...filesContaining(p, needle, depth + 1));
-    else if (st.isFile() && st.size >= needle.length && st.size < 2 ** 31) {
-      try {
-        if (readFileSync(p).includes(needle)) hits.push(p);
-      } catch {
-        // unreadable (another user's file): not ours
-      }
+  const hits: string[] = [];
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    const st = await lstat(p).catch(() => null);
+    if (!st) continue;
+    const changed = Math.max(st.mtimeMs, st.ctimeMs) >= since;
+    if (st.isDirectory()) {
+      if (depth < 12 && (changed || !PRUNED.has(e.name))) hits.push(...(await filesContaining(p, needles, since, depth + 1)));
+    } else if (st.isFile() && changed && st.size >= 256 && st.size < 2 ** 31) {
+      // unreadable (another user's file): not ours
+      const bytes = await readFile(p).catch(() => null);
+      if (bytes && needles.some((n) => bytes.includes(n))) hits.push(p);
     }
   }
   return hits;
@@ -69,8 +73,8 @@ describe.skipIf(!stories)(`sealed model served from brokers and nodes as process
     return r.out;
   };
   const startBroker = (i: number): Promise<Child> => spawnCli(["kms", "up", "--port", "0", "--tee", "simulated", "--data-dir", brokerDirs[i]!, "--nonce-ttl-ms", String(NONCE_TTL_MS)], BROKER_READY);
-  const startNode = (model: string, kms: string[], dataDir = mkdtempSync(join(work, "node-"))) =>
-    spawnCli(["up", "--model", model, "--kms", kms.join(","), "--kms-allow-simulated", "--tee", "simulated", "--no-auth", "--port", "0", "--data-dir", dataDir, "--threads", "1"], NODE_READY);
+  const startNode = (model: string, kms: string[], dataDir = mkdtempSync(join(work, "node-")), env: Record<string, string> = {}) =>
+    spawnCli(["up", "--model", model, "--kms", kms.join(","), "--kms-allow-simulated", "--tee", "simulated", "--no-auth", "--port", "0", "--data-dir", dataDir, "--threads", "1"], NODE_READY, env);
   const seal = async (id: string, policy: unknown, leaseSeconds = 600): Promise<{ sealed: string; reg: string }> => {
     const sealed = join(work, `${id}.sealed`);
     await run(["model", "seal", stories!, "--out", sealed, "--model-id", id]);
@@ -97,8 +101,12 @@ describe.skipIf(!stories)(`sealed model served from brokers and nodes as process
   });
 
   it("serves the sealed model with the same text as the plain one at temperature 0, names it in the report, and never writes the weights to disk", async () => {
+    const since = Date.now() - 1000;
     const nodeDir = mkdtempSync(join(work, "node-"));
-    const sealedNode = await startNode(sealedPath, urls, nodeDir);
+    // The node's own temp dir, searched in full; the shared one only for what changed during the test.
+    const nodeTmp = join(work, "node-tmp");
+    mkdirSync(nodeTmp);
+    const sealedNode = await startNode(sealedPath, urls, nodeDir, { TMPDIR: nodeTmp });
     children.push(sealedNode);
     const plainNode = await spawnCli(["up", "--model", stories!, "--tee", "simulated", "--no-auth", "--port", "0", "--data-dir", mkdtempSync(join(work, "plain-")), "--threads", "1"], NODE_READY);
     children.push(plainNode);
@@ -120,10 +128,10 @@ describe.skipIf(!stories)(`sealed model served from brokers and nodes as process
     // the temp dir and the sealed file's folder, while serving and after stopping.
     const weights = readFileSync(stories!);
     const needles = [weights.subarray(4096, 4096 + 256), weights.subarray(weights.length >> 1, (weights.length >> 1) + 256), weights.subarray(weights.length - 512, weights.length - 256)];
-    const search = (): string[] => needles.flatMap((n) => [...filesContaining(nodeDir, n), ...filesContaining(tmpdir(), n), ...filesContaining(work, n)]).filter((p) => !p.startsWith("/work/shared"));
-    expect(search()).toEqual([]);
+    const search = async (): Promise<string[]> => [...(await filesContaining(work, needles)), ...(await filesContaining(tmpdir(), needles, since))].filter((p) => !p.startsWith("/work/shared"));
+    expect(await search()).toEqual([]);
     expect(await sealedNode.stop()).toBe(0);
-    expect(search()).toEqual([]);
+    expect(await search()).toEqual([]);
   }, 180_000);
 
   it("2 of 3 brokers suffice and 1 of 3 does not (KMS_QUORUM_NOT_REACHED)", async () => {
