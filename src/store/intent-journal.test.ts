@@ -6,7 +6,8 @@
  */
 import { execFile } from "node:child_process";
 import { execFile as execFileCb, execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -133,6 +134,62 @@ describe("in_flight journal", () => {
     const own = openSqliteStore({ path, journal: true, nodeId: "n1" });
     expect(own.interruptedAtOpen).toBe(5);
     await own.close();
+    expect(journalsOf(path)).toEqual([]);
+  }, 60_000);
+
+  it("replays a killed node's journal at once though its pid now belongs to a live process (liveness is the owner's lock, not its pid)", async () => {
+    const path = tmpDb();
+    const dir = join(path, "..");
+    await runAndKill(path, `await s.startUsage({ requestId: "a", keyId: null, model: "m", route: "/v1/completions", startedAt: 1 });`);
+    const [dead] = listJournals(path);
+    expect(dead).toBeDefined();
+    // The kernel gave the dead node's pid to a new process: the files now name a live pid.
+    const sleeper = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+    try {
+      const renamed = (f: string): string => f.replace(`.${dead!.pid}-`, `.${sleeper.pid}-`);
+      for (const f of [...journalsOf(path), `${dead!.stem}.lock`]) renameSync(f, renamed(f));
+      expect(listJournals(path).map((j) => j.pid)).toEqual([sleeper.pid, sleeper.pid]);
+      const s = openSqliteStore({ path, journal: true, nodeId: "n1" });
+      expect(s.interruptedAtOpen).toBe(1);
+      await s.close();
+    } finally {
+      sleeper.kill("SIGKILL");
+    }
+    expect(readdirSync(dir).filter((n) => n.includes(".inflight-"))).toEqual([]);
+  }, 40_000);
+
+  it("leaves a live node's journal alone though its pid names no process here (another pid namespace on the same data dir)", async () => {
+    const path = tmpDb();
+    const go = join(path, "..", "go");
+    const script = `
+      import { existsSync } from "node:fs";
+      import { openSqliteStore } from ${JSON.stringify(SQLITE)};
+      const s = openSqliteStore({ path: ${JSON.stringify(path)}, writer: "worker", journal: true, nodeId: "n1", onWriteError: () => {} });
+      for (let i = 0; i < 2; i++) await s.startUsage({ requestId: "ns" + i, keyId: null, model: "m", route: "/v1/completions", startedAt: i });
+      console.log("answered");
+      while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 5));
+      process.kill(process.pid, "SIGKILL");
+    `;
+    const child = execFile(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { timeout: 60_000 });
+    let out = "";
+    child.stdout?.on("data", (d: string) => (out += d));
+    const exited = new Promise<void>((r) => child.on("exit", () => r()));
+    while (!out.includes("answered")) await new Promise((r) => setTimeout(r, 10));
+    // Seen from another pid namespace, the owner's pid is no process at all.
+    const NO_SUCH_PID = 2147483646;
+    const [live] = listJournals(path);
+    for (const f of [...journalsOf(path), `${live!.stem}.lock`]) renameSync(f, f.replace(`.${live!.pid}-`, `.${NO_SUCH_PID}-`));
+    const renamed = journalsOf(path);
+    expect(listJournals(path).map((j) => j.pid)).toEqual([NO_SUCH_PID, NO_SUCH_PID]);
+    const other = openSqliteStore({ path, journal: true, nodeId: "n2" });
+    expect(other.interruptedAtOpen).toBe(0);
+    await other.close();
+    expect(readJournal(renamed).map((r) => r[0])).toEqual(["ns0", "ns1"]);
+    writeFileSync(go, "");
+    await exited;
+    const after = openSqliteStore({ path, journal: true, nodeId: "n1" });
+    expect(after.interruptedAtOpen).toBe(2);
+    await after.close();
     expect(journalsOf(path)).toEqual([]);
   }, 60_000);
 

@@ -22,10 +22,16 @@
  * (INSERT OR IGNORE, so a row that did commit, finished or not, stays as it is), marks
  * rows interrupted as before, and removes those files.
  *
- * "Gone" is judged by pid, on this machine: two containers that share one data dir from
- * different pid namespaces could take each other's live journal for a dead one. One
- * SQLite file is for one machine's processes (several machines share PostgreSQL).
+ * "Gone" is judged by a lock each process holds on its own `.lock` file for as long as its
+ * journal is open: a POSIX record lock (SQLite's, on a database that holds nothing: Node
+ * has no fcntl of its own), which the kernel releases the moment the process dies, however
+ * it dies. A pid would not do: a killed node's pid taken by a new process kept its journal
+ * from being replayed until that process ended, and two containers sharing one data dir
+ * from different pid namespaces could take each other's live journal for a dead one. A
+ * journal with no lock file (written before the locks) is judged by its pid, as it was.
+ * One SQLite file is for one machine's processes (several machines share PostgreSQL).
  */
+import Database from "better-sqlite3";
 import { createHash, randomBytes } from "node:crypto";
 import { closeSync, existsSync, fchmodSync, fstatSync, ftruncateSync, lstatSync, openSync, readdirSync, readSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -79,8 +85,57 @@ export function listJournals(dbPath: string): Array<{ path: string; pid: number;
 /** Journals open in this process (by stem): a closed one of ours is as dead as another process's. */
 const openHere = new Set<string>();
 
+const lockOf = (stem: string): string => `${stem}.lock`;
+
+/**
+ * Whether the owner of a lock file still holds it: true, false, or null when it cannot be
+ * asked (no lock file, not a regular file, not a database).
+ */
+function lockHeld(path: string): boolean | null {
+  if (!isFile(path)) return null;
+  let db: Database.Database;
+  try {
+    db = new Database(path, { fileMustExist: true, timeout: 0 });
+  } catch {
+    return null;
+  }
+  try {
+    db.exec("BEGIN EXCLUSIVE");
+    db.exec("ROLLBACK");
+    return false;
+  } catch (err) {
+    return (err as { code?: unknown }).code === "SQLITE_BUSY" ? true : null;
+  } finally {
+    db.close();
+  }
+}
+
+/** Takes the lock that says this process's journal is open; held until the returned database is closed (or the process dies). */
+function holdLock(path: string): Database.Database {
+  const fd = openSync(path, "wx", PRIVATE_FILE_MODE);
+  try {
+    fchmodSync(fd, PRIVATE_FILE_MODE);
+  } finally {
+    closeSync(fd);
+  }
+  const db = new Database(path, { fileMustExist: true });
+  try {
+    // In exclusive locking mode the first read's SHARED lock is kept until close: a
+    // probe's BEGIN EXCLUSIVE is then refused (SQLITE_BUSY), and nothing is ever written.
+    db.pragma("locking_mode = EXCLUSIVE");
+    db.prepare("SELECT count(*) FROM sqlite_master").get();
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
 function alive(pid: number, stem: string): boolean {
-  if (pid === process.pid) return openHere.has(stem);
+  if (openHere.has(stem)) return true;
+  const held = lockHeld(lockOf(stem));
+  if (held !== null) return held;
+  if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);
     return true;
@@ -167,9 +222,10 @@ export function readJournal(paths: readonly string[]): SqlValue[][] {
   return out;
 }
 
-/** Removes replayed journals (after their records were committed). */
+/** Removes replayed journals (after their records were committed), and their lock files. */
 export function removeJournals(paths: readonly string[]): void {
-  for (const p of paths) {
+  const locks = new Set(paths.map((p) => lockOf(p.replace(/\.(a|b|kept)$/, ""))));
+  for (const p of [...paths, ...locks]) {
     try {
       unlinkSync(p);
     } catch (err) {
@@ -187,6 +243,8 @@ export function removeJournals(paths: readonly string[]): void {
 export function openIntentJournal(dbPath: string, nodeId: string, flush: () => Promise<void>, onError: (err: unknown) => void): IntentJournal {
   const stem = `${dbPath}.inflight-${tagOf(nodeId)}.${process.pid}-${randomBytes(6).toString("hex")}`;
   const paths: [string, string] = [`${stem}.a`, `${stem}.b`];
+  // The lock before the files: a start never sees this journal without it held.
+  const held = holdLock(lockOf(stem));
   openHere.add(stem);
   const fds: number[] = [];
   try {
@@ -197,6 +255,7 @@ export function openIntentJournal(dbPath: string, nodeId: string, flush: () => P
     }
   } catch (err) {
     for (const fd of fds) closeSync(fd);
+    held.close();
     openHere.delete(stem);
     throw err;
   }
@@ -339,9 +398,10 @@ export function openIntentJournal(dbPath: string, nodeId: string, flush: () => P
       for (const p of pending) p.reject(new Error("the journal is closed"));
       pending = [];
       for (const f of fds) closeSync(f);
+      held.close();
       openHere.delete(stem);
       if (!committed || kept > 0) return;
-      for (const p of paths) {
+      for (const p of [...paths, lockOf(stem)]) {
         try {
           unlinkSync(p);
         } catch (err) {

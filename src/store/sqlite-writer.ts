@@ -7,8 +7,12 @@
  * the main connection), and the store awaits `flush()` before every read, so this
  * process's reads still see every write it queued (WAL readers see committed data).
  *
- * If the thread fails, the writes it held are failed (a durable one rejects: its request
- * is refused, fail closed) and later writes commit on the main connection instead.
+ * If the thread fails, the durable writes it held are failed (each rejects: its request is
+ * refused, fail closed); its deferred writes are done again, in order, on the main
+ * connection, where every later write commits too. Done again is safe: every statement
+ * but startUsage is an upsert or an update, and a startUsage the thread did commit fails
+ * as a duplicate, which only reaches onError (with the journal: a `.kept` record that
+ * a replay inserts or ignores).
  */
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
@@ -81,9 +85,11 @@ export function createWorkerGroupCommit(path: string, db: Database.Database, stm
     if (fallback) return;
     fallback = createGroupCommit(db, stmts, onError);
     for (const { entries, settle } of inflight.values()) {
+      // A batch posted to a thread that was already dying was never run: a request's start
+      // lost here left its finish updating no row (the test saw it under load).
       for (const e of entries) {
         if (e.done) e.done(why);
-        else onError(why, e.write);
+        else fallback.defer(e.write);
       }
       settle();
     }
