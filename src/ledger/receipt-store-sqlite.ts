@@ -7,6 +7,7 @@ import Database from "better-sqlite3";
 import type { Settlement, SignedPermit, SignedReceipt } from "./chain.js";
 import { LedgerError } from "./errors.js";
 import type { ChannelHead, ReceiptStore } from "./receipt-book.js";
+import { ensurePrivateDbFiles } from "../store/private-files.js";
 
 const big = (_k: string, v: unknown): unknown => (typeof v === "bigint" ? { $big: v.toString() } : v);
 const unbig = (_k: string, v: unknown): unknown =>
@@ -17,6 +18,8 @@ export interface SqliteReceiptStore extends ReceiptStore {
 }
 
 export function openSqliteReceiptStore(path: string): SqliteReceiptStore {
+  // What users spent (permits, receipts): private to the node's user, like the main store.
+  if (path !== ":memory:") ensurePrivateDbFiles(path);
   const db = new Database(path);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = FULL");

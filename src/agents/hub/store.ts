@@ -6,6 +6,7 @@
  * version's bundle, manifest or report — only `yanked_at` may be set, once.
  */
 import Database from "better-sqlite3";
+import { ensurePrivateDbFiles } from "../../store/private-files.js";
 
 export interface VersionRow {
   readonly name: string;
@@ -33,6 +34,8 @@ export interface HubStore {
 }
 
 export function openHubStore(path = ":memory:"): HubStore {
+  // Publishers, versions and run telemetry: private to the node's user, like the main store.
+  if (path !== ":memory:") ensurePrivateDbFiles(path);
   const db = new Database(path);
   db.pragma("journal_mode = WAL");
   db.pragma("busy_timeout = 5000");
