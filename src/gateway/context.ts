@@ -61,9 +61,17 @@ export function replaceResponse(c: Context, res: Response): void {
   c.res = res;
 }
 
+/**
+ * `prefix`, the time in ms as 12 hex digits, then 96 random bits (16 base64url chars). The
+ * time first makes ids made one after another sort together, so the store's b-trees keyed
+ * by id (usage, signatures; SQLite and PostgreSQL) take each group commit's new keys into
+ * the same rightmost pages instead of one random page each: WAL frames per request 4.8 ->
+ * 3.0 and the writer's CPU 109 -> 70 µs at the journal's group size (docs/notes/api.md).
+ * The time is no secret (the body's `created` says it to the second).
+ */
 export function newId(prefix: string): string {
-  const b = pooledRandomBytes(18);
-  return `${prefix}${Buffer.from(b.buffer, b.byteOffset, b.length).toString("base64url")}`;
+  const b = pooledRandomBytes(12);
+  return `${prefix}${Date.now().toString(16).padStart(12, "0")}${Buffer.from(b.buffer, b.byteOffset, b.length).toString("base64url")}`;
 }
 
 export function idPrefixFor(path: string): string {
