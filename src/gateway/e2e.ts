@@ -13,10 +13,11 @@ import { E2ECode } from "../seal/e2e/codes.js";
 import type { FrameAead } from "../seal/e2e/frames.js";
 import { E2E_CONTENT_TYPE, E2E_VERSION, E2EHeader, fromBase64Url, toBase64Url } from "../seal/e2e/headers.js";
 import { importE2EPrivateKey, openRequest } from "../seal/e2e/request.js";
-import { deriveResponseKeys, randomResponseNonce, sealingStream, type Trailers } from "../seal/e2e/response.js";
+import { deriveResponseKeys, randomResponseNonce, sealBody, sealedStream, type Trailers } from "../seal/e2e/response.js";
 import { e2eKeyId } from "../seal/e2e/suite.js";
 import type { SignedText, SigningAlgo } from "../seal/signing.js";
 import { bodyBytes, setBodyBytes } from "./context.js";
+import { bufferedBody, bufferedResponse, streamedBody } from "./stream-tap.js";
 import { errorResponse } from "./errors.js";
 import { E2E_INNER_CONTENT_TYPE_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER } from "../seal/headers.js";
 import { utf8 } from "../util/bytes.js";
@@ -222,9 +223,19 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
       }
       return { ...market };
     };
-    const body = (inner.body ?? new ReadableStream<Uint8Array>({ start: (ctl) => ctl.close() })).pipeThrough(sealingStream(keys, trailers, nodeAesGcm));
+    const known = bufferedBody(inner);
     c.res = undefined;
-    c.res = new Response(body, { status: inner.status, statusText: inner.statusText, headers: outHeaders });
+    if (known) {
+      // A body already in memory (every non-streamed answer) is sealed at once: no streams.
+      const record: Record<string, string> = {};
+      outHeaders.forEach((v, k) => (record[k] = v));
+      c.res = bufferedResponse(sealBody(keys, known, await trailers(), nodeAesGcm), { status: inner.status, headers: record });
+      return undefined;
+    }
+    // Status first: on the node server's lightweight Response it builds the full one from the body, which must not be locked yet.
+    const init = { status: inner.status, statusText: inner.statusText, headers: outHeaders };
+    const body = sealedStream(streamedBody(inner) ?? inner.body ?? new ReadableStream<Uint8Array>({ start: (ctl) => ctl.close() }), keys, trailers, nodeAesGcm);
+    c.res = new Response(body, init);
     return undefined;
   };
 }

@@ -5,7 +5,7 @@ import { concatBytes, utf8 } from "../../util/bytes.js";
 import { requestAad, type RequestMeta } from "./aad.js";
 import { FrameOpener, FrameSealer } from "./frames.js";
 import { openRequest, sealRequest } from "./request.js";
-import { deriveResponseKeys, openBody, openingStream, randomResponseNonce, sealBody, sealingStream, type Trailers } from "./response.js";
+import { deriveResponseKeys, openBody, openingStream, randomResponseNonce, sealBody, sealedStream, type Trailers } from "./response.js";
 import { e2eKeyId, generateE2EKeyPair } from "./suite.js";
 
 const node = generateE2EKeyPair();
@@ -142,7 +142,7 @@ describe("E2E response frames", () => {
         c.close();
       },
     });
-    const sealed = new Uint8Array(await new Response(src.pipeThrough(sealingStream(k, () => ({ signature: "late" })))).arrayBuffer());
+    const sealed = new Uint8Array(await new Response(sealedStream(src, k, () => ({ signature: "late" }))).arrayBuffer());
     let got: Trailers | null = null;
     const plain = await new Response(
       new Response(sealed).body!.pipeThrough(

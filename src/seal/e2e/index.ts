@@ -13,6 +13,6 @@ export {
   randomResponseNonce,
   RESPONSE_NONCE_LENGTH,
   sealBody,
-  sealingStream,
+  sealedStream,
   type Trailers,
 } from "./response.js";

@@ -39,20 +39,40 @@ function frameBodies(chunk: Uint8Array): Uint8Array[] {
 }
 
 /**
- * Seals each chunk the inner body produces as its own (padded) frame, so an SSE event is
- * on the wire as soon as it is made, then a final frame with the trailers the callback
- * returns once the body has ended (the signature is only known then).
+ * Seals each chunk of `src` as its own (padded) frame when the reader asks for it, so an
+ * SSE event is on the wire as soon as it is made, then a final frame with the trailers the
+ * callback returns once the body has ended (the signature is only known then). Pulled,
+ * with nothing read ahead (highWaterMark 0): a layer below that counts what it handed on
+ * (the market's interim receipts) counts what the writer took, and no TransformStream and
+ * pipe run per response.
  */
-export function sealingStream(keys: FrameKeys, trailers: () => Trailers | Promise<Trailers>, aead?: FrameAead): TransformStream<Uint8Array, Uint8Array> {
+export function sealedStream(src: ReadableStream<Uint8Array>, keys: FrameKeys, trailers: () => Trailers | Promise<Trailers>, aead?: FrameAead): ReadableStream<Uint8Array> {
   const sealer = new FrameSealer(keys, aead);
-  return new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      for (const body of frameBodies(chunk)) controller.enqueue(sealer.seal(body, false));
+  const reader = src.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(ctrl) {
+        try {
+          // An empty chunk makes no frame: read on until one does, or the end.
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) {
+              ctrl.enqueue(sealer.seal(utf8.encode(JSON.stringify(await trailers())), true));
+              ctrl.close();
+              return;
+            }
+            const bodies = frameBodies(value);
+            for (const body of bodies) ctrl.enqueue(sealer.seal(body, false));
+            if (bodies.length > 0) return;
+          }
+        } catch (err) {
+          ctrl.error(err);
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
     },
-    async flush(controller) {
-      controller.enqueue(sealer.seal(utf8.encode(JSON.stringify(await trailers())), true));
-    },
-  });
+    { highWaterMark: 0 },
+  );
 }
 
 /**
@@ -91,8 +111,8 @@ function parseTrailers(bytes: Uint8Array): Trailers {
 }
 
 /** Seals a whole body at once (one body frame per MAX_FRAME_BODY bytes, then the trailers). */
-export function sealBody(keys: FrameKeys, body: Uint8Array, trailers: Trailers): Uint8Array {
-  const s = new FrameSealer(keys);
+export function sealBody(keys: FrameKeys, body: Uint8Array, trailers: Trailers, aead?: FrameAead): Uint8Array {
+  const s = new FrameSealer(keys, aead);
   return concatBytes(...frameBodies(body).map((b) => s.seal(b, false)), s.seal(utf8.encode(JSON.stringify(trailers)), true));
 }
 
