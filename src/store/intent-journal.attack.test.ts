@@ -1,10 +1,11 @@
 /**
  * Attack review 2 of the in_flight journal (./intent-journal.ts), each a property that
  * failed before its fix: odd names beside the database, starts racing over dead journals,
- * a close racing a start, a failed row whose .kept write fails too.
+ * a close racing a start, a failed row whose .kept write fails too; and review 3, of
+ * liveness by lock: a probe racing a probe, a lock name taken by a directory.
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -89,4 +90,62 @@ describe("in_flight journal, attack review 2", () => {
     expect({ errors: errors.length >= 2, still }).toEqual({ errors: true, still: true });
     await s.close();
   }, 60_000);
+});
+
+/** A second process opens a serving store, starts one request and SIGKILLs itself: a dead journal with its lock file. */
+function killedNode(path: string): Promise<void> {
+  const script = `
+    import { openSqliteStore } from ${JSON.stringify(SQLITE)};
+    const s = openSqliteStore({ path: ${JSON.stringify(path)}, journal: true, nodeId: "n1" });
+    await s.startUsage({ requestId: "dead", keyId: null, model: "m", route: "/v1/completions", startedAt: 1 });
+    process.kill(process.pid, "SIGKILL");
+  `;
+  return new Promise((resolve) => execFile(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { timeout: 30_000 }, () => resolve()));
+}
+
+describe("in_flight journal, attack review 3 (liveness by lock)", () => {
+  it("a dead node's journal is replayed while another start is probing its lock (a probe never makes a dead owner look alive)", async () => {
+    const path = tmpDb();
+    await killedNode(path);
+    const [dead] = listJournals(path);
+    expect(dead).toBeDefined();
+    // Another start's probe, caught mid-way: it holds the lock file's SHARED lock. Two
+    // probes that each needed the other's gone (BEGIN EXCLUSIVE) both read "alive".
+    const probe = new Database(`${dead!.stem}.lock`, { fileMustExist: true });
+    probe.exec("BEGIN");
+    probe.prepare("SELECT count(*) FROM sqlite_master").get();
+    try {
+      const s = openSqliteStore({ path, journal: true, nodeId: "n1" });
+      expect(s.interruptedAtOpen).toBe(1);
+      await s.close();
+    } finally {
+      probe.close();
+    }
+    expect(committed(path)).toEqual(["dead"]);
+  }, 40_000);
+
+  it("the owner's lock leaves no file beside it but the lock itself (no -journal), refuses a probe while the owner runs, and goes with a clean close", async () => {
+    const path = tmpDb();
+    const s = openSqliteStore({ path, journal: true, nodeId: "n1" });
+    const [mine] = listJournals(path);
+    const names = readdirSync(join(path, "..")).filter((n) => n.includes(".lock"));
+    expect(names).toEqual([`${mine!.stem.split("/").pop()}.lock`]);
+    const probe = new Database(`${mine!.stem}.lock`, { fileMustExist: true, timeout: 0 });
+    expect(() => probe.exec("BEGIN IMMEDIATE")).toThrow(/locked|busy/i);
+    probe.close();
+    await s.close();
+    expect(existsSync(`${mine!.stem}.lock`)).toBe(false);
+  });
+
+  it("a directory standing where a dead journal's lock file would be does not stop the node from starting", async () => {
+    const path = tmpDb();
+    openSqliteStore({ path }).close();
+    const stem = `${path}.inflight-n1.999999-0a0b0c`;
+    writeFileSync(`${stem}.a`, `${JSON.stringify(["planted", null, "m", "/v1/completions", 1, "n1"])}\n`);
+    mkdirSync(`${stem}.lock`);
+    const s = openSqliteStore({ path, journal: true, nodeId: "n1" });
+    expect(s.interruptedAtOpen).toBe(1);
+    await s.close();
+    expect({ replayed: existsSync(`${stem}.a`), dir: statSync(`${stem}.lock`).isDirectory() }).toEqual({ replayed: false, dir: true });
+  });
 });

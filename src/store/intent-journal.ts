@@ -100,7 +100,11 @@ function lockHeld(path: string): boolean | null {
     return null;
   }
   try {
-    db.exec("BEGIN EXCLUSIVE");
+    // The same lock the owner keeps (RESERVED): two probes at once cannot both be refused
+    // by each other, as two BEGIN EXCLUSIVE could (each holding the SHARED the other needs
+    // gone), so one of them always sees a dead owner. Nothing is written: no -journal file.
+    db.pragma("journal_mode = MEMORY");
+    db.exec("BEGIN IMMEDIATE");
     db.exec("ROLLBACK");
     return false;
   } catch (err) {
@@ -113,20 +117,20 @@ function lockHeld(path: string): boolean | null {
 /** Takes the lock that says this process's journal is open; held until the returned database is closed (or the process dies). */
 function holdLock(path: string): Database.Database {
   const fd = openSync(path, "wx", PRIVATE_FILE_MODE);
+  let db: Database.Database | null = null;
   try {
     fchmodSync(fd, PRIVATE_FILE_MODE);
-  } finally {
     closeSync(fd);
-  }
-  const db = new Database(path, { fileMustExist: true });
-  try {
-    // In exclusive locking mode the first read's SHARED lock is kept until close: a
-    // probe's BEGIN EXCLUSIVE is then refused (SQLITE_BUSY), and nothing is ever written.
-    db.pragma("locking_mode = EXCLUSIVE");
-    db.prepare("SELECT count(*) FROM sqlite_master").get();
+    db = new Database(path, { fileMustExist: true });
+    // A write transaction left open for the run: its RESERVED lock refuses every probe's
+    // BEGIN IMMEDIATE (SQLITE_BUSY) until this process closes it or dies. Nothing is
+    // written, and with the journal in memory no -journal file appears beside it.
+    db.pragma("journal_mode = MEMORY");
+    db.exec("BEGIN IMMEDIATE");
     return db;
   } catch (err) {
-    db.close();
+    db?.close();
+    removeIfFile(path); // ours, never locked: left, it would only be a dead journal's lock to probe
     throw err;
   }
 }
@@ -224,14 +228,24 @@ export function readJournal(paths: readonly string[]): SqlValue[][] {
 
 /** Removes replayed journals (after their records were committed), and their lock files. */
 export function removeJournals(paths: readonly string[]): void {
-  const locks = new Set(paths.map((p) => lockOf(p.replace(/\.(a|b|kept)$/, ""))));
-  for (const p of [...paths, ...locks]) {
+  for (const p of paths) {
     try {
       unlinkSync(p);
     } catch (err) {
       // Another start replayed and removed it first (INSERT OR IGNORE: harmless twice).
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     }
+  }
+  // A lock file is only a sign of life: removing it is best-effort, and only a regular
+  // file (a directory planted under its name must not stop the node from starting).
+  for (const lock of new Set(paths.map((p) => lockOf(p.replace(/\.(a|b|kept)$/, ""))))) removeIfFile(lock);
+}
+
+function removeIfFile(path: string): void {
+  try {
+    if (lstatSync(path).isFile()) unlinkSync(path);
+  } catch {
+    // Gone already, or not ours to remove.
   }
 }
 
@@ -255,7 +269,10 @@ export function openIntentJournal(dbPath: string, nodeId: string, flush: () => P
     }
   } catch (err) {
     for (const fd of fds) closeSync(fd);
+    // Files made by this failed open hold no record: removed, not left for a replay.
+    for (const p of paths.slice(0, fds.length)) removeIfFile(p);
     held.close();
+    removeIfFile(lockOf(stem));
     openHere.delete(stem);
     throw err;
   }
