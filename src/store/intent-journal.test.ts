@@ -45,6 +45,29 @@ function runAndKill(path: string, body: string): Promise<{ signal: string | null
   });
 }
 
+/**
+ * A live node in a second process: opens a serving store, runs `body` (its store is `s`),
+ * says so, then waits until told to go and SIGKILLs itself. `kill()` resolves once it is gone.
+ */
+async function liveNode(path: string, body: string): Promise<{ kill: () => Promise<void> }> {
+  const go = join(path, "..", "go");
+  const script = `
+    import { existsSync } from "node:fs";
+    import { openSqliteStore } from ${JSON.stringify(SQLITE)};
+    const s = openSqliteStore({ path: ${JSON.stringify(path)}, writer: "worker", journal: true, nodeId: "n1", onWriteError: () => {} });
+    ${body}
+    console.log("answered");
+    while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 5));
+    process.kill(process.pid, "SIGKILL");
+  `;
+  const child = execFile(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { timeout: 60_000 });
+  let out = "";
+  child.stdout?.on("data", (d: string) => (out += d));
+  const exited = new Promise<void>((r) => child.on("exit", () => r()));
+  while (!out.includes("answered")) await new Promise((r) => setTimeout(r, 10));
+  return { kill: () => (writeFileSync(go, ""), exited) };
+}
+
 describe("in_flight journal", () => {
   it("keeps the in_flight row of a process killed before the row was committed: replayed as interrupted at the next open", async () => {
     const path = tmpDb();
@@ -95,24 +118,8 @@ describe("in_flight journal", () => {
 
   it("leaves a live process's journal alone (a second node on the data dir), and replays it once that process is gone", async () => {
     const path = tmpDb();
-    const dir = join(path, "..");
-    const go = join(dir, "go");
     // The live node, a real second process: it answers 5 requests, then waits to be killed.
-    const script = `
-      import { existsSync } from "node:fs";
-      import Database from "better-sqlite3";
-      import { openSqliteStore } from ${JSON.stringify(SQLITE)};
-      const s = openSqliteStore({ path: ${JSON.stringify(path)}, writer: "worker", journal: true, nodeId: "n1", onWriteError: () => {} });
-      for (let i = 0; i < 5; i++) await s.startUsage({ requestId: "live" + i, keyId: null, model: "m", route: "/v1/completions", startedAt: i });
-      console.log("answered");
-      while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 5));
-      process.kill(process.pid, "SIGKILL");
-    `;
-    const child = execFile(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { timeout: 60_000 });
-    let out = "";
-    child.stdout?.on("data", (d: string) => (out += d));
-    const exited = new Promise<void>((r) => child.on("exit", () => r()));
-    while (!out.includes("answered")) await new Promise((r) => setTimeout(r, 10));
+    const node = await liveNode(path, `for (let i = 0; i < 5; i++) await s.startUsage({ requestId: "live" + i, keyId: null, model: "m", route: "/v1/completions", startedAt: i });`);
     const live = journalsOf(path);
     expect(readJournal(live).map((r) => r[0])).toEqual(["live0", "live1", "live2", "live3", "live4"]);
     // Another start with the same node id (its port was taken, say) opens and closes cleanly: the live files stay whole.
@@ -121,8 +128,7 @@ describe("in_flight journal", () => {
     const tool = openSqliteStore({ path, nodeId: "n1", recover: false });
     await tool.close();
     expect(readJournal(live)).toHaveLength(5);
-    writeFileSync(go, "");
-    await exited;
+    await node.kill();
     // Gone now: the next start takes its journal in (whatever its node id: the rows keep theirs).
     const other = openSqliteStore({ path, journal: true, nodeId: "n2" });
     expect(other.interruptedAtOpen).toBe(0);
@@ -160,21 +166,7 @@ describe("in_flight journal", () => {
 
   it("leaves a live node's journal alone though its pid names no process here (another pid namespace on the same data dir)", async () => {
     const path = tmpDb();
-    const go = join(path, "..", "go");
-    const script = `
-      import { existsSync } from "node:fs";
-      import { openSqliteStore } from ${JSON.stringify(SQLITE)};
-      const s = openSqliteStore({ path: ${JSON.stringify(path)}, writer: "worker", journal: true, nodeId: "n1", onWriteError: () => {} });
-      for (let i = 0; i < 2; i++) await s.startUsage({ requestId: "ns" + i, keyId: null, model: "m", route: "/v1/completions", startedAt: i });
-      console.log("answered");
-      while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 5));
-      process.kill(process.pid, "SIGKILL");
-    `;
-    const child = execFile(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { timeout: 60_000 });
-    let out = "";
-    child.stdout?.on("data", (d: string) => (out += d));
-    const exited = new Promise<void>((r) => child.on("exit", () => r()));
-    while (!out.includes("answered")) await new Promise((r) => setTimeout(r, 10));
+    const node = await liveNode(path, `for (let i = 0; i < 2; i++) await s.startUsage({ requestId: "ns" + i, keyId: null, model: "m", route: "/v1/completions", startedAt: i });`);
     // Seen from another pid namespace, the owner's pid is no process at all.
     const NO_SUCH_PID = 2147483646;
     const [live] = listJournals(path);
@@ -185,8 +177,7 @@ describe("in_flight journal", () => {
     expect(other.interruptedAtOpen).toBe(0);
     await other.close();
     expect(readJournal(renamed).map((r) => r[0])).toEqual(["ns0", "ns1"]);
-    writeFileSync(go, "");
-    await exited;
+    await node.kill();
     const after = openSqliteStore({ path, journal: true, nodeId: "n1" });
     expect(after.interruptedAtOpen).toBe(2);
     await after.close();
