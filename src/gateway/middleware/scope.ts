@@ -10,7 +10,7 @@ import { idPrefixFor, newId, replaceResponse } from "../context.js";
 import { GatewayCode } from "../errors.js";
 import type { Metrics } from "../metrics.js";
 import { routeLabel } from "../metrics.js";
-import { headerOf, isEventStream, streamedBody, streamedResponse, tapStream, withBufferedHeaders } from "../stream-tap.js";
+import { bufferedBody, headerOf, isEventStream, streamedBody, streamedResponse, tapStream, withBufferedHeaders } from "../stream-tap.js";
 import { REQUEST_ID_HEADER } from "../../seal/headers.js";
 
 function setHeader(res: Response, k: string, v: string): boolean {
@@ -113,8 +113,10 @@ export function scope(opts: ScopeOptions): MiddlewareHandler<GatewayEnv> {
     }
     const res = c.res;
     // Streams (SSE, or sealed E2E frames) end later than the handler: hook their last byte.
+    // A sealed answer already in memory (src/gateway/e2e.ts seals non-streams at once) is
+    // no stream: tapping it would turn it back into one and lose the adapter's fast path.
     // Headers first: reading `res.body` of the server's lightweight Response builds a full one.
-    const stream = isEventStream(res) || headerOf(res, "x-cloister-e2e") !== null ? (streamedBody(res) ?? res.body) : null;
+    const stream = !bufferedBody(res) && (isEventStream(res) || headerOf(res, "x-cloister-e2e") !== null) ? (streamedBody(res) ?? res.body) : null;
     if (stream) {
       const body = tapStream(stream, { end: () => finish(res.status, false), abort: () => finish(res.status, true) });
       if (body === stream && setHeader(res, REQUEST_ID_HEADER, requestId) && setHeader(res, "x-request-id", requestId)) return;

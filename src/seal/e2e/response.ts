@@ -49,6 +49,9 @@ function frameBodies(chunk: Uint8Array): Uint8Array[] {
 export function sealedStream(src: ReadableStream<Uint8Array>, keys: FrameKeys, trailers: () => Trailers | Promise<Trailers>, aead?: FrameAead): ReadableStream<Uint8Array> {
   const sealer = new FrameSealer(keys, aead);
   const reader = src.getReader();
+  // A cancel resolves a read still waiting on the source as `done`: that is no end of the
+  // body, so no trailers (the signature) are asked for then.
+  let cancelled = false;
   return new ReadableStream<Uint8Array>(
     {
       async pull(ctrl) {
@@ -56,6 +59,7 @@ export function sealedStream(src: ReadableStream<Uint8Array>, keys: FrameKeys, t
           // An empty chunk makes no frame: read on until one does, or the end.
           for (;;) {
             const { done, value } = await reader.read();
+            if (cancelled) return;
             if (done) {
               ctrl.enqueue(sealer.seal(utf8.encode(JSON.stringify(await trailers())), true));
               ctrl.close();
@@ -67,9 +71,15 @@ export function sealedStream(src: ReadableStream<Uint8Array>, keys: FrameKeys, t
           }
         } catch (err) {
           ctrl.error(err);
+          // Sealing failed (or the source did): stop the source as a pipe would, so the
+          // backend and the layers below (usage, receipts) hear of it. No-op on an errored one.
+          reader.cancel(err).catch(() => undefined);
         }
       },
-      cancel: (reason) => reader.cancel(reason),
+      cancel(reason) {
+        cancelled = true;
+        return reader.cancel(reason);
+      },
     },
     { highWaterMark: 0 },
   );
