@@ -17,7 +17,7 @@ import { deriveResponseKeys, randomResponseNonce, sealBody, sealedStream, type T
 import { e2eKeyId } from "../seal/e2e/suite.js";
 import type { SignedText, SigningAlgo } from "../seal/signing.js";
 import { bodyBytes, setBodyBytes } from "./context.js";
-import { bufferedBody, bufferedResponse, streamedBody } from "./stream-tap.js";
+import { bufferedBody, bufferedResponse, streamedBody, streamedResponse } from "./stream-tap.js";
 import { errorResponse } from "./errors.js";
 import { E2E_INNER_CONTENT_TYPE_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER } from "../seal/headers.js";
 import { utf8 } from "../util/bytes.js";
@@ -235,7 +235,8 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     // Status first: on the node server's lightweight Response it builds the full one from the body, which must not be locked yet.
     const init = { status: inner.status, statusText: inner.statusText, headers: outHeaders };
     const body = sealedStream(streamedBody(inner) ?? inner.body ?? new ReadableStream<Uint8Array>({ start: (ctl) => ctl.close() }), keys, trailers, nodeAesGcm);
-    c.res = new Response(body, init);
+    // Made with streamedResponse: the scope and signing layers outside take its stream as it is.
+    c.res = streamedResponse(body, init);
     return undefined;
   };
 }
