@@ -50,8 +50,17 @@ export function bodyBytes(c: Context): Promise<Uint8Array> {
   return p;
 }
 
+/** Bodies already in memory (setBodyBytes): a read merely begun is not one (its size is not known to be bounded). */
+const inMemory = new WeakMap<Request, Uint8Array>();
+
+/** The body bytes recorded with setBodyBytes for the current request, if any. */
+export function knownBodyBytes(c: Context): Uint8Array | undefined {
+  return inMemory.get(c.req.raw);
+}
+
 /** Records bytes as the body of a Request that was rebuilt around them (body limit, E2E). */
 export function setBodyBytes(req: Request, bytes: Uint8Array): void {
+  inMemory.set(req, bytes);
   bodies.set(req, Promise.resolve(bytes));
 }
 

@@ -7,7 +7,11 @@ import { FrameOpener, FrameSealer, nobleAesGcm, type FrameKeys } from "../seal/e
 import { deriveResponseKeys } from "../seal/e2e/response.js";
 import { e2eKeyId, generateE2EKeyPair } from "../seal/e2e/suite.js";
 import { utf8 } from "../util/bytes.js";
+import { bodyBytes, type GatewayEnv } from "./context.js";
 import { e2eMiddleware, nodeAesGcm } from "./e2e.js";
+import { GatewayCode } from "./errors.js";
+import { GatewayError } from "../errors.js";
+import { bodyLimit } from "./middleware/limits.js";
 
 const keys = generateE2EKeyPair();
 const keyId = e2eKeyId(keys.publicKey);
@@ -118,5 +122,38 @@ describe("e2eMiddleware", () => {
     expect(refused.status).toBe(400);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("e2e_required");
     expect((await app(false).request("/v1/chat/completions", plain)).status).toBe(200);
+  });
+});
+
+describe("an opened request meets the body limit inside", () => {
+  /** e2e, then the route's own (smaller) body limit, then a handler that reports what it was given. */
+  function limited(maxBytes: number) {
+    const a = new Hono<GatewayEnv>();
+    a.onError((err, c) => c.json({ code: err instanceof GatewayError ? err.code : "other" }, err instanceof GatewayError ? (err.status as 413) : 500));
+    a.use("/v1/*", e2eMiddleware({ ...keys, required: false }));
+    a.use("/v1/*", async (c, next) => (c.set("signal", new AbortController().signal), next()));
+    a.use("/v1/*", bodyLimit(maxBytes));
+    a.post("/v1/chat/completions", async (c) => c.json({ length: c.req.header("content-length"), bytes: (await bodyBytes(c)).length, text: await c.req.text() }));
+    return a;
+  }
+
+  async function sealedOf(plaintext: string) {
+    const time = Math.floor(Date.now() / 1000);
+    const s = await sealRequest(keys.publicKey, utf8.encode(plaintext), requestAad({ method: "POST", route: "/v1/chat/completions", model: "m", stream: false, keyId, time }));
+    const headers = { [E2EHeader.version]: "v1", [E2EHeader.enc]: toBase64Url(s.enc), [E2EHeader.keyId]: keyId, [E2EHeader.model]: "m", [E2EHeader.stream]: "false", [E2EHeader.time]: String(time) };
+    return { s, init: { method: "POST", headers, body: s.ciphertext.slice() } };
+  }
+
+  it("a plaintext over the route's limit is a 413 though its envelope passed the outer one; one within reaches the handler whole, with its own length", async () => {
+    const big = await sealedOf(JSON.stringify({ model: "m", pad: "x".repeat(200) }));
+    const refused = await limited(100).request("/v1/chat/completions", big.init);
+    const o = new FrameOpener(responseKeys(refused, big.s));
+    const frames = o.push(new Uint8Array(await refused.arrayBuffer()));
+    expect({ status: refused.status, body: JSON.parse(utf8.decode(frames[0]!.plaintext)) }).toEqual({ status: 413, body: { code: GatewayCode.BODY_TOO_LARGE } });
+    const text = JSON.stringify({ model: "m", pad: "y" });
+    const small = await sealedOf(text);
+    const ok = await limited(100).request("/v1/chat/completions", small.init);
+    const got = new FrameOpener(responseKeys(ok, small.s)).push(new Uint8Array(await ok.arrayBuffer()));
+    expect(JSON.parse(utf8.decode(got[0]!.plaintext))).toEqual({ length: String(text.length), bytes: text.length, text });
   });
 });

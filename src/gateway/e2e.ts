@@ -13,6 +13,7 @@ import { E2ECode } from "../seal/e2e/codes.js";
 import type { FrameAead } from "../seal/e2e/frames.js";
 import { E2E_CONTENT_TYPE, E2E_VERSION, E2EHeader, fromBase64Url, toBase64Url } from "../seal/e2e/headers.js";
 import { importE2EPrivateKey, openRequest } from "../seal/e2e/request.js";
+import { nodeE2ESuite } from "./hpke-node.js";
 import { deriveResponseKeys, randomResponseNonce, sealBody, sealedStream, type Trailers } from "../seal/e2e/response.js";
 import { e2eKeyId } from "../seal/e2e/suite.js";
 import type { SignedText, SigningAlgo } from "../seal/signing.js";
@@ -159,8 +160,8 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     const aad = requestAad({ method: c.req.method, route: c.req.path, model, stream: streamFlag === "true", keyId, time });
     let opened;
     try {
-      recipientKey ??= importE2EPrivateKey(opts.privateKey);
-      opened = await openRequest(await recipientKey, enc, sealed, aad, sealedCredential, sealedPermit);
+      recipientKey ??= importE2EPrivateKey(opts.privateKey, nodeE2ESuite());
+      opened = await openRequest(await recipientKey, enc, sealed, aad, sealedCredential, sealedPermit, nodeE2ESuite());
     } catch (err) {
       const code = err instanceof SealError ? err.code : E2ECode.E2E_DECRYPT_FAILED;
       return e2eError(code, "the sealed request could not be opened (altered bytes, another route or metadata, or another key)");
@@ -188,7 +189,10 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     const credential = opened.credential ? utf8.decode(opened.credential) : "";
     if (credential && /^[\x21-\x7e][\x20-\x7e]*$/.test(credential)) headers.set("authorization", credential);
     headers.set("content-type", "application/json");
-    const plainReq = new Request(c.req.raw.url, { method: c.req.method, headers, body: opened.plaintext.slice(), signal: c.req.raw.signal });
+    headers.set("content-length", String(opened.plaintext.length));
+    // No signal: the request scope (outside) already watches the client and hands every
+    // layer its own; following the outer Request's would build its AbortController.
+    const plainReq = new Request(c.req.raw.url, { method: c.req.method, headers, body: opened.plaintext.slice() });
     openedRequests.add(plainReq);
     c.req.raw = plainReq;
     c.req.bodyCache = {};

@@ -53,7 +53,7 @@ export function mountTokenIssuer(app: Hono<GatewayEnv>, key: IssuerKey, keyAuth:
     if (c.req.header("content-type") !== "application/private-token-request") {
       throw new GatewayError(415, "unsupported_media_type", "send application/private-token-request");
     }
-    const body = new Uint8Array(await c.req.arrayBuffer());
+    const body = await bodyBytes(c);
     if (body.length > MAX_REQUEST) throw new GatewayError(413, "request_too_large", "a token request is a few hundred bytes");
     try {
       return new Response(issueToken(key, body).slice(), { headers: { "content-type": "application/private-token-response" } });

@@ -9,7 +9,7 @@
 import type { MiddlewareHandler } from "hono";
 import { GatewayError } from "../../errors.js";
 import type { GatewayEnv } from "../context.js";
-import { setBodyBytes } from "../context.js";
+import { knownBodyBytes, setBodyBytes } from "../context.js";
 import { GatewayCode } from "../errors.js";
 
 export function concurrencyLimit(max: number): MiddlewareHandler<GatewayEnv> & { readonly active: () => number } {
@@ -63,6 +63,12 @@ export function bodyLimit(limit: number | ((path: string) => number)): Middlewar
     const tooLarge = (): GatewayError => new GatewayError(413, GatewayCode.BODY_TOO_LARGE, `request body is larger than ${maxBytes} bytes`);
     const declared = Number(c.req.header("content-length") ?? "NaN");
     if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
+    const known = knownBodyBytes(c);
+    if (known) {
+      // Already in memory (an opened E2E request's plaintext): only its size is checked.
+      if (known.length > maxBytes) throw tooLarge();
+      return next();
+    }
     const raw = c.req.raw;
     const signal = c.get("signal");
     if (Number.isFinite(declared)) {

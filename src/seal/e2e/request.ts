@@ -6,7 +6,7 @@
  * it: the client and the enclave) with no extra key, and binds the response to exactly
  * this request (RFC 9180 §9.8).
  */
-import type { RecipientContext, SenderContext } from "@hpke/core";
+import type { CipherSuite, RecipientContext, SenderContext } from "@hpke/core";
 import { SealError } from "../../errors.js";
 import { utf8 } from "../../util/bytes.js";
 import { E2ECode } from "./codes.js";
@@ -73,17 +73,27 @@ export async function sealRequest(recipientPublicKey: Uint8Array, plaintext: Uin
   return { enc: new Uint8Array(ctx.enc), ciphertext, credential: sealedCredential, permit: sealedPermit, responseSecret: await exportSecret(ctx) };
 }
 
-/** Imports the node's raw private key once (importing costs about as much as opening). */
-export async function importE2EPrivateKey(privateKey: Uint8Array): Promise<CryptoKey> {
+/**
+ * Imports the node's raw private key once (importing costs about as much as opening), for
+ * `suite` (default: the Web Crypto suite; the node passes its own, src/gateway/hpke-node.ts).
+ */
+export async function importE2EPrivateKey(privateKey: Uint8Array, suite: CipherSuite = e2eSuite()): Promise<CryptoKey> {
   assertX25519Key(privateKey, "the node's E2E private key");
-  return e2eSuite().kem.importKey("raw", copy(privateKey), false);
+  return suite.kem.importKey("raw", copy(privateKey), false);
 }
 
 /** Throws SealError E2E_DECRYPT_FAILED when the body, the credential, the aad or the key does not match. */
-export async function openRequest(privateKey: Uint8Array | CryptoKey, enc: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array, sealedCredential?: Uint8Array | null, sealedPermit?: Uint8Array | null): Promise<OpenedRequest> {
-  const recipientKey = privateKey instanceof Uint8Array ? await importE2EPrivateKey(privateKey) : privateKey;
+export async function openRequest(
+  privateKey: Uint8Array | CryptoKey,
+  enc: Uint8Array,
+  ciphertext: Uint8Array,
+  aad: Uint8Array,
+  sealedCredential?: Uint8Array | null,
+  sealedPermit?: Uint8Array | null,
+  suite: CipherSuite = e2eSuite(),
+): Promise<OpenedRequest> {
+  const recipientKey = privateKey instanceof Uint8Array ? await importE2EPrivateKey(privateKey, suite) : privateKey;
   if (enc.length !== 32) throw new SealError(E2ECode.E2E_MALFORMED, "the encapsulated key must be 32 bytes");
-  const suite = e2eSuite();
   let ctx: RecipientContext;
   try {
     ctx = await suite.createRecipientContext({ recipientKey, enc: copy(enc), info: E2E_INFO });

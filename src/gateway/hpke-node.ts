@@ -1,0 +1,144 @@
+/**
+ * The node's E2E HPKE suite (RFC 9180: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
+ * AES-256-GCM, base mode), the same suite as ../seal/e2e/suite.ts but with synchronous
+ * primitives: X25519 and AES-256-GCM by OpenSSL (node:crypto), HKDF by @noble/hashes
+ * (../seal/e2e/noble-hkdf.ts). The HPKE construction itself (key schedule, labels,
+ * nonces, sequence numbers, the KEM's checks) is @hpke/core's and @hpke/common's,
+ * unchanged. Why: through Node's Web Crypto, each of the ~ten calls opening a request
+ * makes (key imports, HMACs, the DH) builds a CryptoKey and runs as an async job: opening
+ * one sealed request cost ~1.7 ms of CPU (docs/notes/api.md, "sealed requests").
+ * Node only: the client keeps the Web Crypto suite, and both make the same bytes
+ * (./hpke-node.contract.test.ts).
+ */
+import { CipherSuite, KemId, type AeadEncryptionContext, type AeadInterface, AeadId } from "@hpke/core";
+import { Dhkem, XCurveDhkemPrimitives, type MontgomeryECDH } from "@hpke/common";
+import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject } from "node:crypto";
+import { NobleHkdfSha256 } from "../seal/e2e/noble-hkdf.js";
+
+// RFC 8410 DER prefixes: a raw 32-byte X25519 key after them is a PKCS#8 / SPKI key.
+const PKCS8_X25519 = Buffer.from("302e020100300506032b656e04220420", "hex");
+const SPKI_X25519 = Buffer.from("302a300506032b656e032100", "hex");
+
+/** KeyObjects of the secret keys seen (the node's own, imported once), by the bytes' identity. */
+const privateKeys = new WeakMap<Uint8Array, KeyObject>();
+const publicOf = new WeakMap<Uint8Array, Uint8Array>();
+
+function privateKeyObject(sk: Uint8Array): KeyObject {
+  let k = privateKeys.get(sk);
+  if (!k) {
+    if (sk.length !== 32) throw new RangeError("an X25519 secret key is 32 bytes");
+    k = createPrivateKey({ key: Buffer.concat([PKCS8_X25519, sk]), format: "der", type: "pkcs8" });
+    privateKeys.set(sk, k);
+  }
+  return k;
+}
+
+/** A fresh Uint8Array that owns its whole ArrayBuffer (XCurveDhkemPrimitives hands out `.buffer`). */
+function owned(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
+function shared(sk: Uint8Array, pk: Uint8Array): Uint8Array {
+  if (pk.length !== 32) throw new RangeError("an X25519 public key is 32 bytes");
+  // OpenSSL refuses a low-order point (an all-zero result), as RFC 9180 §7.1.4 requires.
+  const out = owned(diffieHellman({ privateKey: privateKeyObject(sk), publicKey: createPublicKey({ key: Buffer.concat([SPKI_X25519, pk]), format: "der", type: "spki" }) }));
+  if (out.every((b) => b === 0)) throw new RangeError("X25519 shared secret is zero (low-order point)");
+  return out;
+}
+
+function publicKey(sk: Uint8Array): Uint8Array {
+  let pk = publicOf.get(sk);
+  if (!pk) {
+    const spki = createPublicKey(privateKeyObject(sk)).export({ format: "der", type: "spki" });
+    pk = owned(spki.subarray(spki.length - 32));
+    publicOf.set(sk, pk);
+  }
+  // A copy each time: a caller may keep or clear what it is given.
+  return owned(pk);
+}
+
+/** X25519 (RFC 7748) by OpenSSL, in the shape @hpke/common's Montgomery-curve KEM takes. */
+export const nodeX25519: MontgomeryECDH = {
+  scalarMult: (scalar, u) => shared(scalar, u),
+  scalarMultBase: (scalar) => publicKey(scalar),
+  getSharedSecret: (sk, pk) => shared(sk, pk),
+  getPublicKey: (sk) => publicKey(sk),
+  utils: { randomSecretKey: () => Promise.resolve(owned(randomBytes(32))) },
+  GuBytes: (() => {
+    const g = new Uint8Array(32);
+    g[0] = 9;
+    return g;
+  })(),
+  lengths: { secretKey: 32, publicKey: 32, seed: 32 },
+  keygen: () => {
+    const secretKey = owned(randomBytes(32));
+    return { secretKey, publicKey: publicKey(secretKey) };
+  },
+};
+
+class DhkemX25519Node extends Dhkem {
+  override readonly secretSize = 32;
+  override readonly encSize = 32;
+  override readonly publicKeySize = 32;
+  override readonly privateKeySize = 32;
+  constructor() {
+    const kdf = new NobleHkdfSha256();
+    super(KemId.DhkemX25519HkdfSha256, new XCurveDhkemPrimitives("X25519", 32, nodeX25519, kdf), kdf);
+  }
+}
+
+const TAG = 16;
+
+type Bytes = ArrayBufferLike | ArrayBufferView;
+function bytesOf(b: Bytes): Uint8Array {
+  return ArrayBuffer.isView(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : new Uint8Array(b);
+}
+
+/** AES-256-GCM by OpenSSL: the ciphertext is followed by its 16-byte tag, as Web Crypto's. */
+class NodeAesGcmContext implements AeadEncryptionContext {
+  private readonly key: Buffer;
+  constructor(key: Bytes) {
+    const raw = bytesOf(key);
+    this.key = Buffer.from(raw);
+    // As @hpke/core's context: the raw key it was handed is not kept.
+    raw.fill(0);
+  }
+  seal(iv: Bytes, data: Bytes, aad: Bytes): Promise<ArrayBuffer> {
+    try {
+      const c = createCipheriv("aes-256-gcm", this.key, bytesOf(iv));
+      c.setAAD(bytesOf(aad));
+      const out = Buffer.concat([c.update(bytesOf(data)), c.final(), c.getAuthTag()]);
+      return Promise.resolve(new Uint8Array(out).buffer);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error("seal failed"));
+    }
+  }
+  open(iv: Bytes, data: Bytes, aad: Bytes): Promise<ArrayBuffer> {
+    try {
+      const bytes = bytesOf(data);
+      if (bytes.length < TAG) throw new RangeError("ciphertext shorter than its tag");
+      const d = createDecipheriv("aes-256-gcm", this.key, bytesOf(iv));
+      d.setAAD(bytesOf(aad));
+      d.setAuthTag(bytes.subarray(bytes.length - TAG));
+      const out = Buffer.concat([d.update(bytes.subarray(0, bytes.length - TAG)), d.final()]);
+      return Promise.resolve(new Uint8Array(out).buffer);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error("open failed"));
+    }
+  }
+}
+
+const nodeAes256Gcm: AeadInterface = {
+  id: AeadId.Aes256Gcm,
+  keySize: 32,
+  nonceSize: 12,
+  tagSize: TAG,
+  createEncryptionContext: (key) => new NodeAesGcmContext(key),
+};
+
+let cached: CipherSuite | undefined;
+/** The E2E v1 suite on node:crypto and noble (the same bytes as e2eSuite()). */
+export function nodeE2ESuite(): CipherSuite {
+  cached ??= new CipherSuite({ kem: new DhkemX25519Node(), kdf: new NobleHkdfSha256(), aead: nodeAes256Gcm });
+  return cached;
+}
