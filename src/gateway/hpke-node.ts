@@ -15,9 +15,8 @@ import { Dhkem, XCurveDhkemPrimitives, type MontgomeryECDH } from "@hpke/common"
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject } from "node:crypto";
 import { NobleHkdfSha256 } from "../seal/e2e/noble-hkdf.js";
 
-// RFC 8410 DER prefixes: a raw 32-byte X25519 key after them is a PKCS#8 / SPKI key.
+// RFC 8410's PKCS#8 prefix: a raw 32-byte X25519 secret key after it is a private key.
 const PKCS8_X25519 = Buffer.from("302e020100300506032b656e04220420", "hex");
-const SPKI_X25519 = Buffer.from("302a300506032b656e032100", "hex");
 
 /** KeyObjects of the secret keys seen (the node's own, imported once), by the bytes' identity. */
 const privateKeys = new WeakMap<Uint8Array, KeyObject>();
@@ -41,7 +40,9 @@ function owned(bytes: Uint8Array): Uint8Array {
 function shared(sk: Uint8Array, pk: Uint8Array): Uint8Array {
   if (pk.length !== 32) throw new RangeError("an X25519 public key is 32 bytes");
   // OpenSSL refuses a low-order point (an all-zero result), as RFC 9180 §7.1.4 requires.
-  const out = owned(diffieHellman({ privateKey: privateKeyObject(sk), publicKey: createPublicKey({ key: Buffer.concat([SPKI_X25519, pk]), format: "der", type: "spki" }) }));
+  // The peer's key as a JWK: OpenSSL 3 decodes it in ~10 µs, a DER SPKI in ~120 µs.
+  const peer = createPublicKey({ key: { kty: "OKP", crv: "X25519", x: Buffer.from(pk.buffer, pk.byteOffset, pk.byteLength).toString("base64url") }, format: "jwk" });
+  const out = owned(diffieHellman({ privateKey: privateKeyObject(sk), publicKey: peer }));
   if (out.every((b) => b === 0)) throw new RangeError("X25519 shared secret is zero (low-order point)");
   return out;
 }
