@@ -62,9 +62,15 @@ function credentialAad(aad: Uint8Array, prefix: Uint8Array = CREDENTIAL_AAD_PREF
   return out;
 }
 
-export async function sealRequest(recipientPublicKey: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, credential?: Uint8Array, permit?: Uint8Array): Promise<SealedRequest> {
+export async function sealRequest(
+  recipientPublicKey: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+  credential?: Uint8Array,
+  permit?: Uint8Array,
+  suite: CipherSuite = e2eSuite(),
+): Promise<SealedRequest> {
   assertX25519Key(recipientPublicKey, "the recipient E2E key");
-  const suite = e2eSuite();
   const ctx = await suite.createSenderContext({ recipientPublicKey: await suite.kem.deserializePublicKey(copy(recipientPublicKey)), info: E2E_INFO });
   const ciphertext = new Uint8Array(await ctx.seal(copy(plaintext), copy(aad)));
   // Sealed after the body: sequence 1 of the same context (the node opens in this order).
