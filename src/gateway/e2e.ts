@@ -139,10 +139,12 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     const nowMs = now();
     if (Math.abs(nowMs / 1000 - time) > E2E_TIME_WINDOW_S) return e2eError(E2ECode.E2E_STALE, "X-Cloister-E2E-Time is more than 5 minutes from the node's clock (check the client's clock)");
 
-    const declared = Number(c.req.header("content-length") ?? "0");
+    const declared = Number(c.req.header("content-length") ?? "NaN");
     if (declared > maxBody) return errorResponse(new GatewayError(413, "BODY_TOO_LARGE", "request body too large"));
-    const sealed = await bodyBytes(c);
-    if (sealed.length > maxBody) return errorResponse(new GatewayError(413, "BODY_TOO_LARGE", "request body too large"));
+    // Declared: the server reads exactly that many bytes. Not declared (chunked): read no
+    // further than the limit, so an envelope cannot make the node buffer a body whole.
+    const sealed = Number.isFinite(declared) ? await bodyBytes(c) : await readWithin(c.req.raw, maxBody);
+    if (sealed === null || sealed.length > maxBody) return errorResponse(new GatewayError(413, "BODY_TOO_LARGE", "request body too large"));
 
     const permitText = c.req.header(E2EHeader.permit);
     const sealedPermit = permitText === undefined ? null : fromBase64Url(permitText);
@@ -243,6 +245,25 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     c.res = streamedResponse(body, init);
     return undefined;
   };
+}
+
+/** The body, or null as soon as it runs past `max` bytes (the rest is never read). */
+async function readWithin(req: Request, max: number): Promise<Uint8Array | null> {
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  return chunks.length === 1 && chunks[0] ? chunks[0] : new Uint8Array(Buffer.concat(chunks, total));
 }
 
 function readVar(c: Context, name: string): string | undefined {

@@ -12,24 +12,48 @@
  */
 import { CipherSuite, KemId, type AeadEncryptionContext, type AeadInterface, AeadId } from "@hpke/core";
 import { Dhkem, XCurveDhkemPrimitives, type MontgomeryECDH } from "@hpke/common";
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject } from "node:crypto";
+import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, createSecretKey, diffieHellman, getRandomValues, timingSafeEqual, type KeyObject } from "node:crypto";
 import { NobleHkdfSha256 } from "../seal/e2e/noble-hkdf.js";
 
 // RFC 8410's PKCS#8 prefix: a raw 32-byte X25519 secret key after it is a private key.
 const PKCS8_X25519 = Buffer.from("302e020100300506032b656e04220420", "hex");
 
-/** KeyObjects of the secret keys seen (the node's own, imported once), by the bytes' identity. */
-const privateKeys = new WeakMap<Uint8Array, KeyObject>();
-const publicOf = new WeakMap<Uint8Array, Uint8Array>();
+/**
+ * A secret key seen before (the node's own, imported once), by the bytes' identity: its
+ * KeyObject, its public key, and a copy of the bytes it was made from. The curve is a
+ * function of the bytes it is handed, and @hpke/common's X-curve key is a view of its
+ * caller's bytes (an ArrayBuffer given to importKey is not copied), so a hit counts only
+ * while the bytes are still those: changed in place (another key written over it, a key
+ * wiped), it is made again, never answered with the old key's KeyObject or public key.
+ */
+interface SecretKeyEntry {
+  readonly bytes: Buffer;
+  readonly key: KeyObject;
+  publicKey?: Uint8Array;
+}
+const secretKeys = new WeakMap<Uint8Array, SecretKeyEntry>();
 
-function privateKeyObject(sk: Uint8Array): KeyObject {
-  let k = privateKeys.get(sk);
-  if (!k) {
-    if (sk.length !== 32) throw new RangeError("an X25519 secret key is 32 bytes");
-    k = createPrivateKey({ key: Buffer.concat([PKCS8_X25519, sk]), format: "der", type: "pkcs8" });
-    privateKeys.set(sk, k);
+function secretKeyEntry(sk: Uint8Array): SecretKeyEntry {
+  if (sk.length !== 32) throw new RangeError("an X25519 secret key is 32 bytes");
+  const now = Buffer.from(sk.buffer, sk.byteOffset, sk.byteLength);
+  const seen = secretKeys.get(sk);
+  if (seen && timingSafeEqual(seen.bytes, now)) return seen;
+  // Buffer.alloc, not concat/from: those take small Buffers from the shared pool, where
+  // the secret would stay (unwiped) beside other Buffers' bytes.
+  const der = Buffer.alloc(PKCS8_X25519.length + 32);
+  PKCS8_X25519.copy(der);
+  der.set(now, PKCS8_X25519.length);
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+  } finally {
+    der.fill(0);
   }
-  return k;
+  const bytes = Buffer.alloc(32);
+  bytes.set(now);
+  const entry: SecretKeyEntry = { bytes, key };
+  secretKeys.set(sk, entry);
+  return entry;
 }
 
 /** A fresh Uint8Array that owns its whole ArrayBuffer (XCurveDhkemPrimitives hands out `.buffer`). */
@@ -42,20 +66,26 @@ function shared(sk: Uint8Array, pk: Uint8Array): Uint8Array {
   // OpenSSL refuses a low-order point (an all-zero result), as RFC 9180 §7.1.4 requires.
   // The peer's key as a JWK: OpenSSL 3 decodes it in ~10 µs, a DER SPKI in ~120 µs.
   const peer = createPublicKey({ key: { kty: "OKP", crv: "X25519", x: Buffer.from(pk.buffer, pk.byteOffset, pk.byteLength).toString("base64url") }, format: "jwk" });
-  const out = owned(diffieHellman({ privateKey: privateKeyObject(sk), publicKey: peer }));
+  const dh = diffieHellman({ privateKey: secretKeyEntry(sk).key, publicKey: peer });
+  const out = owned(dh);
+  dh.fill(0);
   if (out.every((b) => b === 0)) throw new RangeError("X25519 shared secret is zero (low-order point)");
   return out;
 }
 
 function publicKey(sk: Uint8Array): Uint8Array {
-  let pk = publicOf.get(sk);
-  if (!pk) {
-    const spki = createPublicKey(privateKeyObject(sk)).export({ format: "der", type: "spki" });
-    pk = owned(spki.subarray(spki.length - 32));
-    publicOf.set(sk, pk);
+  const entry = secretKeyEntry(sk);
+  if (!entry.publicKey) {
+    const spki = createPublicKey(entry.key).export({ format: "der", type: "spki" });
+    entry.publicKey = owned(spki.subarray(spki.length - 32));
   }
   // A copy each time: a caller may keep or clear what it is given.
-  return owned(pk);
+  return owned(entry.publicKey);
+}
+
+/** 32 random bytes in an array of their own (randomBytes' Buffer would be one more copy left unwiped). */
+function randomSecret(): Uint8Array {
+  return getRandomValues(new Uint8Array(32));
 }
 
 /** X25519 (RFC 7748) by OpenSSL, in the shape @hpke/common's Montgomery-curve KEM takes. */
@@ -64,7 +94,7 @@ export const nodeX25519: MontgomeryECDH = {
   scalarMultBase: (scalar) => publicKey(scalar),
   getSharedSecret: (sk, pk) => shared(sk, pk),
   getPublicKey: (sk) => publicKey(sk),
-  utils: { randomSecretKey: () => Promise.resolve(owned(randomBytes(32))) },
+  utils: { randomSecretKey: () => Promise.resolve(randomSecret()) },
   GuBytes: (() => {
     const g = new Uint8Array(32);
     g[0] = 9;
@@ -72,7 +102,7 @@ export const nodeX25519: MontgomeryECDH = {
   })(),
   lengths: { secretKey: 32, publicKey: 32, seed: 32 },
   keygen: () => {
-    const secretKey = owned(randomBytes(32));
+    const secretKey = randomSecret();
     return { secretKey, publicKey: publicKey(secretKey) };
   },
 };
@@ -97,10 +127,13 @@ function bytesOf(b: Bytes): Uint8Array {
 
 /** AES-256-GCM by OpenSSL: the ciphertext is followed by its 16-byte tag, as Web Crypto's. */
 class NodeAesGcmContext implements AeadEncryptionContext {
-  private readonly key: Buffer;
+  private readonly key: KeyObject;
   constructor(key: Bytes) {
     const raw = bytesOf(key);
-    this.key = Buffer.from(raw);
+    if (raw.length !== 32) throw new RangeError("an AES-256-GCM key is 32 bytes");
+    // A KeyObject (OpenSSL's memory, wiped when freed), not Buffer.from(raw): that takes a
+    // small Buffer from the shared pool, where the key would outlive the context unwiped.
+    this.key = createSecretKey(raw);
     // As @hpke/core's context: the raw key it was handed is not kept.
     raw.fill(0);
   }

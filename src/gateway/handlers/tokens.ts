@@ -10,21 +10,26 @@ import { GatewayError } from "../../errors.js";
 import { TransparencyError } from "../../transparency/errors.js";
 import { issuerDirectory, issueToken, type IssuerKey } from "../../transparency/tokens/issuer.js";
 import { bodyBytes, type GatewayEnv } from "../context.js";
+import { bodyLimit } from "../middleware/limits.js";
 import { LedgerError } from "../../ledger/errors.js";
 import type { TokenSale } from "../../transparency/tokens/escrow-sale.js";
 import { parseBuyRequest, receiptJson } from "../../transparency/tokens/purchase-wire.js";
 
 const MAX_REQUEST = 1024;
+/** A purchase is at most 100 token requests (~35 KiB of JSON). */
+const MAX_PURCHASE = 64 * 1024;
 
 export function mountTokenIssuer(app: Hono<GatewayEnv>, key: IssuerKey, keyAuth: MiddlewareHandler<GatewayEnv>, sale?: TokenSale, sign?: MiddlewareHandler<GatewayEnv>): void {
   // Paid through the escrow: the spend permit is the payment, no API key (./escrow-sale.ts).
   // Opened from E2E like every POST; `sign` signs the answer (a sealed one's signature rides in its trailer).
   if (sale) {
+    // Bounded before anything reads it (the signing layer hashes it): no API key is needed here.
+    app.use("/v1/tokens/buy", bodyLimit(MAX_PURCHASE));
     if (sign) app.use("/v1/tokens/buy", sign);
     app.post("/v1/tokens/buy", async (c) => {
       // The body as the signing layer hashed it (read once, shared: src/gateway/context.ts).
       const text = new TextDecoder().decode(await bodyBytes(c));
-      if (text.length > 64 * 1024) throw new GatewayError(413, "request_too_large", "a purchase is at most 100 token requests");
+      if (text.length > MAX_PURCHASE) throw new GatewayError(413, "request_too_large", "a purchase is at most 100 token requests");
       let value: unknown;
       try {
         value = JSON.parse(text);
@@ -48,7 +53,8 @@ export function mountTokenIssuer(app: Hono<GatewayEnv>, key: IssuerKey, keyAuth:
   // A node that sells tokens through the escrow gives none away for an API key: a market
   // node lets a token stand in for a spend permit, so every token must have been paid for.
   if (sale) return;
-  app.use("/v1/tokens/issue", keyAuth);
+  // Bounded like every route's body: read through bodyBytes, it would otherwise be buffered whole.
+  app.use("/v1/tokens/issue", keyAuth, bodyLimit(MAX_REQUEST));
   app.post("/v1/tokens/issue", async (c) => {
     if (c.req.header("content-type") !== "application/private-token-request") {
       throw new GatewayError(415, "unsupported_media_type", "send application/private-token-request");
