@@ -21,6 +21,7 @@ import type { GatewayEnv } from "./context.js";
 import { sealedExchange } from "./sealed-exchange.js";
 import { bufferedBody } from "./stream-tap.js";
 import { echoTee } from "./test-fakes.js";
+import { sealCodeOf } from "../seal/e2e/test-codes.js";
 
 /** "fake" answers "sealed hello"; "count" streams deltas forever (counting them) until its signal aborts. */
 function backend() {
@@ -71,14 +72,7 @@ async function sealedPost(app: App, route: string, payload: unknown, stream: boo
   return { res, keys: nonce === null ? null : deriveResponseKeys(s.responseSecret, s.enc, fromBase64Url(nonce)!) };
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof SealError ? e.code : `not a SealError: ${String(e)}`;
-  }
-  return undefined;
-}
+const codeOf = sealCodeOf;
 
 const chat = (model: string, stream = false) => ({ model, stream, messages: [{ role: "user", content: "hush" }] });
 const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));

@@ -14,6 +14,7 @@ import { NobleHkdfSha256 } from "../seal/e2e/noble-hkdf.js";
 import { importE2EPrivateKey, openRequest, sealRequest } from "../seal/e2e/request.js";
 import { E2E_INFO, e2eSuite, generateE2EKeyPair } from "../seal/e2e/suite.js";
 import { nodeE2ESuite, nodeX25519 } from "./hpke-node.js";
+import { sealCodeOfAsync } from "../seal/e2e/test-codes.js";
 
 const P = 2n ** 255n - 19n;
 const le = (n: bigint): Uint8Array => {
@@ -46,14 +47,7 @@ async function outcome<T>(p: Promise<T> | (() => T)): Promise<{ ok: true; v: T }
   }
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "opened";
-  } catch (err) {
-    return err instanceof SealError ? err.code : String(err);
-  }
-}
+const codeOf = async (p: Promise<unknown>): Promise<string> => (await sealCodeOfAsync(p)) ?? "opened";
 
 describe("hostile X25519 encapsulated keys: the node suite, Web Crypto's and noble agree", () => {
   const node = generateE2EKeyPair();

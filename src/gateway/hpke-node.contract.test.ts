@@ -15,6 +15,7 @@ import { NobleHkdfSha256 } from "../seal/e2e/noble-hkdf.js";
 import { importE2EPrivateKey, openRequest, sealRequest } from "../seal/e2e/request.js";
 import { E2E_INFO, e2eSuite, generateE2EKeyPair } from "../seal/e2e/suite.js";
 import { nodeE2ESuite, nodeX25519 } from "./hpke-node.js";
+import { sealCodeOfAsync } from "../seal/e2e/test-codes.js";
 
 const u8 = (b: ArrayBuffer): Uint8Array => new Uint8Array(b);
 /** Web Crypto at every step (e2eSuite() takes noble's HKDF for its key schedule): the reference both are held to. */
@@ -22,14 +23,7 @@ const webOnly = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new Hkd
 const aad = requestAad({ method: "POST", route: "/v1/chat/completions", model: "m", stream: false, keyId: "k", time: 1 });
 const text = new TextEncoder();
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "opened";
-  } catch (err) {
-    return err instanceof SealError ? err.code : String(err);
-  }
-}
+const codeOf = async (p: Promise<unknown>): Promise<string> => (await sealCodeOfAsync(p)) ?? "opened";
 
 describe("the node's HPKE suite", () => {
   it("X25519 by OpenSSL gives noble's public keys and shared secrets", () => {

@@ -7,28 +7,15 @@ import { FrameOpener, FrameSealer } from "./frames.js";
 import { openRequest, sealRequest } from "./request.js";
 import { deriveResponseKeys, openBody, openingStream, randomResponseNonce, sealBody, sealedStream, type Trailers } from "./response.js";
 import { e2eKeyId, generateE2EKeyPair } from "./suite.js";
+import { sealCodeOf, sealCodeOfAsync } from "./test-codes.js";
 
 const node = generateE2EKeyPair();
 const meta: RequestMeta = { method: "POST", route: "/v1/chat/completions", model: "m", stream: true, keyId: e2eKeyId(node.publicKey), time: 1_767_225_600 };
 const body = utf8.encode(JSON.stringify({ model: "m", stream: true, messages: [{ role: "user", content: "secret prompt" }] }));
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof SealError ? e.code : `not a SealError: ${String(e)}`;
-  }
-  return undefined;
-}
+const codeOf = sealCodeOf;
 
-async function codeOfAsync(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    return e instanceof SealError ? e.code : `not a SealError: ${String(e)}`;
-  }
-  return undefined;
-}
+const codeOfAsync = sealCodeOfAsync;
 
 function keys() {
   return deriveResponseKeys(new Uint8Array(32).fill(7), new Uint8Array(32).fill(1), randomResponseNonce());

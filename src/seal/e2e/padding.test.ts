@@ -5,17 +5,11 @@ import { utf8 } from "../../util/bytes.js";
 import { FrameOpener, FrameSealer, nobleAesGcm, type FrameKeys } from "./frames.js";
 import { MAX_FRAME_BODY, MAX_PADDED_PLAINTEXT, pad, paddedLength, unpad } from "./padding.js";
 import { openBody, sealBody } from "./response.js";
+import { sealCodeOf } from "./test-codes.js";
 
 const keys = (): FrameKeys => ({ key: crypto.getRandomValues(new Uint8Array(32)), baseNonce: crypto.getRandomValues(new Uint8Array(12)) });
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof SealError ? e.code : `not a SealError: ${String(e)}`;
-  }
-  return undefined;
-}
+const codeOf = sealCodeOf;
 
 /** A frame sealed with a hand-made plaintext: what a buggy or hostile sealer could send. */
 function rawFrame(k: FrameKeys, plaintext: Uint8Array, final: boolean): Uint8Array {

@@ -11,6 +11,7 @@ import { concatBytes, utf8 } from "../../util/bytes.js";
 import { FrameOpener, nobleAesGcm, type FrameAead } from "./frames.js";
 import { MAX_FRAME_BODY } from "./padding.js";
 import { deriveResponseKeys, openBody, randomResponseNonce, sealedStream, type Trailers } from "./response.js";
+import { sealCodeOf } from "./test-codes.js";
 
 function keys() {
   return deriveResponseKeys(new Uint8Array(32).fill(7), new Uint8Array(32).fill(1), randomResponseNonce());
@@ -28,14 +29,7 @@ async function drain(s: ReadableStream<Uint8Array>): Promise<{ bytes: Uint8Array
   return { bytes: concatBytes(...parts), chunks: parts.length, error: undefined };
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof SealError ? e.code : `not a SealError: ${String(e)}`;
-  }
-  return undefined;
-}
+const codeOf = sealCodeOf;
 
 /** A pull source (highWaterMark 0) that counts how often it was pulled and whether it was cancelled. */
 function counted(chunks: readonly (Uint8Array | Error)[]) {
