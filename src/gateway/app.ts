@@ -21,7 +21,7 @@ import type { InferenceBackend } from "../inference/backend.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import { createSigner } from "../seal/signing.js";
 import type { Store } from "../store/store.js";
-import type { GatewayEnv } from "./context.js";
+import { bodyBytes, type GatewayEnv } from "./context.js";
 import { errorResponse, GatewayCode, toGatewayError } from "./errors.js";
 import { attestationHandler } from "./handlers/attestation.js";
 import { chatHandler, completionsHandler } from "./handlers/chat.js";
@@ -168,8 +168,11 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   // this same app, with no client address (docs/protocol.md "Oblivious HTTP").
   const ohttpKeys = [{ config: nodeKeyConfig(e2e.publicKey, ohttpKeyId(e2e.publicKey)), privateKey: e2e.privateKey }];
   app.get("/ohttp-keys", ohttpKeysHandler(ohttpKeys));
-  const ohttp = ohttpGatewayHandler({ keys: ohttpKeys, dispatch: async (r) => app.fetch(r) });
-  app.post("/ohttp", (c) => ohttp(c.req.raw));
+  // Unauthenticated: the encapsulated request is bounded before it is read (its inner request then meets the route's own limits).
+  const ohttpMax = maxBodyBytes + 1024;
+  const ohttp = ohttpGatewayHandler({ keys: ohttpKeys, dispatch: async (r) => app.fetch(r), maxRequestBytes: ohttpMax });
+  app.use("/ohttp", bodyLimit(ohttpMax));
+  app.post("/ohttp", async (c) => ohttp(c.req.raw, await bodyBytes(c)));
   mountReceipts(app, receipts, signers);
   // Unauthenticated, and each answer costs a quote and a signature: limited per address.
   app.use("/v1/attestation/report", rateLimitByAddress(limits.reportRateLimit));
@@ -235,7 +238,8 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
     app.use("/v1/agents", authMw);
     app.use("/v1/agents/*", (c, next) => (c.req.path === "/v1/agents/runs" ? next() : authMw(c, next)));
     // Publish and yank answer signed, so the verifying client (which seals every POST) can use them on an E2E-only node.
-    app.on("POST", ["/v1/agents", "/v1/agents/:name/versions/:version/yank"], signedAndLogged());
+    // Bounded before the signing layer hashes them (they are read whole): publishing is an authenticated upload, but not an unbounded one.
+    app.on("POST", ["/v1/agents", "/v1/agents/:name/versions/:version/yank"], bodyLimit(maxBodyBytes), signedAndLogged());
     app.route("/v1/agents", agentRoutes(agents));
   }
   return app;

@@ -13,6 +13,8 @@ import { E2EHeader, fromBase64Url, toBase64Url } from "../seal/e2e/headers.js";
 import { sealRequest } from "../seal/e2e/request.js";
 import { deriveResponseKeys, openBody } from "../seal/e2e/response.js";
 import { e2eKeyId } from "../seal/e2e/suite.js";
+import { Hub } from "../agents/hub/hub.js";
+import { openHubStore } from "../agents/hub/store.js";
 import { generateApiKey } from "../store/api-keys.js";
 import { openSqliteStore } from "../store/sqlite.js";
 import { generateIssuerKey } from "../transparency/tokens/issuer.js";
@@ -166,6 +168,22 @@ describe("body limits on the request path, attacked", () => {
     // The opened request is application/json (the E2E layer says so), so the issuer refuses it: a sealed 415, not a token.
     expect({ status: res.status, code: (JSON.parse(utf8.decode(opened.body)) as { error: { code: string } }).error.code }).toEqual({ status: 415, code: "unsupported_media_type" });
   });
+
+  it("/v1/agents publish (an API key): a huge body is refused after reading about the node's limit, not buffered whole", async () => {
+    const { app, apiKey } = await setup({ agents: { hub: new Hub(openHubStore()) } });
+    const { stream, state } = hostileBody(HUGE);
+    const res = await post(app, "/v1/agents", stream, { authorization: `Bearer ${apiKey}`, "content-type": "application/json" });
+    expect(res.status).toBe(413);
+    expect(state.pulled).toBeLessThanOrEqual(MAX + 2 * CHUNK);
+  });
+
+  it("/ohttp (no key at all): a huge encapsulated request is refused after reading about the node's limit, not buffered whole", async () => {
+    const { app } = await setup();
+    const { stream, state } = hostileBody(HUGE);
+    const res = await post(app, "/ohttp", stream, { "content-type": "message/ohttp-req" });
+    expect(res.status).toBe(413);
+    expect(state.pulled).toBeLessThanOrEqual(MAX + 1024 + 2 * CHUNK);
+  });
 });
 
 /** Writes `head`, `body`, then `later` after 400 ms; resolves with all the server sent back until it closed (or `waitMs`). */
@@ -185,7 +203,7 @@ function rawExchange(port: number, head: string, body: Uint8Array, later?: Uint8
     sock.write(head);
     sock.write(body);
     if (later) setTimeout(() => sock.writable && sock.write(later), 400);
-  });
+});
 }
 
 describe("a lying content-length through the real server (node:http, @hono/node-server)", () => {
@@ -246,4 +264,5 @@ describe("a lying content-length through the real server (node:http, @hono/node-
       await srv.close({ drainMs: 100 });
     }
   });
+
 });

@@ -33,11 +33,16 @@ export function ohttpKeysHandler(keys: readonly GatewayKey[]): () => Response {
   return () => new Response(bytes.slice(), { headers: { "content-type": OHTTP_KEYS_TYPE, "cache-control": "public, max-age=300" } });
 }
 
-export function ohttpGatewayHandler(opts: OhttpGatewayOptions): (req: Request) => Promise<Response> {
+/**
+ * `body`: the request's bytes when a layer before has read them within a bound (the node's
+ * body limit); otherwise they are read here whole, so a caller serving the open network
+ * must bound them first.
+ */
+export function ohttpGatewayHandler(opts: OhttpGatewayOptions): (req: Request, body?: Uint8Array) => Promise<Response> {
   const max = opts.maxRequestBytes ?? 4 * 1024 * 1024 + 1024;
-  return async (req) => {
+  return async (req, body) => {
     if (req.headers.get("content-type") !== OHTTP_REQUEST_TYPE) return problem(415, "ohttp_content_type", `send ${OHTTP_REQUEST_TYPE}`);
-    const raw = new Uint8Array(await req.arrayBuffer());
+    const raw = body ?? new Uint8Array(await req.arrayBuffer());
     if (raw.length > max) return problem(413, "request_too_large", "encapsulated request too large");
     let opened: Awaited<ReturnType<typeof decapsulateRequest>>;
     try {
