@@ -22,6 +22,7 @@ import type { MarketAddresses } from "./deploy.js";
 import { LedgerError } from "./errors.js";
 import { nodeFromRegistered } from "./registered-node.js";
 import { revertName } from "./revert.js";
+import { sendContractCall } from "./send-call.js";
 import { permitId, signPermit } from "./sign.js";
 import type { EvmAddress, Hex32, Price, Registration, SpendPermit } from "./typed-data.js";
 
@@ -47,9 +48,8 @@ export function createEvmChain(o: EvmChainOptions): Chain {
   const send = async (address: EvmAddress, abi: Abi, functionName: string, args: readonly unknown[], value?: bigint): Promise<TxResult> => {
     if (!wallet || !o.account) throw new LedgerError("NO_ACCOUNT", "this chain handle has no account to send from (--chain-key / CLOISTER_CHAIN_KEY)");
     try {
-      const { request } = await client.simulateContract({ account: o.account, address, abi, functionName, args, ...(value ? { value } : {}) });
-      const hash = await wallet.writeContract(request as Parameters<Wallet["writeContract"]>[0]);
-      const r = await client.waitForTransactionReceipt({ hash });
+      const r = await sendContractCall(client, wallet, { address, abi, functionName, args, ...(value ? { value } : {}) });
+      const hash = r.transactionHash;
       if (r.status !== "success") throw new LedgerError("CHAIN_REVERTED", `${functionName} reverted on chain`, { details: { hash } });
       return { hash, gasUsed: r.gasUsed, blockNumber: r.blockNumber };
     } catch (err) {

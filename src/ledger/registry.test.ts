@@ -7,6 +7,7 @@ import { deployContract } from "./deploy.js";
 import { automataEvidence, signRegistration } from "./sign.js";
 import { expectRevert, MEASUREMENTS, OTHER_MEASUREMENTS, startTestMarket, type TestMarket } from "./test-market.js";
 import { ZERO_HASH, type EvmAddress, type Hex32, type Registration } from "./typed-data.js";
+import { withGasMargin } from "./send-call.js";
 
 let m: TestMarket;
 beforeAll(async () => {
@@ -117,6 +118,16 @@ describe("NodeRegistry life cycle", () => {
     expect((await node(n.enclave.address)).expiresAt).toBe(0n);
     await m.registerNode({ enclave: n.enclave });
     expect(await active(n.enclave.address)).toBe(true);
+  });
+
+  it("a call is sent with a fifth more gas than its estimate (an estimate is exact only for the block it ran on)", async () => {
+    const n = await m.registerNode();
+    const tx = await m.client.getTransaction({ hash: n.receipt.transactionHash });
+    // The limit is the estimate plus a fifth; what the call used is at most the estimate
+    // (on anvil, here, exactly it: nothing to spare without the margin).
+    expect(tx.gas >= withGasMargin(n.receipt.gasUsed)).toBe(true);
+    expect(tx.gas > n.receipt.gasUsed + n.receipt.gasUsed / 10n).toBe(true);
+    expect(withGasMargin(175_377n)).toBe(210_452n);
   });
 
   it("an update with new prices bumps the price version and keeps the old table readable", async () => {

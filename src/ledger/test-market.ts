@@ -24,6 +24,7 @@ import { ANVIL_KEYS, startAnvil, type Anvil } from "./anvil.js";
 import { NodeRegistry } from "./contracts/artifacts.js";
 import { deployMarket, type DeployOptions, type MarketAddresses } from "./deploy.js";
 import { revertName, revertNameOfData } from "./revert.js";
+import { sendContractCall } from "./send-call.js";
 import { quorumEvidence, signRegistration } from "./sign.js";
 import { modelId, ZERO_HASH, type EvmAddress, type Hex32, type Price, type Registration, type Verdict } from "./typed-data.js";
 
@@ -117,11 +118,8 @@ export async function startTestMarket(deploy: Partial<DeployOptions> = {}): Prom
   });
 
   const send: TestMarket["send"] = async (from, address, abi, functionName, args, value) => {
-    const w = wallet(from);
-    const { request } = await client.simulateContract({ account: from, address, abi, functionName, args, value });
-    const hash = await w.writeContract(request as Parameters<Wallet["writeContract"]>[0]);
-    const r = await client.waitForTransactionReceipt({ hash });
-    if (r.status !== "success") throw new Error(`${functionName} reverted on chain (${await whyReverted(hash, r)})`);
+    const r = await sendContractCall(client, wallet(from), { address, abi, functionName, args, ...(value ? { value } : {}) });
+    if (r.status !== "success") throw new Error(`${functionName} reverted on chain (${await whyReverted(r.transactionHash, r)})`);
     return r;
   };
   // A call that simulated fine and then reverted when mined: say why (the custom error, or

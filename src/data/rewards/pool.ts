@@ -14,6 +14,7 @@ import {
   encodePacked,
   http,
   keccak256,
+  type Abi,
   type Account,
   type Chain as ViemChain,
   type PublicClient,
@@ -25,6 +26,7 @@ import { DataError } from "../../errors.js";
 import { DataPool, TestToken } from "../../ledger/contracts/artifacts.js";
 import { deployContract } from "../../ledger/deploy.js";
 import { revertName } from "../../ledger/revert.js";
+import { sendContractCall } from "../../ledger/send-call.js";
 import type { EvmAddress, Hex32 } from "../../ledger/typed-data.js";
 import type { RewardClaim, Signed } from "../pipeline/receipt.js";
 
@@ -97,9 +99,8 @@ const hex32 = (s: string): Hex32 => `0x${s.replace(/^0x/, "").toLowerCase()}` as
 async function send(p: PoolClient, address: EvmAddress, abi: typeof DataPool.abi | typeof ERC20, functionName: string, args: readonly unknown[]): Promise<Hex32> {
   const w = needWallet(p);
   try {
-    const { request } = await p.public.simulateContract({ account: w.account, address, abi, functionName, args } as Parameters<PublicClient["simulateContract"]>[0]);
-    const hash = await w.writeContract(request as Parameters<Wallet["writeContract"]>[0]);
-    const r = await p.public.waitForTransactionReceipt({ hash });
+    const r = await sendContractCall(p.public, w, { address, abi: abi as Abi, functionName, args });
+    const hash = r.transactionHash;
     if (r.status !== "success") throw new DataError("POOL_TX_FAILED", `${functionName} reverted on chain`);
     return hash;
   } catch (err) {

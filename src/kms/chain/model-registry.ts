@@ -12,6 +12,7 @@ import {
   hashTypedData,
   http,
   parseEventLogs,
+  type Abi,
   type Account,
   type Chain as ViemChain,
   type LocalAccount,
@@ -22,6 +23,7 @@ import {
 import { Escrow, ModelRegistry } from "../../ledger/contracts/artifacts.js";
 import { LedgerError } from "../../ledger/errors.js";
 import { revertName } from "../../ledger/revert.js";
+import { sendContractCall } from "../../ledger/send-call.js";
 import { modelId, type EvmAddress, type Hex32 } from "../../ledger/typed-data.js";
 import type { MarketFile } from "../../ledger/market-file.js";
 
@@ -112,9 +114,8 @@ export function createModelChain(o: { market: MarketFile; account?: LocalAccount
   const send = async (to: EvmAddress, abi: typeof ModelRegistry.abi | typeof Escrow.abi, functionName: string, args: readonly unknown[]): Promise<Hex32> => {
     if (!wallet || !o.account) throw new LedgerError("NO_ACCOUNT", "this chain handle has no account to send from (--chain-key-file / CLOISTER_CHAIN_KEY)");
     try {
-      const { request } = await client.simulateContract({ account: o.account, address: to, abi, functionName, args } as Parameters<PublicClient["simulateContract"]>[0]);
-      const hash = await wallet.writeContract(request as Parameters<Wallet["writeContract"]>[0]);
-      const r = await client.waitForTransactionReceipt({ hash });
+      const r = await sendContractCall(client, wallet, { address: to, abi: abi as Abi, functionName, args });
+      const hash = r.transactionHash;
       if (r.status !== "success") throw new LedgerError("CHAIN_REVERTED", `${functionName} reverted on chain`, { details: { hash } });
       return hash;
     } catch (err) {
