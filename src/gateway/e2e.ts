@@ -13,13 +13,14 @@ import { E2ECode } from "../seal/e2e/codes.js";
 import type { FrameAead } from "../seal/e2e/frames.js";
 import { E2E_CONTENT_TYPE, E2E_VERSION, E2EHeader, fromBase64Url, toBase64Url } from "../seal/e2e/headers.js";
 import { importE2EPrivateKey, openRequest } from "../seal/e2e/request.js";
-import { nodeE2ESuite } from "./hpke-node.js";
 import { deriveResponseKeys, randomResponseNonce, sealBody, sealedStream, type Trailers } from "../seal/e2e/response.js";
 import { e2eKeyId } from "../seal/e2e/suite.js";
 import type { SignedText, SigningAlgo } from "../seal/signing.js";
 import { bodyBytes, setBodyBytes } from "./context.js";
-import { bufferedBody, bufferedResponse, streamedBody, streamedResponse } from "./stream-tap.js";
+import { bufferedBody, bufferedResponse, headerRecord, streamedBody, streamedResponse } from "./stream-tap.js";
+import { readPrefix } from "../inference/upstream/bounded-read.js";
 import { errorResponse } from "./errors.js";
+import { nodeE2ESuite } from "./hpke-node.js";
 import { E2E_INNER_CONTENT_TYPE_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER } from "../seal/headers.js";
 import { utf8 } from "../util/bytes.js";
 import { markSealed } from "./sealed-exchange.js";
@@ -143,7 +144,7 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     if (declared > maxBody) return errorResponse(new GatewayError(413, "BODY_TOO_LARGE", "request body too large"));
     // Declared: the server reads exactly that many bytes. Not declared (chunked): read no
     // further than the limit, so an envelope cannot make the node buffer a body whole.
-    const sealed = Number.isFinite(declared) ? await bodyBytes(c) : await readWithin(c.req.raw, maxBody);
+    const sealed = Number.isFinite(declared) ? await bodyBytes(c) : await readPrefix(c.req.raw.body, maxBody).then((r) => (r.whole ? r.bytes : null));
     if (sealed === null || sealed.length > maxBody) return errorResponse(new GatewayError(413, "BODY_TOO_LARGE", "request body too large"));
 
     const permitText = c.req.header(E2EHeader.permit);
@@ -175,7 +176,6 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     // X-Cloister-E2E stays, so inner layers know the exchange is sealed (e.g. to send no
     // plaintext signature trailer); the envelope's own headers go.
     const headers = new Headers(c.req.raw.headers);
-    headers.delete("content-length");
     headers.delete(E2EHeader.enc);
     headers.delete(E2EHeader.keyId);
     headers.delete(E2EHeader.time);
@@ -233,9 +233,7 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     c.res = undefined;
     if (known) {
       // A body already in memory (every non-streamed answer) is sealed at once: no streams.
-      const record: Record<string, string> = {};
-      outHeaders.forEach((v, k) => (record[k] = v));
-      c.res = bufferedResponse(sealBody(keys, known, await trailers(), nodeAesGcm), { status: inner.status, headers: record });
+      c.res = bufferedResponse(sealBody(keys, known, await trailers(), nodeAesGcm), { status: inner.status, headers: headerRecord(outHeaders) });
       return undefined;
     }
     // Status first: on the node server's lightweight Response it builds the full one from the body, which must not be locked yet.
@@ -247,24 +245,6 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
   };
 }
 
-/** The body, or null as soon as it runs past `max` bytes (the rest is never read). */
-async function readWithin(req: Request, max: number): Promise<Uint8Array | null> {
-  if (!req.body) return new Uint8Array(0);
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > max) {
-      await reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(value);
-  }
-  return chunks.length === 1 && chunks[0] ? chunks[0] : new Uint8Array(Buffer.concat(chunks, total));
-}
 
 function readVar(c: Context, name: string): string | undefined {
   const v: unknown = c.get(name as never);

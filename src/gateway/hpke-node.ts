@@ -14,6 +14,7 @@ import { CipherSuite, KemId, type AeadEncryptionContext, type AeadInterface, Aea
 import { Dhkem, XCurveDhkemPrimitives, type MontgomeryECDH } from "@hpke/common";
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, createSecretKey, diffieHellman, getRandomValues, timingSafeEqual, type KeyObject } from "node:crypto";
 import { NobleHkdfSha256 } from "../seal/e2e/noble-hkdf.js";
+import { bytesView } from "../util/bytes.js";
 
 // RFC 8410's PKCS#8 prefix: a raw 32-byte X25519 secret key after it is a private key.
 const PKCS8_X25519 = Buffer.from("302e020100300506032b656e04220420", "hex");
@@ -121,15 +122,12 @@ class DhkemX25519Node extends Dhkem {
 const TAG = 16;
 
 type Bytes = ArrayBufferLike | ArrayBufferView;
-function bytesOf(b: Bytes): Uint8Array {
-  return ArrayBuffer.isView(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : new Uint8Array(b);
-}
 
 /** AES-256-GCM by OpenSSL: the ciphertext is followed by its 16-byte tag, as Web Crypto's. */
 class NodeAesGcmContext implements AeadEncryptionContext {
   private readonly key: KeyObject;
   constructor(key: Bytes) {
-    const raw = bytesOf(key);
+    const raw = bytesView(key);
     if (raw.length !== 32) throw new RangeError("an AES-256-GCM key is 32 bytes");
     // A KeyObject (OpenSSL's memory, wiped when freed), not Buffer.from(raw): that takes a
     // small Buffer from the shared pool, where the key would outlive the context unwiped.
@@ -139,9 +137,9 @@ class NodeAesGcmContext implements AeadEncryptionContext {
   }
   seal(iv: Bytes, data: Bytes, aad: Bytes): Promise<ArrayBuffer> {
     try {
-      const c = createCipheriv("aes-256-gcm", this.key, bytesOf(iv));
-      c.setAAD(bytesOf(aad));
-      const out = Buffer.concat([c.update(bytesOf(data)), c.final(), c.getAuthTag()]);
+      const c = createCipheriv("aes-256-gcm", this.key, bytesView(iv));
+      c.setAAD(bytesView(aad));
+      const out = Buffer.concat([c.update(bytesView(data)), c.final(), c.getAuthTag()]);
       return Promise.resolve(new Uint8Array(out).buffer);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error("seal failed"));
@@ -149,10 +147,10 @@ class NodeAesGcmContext implements AeadEncryptionContext {
   }
   open(iv: Bytes, data: Bytes, aad: Bytes): Promise<ArrayBuffer> {
     try {
-      const bytes = bytesOf(data);
+      const bytes = bytesView(data);
       if (bytes.length < TAG) throw new RangeError("ciphertext shorter than its tag");
-      const d = createDecipheriv("aes-256-gcm", this.key, bytesOf(iv));
-      d.setAAD(bytesOf(aad));
+      const d = createDecipheriv("aes-256-gcm", this.key, bytesView(iv));
+      d.setAAD(bytesView(aad));
       d.setAuthTag(bytes.subarray(bytes.length - TAG));
       const out = Buffer.concat([d.update(bytes.subarray(0, bytes.length - TAG)), d.final()]);
       return Promise.resolve(new Uint8Array(out).buffer);

@@ -147,6 +147,13 @@ function lowercaseBuffered(bytes: Uint8Array, status: number, headers: Record<st
 }
 
 /** The bytes a Response was made from with bufferedResponse(); undefined for any other. */
+/** Headers as the plain lowercase record a buffered Response keeps. */
+export function headerRecord(h: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  h.forEach((v, k) => (out[k] = v));
+  return out;
+}
+
 export function bufferedBody(res: Response): Uint8Array | undefined {
   return buffered.get(res)?.bytes;
 }

@@ -242,8 +242,9 @@ export function removeJournals(paths: readonly string[]): void {
 }
 
 function removeIfFile(path: string): void {
+  if (!isFile(path)) return;
   try {
-    if (lstatSync(path).isFile()) unlinkSync(path);
+    unlinkSync(path);
   } catch {
     // Gone already, or not ours to remove.
   }

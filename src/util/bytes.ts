@@ -20,6 +20,11 @@ export function fromHex(hex: string): Uint8Array {
   }
 }
 
+/** The bytes of an ArrayBuffer or of a view (its own window only), without copying. */
+export function bytesView(input: ArrayBufferLike | ArrayBufferView): Uint8Array {
+  return ArrayBuffer.isView(input) ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength) : new Uint8Array(input);
+}
+
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;

@@ -22,7 +22,7 @@ import { GatewayCode } from "../errors.js";
 import { sniffId } from "../passthrough.js";
 import type { SigningPool } from "../signing-pool.js";
 import { sealedExchange } from "../sealed-exchange.js";
-import { bufferedBody, bufferedResponse, isEventStream, streamedBody, streamedResponse, tapStream, withBufferedHeaders } from "../stream-tap.js";
+import { bufferedBody, bufferedResponse, isEventStream, streamedBody, streamedResponse, tapStream, withBufferedHeaders, headerRecord } from "../stream-tap.js";
 import { CLIENT_NONCE_HEADER, SIGNATURE_HEADER, SIGNING_ALGO_HEADER } from "../../seal/headers.js";
 
 export { CLIENT_NONCE_HEADER, SIGNATURE_HEADER, SIGNING_ALGO_HEADER } from "../../seal/headers.js";
@@ -170,12 +170,6 @@ function setHeaders(res: Response, extra: Record<string, string>): boolean {
   } catch {
     return false;
   }
-}
-
-function headerRecord(h: Headers): Record<string, string> {
-  const out: Record<string, string> = {};
-  h.forEach((v, k) => (out[k] = v));
-  return out;
 }
 
 function withHeaders(base: Headers, extra: Record<string, string>): Headers {

@@ -9,14 +9,11 @@
 import { HkdfSha256, InvalidParamError } from "@hpke/core";
 import { expand, extract, hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesView as view } from "../../util/bytes.js";
 
 /** A view's bytes as an ArrayBuffer of exactly that length (what @hpke's interfaces return). */
 function exactBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes.buffer : (bytes.slice().buffer as ArrayBuffer);
-}
-
-function view(input: ArrayBufferLike | ArrayBufferView): Uint8Array {
-  return ArrayBuffer.isView(input) ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength) : new Uint8Array(input);
 }
 
 export class NobleHkdfSha256 extends HkdfSha256 {
