@@ -25,6 +25,18 @@ export function bytesView(input: ArrayBufferLike | ArrayBufferView): Uint8Array 
   return ArrayBuffer.isView(input) ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength) : new Uint8Array(input);
 }
 
+/**
+ * A view's own bytes as an ArrayBuffer of exactly that length (what Web Crypto and @hpke
+ * take and return): its buffer when the view spans all of it, else a copy. Not
+ * `bytes.slice().buffer`: on a Node Buffer `slice()` is a view, so that is the whole
+ * backing store (for a small Buffer, the 8 KiB pool shared with the rest of the process).
+ */
+export function exactArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
+  // The Uint8Array constructor copies into a new ArrayBuffer of the view's length, for any subclass.
+  return new Uint8Array(bytes).buffer;
+}
+
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;

@@ -9,12 +9,8 @@
 import { HkdfSha256, InvalidParamError } from "@hpke/core";
 import { expand, extract, hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesView as view } from "../../util/bytes.js";
+import { bytesView as view, exactArrayBuffer as exactBuffer } from "../../util/bytes.js";
 
-/** A view's bytes as an ArrayBuffer of exactly that length (what @hpke's interfaces return). */
-function exactBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes.buffer : (bytes.slice().buffer as ArrayBuffer);
-}
 
 export class NobleHkdfSha256 extends HkdfSha256 {
   override extract(salt: ArrayBufferLike | ArrayBufferView, ikm: ArrayBufferLike | ArrayBufferView): Promise<ArrayBuffer> {

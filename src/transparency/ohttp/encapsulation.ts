@@ -8,7 +8,7 @@ import { Aes128Gcm, Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256, t
 import { gcm } from "@noble/ciphers/aes.js";
 import { expand, extract } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { concatBytes, utf8 } from "../../util/bytes.js";
+import { concatBytes, exactArrayBuffer, utf8 } from "../../util/bytes.js";
 import { TransparencyCode, TransparencyError } from "../errors.js";
 import { AEAD_AES_128_GCM, AEAD_AES_256_GCM, KDF_HKDF_SHA256, KEM_X25519_SHA256, type KeyConfig } from "./key-config.js";
 
@@ -54,14 +54,14 @@ export async function encapsulateRequest(
   }
   const suite = suiteFor(aeadId);
   const hdr = header(config.keyId, aeadId);
-  const recipientPublicKey = await suite.kem.deserializePublicKey(config.publicKey.slice().buffer);
+  const recipientPublicKey = await suite.kem.deserializePublicKey(exactArrayBuffer(config.publicKey));
   const sender: SenderContext = await suite.createSenderContext({
     recipientPublicKey,
     info: concatBytes(REQUEST_LABEL, new Uint8Array([0]), hdr),
     ...(opts.ekm ? { ekm: opts.ekm } : {}),
   });
   const enc = new Uint8Array(sender.enc);
-  const ct = new Uint8Array(await sender.seal(request.slice().buffer));
+  const ct = new Uint8Array(await sender.seal(exactArrayBuffer(request)));
   const { nk } = aeadParams(aeadId);
   const secret = new Uint8Array(await sender.export(utf8.encode(RESPONSE_LABEL), Math.max(nk, NN)));
   return {
@@ -113,9 +113,9 @@ export async function decapsulateRequest(keys: readonly GatewayKey[], encRequest
   let recipient: RecipientContext;
   let request: Uint8Array;
   try {
-    const recipientKey = await suite.kem.deserializePrivateKey(key.privateKey.slice().buffer);
-    recipient = await suite.createRecipientContext({ recipientKey, enc: enc.buffer, info: concatBytes(REQUEST_LABEL, new Uint8Array([0]), hdr) });
-    request = new Uint8Array(await recipient.open(encRequest.slice(7 + ENC_LEN).buffer));
+    const recipientKey = await suite.kem.deserializePrivateKey(exactArrayBuffer(key.privateKey));
+    recipient = await suite.createRecipientContext({ recipientKey, enc: exactArrayBuffer(enc), info: concatBytes(REQUEST_LABEL, new Uint8Array([0]), hdr) });
+    request = new Uint8Array(await recipient.open(exactArrayBuffer(encRequest.subarray(7 + ENC_LEN))));
   } catch (cause) {
     return fail("does not open under this gateway's key", cause);
   }

@@ -76,6 +76,26 @@ describe("Oblivious HTTP (RFC 9458 Appendix A vectors)", () => {
     expect(new BHttpDecoder().decodeRequest(enc).url).toBe("https://example.com/p");
   });
 
+  it("reads only a view's own bytes: a Buffer from Node's shared pool, or a window into a larger buffer, seals and opens like a plain array", async () => {
+    // Buffer.prototype.slice() is a view, not a copy, so `.slice().buffer` of a pooled
+    // Buffer is the whole 8 KiB pool: other data of the process would be sealed with the request.
+    const around = (hex: string): Uint8Array => {
+      const b = fromHex(hex);
+      const big = new Uint8Array(b.length + 64).fill(0xee);
+      big.set(b, 32);
+      return big.subarray(32, 32 + b.length);
+    };
+    const pooled = Buffer.from(fromHex(A.request));
+    expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.length);
+    const ctx = await encapsulateRequest(config, pooled, { aeadId: 1, ekm: await ephemeral() });
+    expect(toHex(ctx.encapsulated)).toBe(A.encRequest);
+    const keys = [{ config, privateKey: around(A.skR) }];
+    for (const enc of [Buffer.from(fromHex(A.encRequest)), around(A.encRequest)]) {
+      const g = await decapsulateRequest(keys, enc);
+      expect(toHex(g.request)).toBe(A.request);
+    }
+  });
+
   it("refuses a request for another key, a tampered one, and a response to another request", async () => {
     const keys = [{ config, privateKey: fromHex(A.skR) }];
     const tampered = fromHex(A.encRequest);
