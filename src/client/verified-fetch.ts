@@ -9,7 +9,7 @@
  */
 import { ClientError } from "../errors.js";
 import { requestAad } from "../seal/e2e/aad.js";
-import { E2E_CONTENT_TYPE, E2E_VERSION, E2EHeader, fromBase64Url, toBase64Url } from "../seal/e2e/headers.js";
+import { E2E_CONTENT_TYPE, E2E_VERSION, E2EHeader, fromBase64Url, innerRequestType, toBase64Url } from "../seal/e2e/headers.js";
 import { sealRequest } from "../seal/e2e/request.js";
 import { deriveResponseKeys } from "../seal/e2e/response.js";
 import { sha256 } from "@noble/hashes/sha2.js";
@@ -197,6 +197,9 @@ function pinnedFetch(opts: VerifiedFetchOptions & { readonly baseURL: string }):
     const auth = req.headers.get("authorization");
     // A market spend permit (src/market/wire.ts) goes inside the envelope too, never beside it.
     const permit = req.headers.get("x-cloister-permit");
+    // A body that is not JSON (a Privacy Pass token request) keeps its type, bound into the aad.
+    const innerType = e2e ? innerRequestType(req.headers.get("content-type")) : undefined;
+    if (innerType === null) throw new ClientError(ClientCode.ROUTE_REFUSED, "refused before sending: a sealed body's content type must be visible ASCII, at most 127 characters");
 
     for (let attempt = 0; ; attempt++) {
       const headers = new Headers(req.headers);
@@ -214,7 +217,7 @@ function pinnedFetch(opts: VerifiedFetchOptions & { readonly baseURL: string }):
       if (clientNonce) headers.set(CLIENT_NONCE_HEADER, clientNonce);
       if (e2e) {
         const time = Math.floor(now() / 1000);
-        sealed = await sealRequest(node.e2ePublicKey, body, requestAad({ method: "POST", route, model, stream, keyId: node.e2eKeyId, time }), auth ? utf8.encode(auth) : undefined, permit ? utf8.encode(permit) : undefined);
+        sealed = await sealRequest(node.e2ePublicKey, body, requestAad({ method: "POST", route, model, stream, keyId: node.e2eKeyId, time, ...(innerType !== undefined ? { contentType: innerType } : {}) }), auth ? utf8.encode(auth) : undefined, permit ? utf8.encode(permit) : undefined);
         wireBody = sealed.ciphertext;
         headers.set("content-type", E2E_CONTENT_TYPE);
         headers.set(E2EHeader.version, E2E_VERSION);
@@ -223,6 +226,7 @@ function pinnedFetch(opts: VerifiedFetchOptions & { readonly baseURL: string }):
         headers.set(E2EHeader.model, model);
         headers.set(E2EHeader.stream, String(stream));
         headers.set(E2EHeader.time, String(time));
+        if (innerType !== undefined) headers.set(E2EHeader.contentType, innerType);
         if (sealed.credential) headers.set(E2EHeader.auth, toBase64Url(sealed.credential));
         if (sealed.permit) headers.set(E2EHeader.permit, toBase64Url(sealed.permit));
       }

@@ -11,7 +11,7 @@ import { GatewayError, SealError } from "../errors.js";
 import { E2E_TIME_WINDOW_S, requestAad } from "../seal/e2e/aad.js";
 import { E2ECode } from "../seal/e2e/codes.js";
 import type { FrameAead } from "../seal/e2e/frames.js";
-import { E2E_CONTENT_TYPE, E2E_VERSION, E2EHeader, fromBase64Url, toBase64Url } from "../seal/e2e/headers.js";
+import { E2E_CONTENT_TYPE, E2E_VERSION, E2EHeader, fromBase64Url, innerRequestType, toBase64Url } from "../seal/e2e/headers.js";
 import { importE2EPrivateKey, openRequest } from "../seal/e2e/request.js";
 import { deriveResponseKeys, randomResponseNonce, sealBody, sealedStream, type Trailers } from "../seal/e2e/response.js";
 import { e2eKeyId } from "../seal/e2e/suite.js";
@@ -160,7 +160,14 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
 
     // The route is the node's own path: the client names it relative to its baseURL, so a
     // proxy's prefix is invisible here and nothing is searched for "/v1/".
-    const aad = requestAad({ method: c.req.method, route: c.req.path, model, stream: streamFlag === "true", keyId, time });
+    // Absent: the sealed body is JSON (every OpenAI route). Present: bound into the aad, so
+    // a proxy that adds, drops or changes it makes the envelope fail to open.
+    const innerTypeText = c.req.header(E2EHeader.contentType);
+    const innerType = innerTypeText === undefined ? undefined : innerRequestType(innerTypeText);
+    if (innerTypeText !== undefined && (innerType === null || innerType === undefined)) {
+      return e2eError(E2ECode.E2E_MALFORMED, "invalid X-Cloister-E2E-Content-Type (a non-JSON media type, visible ASCII, at most 127 characters; absent for JSON)");
+    }
+    const aad = requestAad({ method: c.req.method, route: c.req.path, model, stream: streamFlag === "true", keyId, time, ...(innerType ? { contentType: innerType } : {}) });
     let opened;
     try {
       recipientKey ??= importE2EPrivateKey(opts.privateKey, nodeE2ESuite());
@@ -190,7 +197,8 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     headers.delete("authorization");
     const credential = opened.credential ? utf8.decode(opened.credential) : "";
     if (credential && /^[\x21-\x7e][\x20-\x7e]*$/.test(credential)) headers.set("authorization", credential);
-    headers.set("content-type", "application/json");
+    headers.delete(E2EHeader.contentType);
+    headers.set("content-type", innerType ?? "application/json");
     headers.set("content-length", String(opened.plaintext.length));
     // No signal: the request scope (outside) already watches the client and hands every
     // layer its own; following the outer Request's would build its AbortController.

@@ -54,7 +54,9 @@ export function mountTokenIssuer(app: Hono<GatewayEnv>, key: IssuerKey, keyAuth:
   // node lets a token stand in for a spend permit, so every token must have been paid for.
   if (sale) return;
   // Bounded like every route's body: read through bodyBytes, it would otherwise be buffered whole.
-  app.use("/v1/tokens/issue", keyAuth, bodyLimit(MAX_REQUEST));
+  // Signed like a purchase: a sealed request (the verifying fetch; the key then never
+  // crosses the proxy in the clear) requires its answer's signature in the sealed trailer.
+  app.use("/v1/tokens/issue", keyAuth, bodyLimit(MAX_REQUEST), ...(sign ? [sign] : []));
   app.post("/v1/tokens/issue", async (c) => {
     if (c.req.header("content-type") !== "application/private-token-request") {
       throw new GatewayError(415, "unsupported_media_type", "send application/private-token-request");

@@ -24,6 +24,12 @@ export interface RequestMeta {
   readonly keyId: string;
   /** The client's clock when it sealed, whole seconds since the Unix epoch (X-Cloister-E2E-Time). */
   readonly time: number;
+  /**
+   * The sealed body's own media type when it is not JSON (X-Cloister-E2E-Content-Type, e.g.
+   * a Privacy Pass token request), bound as an eighth field; absent for JSON, which keeps
+   * the seven-field aad. No field holds a line break, so the two forms cannot collide.
+   */
+  readonly contentType?: string;
 }
 
 /** How far the client's `time` may be from the node's clock, either way (seconds). */
@@ -33,6 +39,7 @@ export const E2E_TIME_WINDOW_S = 300;
 export function requestAad(meta: RequestMeta): Uint8Array {
   if (!Number.isSafeInteger(meta.time) || meta.time < 0) throw new TypeError("E2E time must be whole seconds since the epoch");
   const fields = ["cloister/e2e/v1 request", meta.method.toUpperCase(), meta.route, meta.model, meta.stream ? "stream" : "nostream", meta.keyId, String(meta.time)];
+  if (meta.contentType !== undefined) fields.push(meta.contentType);
   for (const f of fields) if (/[\r\n]/.test(f)) throw new TypeError("E2E metadata must not contain line breaks");
   return utf8.encode(fields.join("\n"));
 }

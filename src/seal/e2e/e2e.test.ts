@@ -4,6 +4,7 @@ import { SealError } from "../../errors.js";
 import { concatBytes, utf8 } from "../../util/bytes.js";
 import { requestAad, type RequestMeta } from "./aad.js";
 import { FrameOpener, FrameSealer } from "./frames.js";
+import { innerRequestType } from "./headers.js";
 import { openRequest, sealRequest } from "./request.js";
 import { deriveResponseKeys, openBody, openingStream, randomResponseNonce, sealBody, sealedStream, type Trailers } from "./response.js";
 import { e2eKeyId, generateE2EKeyPair } from "./suite.js";
@@ -37,6 +38,23 @@ describe("E2E request envelope (HPKE base mode)", () => {
     }
     const stranger = generateE2EKeyPair();
     expect(await codeOfAsync(openRequest(stranger.privateKey, sealed.enc, sealed.ciphertext, requestAad(meta)))).toBe("E2E_DECRYPT_FAILED");
+  });
+
+  it("binds a non-JSON body's media type: sealed with one, it opens only with that one, and the seven-field JSON aad is unchanged", async () => {
+    const typed = { ...meta, contentType: "application/private-token-request" };
+    expect(utf8.decode(requestAad(meta)).split("\n")).toHaveLength(7);
+    expect(utf8.decode(requestAad(typed)).split("\n").at(-1)).toBe("application/private-token-request");
+    const sealed = await sealRequest(node.publicKey, body, requestAad(typed));
+    await expect(openRequest(node.privateKey, sealed.enc, sealed.ciphertext, requestAad(typed))).resolves.toBeDefined();
+    for (const other of [meta, { ...meta, contentType: "application/json" }, { ...meta, contentType: "application/private-token-request " }]) {
+      expect(await codeOfAsync(openRequest(node.privateKey, sealed.enc, sealed.ciphertext, requestAad(other)))).toBe("E2E_DECRYPT_FAILED");
+    }
+  });
+
+  it("names JSON by leaving the media type out, and refuses one no header can carry", () => {
+    for (const json of [undefined, null, "", "application/json", "Application/JSON; charset=utf-8"]) expect(innerRequestType(json)).toBeUndefined();
+    expect(innerRequestType("application/private-token-request")).toBe("application/private-token-request");
+    for (const bad of ["a".repeat(128), "text/plain\r\nx: y", " text/plain", "t\u00e9xt/plain"]) expect(innerRequestType(bad)).toBeNull();
   });
 
   it("refuses a ciphertext with any single byte flipped", async () => {

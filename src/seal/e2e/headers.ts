@@ -21,9 +21,25 @@ export const E2EHeader = {
   permit: "x-cloister-e2e-permit",
   /** The client's clock, decimal seconds since the epoch; bound into the AAD (aad.ts). Request only. */
   time: "x-cloister-e2e-time",
+  /**
+   * The sealed body's own media type. On a request only when it is not JSON (a Privacy Pass
+   * token request), and then bound into the AAD (aad.ts); on a response always.
+   */
+  contentType: "x-cloister-e2e-content-type",
   /** Base64url 32-byte random response nonce chosen by the node (RFC 9458 §4.4 style), response only. */
   responseNonce: "x-cloister-e2e-response-nonce",
 } as const;
+
+/**
+ * The request's inner media type as the AAD binds it: undefined for JSON (or none), which
+ * every OpenAI route sends, else the header's value as sent. Null when no envelope may
+ * carry it (too long, or not visible ASCII).
+ */
+export function innerRequestType(contentType: string | null | undefined): string | undefined | null {
+  if (contentType == null || contentType === "") return undefined;
+  if ((contentType.split(";")[0] ?? "").trim().toLowerCase() === "application/json") return undefined;
+  return /^[\x21-\x7e][\x20-\x7e]{0,126}$/.test(contentType) ? contentType : null;
+}
 
 /** Content type of a sealed body in either direction. */
 export const E2E_CONTENT_TYPE = "application/cloister-e2e";

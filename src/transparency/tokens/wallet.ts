@@ -29,9 +29,10 @@ export interface TokenWalletOptions {
   readonly releaseLog: ReleaseLog | ReleaseLogOptions;
   readonly fetch?: typeof fetch;
   /**
-   * Sends the escrow purchase (POST /tokens/buy) through this fetch instead: pass the
-   * verifying fetch (createVerifiedFetch) to seal it to the attested node, as a
-   * --require-e2ee node requires. The issuer directory is a public GET either way (the
+   * Sends the purchases (POST /tokens/issue with the API key, POST /tokens/buy with a
+   * permit) through this fetch instead: pass the verifying fetch (createVerifiedFetch) to
+   * seal them to the attested node, so the API key never crosses a proxy in the clear, as
+   * a --require-e2ee node requires. The issuer directory is a public GET either way (the
    * release log, not the channel, vouches for its key).
    */
   readonly sealedFetch?: typeof fetch;
@@ -114,7 +115,7 @@ export class TokenWallet {
     const base = this.opts.baseURL.replace(/\/+$/, "");
     const responses: Uint8Array[] = [];
     for (const req of batch.requests) {
-      const res = await this.net(`${base}/tokens/issue`, {
+      const res = await (this.opts.sealedFetch ?? this.net)(`${base}/tokens/issue`, {
         method: "POST",
         headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/private-token-request" },
         body: req.slice(),
