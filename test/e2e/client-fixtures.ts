@@ -108,6 +108,8 @@ export interface Tamper {
   rewritePath?(path: string): string | undefined;
   /** Answer without asking the node (a hostile proxy forging a response). */
   respond?(method: string, path: string, body: Buffer): ForgedAnswer | undefined;
+  /** Change the request headers, as raw name/value pairs (so a header can be sent twice); host is set after. */
+  requestHeaders?(path: string, headers: [string, string][]): [string, string][] | undefined;
   /** Change the response headers (e.g. strip the signature headers). */
   responseHeaders?(path: string, headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> | undefined;
   /** Replace a whole (buffered) response body. */
@@ -154,7 +156,10 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
         return;
       }
       const base = new URL(proxy.tamper.route?.(path) ?? target);
-      const headers = { ...req.headers, host: base.host };
+      const pairs: [string, string][] = [];
+      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) pairs.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string]);
+      const changed = proxy.tamper.requestHeaders?.(path, pairs);
+      const headers = changed ? [...changed.filter(([k]) => k.toLowerCase() !== "host").flat(), "host", base.host] : { ...req.headers, host: base.host };
       const upPath = proxy.tamper.rewritePath?.(path) ?? path;
       const up = httpRequest({ host: base.hostname, port: base.port, method: req.method, path: upPath, headers }, (upRes) => {
         raw.push(headerBlock(`HTTP/1.1 ${upRes.statusCode}`, upRes.rawHeaders));
