@@ -108,8 +108,10 @@ export async function decapsulateRequest(keys: readonly GatewayKey[], encRequest
   const aeadId = dv.getUint16(5);
   if (!key.config.suites.some((s) => s.aeadId === aeadId)) fail(`AEAD ${aeadId} not offered`);
   const suite = suiteFor(aeadId);
-  const hdr = encRequest.slice(0, 7);
-  const enc = encRequest.slice(7, 7 + ENC_LEN);
+  // Copies (the Uint8Array constructor), not slice(): on a Node Buffer that is a view, and
+  // `enc` keys the response later, after the caller may have reused its bytes.
+  const hdr = new Uint8Array(encRequest.subarray(0, 7));
+  const enc = new Uint8Array(encRequest.subarray(7, 7 + ENC_LEN));
   let recipient: RecipientContext;
   let request: Uint8Array;
   try {

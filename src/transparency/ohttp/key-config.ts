@@ -55,7 +55,8 @@ export function decodeKeyConfig(bytes: Uint8Array): KeyConfig {
   if (len === 0 || len % 4 !== 0 || bytes.length !== 37 + len) bad("bad symmetric algorithm list");
   const suites: SymmetricSuite[] = [];
   for (let o = 37; o < 37 + len; o += 4) suites.push({ kdfId: dv.getUint16(o), aeadId: dv.getUint16(o + 2) });
-  return { keyId: dv.getUint8(0), kemId, publicKey: bytes.slice(3, 35), suites };
+  // A copy (the Uint8Array constructor): on a Node Buffer slice() is a view, and the key would change when the caller reuses its bytes.
+  return { keyId: dv.getUint8(0), kemId, publicKey: new Uint8Array(bytes.subarray(3, 35)), suites };
 }
 
 /** A key id derived from the key itself, so every client sees the same one for one key. */

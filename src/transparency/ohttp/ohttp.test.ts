@@ -96,6 +96,45 @@ describe("Oblivious HTTP (RFC 9458 Appendix A vectors)", () => {
     }
   });
 
+  it("keeps no view of a caller's bytes: every input a pooled Buffer or a window into a larger one, overwritten (reused) as soon as each call returns", async () => {
+    // Buffer.prototype.slice() is a view: a key configuration, enc or header "sliced" out
+    // of a caller's Buffer changes when the caller reuses that Buffer (a socket's read
+    // buffer, a pool), and the response is then sealed to the wrong key.
+    const windowed = (hex: string): Buffer => {
+      const b = fromHex(hex);
+      const big = Buffer.alloc(b.length + 64, 0xee);
+      big.set(b, 32);
+      return big.subarray(32, 32 + b.length);
+    };
+    const inputs = [(hex: string): Buffer => Buffer.from(fromHex(hex)), windowed];
+    for (const make of inputs) {
+      const configBytes = make(A.keyConfig);
+      const cfg = decodeKeyConfig(configBytes);
+      configBytes.fill(0);
+      expect(toHex(cfg.publicKey)).toBe(toHex(config.publicKey));
+      const request = make(A.request);
+      const ctx = await encapsulateRequest(cfg, request, { aeadId: 1, ekm: await ephemeral() });
+      request.fill(0);
+      expect(toHex(ctx.encapsulated)).toBe(A.encRequest);
+
+      const skR = make(A.skR);
+      const encRequest = make(A.encRequest);
+      const g = await decapsulateRequest([{ config: cfg, privateKey: skR }], encRequest);
+      encRequest.fill(0);
+      expect(toHex(g.request)).toBe(A.request);
+      const response = make(A.response);
+      const nonce = make(A.responseNonce);
+      const sealed = g.encapsulateResponse(response, nonce);
+      response.fill(0);
+      nonce.fill(0);
+      expect(toHex(sealed)).toBe(A.encResponse);
+      const encResponse = make(A.encResponse);
+      const opened = ctx.openResponse(encResponse);
+      encResponse.fill(0);
+      expect(toHex(await opened)).toBe(A.response);
+    }
+  });
+
   it("refuses a request for another key, a tampered one, and a response to another request", async () => {
     const keys = [{ config, privateKey: fromHex(A.skR) }];
     const tampered = fromHex(A.encRequest);
