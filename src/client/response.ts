@@ -52,6 +52,8 @@ function verifyingStream(check: ResponseCheck, res: Response, headerSignature: u
   const opener = check.keys ? new FrameOpener(check.keys) : null;
   const hasher = sha256.create();
   let trailerSignature: unknown;
+  // The inner media type the node sealed in its trailers (absent from older nodes).
+  let sealedType: unknown;
   const requestId = res.headers.get(REQUEST_ID_HEADER);
   // Streams: `data: [DONE]` and the body's end wait for the checks in flush (./end-hold.ts).
   const hold = check.stream ? new EndHold() : null;
@@ -72,6 +74,7 @@ function verifyingStream(check: ResponseCheck, res: Response, headerSignature: u
             trailerSignature = trailerField(f.plaintext, "signature");
             const index = trailerField(f.plaintext, "receipt_index");
             if (typeof index === "number" && Number.isSafeInteger(index) && index >= 0) seen.receiptIndex = index;
+            sealedType = trailerField(f.plaintext, "content_type");
             const market = trailerField(f.plaintext, "market_receipt");
             if (market !== undefined) check.onMarketReceipt?.(market);
           } else if (f.plaintext.length > 0) {
@@ -94,6 +97,11 @@ function verifyingStream(check: ResponseCheck, res: Response, headerSignature: u
       opener?.end();
     } catch (err) {
       throw asClientError(err);
+    }
+    // The caller was handed the clear header's type: it must be the one the node sealed
+    // (a proxy relabelling a JSON answer as text, or a token response as JSON, is refused).
+    if (opener && sealedType !== undefined && sealedType !== res.headers.get(E2E_INNER_CONTENT_TYPE_HEADER)) {
+      throw new ClientError(ClientCode.E2E_MALFORMED, "the sealed answer's media type is not the one in its clear X-Cloister-E2E-Content-Type header");
     }
     // Only successful answers are signed; an error body carries no content of ours.
     if (!res.ok) return;

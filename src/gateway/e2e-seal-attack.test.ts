@@ -112,7 +112,9 @@ describe("E2E sealing through the gateway, attacked", () => {
       expect(res.headers.get("content-type")).toBe("application/cloister-e2e");
       const opened = openBody(keys!, new Uint8Array(await res.arrayBuffer()));
       expect(JSON.parse(utf8.decode(opened.body))).toHaveProperty("error.code");
-      expect(opened.trailers).toEqual({});
+      // No signature; the inner media type, as in the clear header (the client checks they agree).
+      expect(opened.trailers).toEqual({ content_type: res.headers.get("x-cloister-e2e-content-type") });
+      expect(opened.trailers["content_type"]).toMatch(/^application\/json/);
     }
   });
 

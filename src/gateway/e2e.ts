@@ -222,7 +222,10 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     // let an observer confirm a guessed prompt or answer, so it travels sealed.
     outHeaders.delete(SIGNATURE_HEADER);
     outHeaders.delete("content-length");
-    outHeaders.set(E2E_INNER_CONTENT_TYPE_HEADER, inner.headers.get("content-type") ?? "application/octet-stream");
+    // In the clear for the caller's HTTP stack, and again in the sealed trailers, where a
+    // proxy cannot change it: the client refuses an answer whose header differs.
+    const innerContentType = inner.headers.get("content-type") ?? "application/octet-stream";
+    outHeaders.set(E2E_INNER_CONTENT_TYPE_HEADER, innerContentType);
     outHeaders.set("content-type", E2E_CONTENT_TYPE);
     outHeaders.set(E2EHeader.version, E2E_VERSION);
     outHeaders.set(E2EHeader.responseNonce, toBase64Url(responseNonce));
@@ -231,7 +234,7 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     const trailers = async (): Promise<Trailers> => {
       const fromHeader = parseSignature(signatureHeader) ?? exchange.signature;
       // The market receipt (when the request carried a permit) rides in the same sealed trailers.
-      const market = exchange.marketReceipt !== undefined ? { market_receipt: exchange.marketReceipt } : {};
+      const market = { content_type: innerContentType, ...(exchange.marketReceipt !== undefined ? { market_receipt: exchange.marketReceipt } : {}) };
       if (fromHeader) return { signature: fromHeader, ...market, ...(exchange.receiptIndex !== undefined ? { receipt_index: exchange.receiptIndex } : {}) };
       if (opts.signatureFor && requestId) {
         const s = await opts.signatureFor(requestId, c.req.header("x-cloister-signing-algo") === "ed25519" ? "ed25519" : "ecdsa");

@@ -10,7 +10,7 @@ import { BlindRSAMode, Client } from "@cloudflare/privacypass-ts/lib/src/pub_ver
 import { TokenChallenge } from "@cloudflare/privacypass-ts/lib/src/auth_scheme/private_token.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClientCode } from "../../src/client/codes.js";
-import { fetchReceipt } from "../../src/client/receipt.js";
+import { exchangeText, fetchReceipt } from "../../src/client/receipt.js";
 import { createVerifiedFetch } from "../../src/client/verified-fetch.js";
 import { ClientError } from "../../src/errors.js";
 import { E2EHeader } from "../../src/seal/e2e/headers.js";
@@ -125,3 +125,74 @@ describe("a proxy against the sealed request's inner media type", () => {
     }
   });
 });
+
+describe("/v1/tokens/issue answers signed", () => {
+  it("sealed: the signature rides only in the sealed trailer; a proxy holding the request id (and even the key) gets no signature row, and the public receipt is the leaf the trailer named", async () => {
+    proxy.exchanges.length = 0;
+    const { body } = await tokenRequest(node.url);
+    const f = verified();
+    const res = await f(`${proxy.url}/v1/tokens/issue`, { method: "POST", headers: { authorization: `Bearer ${node.apiKey as string}`, "content-type": TOKEN_REQUEST }, body: body.slice() });
+    // 200 from the verifying fetch: the sealed trailer carried a signature over these exact bytes.
+    expect(res.status).toBe(200);
+    const answer = new Uint8Array(await res.arrayBuffer());
+    const id = res.headers.get("x-cloister-request-id") ?? "";
+    expect(id).not.toBe("");
+    expect(proxy.wire().toLowerCase()).not.toContain("x-cloister-signature");
+    expect(proxy.wire().toLowerCase()).not.toContain("x-cloister-receipt-index");
+    for (const algo of ["ecdsa", "ed25519"]) {
+      const sig = await fetch(`${node.url}/v1/signature/${encodeURIComponent(id)}?signing_algo=${algo}`, { headers: { authorization: `Bearer ${node.apiKey as string}` } });
+      expect(sig.status).toBe(404);
+    }
+    const index = Number(res.headers.get("x-cloister-receipt-index"));
+    const receipt = await fetchReceipt(`${node.url}/v1`, id, f.pinned!, exchangeText(body, answer), fetch, index);
+    expect(receipt.index).toBe(index);
+  });
+
+  it("plain (a node that takes plain requests): the answer is signed over these bytes, and its row is served to that key only", async () => {
+    const { body, client } = await tokenRequest(plainNode.url);
+    const f = createVerifiedFetch({ baseURL: `${plainNode.url}/v1`, allowSimulated: true, e2e: false, onFailure: "throw" });
+    const res = await f(`${plainNode.url}/v1/tokens/issue`, { method: "POST", headers: { authorization: `Bearer ${plainNode.apiKey as string}`, "content-type": TOKEN_REQUEST }, body: body.slice() });
+    expect(res.status).toBe(200);
+    const answer = new Uint8Array(await res.arrayBuffer());
+    await expect(client.finalize(client.deserializeTokenResponse(answer))).resolves.toBeDefined();
+    const id = res.headers.get("x-cloister-request-id") ?? "";
+    const mine = await fetch(`${plainNode.url}/v1/signature/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${plainNode.apiKey as string}` } });
+    expect(mine.status).toBe(200);
+    expect(((await mine.json()) as { text: string }).text.startsWith(exchangeText(body, answer))).toBe(true);
+    expect((await fetch(`${plainNode.url}/v1/signature/${encodeURIComponent(id)}`)).status).toBe(401);
+  });
+});
+
+describe("a proxy relabelling the sealed response's media type", () => {
+  const relabel = (match: string, to: string | null): RecordingProxy["tamper"] => ({
+    responseHeaders: (path, h) => {
+      if (!path.endsWith(match)) return undefined;
+      const out = { ...h };
+      if (to === null) delete out[E2E_INNER_CONTENT_TYPE_HEADER];
+      else out[E2E_INNER_CONTENT_TYPE_HEADER] = to;
+      return out;
+    },
+  });
+  const chat = (stream: boolean) => () =>
+    verified()(`${proxy.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${node.apiKey as string}` }, body: JSON.stringify({ model: "fake", stream, messages: [{ role: "user", content: "hi" }] }) });
+
+  it("is refused: the type the caller is handed is the one the node sealed (token response, JSON answer, or dropped)", async () => {
+    for (const [match, to, send] of [
+      ["/tokens/issue", "application/json", issueSealed],
+      ["/chat/completions", "text/html", chat(false)],
+      ["/chat/completions", null, chat(false)],
+    ] as const) {
+      const got = await withTamper(relabel(match, to), () => refusal(send()));
+      expect({ match, to, ...got }).toMatchObject({ match, to, code: ClientCode.E2E_MALFORMED });
+    }
+  });
+
+  it("a stream handed on under another type errors at its end, like a bad signature", async () => {
+    const got = await withTamper(relabel("/chat/completions", "application/json"), async () => {
+      const res = await chat(true)();
+      return refusal(res.text().then(() => res));
+    });
+    expect(got).toMatchObject({ code: ClientCode.E2E_MALFORMED });
+  });
+});
+
