@@ -234,13 +234,13 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     const trailers = async (): Promise<Trailers> => {
       const fromHeader = parseSignature(signatureHeader) ?? exchange.signature;
       // The market receipt (when the request carried a permit) rides in the same sealed trailers.
-      const market = { content_type: innerContentType, ...(exchange.marketReceipt !== undefined ? { market_receipt: exchange.marketReceipt } : {}) };
-      if (fromHeader) return { signature: fromHeader, ...market, ...(exchange.receiptIndex !== undefined ? { receipt_index: exchange.receiptIndex } : {}) };
+      const sealedExtras = { content_type: innerContentType, ...(exchange.marketReceipt !== undefined ? { market_receipt: exchange.marketReceipt } : {}) };
+      if (fromHeader) return { signature: fromHeader, ...sealedExtras, ...(exchange.receiptIndex !== undefined ? { receipt_index: exchange.receiptIndex } : {}) };
       if (opts.signatureFor && requestId) {
         const s = await opts.signatureFor(requestId, c.req.header("x-cloister-signing-algo") === "ed25519" ? "ed25519" : "ecdsa");
-        if (s) return { signature: s, ...market };
+        if (s) return { signature: s, ...sealedExtras };
       }
-      return { ...market };
+      return { ...sealedExtras };
     };
     const known = bufferedBody(inner);
     c.res = undefined;
