@@ -47,8 +47,14 @@ function asClientError(err: unknown): unknown {
 /** Opens (when sealed) and hashes chunk by chunk; at the end checks the signature. */
 /** The exchange's leaf index in the node's receipt log, as the caller sees it (plain: the node's header; sealed: from the sealed trailer). */
 export const RECEIPT_INDEX_HEADER = "x-cloister-receipt-index";
+/**
+ * Set by the verifying client on an opened sealed answer: its receipt-log salt (hex), from
+ * the sealed trailer; the node's receipt route does not serve it for a sealed exchange.
+ * Pass it to fetchReceipt.
+ */
+export const RECEIPT_SALT_HEADER = "x-cloister-receipt-salt";
 
-function verifyingStream(check: ResponseCheck, res: Response, headerSignature: unknown, seen: { receiptIndex?: number }): TransformStream<Uint8Array, Uint8Array> {
+function verifyingStream(check: ResponseCheck, res: Response, headerSignature: unknown, seen: { receiptIndex?: number; receiptSalt?: string }): TransformStream<Uint8Array, Uint8Array> {
   const opener = check.keys ? new FrameOpener(check.keys) : null;
   const hasher = sha256.create();
   let trailerSignature: unknown;
@@ -74,6 +80,8 @@ function verifyingStream(check: ResponseCheck, res: Response, headerSignature: u
             trailerSignature = trailerField(f.plaintext, "signature");
             const index = trailerField(f.plaintext, "receipt_index");
             if (typeof index === "number" && Number.isSafeInteger(index) && index >= 0) seen.receiptIndex = index;
+            const salt = trailerField(f.plaintext, "receipt_salt");
+            if (typeof salt === "string" && /^[0-9a-f]{64}$/.test(salt)) seen.receiptSalt = salt;
             sealedType = trailerField(f.plaintext, "content_type");
             const market = trailerField(f.plaintext, "market_receipt");
             if (market !== undefined) check.onMarketReceipt?.(market);
@@ -143,14 +151,18 @@ export async function verifiedResponse(check: ResponseCheck, res: Response, head
   headers.delete("content-length");
   headers.delete("content-encoding");
   const source = res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
-  const seen: { receiptIndex?: number } = {};
+  const seen: { receiptIndex?: number; receiptSalt?: string } = {};
   // Only the sealed trailer may name a sealed exchange's index: a header beside it is anyone's.
-  if (check.keys) headers.delete(RECEIPT_INDEX_HEADER);
+  if (check.keys) {
+    headers.delete(RECEIPT_INDEX_HEADER);
+    headers.delete(RECEIPT_SALT_HEADER);
+  }
   const checked = source.pipeThrough(verifyingStream(check, res, headerSignature, seen));
   const init = { status: res.status, statusText: res.statusText, headers };
   if (check.stream && !check.verifyStreamBeforeRelease) return new Response(checked, init);
   // Non-streams (and streams held back on request) are fully checked before the caller sees a byte.
   const all = await new Response(checked).arrayBuffer();
   if (seen.receiptIndex !== undefined) headers.set(RECEIPT_INDEX_HEADER, String(seen.receiptIndex));
+  if (seen.receiptSalt !== undefined) headers.set(RECEIPT_SALT_HEADER, seen.receiptSalt);
   return new Response(all, init);
 }

@@ -158,7 +158,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   const authMw = auth({ store: deps.store, required: deps.authRequired ?? true, ...(deps.tokens ? { tokens: deps.tokens.redeemer } : {}) });
   // Every signing point: the receipt log hears each exchange once (with its upstream id as an alias).
   const signedAndLogged = (): MiddlewareHandler<GatewayEnv> =>
-    signing({ signers, store: deps.store, onSigned: (id, s, alias) => receipts.append(id, s.text, { alias }).index, ...(deps.signingPool ? { pool: deps.signingPool } : {}) });
+    signing({ signers, store: deps.store, onSigned: (id, s, alias, sealed) => receipts.append(id, s.text, { alias, sealed }), ...(deps.signingPool ? { pool: deps.signingPool } : {}) });
   // A purchase's answer is signed like a completion: under E2E the verifying fetch requires it in the sealed trailer.
   const signPurchase = signedAndLogged();
   if (deps.tokens) mountTokenIssuer(app, deps.tokens.key, auth({ store: deps.store, required: true }), deps.tokens.sale, signPurchase);

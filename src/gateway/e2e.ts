@@ -235,7 +235,7 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
       const fromHeader = parseSignature(signatureHeader) ?? exchange.signature;
       // The market receipt (when the request carried a permit) rides in the same sealed trailers.
       const sealedExtras = { content_type: innerContentType, ...(exchange.marketReceipt !== undefined ? { market_receipt: exchange.marketReceipt } : {}) };
-      if (fromHeader) return { signature: fromHeader, ...sealedExtras, ...(exchange.receiptIndex !== undefined ? { receipt_index: exchange.receiptIndex } : {}) };
+      if (fromHeader) return { signature: fromHeader, ...sealedExtras, ...(exchange.receiptIndex !== undefined ? { receipt_index: exchange.receiptIndex } : {}), ...(exchange.receiptSalt !== undefined ? { receipt_salt: exchange.receiptSalt } : {}) };
       if (opts.signatureFor && requestId) {
         const s = await opts.signatureFor(requestId, c.req.header("x-cloister-signing-algo") === "ed25519" ? "ed25519" : "ecdsa");
         if (s) return { signature: s, ...sealedExtras };

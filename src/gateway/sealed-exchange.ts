@@ -12,6 +12,8 @@ export interface SealedExchange {
   signature: SignedText | null;
   /** The exchange's leaf index in the receipt log, sealed into the trailer beside the signature. */
   receiptIndex?: number;
+  /** That leaf's salt (hex), sealed beside it: the clear receipt route does not serve it for a sealed exchange. */
+  receiptSalt?: string;
   /** Set by the market's payment layer (src/market/payments.ts) once the receipt is durable. */
   marketReceipt?: unknown;
 }

@@ -36,7 +36,12 @@ export function receiptId(kind: SignedKind, id: string): string {
 
 export interface ReceiptProof {
   readonly index: number;
-  readonly salt: string;
+  /**
+   * Null for a sealed exchange: its salt travels only in the sealed trailer, since with it
+   * anyone could check a guessed prompt and answer against the leaf (the reason a sealed
+   * exchange's signature is never served in the clear either).
+   */
+  readonly salt: string | null;
   readonly kind?: SignedKind;
   readonly tree_size: number;
   readonly inclusion_proof: readonly string[];
@@ -51,7 +56,12 @@ export interface AppendOptions {
   readonly kind?: SignedKind;
   /** A second id the same exchange is found by (a pass-through answer's upstream id): no second leaf. */
   readonly alias?: string | null;
+  /** The exchange travelled sealed: its proof is served without the salt (ReceiptProof.salt). */
+  readonly sealed?: boolean;
 }
+
+/** The kind byte's top bit: the leaf's salt is not served (a sealed exchange). */
+const SEALED_BIT = 0x80;
 
 /**
  * One log per boot, in memory, of every exchange the node signs, so what a leaf costs is
@@ -94,14 +104,14 @@ export class ReceiptLog {
   }
 
   private ref(index: number): ReceiptRef {
-    return { index, salt: toHex(this.salts.view(index)), kind: KINDS[this.kinds.view(index)[0] as number] ?? "completion" };
+    return { index, salt: toHex(this.salts.view(index)), kind: KINDS[(this.kinds.view(index)[0] as number) & ~SEALED_BIT] ?? "completion" };
   }
 
   /** Logs one signed exchange as a new leaf, found by `id` (and `alias`). */
   append(id: string, signedText: string, opts: AppendOptions = {}): ReceiptRef {
     const kind = opts.kind ?? "completion";
     const index = this.salts.push(pooledRandomBytes(32));
-    this.kinds.push(Uint8Array.of(KINDS.indexOf(kind)));
+    this.kinds.push(Uint8Array.of(KINDS.indexOf(kind) | (opts.sealed === true ? SEALED_BIT : 0)));
     this.queued.push(signedText);
     this.hashing ??= setImmediate(this.hashQueued);
     this.byId.set(id, index);
@@ -127,7 +137,9 @@ export class ReceiptLog {
     const index = this.byId.get(id);
     if (index === undefined) return null;
     const size = this.tree.size;
-    return { ...this.ref(index), tree_size: size, inclusion_proof: inclusionProof(this.tree, index, size).map(toHex), checkpoint: this.checkpointText(size) };
+    const ref = this.ref(index);
+    const sealed = ((this.kinds.view(index)[0] as number) & SEALED_BIT) !== 0;
+    return { ...ref, salt: sealed ? null : ref.salt, tree_size: size, inclusion_proof: inclusionProof(this.tree, index, size).map(toHex), checkpoint: this.checkpointText(size) };
   }
 }
 
@@ -137,6 +149,7 @@ export class ReceiptLog {
  */
 export function verifyReceiptInclusion(signedText: string, proof: ReceiptProof): boolean {
   try {
+    if (typeof proof.salt !== "string") return false;
     const cp = parseCheckpointText(proof.checkpoint);
     if (cp.size !== proof.tree_size) return false;
     const leaf = receiptLeaf(fromHex(proof.salt), signedText);

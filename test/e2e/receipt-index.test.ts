@@ -5,7 +5,9 @@
  * verifies against that later checkpoint.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exchangeText, fetchReceipt } from "../../src/client/receipt.js";
+import { exchangeText, fetchReceipt, type SignedReceipt } from "../../src/client/receipt.js";
+import { RECEIPT_SALT_HEADER } from "../../src/client/response.js";
+import { verifyReceiptInclusion } from "../../src/transparency/receipt-log.js";
 import { createVerifiedFetch } from "../../src/client/verified-fetch.js";
 import { utf8 } from "../../src/util/bytes.js";
 import { startTestNode, type TestNode } from "./client-fixtures.js";
@@ -39,9 +41,29 @@ describe("the receipt index on every answer", () => {
     for (let i = 2; i <= 4; i++) await (await f(`${node.url}/v1/chat/completions`, { method: "POST", body: body(i) })).arrayBuffer();
     const id = (JSON.parse(utf8.decode(bytes)) as { id: string }).id;
     const text = exchangeText(utf8.encode(body(1)), bytes);
-    const receipt = await fetchReceipt(`${node.url}/v1`, id, f.pinned!, text, fetch, index);
+    const salt = res.headers.get(RECEIPT_SALT_HEADER) ?? undefined;
+    expect(salt).toMatch(/^[0-9a-f]{64}$/);
+    expect(wire.every((h) => h.get(RECEIPT_SALT_HEADER) === null)).toBe(true);
+    const receipt = await fetchReceipt(`${node.url}/v1`, id, f.pinned!, text, fetch, index, salt);
     expect(receipt.tree_size).toBeGreaterThanOrEqual(index + 4);
-    await expect(fetchReceipt(`${node.url}/v1`, id, f.pinned!, text, fetch, index + 1)).rejects.toMatchObject({ code: "SIGNATURE_INVALID" });
+    await expect(fetchReceipt(`${node.url}/v1`, id, f.pinned!, text, fetch, index + 1, salt)).rejects.toMatchObject({ code: "SIGNATURE_INVALID" });
+    await expect(fetchReceipt(`${node.url}/v1`, id, f.pinned!, text, fetch, index, "00".repeat(32))).rejects.toMatchObject({ code: "SIGNATURE_INVALID" });
+  });
+
+  it("the public proof of a sealed exchange has no salt: someone who guesses the prompt and the answer exactly still cannot check the guess against the log", async () => {
+    const f = createVerifiedFetch({ baseURL: `${node.url}/v1`, allowSimulated: true, onFailure: "throw" });
+    const res = await f(`${node.url}/v1/chat/completions`, { method: "POST", body: body(7) });
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const id = (JSON.parse(utf8.decode(bytes)) as { id: string }).id;
+    // The request id is in the clear (X-Cloister-Request-Id), so anyone can ask for the proof.
+    const pub = (await (await fetch(`${node.url}/v1/receipts/${id}`)).json()) as SignedReceipt;
+    expect(pub.salt).toBeNull();
+    // The perfect guess: the exact request and response bytes. Without the salt it matches nothing.
+    const guess = exchangeText(utf8.encode(body(7)), bytes);
+    expect(verifyReceiptInclusion(guess, pub)).toBe(false);
+    await expect(fetchReceipt(`${node.url}/v1`, id, f.pinned!, guess, fetch)).rejects.toMatchObject({ code: "SIGNATURE_MISSING" });
+    // The caller, who holds the salt from the sealed trailer, proves it.
+    expect(verifyReceiptInclusion(guess, { ...pub, salt: res.headers.get(RECEIPT_SALT_HEADER) })).toBe(true);
   });
 
   it("a plain answer carries the header from the node", async () => {
@@ -51,5 +73,9 @@ describe("the receipt index on every answer", () => {
     const b = await f(`${node.url}/v1/chat/completions`, { method: "POST", body: body(6) });
     await b.arrayBuffer();
     expect(Number(b.headers.get("x-cloister-receipt-index"))).toBe(Number(a.headers.get("x-cloister-receipt-index")) + 1);
+    // A plain exchange's signed text is in the clear already: its proof keeps the salt.
+    const id = b.headers.get("x-cloister-request-id") as string;
+    const pub = (await (await fetch(`${node.url}/v1/receipts/${id}`)).json()) as SignedReceipt;
+    expect(pub.salt).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -11,6 +11,7 @@ import { TokenChallenge } from "@cloudflare/privacypass-ts/lib/src/auth_scheme/p
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClientCode } from "../../src/client/codes.js";
 import { exchangeText, fetchReceipt } from "../../src/client/receipt.js";
+import { RECEIPT_SALT_HEADER } from "../../src/client/response.js";
 import { createVerifiedFetch } from "../../src/client/verified-fetch.js";
 import { ClientError } from "../../src/errors.js";
 import { E2EHeader } from "../../src/seal/e2e/headers.js";
@@ -144,7 +145,9 @@ describe("/v1/tokens/issue answers signed", () => {
       expect(sig.status).toBe(404);
     }
     const index = Number(res.headers.get("x-cloister-receipt-index"));
-    const receipt = await fetchReceipt(`${node.url}/v1`, id, f.pinned!, exchangeText(body, answer), fetch, index);
+    const receipt = await fetchReceipt(`${node.url}/v1`, id, f.pinned!, exchangeText(body, answer), fetch, index, res.headers.get(RECEIPT_SALT_HEADER) ?? undefined);
+    // The public proof leaves the salt out: with it, the request id (in the clear) and a guess would be checkable.
+    expect(receipt.salt).toBeNull();
     expect(receipt.index).toBe(index);
   });
 

@@ -13,6 +13,7 @@ import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { exchangeText, fetchReceipt } from "../../src/client/receipt.js";
+import { RECEIPT_SALT_HEADER } from "../../src/client/response.js";
 import { createVerifiedFetch } from "../../src/client/verified-fetch.js";
 import type { GatewayEnv } from "../../src/gateway/context.js";
 import { startServer, type RunningServer } from "../../src/gateway/server.js";
@@ -125,9 +126,12 @@ describe("a paid, unlinkable, provable chat", () => {
 
     // The receipt, fetched through the relay too, proves this exact exchange.
     const viaRelay = createOhttpTransport({ relayUrl: relay.url }).fetch;
-    const receipt = await fetchReceipt(baseURL, answer.id, f.pinned!, exchangeText(utf8.encode(body), bytes), viaRelay);
+    // A sealed exchange's salt came in its sealed trailer: the log serves its proof without one.
+    const salt = res.headers.get(RECEIPT_SALT_HEADER) ?? undefined;
+    const receipt = await fetchReceipt(baseURL, answer.id, f.pinned!, exchangeText(utf8.encode(body), bytes), viaRelay, undefined, salt);
     expect(receipt.tree_size).toBeGreaterThanOrEqual(1);
-    await expect(fetchReceipt(baseURL, answer.id, f.pinned!, exchangeText(utf8.encode(body), utf8.encode("another answer")), viaRelay)).rejects.toMatchObject({ code: "SIGNATURE_INVALID" });
+    expect(receipt.salt).toBeNull();
+    await expect(fetchReceipt(baseURL, answer.id, f.pinned!, exchangeText(utf8.encode(body), utf8.encode("another answer")), viaRelay, undefined, salt)).rejects.toMatchObject({ code: "SIGNATURE_INVALID" });
 
     // The node billed a token, not the payer's key; the relay saw no key, token, prompt or answer.
     const usage = await node.store.listUsage();

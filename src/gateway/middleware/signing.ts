@@ -66,7 +66,7 @@ export interface SigningDeps {
    * Told once of every signed exchange, sealed or not (the receipt log; hashes only), with
    * the answer's own id when it differs from the request id (a pass-through body).
    */
-  readonly onSigned?: (id: string, signed: SignedText, alias: string | null) => number | void;
+  readonly onSigned?: (id: string, signed: SignedText, alias: string | null, sealed: boolean) => { readonly index: number; readonly salt: string } | void;
 }
 
 export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
@@ -106,14 +106,18 @@ export function signing(deps: SigningDeps): MiddlewareHandler<GatewayEnv> {
       const signature = deps.pool ? await deps.pool.sign(algo, text).catch(() => signer.sign(text)) : signer.sign(text);
       const signed: SignedText = { text, signature, signing_address: signer.address, signing_algo: algo };
       const alias = bodyId && bodyId !== id ? bodyId : null;
-      const logged = deps.onSigned?.(id, signed, alias);
-      if (typeof logged === "number") receiptIndex = logged;
-      // A sealed exchange's signature goes only into its sealed trailer (src/gateway/e2e.ts),
-      // never to the store that GET /v1/signature/<id> serves in the clear.
       const sealed = sealedExchange(c);
+      const logged = deps.onSigned?.(id, signed, alias, sealed !== undefined);
+      if (logged) receiptIndex = logged.index;
+      // A sealed exchange's signature goes only into its sealed trailer (src/gateway/e2e.ts),
+      // never to the store that GET /v1/signature/<id> serves in the clear; so does its
+      // receipt salt, which GET /v1/receipts/<id> leaves out for it.
       if (sealed) {
         sealed.signature = signed;
-        if (receiptIndex !== null) sealed.receiptIndex = receiptIndex;
+        if (logged) {
+          sealed.receiptIndex = logged.index;
+          sealed.receiptSalt = logged.salt;
+        }
         return signed;
       }
       // Visible to GET /v1/signature/<id> once this resolves; committed within 10 ms (src/store/group-commit.ts).
