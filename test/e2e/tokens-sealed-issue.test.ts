@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { cliOk } from "./cli-run.js";
 import { ClientCode } from "../../src/client/codes.js";
 import { clientErrorOf } from "../../src/client/failure.js";
 import { createVerifiedFetch } from "../../src/client/verified-fetch.js";
@@ -37,13 +37,7 @@ const relayed: Relayed[] = [];
 /** When set, the proxy rewrites that header of every request it relays. */
 let rewrite: { name: string; value: string | null } | null = null;
 
-async function cli(...args: string[]): Promise<string> {
-  let out = "";
-  let err = "";
-  const code = await main(args, { out: (t) => void (out += `${t}\n`), err: (t) => void (err += t), env: {}, cwd: dir });
-  expect(code, err).toBe(0);
-  return out.trim();
-}
+const cli = (...args: string[]): Promise<string> => cliOk(args, { cwd: dir });
 
 beforeAll(async () => {
   node = await startTestNode({ requireE2E: true, apiKey: true, tokens: true });

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { cliOk } from "./cli-run.js";
 import { exchangeText, fetchReceipt } from "../../src/client/receipt.js";
 import { RECEIPT_SALT_HEADER } from "../../src/client/response.js";
 import { createVerifiedFetch } from "../../src/client/verified-fetch.js";
@@ -44,13 +44,7 @@ let receiptStore: SqliteReceiptStore;
 const PRICE = 1_000n;
 const relayed: Buffer[] = [];
 
-async function cli(...args: string[]): Promise<string> {
-  let out = "";
-  let err = "";
-  const code = await main(args, { out: (t) => void (out += `${t}\n`), err: (t) => void (err += t), env: {}, cwd: dir });
-  expect(code, err).toBe(0);
-  return out.trim();
-}
+const cli = (...args: string[]): Promise<string> => cliOk(args, { cwd: dir });
 
 beforeAll(async () => {
   // The market: a real chain, this node's enclave key registered, the user's deposit.

@@ -14,7 +14,7 @@ import { createPublicClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { cliOk } from "./cli-run.js";
 import { createVerifiedFetch } from "../../src/client/verified-fetch.js";
 import { ANVIL_KEYS } from "../../src/ledger/anvil.js";
 import { Escrow } from "../../src/ledger/contracts/artifacts.js";
@@ -41,13 +41,7 @@ const chainDir = tempDataDir();
 const nodeDir = tempDataDir();
 const logDir = tempDataDir();
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
-  let out = "";
-  let err = "";
-  const code = await main(args, { out: (t) => void (out += `${t}\n`), err: (t) => void (err += t), env, cwd: logDir });
-  expect(code, err).toBe(0);
-  return out.trim();
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> => cliOk(args, { cwd: logDir, env });
 
 async function spawnNode(extra: string[]): Promise<{ url: string; enclave: EvmAddress; out: () => string }> {
   const args = ["--import", "tsx", CHILD, "up", "--no-auth", "--tee", "simulated", "--host", "127.0.0.1", "--port", "0", "--upstream", upstream.url, "--data-dir", nodeDir, "--register", "--market", join(chainDir, "market.json"), "--price", `${MODEL}=1000/1000`, "--settle-every", "0", ...extra];

@@ -5,6 +5,7 @@
 import { useMemo, useState } from "preact/hooks";
 import { createCloisterClient } from "../../../src/client/index.js";
 import { exchangeText, fetchReceipt, type SignedReceipt } from "../../../src/client/receipt.js";
+import { RECEIPT_INDEX_HEADER, RECEIPT_SALT_HEADER } from "../../../src/client/response.js";
 import type { PinnedNode } from "../../../src/client/attestation.js";
 import { utf8 } from "../../../src/util/bytes.js";
 import { MarkIcon, Notice, SimulatedBanner } from "../components.js";
@@ -25,11 +26,16 @@ interface Turn {
  * under a checkpoint signed by the pinned key. The log is appended right after signing, so
  * a few short retries.
  */
-async function receiptFor(node: string, id: string | null, pinned: PinnedNode, text: string): Promise<SignedReceipt | null> {
+async function receiptFor(node: string, res: Response, pinned: PinnedNode, text: string): Promise<SignedReceipt | null> {
+  const id = res.headers.get("x-cloister-request-id");
   if (!id) return null;
+  // A sealed answer's leaf index and salt came in its sealed trailer (the public proof has no salt).
+  const indexText = res.headers.get(RECEIPT_INDEX_HEADER);
+  const index = indexText === null ? undefined : Number(indexText);
+  const salt = res.headers.get(RECEIPT_SALT_HEADER) ?? undefined;
   for (let i = 0; i < 10; i++) {
     try {
-      return await fetchReceipt(`${node}/v1`, id, pinned, text, fetch);
+      return await fetchReceipt(`${node}/v1`, id, pinned, text, fetch, index, salt);
     } catch {
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -77,7 +83,7 @@ export function ChatPage(props: { node: string; policy: BrowserPolicy; apiKey: s
       const r = JSON.parse(utf8.decode(answer)) as { choices?: { message?: { content?: string } }[] };
       const turn: Turn = { role: "assistant", content: r.choices?.[0]?.message?.content ?? "", signedBy: pinned.signingAddress };
       setTurns([...history, turn]);
-      const receipt = await receiptFor(props.node, res.headers.get("x-cloister-request-id"), pinned, exchangeText(utf8.encode(body), answer));
+      const receipt = await receiptFor(props.node, res, pinned, exchangeText(utf8.encode(body), answer));
       setTurns([...history, { ...turn, receipt }]);
     } catch (e) {
       const code = (e as { code?: unknown }).code;
