@@ -163,15 +163,18 @@ export function e2eMiddleware(opts: E2EMiddlewareOptions): MiddlewareHandler {
     // Absent: the sealed body is JSON (every OpenAI route). Present: bound into the aad, so
     // a proxy that adds, drops or changes it makes the envelope fail to open.
     const innerTypeText = c.req.header(E2EHeader.contentType);
-    const innerType = innerTypeText === undefined ? undefined : innerRequestType(innerTypeText);
-    if (innerTypeText !== undefined && (innerType === null || innerType === undefined)) {
-      return e2eError(E2ECode.E2E_MALFORMED, "invalid X-Cloister-E2E-Content-Type (a non-JSON media type, visible ASCII, at most 127 characters; absent for JSON)");
+    let innerType: string | undefined;
+    if (innerTypeText !== undefined) {
+      // A header that names JSON (undefined) or cannot be carried (null) is no type a client sends.
+      const t = innerRequestType(innerTypeText);
+      if (typeof t !== "string") return e2eError(E2ECode.E2E_MALFORMED, "invalid X-Cloister-E2E-Content-Type (a non-JSON media type, visible ASCII, at most 127 characters; absent for JSON)");
+      innerType = t;
     }
     let opened;
     try {
       // Inside the try: a route with a line break (a proxy's %0A: Hono decodes the path) is
       // no aad any client sealed, so it is e2e_decrypt_failed like every other change, not a 500.
-      const aad = requestAad({ method: c.req.method, route: c.req.path, model, stream: streamFlag === "true", keyId, time, ...(innerType ? { contentType: innerType } : {}) });
+      const aad = requestAad({ method: c.req.method, route: c.req.path, model, stream: streamFlag === "true", keyId, time, ...(innerType !== undefined ? { contentType: innerType } : {}) });
       recipientKey ??= importE2EPrivateKey(opts.privateKey, nodeE2ESuite());
       opened = await openRequest(await recipientKey, enc, sealed, aad, sealedCredential, sealedPermit, nodeE2ESuite());
     } catch (err) {

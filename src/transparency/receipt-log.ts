@@ -103,8 +103,12 @@ export class ReceiptLog {
     return this.salts.length;
   }
 
+  private kindByte(index: number): number {
+    return this.kinds.view(index)[0] as number;
+  }
+
   private ref(index: number): ReceiptRef {
-    return { index, salt: toHex(this.salts.view(index)), kind: KINDS[(this.kinds.view(index)[0] as number) & ~SEALED_BIT] ?? "completion" };
+    return { index, salt: toHex(this.salts.view(index)), kind: KINDS[this.kindByte(index) & ~SEALED_BIT] ?? "completion" };
   }
 
   /** Logs one signed exchange as a new leaf, found by `id` (and `alias`). */
@@ -138,7 +142,7 @@ export class ReceiptLog {
     if (index === undefined) return null;
     const size = this.tree.size;
     const ref = this.ref(index);
-    const sealed = ((this.kinds.view(index)[0] as number) & SEALED_BIT) !== 0;
+    const sealed = (this.kindByte(index) & SEALED_BIT) !== 0;
     return { ...ref, salt: sealed ? null : ref.salt, tree_size: size, inclusion_proof: inclusionProof(this.tree, index, size).map(toHex), checkpoint: this.checkpointText(size) };
   }
 }

@@ -8,32 +8,24 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliOk } from "./cli-run.js";
 import { ClientCode } from "../../src/client/codes.js";
 import { clientErrorOf } from "../../src/client/failure.js";
 import { createVerifiedFetch } from "../../src/client/verified-fetch.js";
-import type { GatewayEnv } from "../../src/gateway/context.js";
-import { startServer, type RunningServer } from "../../src/gateway/server.js";
 import { E2E_CONTENT_TYPE, E2EHeader } from "../../src/seal/e2e/headers.js";
 import { serveLogDir, type RunningLogServer } from "../../src/transparency/log-server.js";
 import { TokenWallet } from "../../src/transparency/tokens/wallet.js";
-import { startTestNode, type TestNode } from "./client-fixtures.js";
+import { startRecordingProxy, startTestNode, type RecordingProxy, type TestNode } from "./client-fixtures.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cloister-sealed-issue-"));
 let node: TestNode;
-let proxy: RunningServer;
+let proxy: RecordingProxy;
 let log: RunningLogServer;
 let logKey = "";
 
-interface Relayed {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: Record<string, string>;
-  readonly body: Buffer;
-}
-const relayed: Relayed[] = [];
+/** The request headers of every request the proxy relayed, lowercase names. */
+const relayed: Array<{ readonly path: string; readonly headers: Record<string, string> }> = [];
 /** When set, the proxy rewrites that header of every request it relays. */
 let rewrite: { name: string; value: string | null } | null = null;
 
@@ -48,30 +40,20 @@ beforeAll(async () => {
   writeFileSync(join(dir, "k.json"), await cli("log", "token-key", "--key", "rel.key", "--from", node.url, "--epoch", "2026-12"));
   await cli("log", "append", "releases", "--key", "log.key", "k.json");
   log = await serveLogDir(join(dir, "releases"));
-  const app = new Hono<GatewayEnv>();
-  app.all("*", async (c) => {
-    const req = c.req.raw;
-    const body = Buffer.from(await req.arrayBuffer());
-    const headers = new Headers(req.headers);
-    headers.delete("host");
-    headers.delete("content-length");
-    relayed.push({ method: req.method, path: new URL(req.url).pathname, headers: Object.fromEntries(headers), body });
-    if (rewrite) {
-      if (rewrite.value === null) headers.delete(rewrite.name);
-      else headers.set(rewrite.name, rewrite.value);
-    }
-    const res = await fetch(`${node.url}${new URL(req.url).pathname}${new URL(req.url).search}`, { method: req.method, headers, ...(req.method === "GET" ? {} : { body }) });
-    const out = new Headers(res.headers);
-    out.delete("content-length");
-    out.delete("content-encoding");
-    out.delete("transfer-encoding");
-    return new Response(await res.arrayBuffer(), { status: res.status, headers: out });
-  });
-  proxy = await startServer(app, { host: "127.0.0.1", port: 0 });
+  proxy = await startRecordingProxy(node.url);
+  proxy.tamper = {
+    requestHeaders: (path, pairs) => {
+      relayed.push({ path, headers: Object.fromEntries(pairs.map(([k, v]) => [k.toLowerCase(), v])) });
+      const r = rewrite;
+      if (!r) return undefined;
+      const kept = pairs.filter(([k]) => k.toLowerCase() !== r.name);
+      return r.value === null ? kept : [...kept, [r.name, r.value]];
+    },
+  };
 });
 
 afterAll(async () => {
-  await proxy?.close({ drainMs: 10 });
+  await proxy?.close();
   await log?.close();
   await node?.close();
   rmSync(dir, { recursive: true, force: true });
@@ -85,17 +67,19 @@ function wallet(): TokenWallet {
 describe("buying tokens with an API key on an E2E-only node, through a recording proxy", () => {
   it("buys sealed: the proxy sees neither the key nor a token request, and the tokens pay for a chat", async () => {
     relayed.length = 0;
+    proxy.exchanges.length = 0;
     const w = wallet();
     await w.buy(2);
     expect(w.size).toBe(2);
-    const issues = relayed.filter((r) => r.method === "POST" && r.path === "/v1/tokens/issue");
+    expect(proxy.exchanges.filter((x) => x.method === "POST" && x.path === "/v1/tokens/issue")).toHaveLength(2);
+    const issues = relayed.filter((r) => r.path === "/v1/tokens/issue");
     expect(issues).toHaveLength(2);
     for (const r of issues) {
       expect(r.headers["content-type"]).toBe(E2E_CONTENT_TYPE);
       expect(r.headers[E2EHeader.contentType]).toBe("application/private-token-request");
       expect(r.headers["authorization"]).toBeUndefined();
     }
-    const everything = relayed.map((r) => JSON.stringify(r.headers) + r.body.toString("latin1")).join("\n");
+    const everything = proxy.wire();
     expect(everything).not.toContain(node.apiKey as string);
     expect(everything).not.toContain((node.apiKey as string).slice(-16));
 
