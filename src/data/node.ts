@@ -14,6 +14,7 @@ import type { Logger } from "../log/logger.js";
 import { createSigner } from "../seal/signing.js";
 import { openSqliteStore } from "../store/sqlite.js";
 import { ReceiptLog } from "../transparency/receipt-log.js";
+import { nodeTreeHashes } from "../transparency/merkle-node.js";
 import type { NerModel } from "./clean/onnx/ner-model.js";
 import type { BrokerTrust } from "../kms/attest-broker.js";
 import { utf8 } from "../util/bytes.js";
@@ -62,7 +63,7 @@ export interface DataNodeOptions {
 export async function startDataNode(opts: DataNodeOptions): Promise<DataNode> {
   const signers = { ecdsa: createSigner("ecdsa"), ed25519: createSigner("ed25519") };
   // One receipt log for the node: its completions and its contribution receipts.
-  const receipts = new ReceiptLog(`cloister-receipts/${signers.ecdsa.address}`);
+  const receipts = new ReceiptLog(`cloister-receipts/${signers.ecdsa.address}`, nodeTreeHashes);
   const measured = describeDefaultPipeline(DEFAULT_CLEANER_CONFIG, opts.nerModel?.sha256 ?? null);
   try {
     await opts.tee.extendAppEvent?.(PIPELINE_EVENT, utf8.encode(measured.measurement));

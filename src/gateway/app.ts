@@ -37,6 +37,7 @@ import type { IssuerKey } from "../transparency/tokens/issuer.js";
 import type { TokenRedeemer } from "../transparency/tokens/redeemer.js";
 import { mountTokenIssuer } from "./handlers/tokens.js";
 import { ReceiptLog } from "../transparency/receipt-log.js";
+import { nodeTreeHashes } from "../transparency/merkle-node.js";
 import { mountReceipts } from "./handlers/receipts.js";
 import { defaultConsoleDir, mountConsole } from "./handlers/console.js";
 import { ohttpGatewayHandler, ohttpKeysHandler } from "../transparency/ohttp/gateway.js";
@@ -126,7 +127,7 @@ export function createGateway(deps: GatewayDeps): Hono<GatewayEnv> {
   const metrics = deps.metrics ?? createMetrics();
   const signers = deps.signers ?? { ecdsa: createSigner("ecdsa"), ed25519: createSigner("ed25519") };
   // Every signed exchange, sealed or not, goes into this boot's receipt log (src/transparency/receipt-log.ts).
-  const receipts = deps.receipts ?? new ReceiptLog(`cloister-receipts/${signers.ecdsa.address}`);
+  const receipts = deps.receipts ?? new ReceiptLog(`cloister-receipts/${signers.ecdsa.address}`, nodeTreeHashes);
   const e2e = deps.e2e ?? freshE2EKeys(false);
   const info: ReportInfo = deps.info ?? { app_name: "cloister", version: "0.0.0", app_manifest: {}, compose_hash: null };
   const limits = deps.limits ?? {};

@@ -21,6 +21,27 @@ export function nodeHash(left: Hash, right: Hash): Hash {
   return sha256.create().update(NODE_PREFIX).update(left).update(right).digest();
 }
 
+/**
+ * The two hashes a tree is built from, so a node can build its own with OpenSSL
+ * (./merkle-node.ts) while this file stays browser-safe. Either gives the same bytes.
+ */
+export interface TreeHashes {
+  /** SHA-256(0x00 || ...parts): a leaf's hash over the concatenation of its parts. */
+  leaf(...parts: readonly Uint8Array[]): Hash;
+  /** SHA-256(0x01 || left || right). */
+  node(left: Hash, right: Hash): Hash;
+}
+
+/** TreeHashes by @noble/hashes (browsers, and the default everywhere). */
+export const nobleTreeHashes: TreeHashes = {
+  leaf: (...parts) => {
+    const h = sha256.create().update(LEAF_PREFIX);
+    for (const p of parts) h.update(p);
+    return h.digest();
+  },
+  node: nodeHash,
+};
+
 /** The largest power of two strictly less than n (n >= 2): RFC 9162's split point k. */
 export function splitPoint(n: number): number {
   let k = 1;

@@ -11,7 +11,7 @@ import { concatBytes, fromHex, toHex, utf8 } from "../util/bytes.js";
 import { pooledRandomBytes } from "../util/random-pool.js";
 import { toBase64 } from "./base64.js";
 import { formatCheckpoint, parseCheckpointText } from "./checkpoint.js";
-import { consistencyProof, inclusionProof, leafHash, verifyInclusion, type Hash } from "./merkle.js";
+import { consistencyProof, inclusionProof, leafHash, nobleTreeHashes, verifyInclusion, type Hash, type TreeHashes } from "./merkle.js";
 import type { OnSigned, SignedKind, SignedRecord } from "./signed-hook.js";
 import { MerkleTree } from "./tree.js";
 import { ByteColumn } from "./byte-column.js";
@@ -71,7 +71,7 @@ const SEALED_BIT = 0x80;
  * objects per hash. Still not bounded: that needs the log on disk (tiles).
  */
 export class ReceiptLog {
-  private readonly hashed = new MerkleTree();
+  private readonly hashed: MerkleTree;
   private readonly salts = new ByteColumn(32);
   private readonly kinds = new ByteColumn(1, 4096);
   /**
@@ -83,7 +83,13 @@ export class ReceiptLog {
   private hashing: ReturnType<typeof setImmediate> | null = null;
   private readonly byId = new Map<string, number>();
 
-  constructor(readonly origin: string) {}
+  /** `hashes`: whose SHA-256 builds the tree (a node passes OpenSSL's, ./merkle-node.ts; the same leaves either way). */
+  constructor(
+    readonly origin: string,
+    private readonly hashes: TreeHashes = nobleTreeHashes,
+  ) {
+    this.hashed = new MerkleTree([], hashes);
+  }
 
   /** The tree with every appended leaf in it. */
   private get tree(): MerkleTree {
@@ -96,7 +102,8 @@ export class ReceiptLog {
     this.hashing = null;
     const texts = this.queued;
     this.queued = [];
-    for (const text of texts) this.hashed.append(receiptLeaf(this.salts.view(this.hashed.size), text));
+    // receiptLeaf(), with this log's hashes.
+    for (const text of texts) this.hashed.append(this.hashes.leaf(LEAF_CONTEXT, this.salts.view(this.hashed.size), utf8.encode(text)));
   };
 
   get size(): number {

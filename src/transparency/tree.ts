@@ -5,13 +5,17 @@
  * leaf per request for the whole boot, so it must cost its 32 bytes, not a heap object.
  */
 import { ByteColumn } from "./byte-column.js";
-import { EMPTY_ROOT, HASH_SIZE, nodeHash, splitPoint, type Hash, type SubtreeHasher } from "./merkle.js";
+import { EMPTY_ROOT, HASH_SIZE, nobleTreeHashes, splitPoint, type Hash, type SubtreeHasher, type TreeHashes } from "./merkle.js";
 
 export class MerkleTree implements SubtreeHasher {
   /** levels[h] entry i = hash of the perfect subtree of 2^h leaves starting at leaf i·2^h. */
   private readonly levels: ByteColumn[] = [new ByteColumn(HASH_SIZE)];
 
-  constructor(leafHashes: Iterable<Hash> = []) {
+  private readonly nodeHash: TreeHashes["node"];
+
+  /** `hashes`: whose SHA-256 builds the inner nodes (the same bytes either way; ./merkle.ts). */
+  constructor(leafHashes: Iterable<Hash> = [], hashes: TreeHashes = nobleTreeHashes) {
+    this.nodeHash = hashes.node;
     for (const h of leafHashes) this.append(h);
   }
 
@@ -26,7 +30,7 @@ export class MerkleTree implements SubtreeHasher {
     for (let h = 0; i % 2 === 1; h++, i = Math.floor(i / 2)) {
       const level = this.levels[h] as ByteColumn;
       const up = (this.levels[h + 1] ??= new ByteColumn(HASH_SIZE));
-      up.push(nodeHash(level.view(i - 1), level.view(i)));
+      up.push(this.nodeHash(level.view(i - 1), level.view(i)));
     }
     return index;
   }
@@ -49,7 +53,7 @@ export class MerkleTree implements SubtreeHasher {
       if (level && start / n < level.length) return level.view(start / n);
     }
     const k = splitPoint(n);
-    return nodeHash(this.range(start, start + k), this.range(start + k, end));
+    return this.nodeHash(this.range(start, start + k), this.range(start + k, end));
   }
 
   root(size = this.size): Hash {

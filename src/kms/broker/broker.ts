@@ -33,6 +33,7 @@ import { openReleaseLog, type ReleaseLog } from "./release-log.js";
 import { loadSealedState, saveSealedState } from "./sealed-state.js";
 import type { StateKey } from "./state-key.js";
 import { ReceiptLog } from "../../transparency/receipt-log.js";
+import { nodeTreeHashes } from "../../transparency/merkle-node.js";
 
 export const BROKER_VERSION = "0.1.0";
 
@@ -115,7 +116,7 @@ export function openBroker(opts: BrokerOptions): Broker {
   const hpkePublicKey = x25519.getPublicKey(hpkePrivate);
   const brokerKeyId = e2eKeyId(hpkePublicKey);
   // Every key release is also a leaf of this boot's receipt log (GET /v1/receipts/key-release:<seq>).
-  const receipts = new ReceiptLog(`cloister-kms-receipts/${signer.address}`);
+  const receipts = new ReceiptLog(`cloister-kms-receipts/${signer.address}`, nodeTreeHashes);
   const log: ReleaseLog = openReleaseLog(join(opts.dataDir, "kms-release-log.jsonl"), signer, now, receipts.record);
   const nonces: NonceBook = createNonceBook({ ...(opts.nonceTtlMs ? { ttlMs: opts.nonceTtlMs } : {}), now: () => now().getTime() });
   const save = (): void => saveSealedState(statePath, opts.stateKey.key, state);
