@@ -6,12 +6,15 @@
  *     wall time on a loaded box)
  *     next to a bare node:http proxy (./bare-proxy.ts): the floor any Node gateway starts from
  *   - embedded (createLlamaBackend) vs bare node-llama-cpp tokens/s, same threads
+ *   - the gateway's own CPU per completion against the hono floor's, all in one process
+ *     (./chain.bench.ts: no cross-process noise, so it resolves changes of ~10–20 µs)
  *   - a forced tool call, the Responses API and logprobs vs plain chat (ms per token)
  * The full benches (`npm run bench -- gateway inference api`) run longer with more rounds.
  * BENCH_BASELINE=DIR adds a gateway built in another checkout (before/after in one run).
  */
 import { cpus, loadavg } from "node:os";
 import { measureApi } from "./api.bench.js";
+import { measureChain } from "./chain.bench.js";
 import { baselinesFromEnv, measureGateway } from "./gateway.bench.js";
 import { measureEmbedded } from "./inference.bench.js";
 import { fmt } from "./stats.js";
@@ -37,6 +40,17 @@ export async function run(): Promise<void> {
       rows.push([`${tag}: CPU per completion`, us(s.cpu), `non-streamed; per stream ${us(s.streamCpu)}; the upstream's own ${us(d.upCpu)}${goal("<= 0.5 ms")}`]);
     }
     if (g.sides.some((s) => s.errors > 0)) rows.push(["gateway: errors", String(g.sides.reduce((a, s) => a + s.errors, 0)), "goal 0"]);
+  }
+
+  // The same gateway in one process with its floor (./chain.bench.ts): its features' CPU without cross-process noise.
+  const ch = await measureChain({ rounds: Number(process.env["BENCH_CHAIN_ROUNDS"] ?? 3), requests: Number(process.env["BENCH_CHAIN_REQUESTS"] ?? 1000) });
+  const [direct, floor] = ch.sides;
+  if (direct && floor) {
+    for (const s of ch.sides.slice(2)) {
+      const own = s.cpuUs - direct.cpuUs;
+      const floorOwn = floor.cpuUs - direct.cpuUs;
+      rows.push([`${s.name} / hono floor: own CPU, one process`, (own / floorOwn).toFixed(2), `${own.toFixed(0)} vs ${floorOwn.toFixed(0)} µs per completion; the features: ${(s.cpuUs - floor.cpuUs).toFixed(0)} µs (bench/chain.bench.ts)`]);
+    }
   }
 
   const e = await measureEmbedded(Number(process.env["BENCH_EMBEDDED_ROUNDS"] ?? 25), 200);
