@@ -15,7 +15,8 @@
  */
 import type { IncomingHttpHeaders } from "node:http";
 import { Readable } from "node:stream";
-import { Agent } from "undici";
+import { Agent, errors } from "undici";
+import type { HeadersTimeoutInit, TimedFetch } from "../inference/upstream/backend.js";
 
 const BUFFER_LIMIT = 8 * 1024 * 1024;
 
@@ -77,7 +78,30 @@ function decoded(part: string): string {
 /** Parsed request targets by URL string: a gateway calls the same few URLs, and `new URL` costs more than the lookup. */
 const MAX_TARGETS = 256;
 
-export function createHttpFetch(options: { maxSockets?: number } = {}): typeof fetch {
+/** The global fetch for what this module does not serve, with `headersTimeoutMs` kept: a timer until the headers arrive. */
+async function globalFetch(input: string | URL | Request, init: HeadersTimeoutInit): Promise<Response> {
+  const { headersTimeoutMs, ...rest } = init;
+  const fetchInit: RequestInit = { ...rest, redirect: init.redirect ?? "manual" };
+  if (headersTimeoutMs === undefined) return fetch(input, fetchInit);
+  const ac = new AbortController();
+  const outer = init.signal ?? undefined;
+  const onAbort = (): void => ac.abort(outer?.reason);
+  if (outer?.aborted) onAbort();
+  else outer?.addEventListener("abort", onAbort, { once: true });
+  const timer = setTimeout(() => ac.abort(new DOMException(`no answer within ${headersTimeoutMs} ms`, "TimeoutError")), headersTimeoutMs);
+  try {
+    return await fetch(input, { ...fetchInit, signal: ac.signal });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * `init.headersTimeoutMs` bounds the wait for the response headers (undici's per-request
+ * headersTimeout: from the request written to the headers read; connecting has undici's
+ * own 10 s bound), failing with a DOMException named "TimeoutError" (TimedFetch).
+ */
+export function createHttpFetch(options: { maxSockets?: number } = {}): TimedFetch {
   // No undici timeouts (its defaults cut at 300 s): a non-streamed completion gets its
   // headers only when generation ends, and the caller's signal carries the node's limits
   // (the backend's wait for headers, the request's time limit), as node:http did.
@@ -94,11 +118,11 @@ export function createHttpFetch(options: { maxSockets?: number } = {}): typeof f
     }
     return t;
   };
-  const httpFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+  const httpFetch = async (input: string | URL | Request, init: HeadersTimeoutInit = {}): Promise<Response> => {
     const target = targetOf(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
     // The global fetch would follow a redirect, and a 307/308 re-sends the body (a prompt)
     // to wherever the upstream points; this module's own path never follows one either.
-    if (!target.http) return fetch(input, { ...init, redirect: init.redirect ?? "manual" });
+    if (!target.http) return globalFetch(input, init);
     const headers = requestHeaders(init.headers);
     if (target.authorization !== undefined && headers["authorization"] === undefined) headers["authorization"] = target.authorization;
     const body = init.body;
@@ -106,11 +130,26 @@ export function createHttpFetch(options: { maxSockets?: number } = {}): typeof f
     if (typeof body === "string") payload = body;
     else if (body instanceof Uint8Array) payload = body;
     else if (body instanceof ArrayBuffer) payload = new Uint8Array(body);
-    else if (body != null) return fetch(input, { ...init, redirect: init.redirect ?? "manual" });
+    else if (body != null) return globalFetch(input, init);
     const signal = init.signal ?? undefined;
     if (signal?.aborted) throw signal.reason;
     const method = init.method ?? "GET";
-    const res = await dispatcher.request({ origin: target.origin, path: target.path, method, headers, ...(payload !== undefined ? { body: payload } : {}), ...(signal ? { signal } : {}) });
+    const timeout = init.headersTimeoutMs;
+    let res: Awaited<ReturnType<typeof dispatcher.request>>;
+    try {
+      res = await dispatcher.request({
+        origin: target.origin,
+        path: target.path,
+        method,
+        headers,
+        ...(payload !== undefined ? { body: payload } : {}),
+        ...(signal ? { signal } : {}),
+        ...(timeout !== undefined ? { headersTimeout: timeout } : {}),
+      });
+    } catch (err) {
+      if (err instanceof errors.HeadersTimeoutError) throw new DOMException(`no answer within ${timeout} ms`, "TimeoutError");
+      throw err;
+    }
     const status = res.statusCode;
     if (status < 200 || status > 599) {
       // No Response carries it (RangeError), and an unread body would hold the connection
@@ -135,5 +174,5 @@ export function createHttpFetch(options: { maxSockets?: number } = {}): typeof f
     // Readable.toWeb gives a pull-driven stream: back-pressure reaches the upstream socket.
     return new Response(Readable.toWeb(res.body) as ReadableStream<Uint8Array>, responseInit);
   };
-  return httpFetch as typeof fetch;
+  return Object.assign(httpFetch, { honoursHeadersTimeout: true as const });
 }

@@ -13,7 +13,7 @@ export {
   type Usage,
 } from "./backend.js";
 export { createLlamaBackend, type LlamaBackendOptions } from "./llama/backend.js";
-export { createUpstreamBackend, type UpstreamBackendOptions } from "./upstream/backend.js";
+export { createUpstreamBackend, type HeadersTimeoutInit, type TimedFetch, type UpstreamBackendOptions } from "./upstream/backend.js";
 export { DEFAULT_MODEL, resolveModel, type DownloadProgress, type Downloader, type ResolveModelOptions, type ResolvedModel } from "./model-source.js";
 export { collect, type Collected } from "./collect.js";
 export type { PoolOptions } from "./pool.js";

@@ -1,9 +1,11 @@
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnUpstreamServer, type UpstreamProcess } from "../../../test/fixtures/spawn-upstream.js";
 import { tinyModelPath } from "../../../test/fixtures/tiny-gguf.js";
 import type { GenerationEvent, InferenceBackend } from "../backend.js";
 import { collect } from "../collect.js";
+import { createHttpFetch } from "../../gateway/http-fetch.js";
 import { createUpstreamBackend } from "./backend.js";
 
 const CANNED = "Hello, this is a canned reply.";
@@ -108,17 +110,64 @@ describe("upstream backend against a canned OpenAI-compatible server process", (
   });
 });
 
-describe("upstream backend timeouts", () => {
+// Both ways of bounding the wait: the backend's own timer (any fetch), and the node's
+// createHttpFetch, which bounds it itself (undici's per-request headersTimeout).
+describe.each([
+  ["the global fetch", undefined],
+  ["createHttpFetch", createHttpFetch()],
+] as const)("upstream backend timeouts, through %s", (_name, via) => {
+  const opts = via ? { fetch: via } : {};
   it("gives up with BACKEND_UNAVAILABLE when the upstream accepts but never answers", async () => {
     const sockets: Array<{ destroy(): void }> = [];
     const silent = createServer((socket) => void sockets.push(socket));
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
     const { port } = silent.address() as { port: number };
     try {
-      const backend = createUpstreamBackend({ baseURL: `http://127.0.0.1:${port}`, timeoutMs: 100 });
+      const backend = createUpstreamBackend({ baseURL: `http://127.0.0.1:${port}`, timeoutMs: 100, ...opts });
       const err: unknown = await collect(backend.complete({ model: "m", prompt: "x" })).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: "BACKEND_UNAVAILABLE" });
       expect((err as Error).message).toContain("no answer within 100 ms");
+      const pt: unknown = await backend.passthrough?.("/v1/chat/completions", new TextEncoder().encode("{}"), new AbortController().signal).catch((e: unknown) => e);
+      expect((pt as Error).message).toContain("no answer within 100 ms");
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      silent.close();
+    }
+  });
+
+  it("does not cut a stream whose headers came in time, however long the body runs", async () => {
+    const slow = createHttpServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      let i = 0;
+      const tick = setInterval(() => {
+        if (i++ < 6) res.write(`data: ${JSON.stringify({ id: "x", object: "text_completion", created: 0, model: "m", choices: [{ index: 0, text: "a", finish_reason: null }] })}\n\n`);
+        else (clearInterval(tick), res.end("data: [DONE]\n\n"));
+      }, 50);
+    });
+    await new Promise<void>((r) => slow.listen(0, "127.0.0.1", r));
+    const { port } = slow.address() as { port: number };
+    try {
+      // 6 chunks 50 ms apart: the body takes 3x the 100 ms bound on the headers.
+      const backend = createUpstreamBackend({ baseURL: `http://127.0.0.1:${port}`, timeoutMs: 100, ...opts });
+      const events = await collect(backend.complete({ model: "m", prompt: "x" }));
+      expect(events.text).toBe("aaaaaa");
+    } finally {
+      slow.closeAllConnections();
+      slow.close();
+    }
+  });
+
+  it("is cancelled, not timed out, when the caller's signal aborts before the headers", async () => {
+    const sockets: Array<{ destroy(): void }> = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const { port } = silent.address() as { port: number };
+    try {
+      const backend = createUpstreamBackend({ baseURL: `http://127.0.0.1:${port}`, timeoutMs: 5_000, ...opts });
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(new Error("client left")), 50);
+      const err: unknown = await backend.passthrough?.("/v1/chat/completions", new TextEncoder().encode("{}"), ac.signal).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "CANCELLED" });
     } finally {
       sockets.forEach((s) => s.destroy());
       silent.close();
