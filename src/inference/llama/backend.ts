@@ -21,6 +21,7 @@ import { createChannel } from "../channel.js";
 import { SlotPool, type PoolOptions } from "../pool.js";
 import { createEmbedder } from "./embed.js";
 import { createGrammarCache } from "./grammar.js";
+import { findSchemaProblem } from "./schema-check.js";
 import { createInputBounds, longestTokenBytes } from "./input-bounds.js";
 import { toChatHistory } from "./history.js";
 import { generateWithLogprobs } from "./logprobs.js";
@@ -304,6 +305,12 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     bounds.checkPrompt(req.messages.map((m) => m.content));
     bounds.checkStops(req.stop);
     const tools = req.tools ?? [];
+    // Every tool's schema reaches node-llama-cpp (its documentation, and the grammar of a
+    // call), not only a forced call's: the same checks as response_format, before any of it.
+    for (const t of tools) {
+      const problem = t.parameters ? findSchemaProblem(t.parameters) : null;
+      if (problem) throw new InferenceError(InferenceCode.INVALID_SCHEMA, `the parameters of tool "${t.name}" are invalid: ${problem}`, { details: { param: "tools" } });
+    }
     const choice = tools.length > 0 ? (req.toolChoice ?? "auto") : "none";
     const forced = choice === "none" ? null : forcedTools(tools, choice);
     if (req.topLogprobs !== undefined && choice !== "none") {

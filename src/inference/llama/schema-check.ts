@@ -5,9 +5,30 @@
  * structure it relies on first (JSON Schema 2020-12 core keywords, the subset it supports).
  * Returns a description of the first problem, or null when the schema looks usable.
  */
+import { jsonDepth } from "../../util/json-depth.js";
+
 const TYPES = new Set(["string", "number", "integer", "boolean", "null", "object", "array"]);
 
+/**
+ * Nesting of JSON objects and arrays a schema may have. Past a few thousand levels
+ * node-llama-cpp's recursive converters (and this walk) overflow the stack: a RangeError,
+ * which reached the client as a 500. Real schemas nest a few levels (OpenAI's structured
+ * outputs allow 10 schema levels, about 20 here).
+ */
+export const MAX_SCHEMA_DEPTH = 64;
+/**
+ * The largest minLength/maxLength/minItems/maxItems. node-llama-cpp writes them as GBNF
+ * repetitions, and llama.cpp refuses a repetition past its "sane defaults" (a string of
+ * minLength 1000 here) by printing the whole grammar to stderr, which holds the client's
+ * enum and const values and property names: request content in the operator's logs. Every
+ * schema within these bounds compiles (schema-bounds.attack.test.ts).
+ */
+export const MAX_SCHEMA_REPEAT = 500;
+const REPEATS = ["minLength", "maxLength", "minItems", "maxItems"] as const;
+
 export function findSchemaProblem(schema: unknown, root: unknown = schema, path = "#"): string | null {
+  // Checked once, without recursion, before the recursive walk below.
+  if (path === "#" && jsonDepth(schema, MAX_SCHEMA_DEPTH) > MAX_SCHEMA_DEPTH) return `# nests deeper than ${MAX_SCHEMA_DEPTH} objects and arrays`;
   if (typeof schema === "boolean") return null;
   if (typeof schema !== "object" || schema === null || Array.isArray(schema)) return `${path} is not a schema object`;
   const s = schema as Record<string, unknown>;
@@ -17,6 +38,11 @@ export function findSchemaProblem(schema: unknown, root: unknown = schema, path 
     if (bad !== undefined) return `${path}/type ${JSON.stringify(bad)} is not a JSON Schema type`;
   }
   if ("enum" in s && !Array.isArray(s["enum"])) return `${path}/enum must be an array`;
+  for (const key of REPEATS) {
+    if (!(key in s)) continue;
+    const n = s[key];
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > MAX_SCHEMA_REPEAT) return `${path}/${key} must be an integer from 0 to ${MAX_SCHEMA_REPEAT}`;
+  }
   if ("$ref" in s) {
     const ref = s["$ref"];
     if (typeof ref !== "string" || resolveRef(root, ref) === undefined) return `${path}/$ref ${JSON.stringify(ref)} points nowhere`;
@@ -58,3 +84,4 @@ function resolveRef(root: unknown, ref: string): unknown {
   }
   return node;
 }
+
