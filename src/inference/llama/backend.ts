@@ -302,9 +302,14 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
 
   function chatPlan(req: ChatRequest): Plan {
     checkModel(req.model);
-    bounds.checkPrompt(req.messages.map((m) => m.content));
-    bounds.checkStops(req.stop);
     const tools = req.tools ?? [];
+    // Everything the chat wrapper renders into the prompt counts, not only message text:
+    // tool-call arguments in the history and the tools' documentation are tokenized too.
+    bounds.checkPrompt([
+      ...req.messages.flatMap((m) => (m.toolCalls ? [m.content, ...m.toolCalls.map((c) => c.arguments)] : [m.content])),
+      ...tools.flatMap((t) => [t.name, t.description ?? ""]),
+    ]);
+    bounds.checkStops(req.stop);
     // Every tool's schema reaches node-llama-cpp (its documentation, and the grammar of a
     // call), not only a forced call's: the same checks as response_format, before any of it.
     for (const t of tools) {

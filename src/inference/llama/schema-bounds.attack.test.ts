@@ -123,3 +123,23 @@ await b.close();
     }
   });
 });
+
+describe.skipIf(!stories)("the prompt bound covers what the chat wrapper renders", () => {
+  let backend: InferenceBackend;
+  beforeAll(async () => {
+    backend = await createLlamaBackend({ modelPath: stories ?? "", threads: 1, parallel: 1, contextSize: 512 });
+  });
+  afterAll(() => backend?.close());
+  // Past the byte bound (512 tokens × the longest token), refused before a token is made;
+  // before, only message text was counted and this much text was tokenized on the event loop first.
+  const big = "hello world ".repeat(4000);
+  const ask = (extra: Partial<ChatRequest>): ChatRequest => ({ model: "stories260K", messages: [{ role: "user", content: "hi" }], maxTokens: 4, ...extra });
+
+  it.each([
+    ["tool-call arguments in the history", { messages: [{ role: "user" as const, content: "hi" }, { role: "assistant" as const, content: "", toolCalls: [{ id: "c1", name: "f", arguments: JSON.stringify({ x: big }) }] }, { role: "tool" as const, content: "ok", toolCallId: "c1" }] }],
+    ["a tool description", { tools: [{ name: "f", description: big }] }],
+    ["a forced call's tool description", { tools: [{ name: "f", description: big }], toolChoice: "required" as const }],
+  ])("%s: CONTEXT_OVERFLOW by size, before tokenizing", async (_name, extra) => {
+    expect(await outcome(backend.chat(ask(extra)))).toMatch(/^CONTEXT_OVERFLOW: the prompt is over \d+ bytes/);
+  });
+});
