@@ -15,7 +15,7 @@ import { InferenceError } from "../../errors.js";
 import { sharedPath } from "../../util/shared.js";
 import { InferenceCode, type ChatRequest, type GenerationEvent, type InferenceBackend } from "../backend.js";
 import { createLlamaBackend } from "./backend.js";
-import { MAX_SCHEMA_DEPTH, MAX_SCHEMA_REPEAT } from "./schema-check.js";
+import { findSchemaProblem, MAX_SCHEMA_DEPTH, MAX_SCHEMA_REPEAT } from "./schema-check.js";
 
 const stories = sharedPath("models", "stories260K.gguf");
 
@@ -141,5 +141,37 @@ describe.skipIf(!stories)("the prompt bound covers what the chat wrapper renders
     ["a forced call's tool description", { tools: [{ name: "f", description: big }], toolChoice: "required" as const }],
   ])("%s: CONTEXT_OVERFLOW by size, before tokenizing", async (_name, extra) => {
     expect(await outcome(backend.chat(ask(extra)))).toMatch(/^CONTEXT_OVERFLOW: the prompt is over \d+ bytes/);
+  });
+});
+
+describe("references the converter would have turned into \"any\"", () => {
+  it.each([
+    ["draft-07 definitions", { type: "object", properties: { v: { $ref: "#/definitions/I" } }, definitions: { I: { type: "integer" } } }],
+    ["a JSON pointer into properties", { type: "object", properties: { v: { $ref: "#/properties/w" }, w: { type: "integer" } } }],
+    ["the root itself", { type: "object", properties: { v: { $ref: "#" } } }],
+    ["a definition of an inner scope, from outside it", { type: "object", properties: { a: { $defs: { I: { type: "integer" } }, type: "object" }, b: { $ref: "#/$defs/I" } } }],
+    ["an Object.prototype name", { type: "object", properties: { v: { $ref: "#/$defs/constructor" } }, $defs: { I: { type: "integer" } } }],
+  ])("%s: refused", (_name, schema) => {
+    expect(findSchemaProblem(schema)).not.toBeNull();
+  });
+
+  it("a definition in any enclosing $defs is followed, as the converter does", () => {
+    expect(findSchemaProblem({ type: "object", properties: { v: { $ref: "#/$defs/I" } }, $defs: { I: { type: "integer" } } })).toBeNull();
+    expect(findSchemaProblem({ oneOf: [{ type: "object", properties: { v: { $ref: "#/$defs/N" } }, $defs: { N: { type: "object", properties: { next: { $ref: "#/$defs/N" } } } } }] })).toBeNull();
+  });
+});
+
+describe.skipIf(!stories)("a required call among several tools, one with $defs", () => {
+  let backend: InferenceBackend;
+  beforeAll(async () => {
+    backend = await createLlamaBackend({ modelPath: stories ?? "", threads: 1, parallel: 1, contextSize: 2048 });
+  });
+  afterAll(() => backend?.close());
+
+  it("is generated (the tool's $defs are in scope under the oneOf), not refused as pointing nowhere", async () => {
+    const withDefs = { name: "a", parameters: { type: "object", properties: { x: { $ref: "#/$defs/Loc" } }, required: ["x"], $defs: { Loc: { type: "object", properties: { city: { type: "string", maxLength: 8 } }, required: ["city"] } } } };
+    const plain = { name: "b", parameters: { type: "object", properties: { y: { type: "integer" } }, required: ["y"] } };
+    const got = await outcome(backend.chat({ model: "stories260K", messages: [{ role: "user", content: "hi" }], maxTokens: 80, temperature: 0, tools: [withDefs, plain], toolChoice: "required" }));
+    expect(got).toBe("done");
   });
 });

@@ -25,8 +25,13 @@ export const MAX_SCHEMA_DEPTH = 64;
  */
 export const MAX_SCHEMA_REPEAT = 500;
 const REPEATS = ["minLength", "maxLength", "minItems", "maxItems"] as const;
+const DEFS_PREFIX = "#/$defs/";
 
-export function findSchemaProblem(schema: unknown, root: unknown = schema, path = "#"): string | null {
+/**
+ * `defs`: the definition names in scope, those of every enclosing `$defs` (the converter
+ * resolves `#/$defs/<name>` against them, not as a JSON pointer from the root).
+ */
+export function findSchemaProblem(schema: unknown, defs: ReadonlySet<string> = new Set(), path = "#"): string | null {
   // Checked once, without recursion, before the recursive walk below.
   if (path === "#" && jsonDepth(schema, MAX_SCHEMA_DEPTH) > MAX_SCHEMA_DEPTH) return `# nests deeper than ${MAX_SCHEMA_DEPTH} objects and arrays`;
   if (typeof schema === "boolean") return null;
@@ -43,16 +48,24 @@ export function findSchemaProblem(schema: unknown, root: unknown = schema, path 
     const n = s[key];
     if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > MAX_SCHEMA_REPEAT) return `${path}/${key} must be an integer from 0 to ${MAX_SCHEMA_REPEAT}`;
   }
+  // The converter reads only `$defs` (not draft-07's `definitions`) and follows only
+  // `#/$defs/<name>`; any other reference, `#/definitions/x` included, silently became
+  // "any" (and a warning naming it on the node's console).
+  if ("definitions" in s) return `${path}/definitions is not supported; put the definitions in $defs and refer to them as #/$defs/<name>`;
+  const own = s["$defs"];
+  const scope = own !== null && typeof own === "object" && !Array.isArray(own) && Object.keys(own).length > 0 ? new Set([...defs, ...Object.keys(own)]) : defs;
   if ("$ref" in s) {
     const ref = s["$ref"];
-    if (typeof ref !== "string" || resolveRef(root, ref) === undefined) return `${path}/$ref ${JSON.stringify(ref)} points nowhere`;
+    if (typeof ref !== "string" || !ref.startsWith(DEFS_PREFIX) || !scope.has(ref.slice(DEFS_PREFIX.length))) {
+      return `${path}/$ref ${JSON.stringify(ref)} points nowhere (only #/$defs/<name> of an enclosing $defs is followed)`;
+    }
   }
-  for (const key of ["properties", "$defs", "definitions", "patternProperties"]) {
+  for (const key of ["properties", "$defs", "patternProperties"]) {
     if (!(key in s)) continue;
     const v = s[key];
     if (typeof v !== "object" || v === null || Array.isArray(v)) return `${path}/${key} must be an object`;
     for (const [name, sub] of Object.entries(v)) {
-      const p = findSchemaProblem(sub, root, `${path}/${key}/${name}`);
+      const p = findSchemaProblem(sub, scope, `${path}/${key}/${name}`);
       if (p) return p;
     }
   }
@@ -61,27 +74,14 @@ export function findSchemaProblem(schema: unknown, root: unknown = schema, path 
     const v = s[key];
     if (!Array.isArray(v)) return `${path}/${key} must be an array`;
     for (const [i, sub] of v.entries()) {
-      const p = findSchemaProblem(sub, root, `${path}/${key}/${i}`);
+      const p = findSchemaProblem(sub, scope, `${path}/${key}/${i}`);
       if (p) return p;
     }
   }
   for (const key of ["items", "additionalProperties", "not"]) {
     if (!(key in s)) continue;
-    const p = findSchemaProblem(s[key], root, `${path}/${key}`);
+    const p = findSchemaProblem(s[key], scope, `${path}/${key}`);
     if (p) return p;
   }
   return null;
 }
-
-/** Local JSON pointers only (`#/$defs/x`), as the converter supports. */
-function resolveRef(root: unknown, ref: string): unknown {
-  if (!ref.startsWith("#")) return undefined;
-  let node: unknown = root;
-  for (const raw of ref.slice(1).split("/").filter(Boolean)) {
-    const part = raw.replace(/~1/g, "/").replace(/~0/g, "~");
-    if (typeof node !== "object" || node === null) return undefined;
-    node = (node as Record<string, unknown>)[part];
-  }
-  return node;
-}
-
