@@ -175,3 +175,7 @@ describe.skipIf(!stories)("a required call among several tools, one with $defs",
     expect(got).toBe("done");
   });
 });
+
+it("an empty draft-07 definitions object (what some generators always write) passes", () => {
+  expect(findSchemaProblem({ type: "object", properties: { v: { type: "integer" } }, definitions: {} })).toBeNull();
+});

@@ -51,7 +51,8 @@ export function findSchemaProblem(schema: unknown, defs: ReadonlySet<string> = n
   // The converter reads only `$defs` (not draft-07's `definitions`) and follows only
   // `#/$defs/<name>`; any other reference, `#/definitions/x` included, silently became
   // "any" (and a warning naming it on the node's console).
-  if ("definitions" in s) return `${path}/definitions is not supported; put the definitions in $defs and refer to them as #/$defs/<name>`;
+  const drafted = s["definitions"];
+  if (drafted !== undefined && !(drafted !== null && typeof drafted === "object" && !Array.isArray(drafted) && Object.keys(drafted).length === 0)) return `${path}/definitions is not supported; put the definitions in $defs and refer to them as #/$defs/<name>`;
   const own = s["$defs"];
   const scope = own !== null && typeof own === "object" && !Array.isArray(own) && Object.keys(own).length > 0 ? new Set([...defs, ...Object.keys(own)]) : defs;
   if ("$ref" in s) {
