@@ -321,7 +321,9 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     if (req.topLogprobs !== undefined && choice !== "none") {
       throw new InferenceError(InferenceCode.UNSUPPORTED_PARAM, "logprobs cannot be combined with tools on this backend", { details: { param: "logprobs" } });
     }
-    if (forced && req.jsonSchema) throw new InferenceError(InferenceCode.UNSUPPORTED_PARAM, "response_format cannot be combined with a required tool call", { details: { param: "response_format" } });
+    // LlamaChat takes a grammar or functions, not both: with tool_choice auto the tools
+    // were silently dropped (documented in the prompt, never callable) once a schema was set.
+    if (req.jsonSchema && choice !== "none") throw new InferenceError(InferenceCode.UNSUPPORTED_PARAM, forced ? "response_format cannot be combined with a required tool call" : "response_format cannot be combined with tools on this backend (tool_choice none is served)", { details: { param: "response_format" } });
     if (forced) return forcedCall(req, forced);
     const history = toChatHistory(req.messages);
     const functions = choice === "auto" ? functionsOf(tools) : undefined;
