@@ -4,7 +4,7 @@
  * unchanged and the upstream's bytes come back unchanged, streamed — no re-parsing and
  * re-serialising of every chunk. Signing (outside this handler) still hashes exactly the
  * bytes sent to the client. Usage is read from the upstream's `usage` when present, else
- * estimated as one token per content chunk (true of vLLM, SGLang and llama.cpp server).
+ * estimated as one token per content or tool-arguments chunk (true of vLLM, SGLang and llama.cpp server).
  */
 import { GatewayError } from "../errors.js";
 import { InferenceError } from "../errors.js";
@@ -18,7 +18,9 @@ import { bufferedResponse, streamedResponse, tapStream } from "./stream-tap.js";
 
 const dec = new TextDecoder();
 const ID_RE = /"id"\s*:\s*"([^"\\]{1,200})"/;
-const CONTENT_RE = /"(?:content|text)"\s*:\s*"[^"]/;
+// A chunk carrying generated text: content, text, or a tool call's arguments (a required
+// tool_choice answers with nothing else, so counting content alone metered it at 0).
+const CONTENT_RE = /"(?:content|text|arguments)"\s*:\s*"[^"]/;
 
 function usageOf(v: unknown): Usage | null {
   if (typeof v !== "object" || v === null || !("usage" in v)) return null;

@@ -19,10 +19,12 @@ const functionOutputItem = z
   .loose();
 const item = z.union([functionCallItem, functionOutputItem, messageItem]);
 
+// The chat checks of a tool, here too: an error must name the Responses field
+// (tools.0.name), not the chat body the request is translated into (tools.0.function.name).
 const functionTool = z.object({
   type: z.literal("function"),
-  name: z.string().min(1),
-  description: z.string().nullish(),
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "function names are 1-64 letters, digits, _ or -"),
+  description: z.string().max(8192).nullish(),
   parameters: z.record(z.string(), z.unknown()).nullish(),
   strict: z.boolean().nullish(),
 });
@@ -32,6 +34,16 @@ const format = z.discriminatedUnion("type", [
   z.object({ type: z.literal("json_object") }),
   z.object({ type: z.literal("json_schema"), name: z.string().optional(), schema: z.record(z.string(), z.unknown()), strict: z.boolean().nullish(), description: z.string().nullish() }),
 ]);
+
+/** A function_call_output answers a function_call earlier in `input` (chat's rule for tool messages, named by the Responses path). */
+function outputsAnswerCalls(b: { readonly input: string | readonly z.infer<typeof item>[] }, ctx: z.RefinementCtx): void {
+  if (typeof b.input === "string") return;
+  const made = new Set<string>();
+  b.input.forEach((it, i) => {
+    if (it.type === "function_call") made.add(it.call_id);
+    else if (it.type === "function_call_output" && !made.has(it.call_id)) ctx.addIssue({ code: "custom", path: ["input", i, "call_id"], message: "a function_call_output must answer a function_call made earlier in input" });
+  });
+}
 
 export const responsesRequestSchema = z
   .object({
@@ -48,7 +60,8 @@ export const responsesRequestSchema = z
     stream: z.boolean().nullish(),
     top_logprobs: z.number().int().min(0).max(20).nullish(),
   })
-  .loose();
+  .loose()
+  .superRefine(outputsAnswerCalls);
 
 export type ResponsesRequestBody = z.infer<typeof responsesRequestSchema>;
 
@@ -94,4 +107,14 @@ export const RESPONSES_UNSUPPORTED = {
   prompt: (v: unknown) => v === null || v === undefined,
   reasoning: (v: unknown) => v === null || v === undefined || (typeof v === "object" && Object.values(v).every((x) => x === null || x === undefined)),
   include: (v: unknown) => v === null || v === undefined || (Array.isArray(v) && v.length === 0),
+  // A limit the backends do not enforce: ignoring it could answer with more calls than allowed.
+  max_tool_calls: (v: unknown) => v === null || v === undefined,
+  // As on chat completions: no other tier is served.
+  service_tier: (v: unknown) => v === null || v === undefined || v === "auto" || v === "default",
 } as const;
+
+/** Hosted tools (web_search, file_search, mcp, ...) are features this node does not have: refused by name, before the schema calls them malformed. */
+export function hostedTool(raw: Readonly<Record<string, unknown>>): boolean {
+  const tools = raw["tools"];
+  return Array.isArray(tools) && tools.some((t: unknown) => typeof t === "object" && t !== null && typeof (t as Record<string, unknown>)["type"] === "string" && (t as Record<string, unknown>)["type"] !== "function");
+}

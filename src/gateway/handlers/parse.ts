@@ -2,6 +2,15 @@ import { GatewayError } from "../../errors.js";
 import type { GatewayContext } from "../context.js";
 import { bodyBytes } from "../context.js";
 import { GatewayCode } from "../errors.js";
+import { jsonDepth } from "../../util/json-depth.js";
+
+/**
+ * Nesting of objects and arrays a body may have: room for a 64-level schema
+ * (src/inference/llama/schema-check.ts) inside a request. JSON.parse takes far deeper,
+ * but every JSON.stringify of a part of it (the Responses object echoing text.format and
+ * tools, an upstream backend re-serialising the request) then throws a RangeError: a 500.
+ */
+export const MAX_BODY_DEPTH = 128;
 
 const dec = new TextDecoder("utf-8", { fatal: true });
 
@@ -18,6 +27,10 @@ export async function jsonBody(c: GatewayContext): Promise<unknown> {
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new GatewayError(400, GatewayCode.INVALID_JSON, "request body must be a JSON object");
+  }
+  // A body this deep holds more than 2 × MAX_BODY_DEPTH characters: a shorter one skips the walk.
+  if (text.length > 2 * MAX_BODY_DEPTH && jsonDepth(value, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
+    throw new GatewayError(400, GatewayCode.INVALID_PARAMS, `request body nests deeper than ${MAX_BODY_DEPTH} objects and arrays`);
   }
   // zod v4's .loose() copies unknown keys by assignment, so a "__proto__" key becomes the
   // parsed object's prototype and its fields (max_tokens, stream, tools) are read without

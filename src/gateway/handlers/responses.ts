@@ -12,16 +12,17 @@ import type { InferenceBackend } from "../../inference/backend.js";
 import type { GatewayEnv } from "../context.js";
 import { runGeneration } from "../generate.js";
 import { fullResponse, responseStreamShapes, type ResponseMeta } from "../responses-format.js";
-import { RESPONSES_UNSUPPORTED, responsesRequestSchema, toChatBody } from "../responses-schema.js";
+import { hostedTool, RESPONSES_UNSUPPORTED, responsesRequestSchema, toChatBody } from "../responses-schema.js";
 import { chatRequestSchema } from "../schemas.js";
 import { chatRequestOf } from "./chat.js";
 import { jsonBody } from "./parse.js";
-import { refuseUnsupported } from "./unsupported.js";
+import { refuseUnsupported, unsupportedParam } from "./unsupported.js";
 import { trackUsage, type UsageProgress } from "./usage-progress.js";
 
 export function responsesHandler(backend: InferenceBackend, progress?: UsageProgress): Handler<GatewayEnv> {
   return async (c) => {
     const raw = (await jsonBody(c)) as Record<string, unknown>;
+    if (hostedTool(raw)) throw unsupportedParam("tools", "only function tools are served here, no hosted tools (web_search, file_search, mcp, ...)");
     const b = responsesRequestSchema.parse(raw);
     refuseUnsupported(b, RESPONSES_UNSUPPORTED);
     const req = chatRequestOf(chatRequestSchema.parse(toChatBody(b)));

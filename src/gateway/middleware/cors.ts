@@ -35,7 +35,12 @@ export function cors(origins: readonly string[]): MiddlewareHandler<GatewayEnv> 
       });
     }
     await next();
-    if (!ok) return;
+    if (!ok) {
+      // The answer differs by Origin whether or not this one is allowed: a shared cache
+      // must not hand this copy (no CORS headers) to an allowed page, or the reverse.
+      varyOnOrigin(c);
+      return;
+    }
     try {
       c.res.headers.set("access-control-allow-origin", origin);
       c.res.headers.set("access-control-expose-headers", EXPOSED);
@@ -51,4 +56,16 @@ export function cors(origins: readonly string[]): MiddlewareHandler<GatewayEnv> 
       c.res = res;
     }
   };
+}
+
+function varyOnOrigin(c: Parameters<MiddlewareHandler<GatewayEnv>>[0]): void {
+  try {
+    c.res.headers.append("vary", "origin");
+  } catch {
+    const h = new Headers(c.res.headers);
+    h.append("vary", "origin");
+    const res = new Response(c.res.body, { status: c.res.status, headers: h });
+    c.res = undefined;
+    c.res = res;
+  }
 }

@@ -21,6 +21,7 @@ import { createChannel } from "../channel.js";
 import { SlotPool, type PoolOptions } from "../pool.js";
 import { createEmbedder } from "./embed.js";
 import { createGrammarCache } from "./grammar.js";
+import { findSchemaProblem } from "./schema-check.js";
 import { createInputBounds, longestTokenBytes } from "./input-bounds.js";
 import { toChatHistory } from "./history.js";
 import { generateWithLogprobs } from "./logprobs.js";
@@ -301,15 +302,28 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
 
   function chatPlan(req: ChatRequest): Plan {
     checkModel(req.model);
-    bounds.checkPrompt(req.messages.map((m) => m.content));
-    bounds.checkStops(req.stop);
     const tools = req.tools ?? [];
+    // Everything the chat wrapper renders into the prompt counts, not only message text:
+    // tool-call arguments in the history and the tools' documentation are tokenized too.
+    bounds.checkPrompt([
+      ...req.messages.flatMap((m) => (m.toolCalls ? [m.content, ...m.toolCalls.map((c) => c.arguments)] : [m.content])),
+      ...tools.flatMap((t) => [t.name, t.description ?? ""]),
+    ]);
+    bounds.checkStops(req.stop);
+    // Every tool's schema reaches node-llama-cpp (its documentation, and the grammar of a
+    // call), not only a forced call's: the same checks as response_format, before any of it.
+    for (const t of tools) {
+      const problem = t.parameters ? findSchemaProblem(t.parameters) : null;
+      if (problem) throw new InferenceError(InferenceCode.INVALID_SCHEMA, `the parameters of tool "${t.name}" are invalid: ${problem}`, { details: { param: "tools" } });
+    }
     const choice = tools.length > 0 ? (req.toolChoice ?? "auto") : "none";
     const forced = choice === "none" ? null : forcedTools(tools, choice);
     if (req.topLogprobs !== undefined && choice !== "none") {
       throw new InferenceError(InferenceCode.UNSUPPORTED_PARAM, "logprobs cannot be combined with tools on this backend", { details: { param: "logprobs" } });
     }
-    if (forced && req.jsonSchema) throw new InferenceError(InferenceCode.UNSUPPORTED_PARAM, "response_format cannot be combined with a required tool call", { details: { param: "response_format" } });
+    // LlamaChat takes a grammar or functions, not both: with tool_choice auto the tools
+    // were silently dropped (documented in the prompt, never callable) once a schema was set.
+    if (req.jsonSchema && choice !== "none") throw new InferenceError(InferenceCode.UNSUPPORTED_PARAM, forced ? "response_format cannot be combined with a required tool call" : "response_format cannot be combined with tools on this backend (tool_choice none is served)", { details: { param: "response_format" } });
     if (forced) return forcedCall(req, forced);
     const history = toChatHistory(req.messages);
     const functions = choice === "auto" ? functionsOf(tools) : undefined;

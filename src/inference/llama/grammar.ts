@@ -13,7 +13,13 @@ const MAX_CACHED = 32;
 export function createGrammarCache(llama: Llama): (schema: Readonly<Record<string, unknown>>) => Promise<LlamaGrammar> {
   const cache = new Map<string, Promise<LlamaGrammar>>();
   return (schema) => {
-    const key = JSON.stringify(schema);
+    let key: string;
+    try {
+      key = JSON.stringify(schema);
+    } catch (cause) {
+      // Nested past the stack (a RangeError): the client's schema, not our failure.
+      return Promise.reject(new InferenceError(InferenceCode.INVALID_SCHEMA, "response_format json_schema nests too deeply; simplify it", { cause }));
+    }
     const hit = cache.get(key);
     if (hit) return hit;
     // Before conversion, which is synchronous and superlinear in the schema (./input-bounds.ts).

@@ -7,10 +7,15 @@
  */
 import type { ChatHistoryItem, ChatModelFunctionCall, ChatModelResponse } from "node-llama-cpp";
 import type { ChatMessage } from "../backend.js";
+import { jsonDepth } from "../../util/json-depth.js";
+
+/** Deeper arguments or results are rendered as their text: the chat wrappers re-serialise parsed values recursively (a RangeError past ~4,000 levels). */
+const MAX_PARSED_DEPTH = 256;
 
 function parseArgs(text: string): unknown {
   try {
-    return JSON.parse(text);
+    const v: unknown = JSON.parse(text);
+    return jsonDepth(v, MAX_PARSED_DEPTH) > MAX_PARSED_DEPTH ? text : v;
   } catch {
     return text; // rendered as given: the model wrote it that way
   }

@@ -5,9 +5,35 @@
  * structure it relies on first (JSON Schema 2020-12 core keywords, the subset it supports).
  * Returns a description of the first problem, or null when the schema looks usable.
  */
+import { jsonDepth } from "../../util/json-depth.js";
+
 const TYPES = new Set(["string", "number", "integer", "boolean", "null", "object", "array"]);
 
-export function findSchemaProblem(schema: unknown, root: unknown = schema, path = "#"): string | null {
+/**
+ * Nesting of JSON objects and arrays a schema may have. Past a few thousand levels
+ * node-llama-cpp's recursive converters (and this walk) overflow the stack: a RangeError,
+ * which reached the client as a 500. Real schemas nest a few levels (OpenAI's structured
+ * outputs allow 10 schema levels, about 20 here).
+ */
+export const MAX_SCHEMA_DEPTH = 64;
+/**
+ * The largest minLength/maxLength/minItems/maxItems. node-llama-cpp writes them as GBNF
+ * repetitions, and llama.cpp refuses a repetition past its "sane defaults" (a string of
+ * minLength 1000 here) by printing the whole grammar to stderr, which holds the client's
+ * enum and const values and property names: request content in the operator's logs. Every
+ * schema within these bounds compiles (schema-bounds.attack.test.ts).
+ */
+export const MAX_SCHEMA_REPEAT = 500;
+const REPEATS = ["minLength", "maxLength", "minItems", "maxItems"] as const;
+const DEFS_PREFIX = "#/$defs/";
+
+/**
+ * `defs`: the definition names in scope, those of every enclosing `$defs` (the converter
+ * resolves `#/$defs/<name>` against them, not as a JSON pointer from the root).
+ */
+export function findSchemaProblem(schema: unknown, defs: ReadonlySet<string> = new Set(), path = "#"): string | null {
+  // Checked once, without recursion, before the recursive walk below.
+  if (path === "#" && jsonDepth(schema, MAX_SCHEMA_DEPTH) > MAX_SCHEMA_DEPTH) return `# nests deeper than ${MAX_SCHEMA_DEPTH} objects and arrays`;
   if (typeof schema === "boolean") return null;
   if (typeof schema !== "object" || schema === null || Array.isArray(schema)) return `${path} is not a schema object`;
   const s = schema as Record<string, unknown>;
@@ -17,16 +43,30 @@ export function findSchemaProblem(schema: unknown, root: unknown = schema, path 
     if (bad !== undefined) return `${path}/type ${JSON.stringify(bad)} is not a JSON Schema type`;
   }
   if ("enum" in s && !Array.isArray(s["enum"])) return `${path}/enum must be an array`;
+  for (const key of REPEATS) {
+    if (!(key in s)) continue;
+    const n = s[key];
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > MAX_SCHEMA_REPEAT) return `${path}/${key} must be an integer from 0 to ${MAX_SCHEMA_REPEAT}`;
+  }
+  // The converter reads only `$defs` (not draft-07's `definitions`) and follows only
+  // `#/$defs/<name>`; any other reference, `#/definitions/x` included, silently became
+  // "any" (and a warning naming it on the node's console).
+  const drafted = s["definitions"];
+  if (drafted !== undefined && !(drafted !== null && typeof drafted === "object" && !Array.isArray(drafted) && Object.keys(drafted).length === 0)) return `${path}/definitions is not supported; put the definitions in $defs and refer to them as #/$defs/<name>`;
+  const own = s["$defs"];
+  const scope = own !== null && typeof own === "object" && !Array.isArray(own) && Object.keys(own).length > 0 ? new Set([...defs, ...Object.keys(own)]) : defs;
   if ("$ref" in s) {
     const ref = s["$ref"];
-    if (typeof ref !== "string" || resolveRef(root, ref) === undefined) return `${path}/$ref ${JSON.stringify(ref)} points nowhere`;
+    if (typeof ref !== "string" || !ref.startsWith(DEFS_PREFIX) || !scope.has(ref.slice(DEFS_PREFIX.length))) {
+      return `${path}/$ref ${JSON.stringify(ref)} points nowhere (only #/$defs/<name> of an enclosing $defs is followed)`;
+    }
   }
-  for (const key of ["properties", "$defs", "definitions", "patternProperties"]) {
+  for (const key of ["properties", "$defs", "patternProperties"]) {
     if (!(key in s)) continue;
     const v = s[key];
     if (typeof v !== "object" || v === null || Array.isArray(v)) return `${path}/${key} must be an object`;
     for (const [name, sub] of Object.entries(v)) {
-      const p = findSchemaProblem(sub, root, `${path}/${key}/${name}`);
+      const p = findSchemaProblem(sub, scope, `${path}/${key}/${name}`);
       if (p) return p;
     }
   }
@@ -35,26 +75,14 @@ export function findSchemaProblem(schema: unknown, root: unknown = schema, path 
     const v = s[key];
     if (!Array.isArray(v)) return `${path}/${key} must be an array`;
     for (const [i, sub] of v.entries()) {
-      const p = findSchemaProblem(sub, root, `${path}/${key}/${i}`);
+      const p = findSchemaProblem(sub, scope, `${path}/${key}/${i}`);
       if (p) return p;
     }
   }
   for (const key of ["items", "additionalProperties", "not"]) {
     if (!(key in s)) continue;
-    const p = findSchemaProblem(s[key], root, `${path}/${key}`);
+    const p = findSchemaProblem(s[key], scope, `${path}/${key}`);
     if (p) return p;
   }
   return null;
-}
-
-/** Local JSON pointers only (`#/$defs/x`), as the converter supports. */
-function resolveRef(root: unknown, ref: string): unknown {
-  if (!ref.startsWith("#")) return undefined;
-  let node: unknown = root;
-  for (const raw of ref.slice(1).split("/").filter(Boolean)) {
-    const part = raw.replace(/~1/g, "/").replace(/~0/g, "~");
-    if (typeof node !== "object" || node === null) return undefined;
-    node = (node as Record<string, unknown>)[part];
-  }
-  return node;
 }

@@ -23,9 +23,9 @@ export function paramsOf(tool: ToolSpec): Readonly<Record<string, unknown>> {
 
 /** OpenAI tools as node-llama-cpp functions (names are unique: the gateway checked). */
 export function functionsOf(tools: readonly ToolSpec[]): ChatModelFunctions {
-  const out: Record<string, { description?: string; params?: GbnfJsonSchema }> = {};
-  for (const t of tools) out[t.name] = { ...(t.description ? { description: t.description } : {}), params: paramsOf(t) as GbnfJsonSchema };
-  return out;
+  // Defined, not assigned: a tool named "__proto__" (a valid OpenAI name) assigned as a key
+  // became the object's prototype, and the model was silently never told of it.
+  return Object.fromEntries(tools.map((t) => [t.name, { ...(t.description ? { description: t.description } : {}), params: paramsOf(t) as GbnfJsonSchema }]));
 }
 
 /** The tools a `required`/named choice lets the model pick from. */
