@@ -6,7 +6,7 @@ import type { GbnfJsonSchema, Llama, LlamaGrammar } from "node-llama-cpp";
 import { InferenceError } from "../../errors.js";
 import { InferenceCode } from "../backend.js";
 import { checkSchemaSize } from "./input-bounds.js";
-import { findSchemaProblem } from "./schema-check.js";
+import { capRepeats, findSchemaProblem } from "./schema-check.js";
 
 const MAX_CACHED = 32;
 
@@ -32,7 +32,7 @@ export function createGrammarCache(llama: Llama): (schema: Readonly<Record<strin
     if (problem) return Promise.reject(new InferenceError(InferenceCode.INVALID_SCHEMA, `response_format json_schema is invalid: ${problem}`));
     // node-llama-cpp validates the schema shape itself and throws on what its GBNF
     // converter does not support; that is the client's problem, so INVALID_SCHEMA.
-    const p = llama.createGrammarForJsonSchema<GbnfJsonSchema>(schema as GbnfJsonSchema).catch((cause: unknown) => {
+    const p = llama.createGrammarForJsonSchema<GbnfJsonSchema>(capRepeats(schema) as GbnfJsonSchema).catch((cause: unknown) => {
       cache.delete(key);
       const why = cause instanceof Error ? cause.message : String(cause);
       throw new InferenceError(InferenceCode.INVALID_SCHEMA, `response_format json_schema is not supported: ${why}`, { cause });

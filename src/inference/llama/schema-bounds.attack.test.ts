@@ -15,7 +15,7 @@ import { InferenceError } from "../../errors.js";
 import { sharedPath } from "../../util/shared.js";
 import { InferenceCode, type ChatRequest, type GenerationEvent, type InferenceBackend } from "../backend.js";
 import { createLlamaBackend } from "./backend.js";
-import { findSchemaProblem, MAX_SCHEMA_DEPTH, MAX_SCHEMA_REPEAT } from "./schema-check.js";
+import { capRepeats, findSchemaProblem, MAX_SCHEMA_DEPTH, MAX_SCHEMA_REPEAT } from "./schema-check.js";
 
 const stories = sharedPath("models", "stories260K.gguf");
 
@@ -61,13 +61,36 @@ describe.skipIf(!stories)(`hostile schemas on stories260K${stories ? "" : " (ski
 
   it.each([
     ["minLength", { type: "string", minLength: 1000 }],
-    ["maxLength", { type: "string", maxLength: 1000 }],
     ["minItems", { type: "array", items: { type: "integer" }, minItems: 2000 }],
   ])("a %s llama.cpp cannot hold is refused before it reaches llama.cpp", async (key, schema) => {
     const got = await outcome(backend.chat(ask({ jsonSchema: schema })));
     expect(got).toMatch(new RegExp(`^INVALID_SCHEMA: .*${key} must be an integer from 0 to ${MAX_SCHEMA_REPEAT}`));
     // The same on a tool: its grammar is built when the model calls it.
     expect(await outcome(backend.chat(ask({ tools: [{ name: "f", parameters: { type: "object", properties: { x: schema } } }] })))).toMatch(/^INVALID_SCHEMA: the parameters of tool "f"/);
+  });
+
+  it("an upper bound past what llama.cpp holds is lowered in the grammar, not refused (zod's .max(10000)), and the answer keeps the client's schema", async () => {
+    const big = {
+      type: "object",
+      properties: {
+        s: { type: "string", maxLength: 10_000 },
+        a: { type: "array", items: { type: "integer" }, maxItems: 5_000 },
+        // A property named like the keyword is a name, not a bound: it stays as it is.
+        maxLength: { type: "string", maxLength: 3 },
+      },
+      required: ["s", "a", "maxLength"],
+    };
+    const text = async (events: AsyncIterable<GenerationEvent>): Promise<string> => {
+      let out = "";
+      for await (const e of events) if (e.type === "delta") out += e.text;
+      return out;
+    };
+    const answer = JSON.parse(await text(backend.chat(ask({ jsonSchema: big, maxTokens: 200 })))) as { s: string; a: number[]; maxLength: string };
+    expect(answer.s.length).toBeLessThanOrEqual(10_000);
+    expect(answer.maxLength.length).toBeLessThanOrEqual(3);
+    // The same schema as a required tool's parameters: called, not refused.
+    expect(await outcome(backend.chat(ask({ tools: [{ name: "f", parameters: big }], toolChoice: "required", maxTokens: 200 })))).toBe("done");
+    expect(capRepeats(big)).toEqual({ ...big, properties: { ...big.properties, s: { type: "string", maxLength: MAX_SCHEMA_REPEAT }, a: { type: "array", items: { type: "integer" }, maxItems: MAX_SCHEMA_REPEAT } } });
   });
 
   it("every schema at the bounds still compiles and generates", async () => {

@@ -17,14 +17,40 @@ const TYPES = new Set(["string", "number", "integer", "boolean", "null", "object
  */
 export const MAX_SCHEMA_DEPTH = 64;
 /**
- * The largest minLength/maxLength/minItems/maxItems. node-llama-cpp writes them as GBNF
- * repetitions, and llama.cpp refuses a repetition past its "sane defaults" (a string of
- * minLength 1000 here) by printing the whole grammar to stderr, which holds the client's
- * enum and const values and property names: request content in the operator's logs. Every
- * schema within these bounds compiles (schema-bounds.attack.test.ts).
+ * The largest repetition the grammar is given. node-llama-cpp writes minLength/maxLength/
+ * minItems/maxItems as GBNF repetitions, and llama.cpp refuses a repetition past its "sane
+ * defaults" (a string of minLength 1000 here) by printing the whole grammar to stderr,
+ * which holds the client's enum and const values and property names: request content in
+ * the operator's logs. A lower bound above this is refused; an upper bound above it is
+ * lowered to it in the grammar (capRepeats), which only narrows what may be generated, so
+ * every answer still satisfies the client's schema (zod's `.max(10000)` on a string is
+ * common). Every schema within these bounds compiles (schema-bounds.attack.test.ts).
  */
 export const MAX_SCHEMA_REPEAT = 500;
-const REPEATS = ["minLength", "maxLength", "minItems", "maxItems"] as const;
+const LOWER_REPEATS = ["minLength", "minItems"] as const;
+const UPPER_REPEATS = ["maxLength", "maxItems"] as const;
+/** Keywords whose value maps names to schemas: their keys are names, not keywords. */
+const SCHEMA_MAPS = new Set(["properties", "$defs", "definitions", "patternProperties", "dependentSchemas"]);
+
+/**
+ * The schema the grammar is built from: a copy with every maxLength/maxItems above
+ * MAX_SCHEMA_REPEAT lowered to it. Call it on a schema findSchemaProblem passed (its
+ * depth is bounded, so the recursion is too).
+ */
+export function capRepeats<T>(schema: T): T {
+  const walk = (v: unknown, names: boolean): unknown => {
+    if (Array.isArray(v)) return v.map((x) => walk(x, false));
+    if (v === null || typeof v !== "object") return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      const value = names ? walk(x, false) : (UPPER_REPEATS as readonly string[]).includes(k) && typeof x === "number" && x > MAX_SCHEMA_REPEAT ? MAX_SCHEMA_REPEAT : walk(x, SCHEMA_MAPS.has(k));
+      // Defined, not assigned: a property named "__proto__" stays a property.
+      Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  };
+  return walk(schema, false) as T;
+}
 const DEFS_PREFIX = "#/$defs/";
 
 /**
@@ -43,10 +69,15 @@ export function findSchemaProblem(schema: unknown, defs: ReadonlySet<string> = n
     if (bad !== undefined) return `${path}/type ${JSON.stringify(bad)} is not a JSON Schema type`;
   }
   if ("enum" in s && !Array.isArray(s["enum"])) return `${path}/enum must be an array`;
-  for (const key of REPEATS) {
+  for (const key of LOWER_REPEATS) {
     if (!(key in s)) continue;
     const n = s[key];
     if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > MAX_SCHEMA_REPEAT) return `${path}/${key} must be an integer from 0 to ${MAX_SCHEMA_REPEAT}`;
+  }
+  for (const key of UPPER_REPEATS) {
+    if (!(key in s)) continue;
+    const n = s[key];
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0) return `${path}/${key} must be a non-negative integer`;
   }
   // The converter reads only `$defs` (not draft-07's `definitions`) and follows only
   // `#/$defs/<name>`; any other reference, `#/definitions/x` included, silently became

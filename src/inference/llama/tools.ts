@@ -14,11 +14,13 @@
  */
 import type { ChatModelFunctions, GbnfJsonSchema } from "node-llama-cpp";
 import type { ToolChoice, ToolSpec } from "../backend.js";
+import { capRepeats } from "./schema-check.js";
 
 const EMPTY_OBJECT = { type: "object", properties: {} } as const;
 
 export function paramsOf(tool: ToolSpec): Readonly<Record<string, unknown>> {
-  return tool.parameters && Object.keys(tool.parameters).length > 0 ? stripAnnotations(tool.parameters) : EMPTY_OBJECT;
+  // Upper bounds past what llama.cpp's grammar holds are lowered (./schema-check.ts).
+  return tool.parameters && Object.keys(tool.parameters).length > 0 ? capRepeats(stripAnnotations(tool.parameters)) : EMPTY_OBJECT;
 }
 
 /** OpenAI tools as node-llama-cpp functions (names are unique: the gateway checked). */
