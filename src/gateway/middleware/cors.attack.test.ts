@@ -59,10 +59,40 @@ describe("CORS attacks", () => {
     }
   });
 
-  it("a preflight never allows credentials or a header the API does not read", async () => {
-    const pre = await app.request("/v1/responses", { method: "OPTIONS", headers: { origin: ALLOWED, "access-control-request-method": "POST", "access-control-request-headers": "Authorization, X-Evil, cookie" } });
+  it("a preflight never allows credentials, a name a page cannot set, or what is not a header name", async () => {
+    const pre = await app.request("/v1/responses", { method: "OPTIONS", headers: { origin: ALLOWED, "access-control-request-method": "POST", "access-control-request-headers": "Authorization, X-Other, cookie, Sec-Fetch-Mode, proxy-authorization, host, a b, x(y)" } });
     expect(pre.status).toBe(204);
-    expect(pre.headers.get("access-control-allow-headers")).toBe("authorization");
+    // Headers the node does not read are allowed (SDKs send their own; the node ignores them).
+    expect(pre.headers.get("access-control-allow-headers")).toBe("authorization, x-other");
     expect(pre.headers.get("access-control-allow-credentials")).toBeNull();
+  });
+});
+
+describe("CORS and the SDKs people use from a browser", () => {
+  it("a preflight for the headers the openai SDK really sends is allowed them all (else the browser refuses the call)", async () => {
+    // The SDK as a browser page runs it: its request, captured by a fetch that answers it.
+    const { default: OpenAI } = await import("openai");
+    let sent: Headers | null = null;
+    const sdk = new OpenAI({
+      apiKey: "sk-test",
+      baseURL: "https://node.example/v1",
+      dangerouslyAllowBrowser: true,
+      maxRetries: 0,
+      fetch: async (_url: RequestInfo | URL, init?: RequestInit) => {
+        sent = new Headers(init?.headers);
+        return new Response(JSON.stringify({ id: "x", object: "chat.completion", created: 0, model: "m", choices: [] }), { headers: { "content-type": "application/json" } });
+      },
+    });
+    await sdk.chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] });
+    const names: string[] = [];
+    (sent as Headers | null)?.forEach((_v, k) => void names.push(k));
+    // What a browser puts in Access-Control-Request-Headers: the non-safelisted ones.
+    const asked = names.filter((n) => !["accept", "accept-language", "content-language"].includes(n));
+    expect(asked).toContain("authorization");
+    expect(asked.some((n) => n.startsWith("x-stainless-"))).toBe(true);
+    const pre = await app.request("/v1/chat/completions", { method: "OPTIONS", headers: { origin: ALLOWED, "access-control-request-method": "POST", "access-control-request-headers": asked.join(",") } });
+    expect(pre.status).toBe(204);
+    const allowed = (pre.headers.get("access-control-allow-headers") ?? "").split(",").map((h) => h.trim());
+    for (const n of asked) expect(allowed, n).toContain(n);
   });
 });

@@ -12,8 +12,14 @@ import { E2EHeader } from "../../seal/e2e/headers.js";
 import type { GatewayEnv } from "../context.js";
 
 const EXPOSED = [SIGNATURE_HEADER, REQUEST_ID_HEADER, "x-request-id", E2E_INNER_CONTENT_TYPE_HEADER, E2EHeader.version, E2EHeader.responseNonce, "retry-after"].join(", ");
-// Request headers the API reads: auth, the body type, signing options and every E2E header.
+// Request headers the API reads: auth, the body type, signing options and every E2E header
+// (what a preflight that names none is told).
 const ALLOWED_HEADERS = ["authorization", "content-type", SIGNING_ALGO_HEADER, CLIENT_NONCE_HEADER, ...Object.values(E2EHeader)];
+/** A header name (RFC 9110 token, lowercased): anything else in the asked list is dropped. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+/** Names a page can never set (Fetch's forbidden request-header names): never listed as allowed. */
+const FORBIDDEN = new Set(["accept-charset", "accept-encoding", "access-control-request-headers", "access-control-request-method", "connection", "content-length", "cookie", "cookie2", "date", "dnt", "expect", "host", "keep-alive", "origin", "referer", "set-cookie", "te", "trailer", "transfer-encoding", "upgrade", "via"]);
+const askable = (h: string): boolean => HEADER_NAME.test(h) && !FORBIDDEN.has(h) && !h.startsWith("proxy-") && !h.startsWith("sec-");
 
 export function cors(origins: readonly string[]): MiddlewareHandler<GatewayEnv> {
   const allowed = new Set(origins);
@@ -27,8 +33,11 @@ export function cors(origins: readonly string[]): MiddlewareHandler<GatewayEnv> 
         headers: {
           "access-control-allow-origin": origin,
           "access-control-allow-methods": "GET, POST, OPTIONS",
-          // Reflect what the page asks for only within the headers our API reads.
-          "access-control-allow-headers": asked ? asked.split(",").map((h) => h.trim().toLowerCase()).filter((h) => ALLOWED_HEADERS.includes(h)).join(", ") : ALLOWED_HEADERS.join(", "),
+          // What the page asks for: SDKs send headers of their own (the openai SDK's
+          // x-stainless-*, on every request), which the node ignores, and a browser refuses
+          // the whole request if one is not allowed. The origin is one the operator named,
+          // and no credentials mode is allowed, so naming a header grants it nothing.
+          "access-control-allow-headers": asked ? asked.split(",").map((h) => h.trim().toLowerCase()).filter(askable).join(", ") : ALLOWED_HEADERS.join(", "),
           "access-control-max-age": "600",
           vary: "origin",
         },
