@@ -8,7 +8,7 @@
  * last response.completed (or response.incomplete at max_output_tokens). Every event
  * has a `sequence_number`; there is no `[DONE]`.
  */
-import type { FinishReason, ToolCall, Usage } from "../inference/backend.js";
+import type { FinishReason, TokenLogprob, ToolCall, Usage } from "../inference/backend.js";
 import type { AnswerExtras, ResponseShapes, ToolCallDelta } from "./generate.js";
 import type { OpenAIErrorBody } from "./errors.js";
 import { newId } from "./context.js";
@@ -29,12 +29,18 @@ const usageJson = (u: Usage) => ({
   total_tokens: u.promptTokens + u.completionTokens,
 });
 
-const messageItem = (id: string, text: string, status: "in_progress" | "completed") => ({
+/** The Responses API's logprobs (the output text's tokens, each with its top alternatives), [] when none were asked for. */
+const logprobsJson = (lps: readonly TokenLogprob[] | null | undefined) =>
+  (lps ?? []).map((t) => ({ token: t.token, logprob: t.logprob, bytes: t.bytes, top_logprobs: t.top.map((a) => ({ token: a.token, logprob: a.logprob, bytes: a.bytes })) }));
+
+const textPart = (text: string, lps: readonly TokenLogprob[] | null | undefined) => ({ type: "output_text", text, annotations: [], logprobs: logprobsJson(lps) });
+
+const messageItem = (id: string, text: string, status: "in_progress" | "completed", lps?: readonly TokenLogprob[] | null) => ({
   type: "message",
   id,
   status,
   role: "assistant",
-  content: status === "in_progress" && text === "" ? [] : [{ type: "output_text", text, annotations: [], logprobs: [] }],
+  content: status === "in_progress" && text === "" ? [] : [textPart(text, lps)],
 });
 
 const callItem = (id: string, c: ToolCall, status: "in_progress" | "completed") => ({ type: "function_call", id, call_id: c.id, name: c.name, arguments: c.arguments, status });
@@ -57,7 +63,7 @@ function responseObject(m: ResponseMeta, status: "in_progress" | "completed" | "
 
 export function fullResponse(m: ResponseMeta, text: string, finish: FinishReason, usage: Usage, extras: AnswerExtras) {
   const output: unknown[] = [];
-  if (text !== "" || extras.toolCalls.length === 0) output.push(messageItem(newId("msg_"), text, "completed"));
+  if (text !== "" || extras.toolCalls.length === 0) output.push(messageItem(newId("msg_"), text, "completed", extras.logprobs));
   for (const c of extras.toolCalls) output.push(callItem(newId("fc_"), c, "completed"));
   return responseObject(m, finish === "length" ? "incomplete" : "completed", output, usage);
 }
@@ -70,18 +76,18 @@ export function responseStreamShapes(m: ResponseMeta): ResponseShapes {
   const ev = (type: string, body: Record<string, unknown>): string => `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...body })}\n\n`;
   const bytes = (parts: readonly string[]): Uint8Array => enc.encode(parts.join(""));
   const output: unknown[] = [];
-  let msg: { id: string; index: number; text: string } | null = null;
+  let msg: { id: string; index: number; text: string; logprobs: TokenLogprob[] } | null = null;
   let call: { id: string; index: number; call: { id: string; name: string; arguments: string } } | null = null;
 
   const closeMessage = (): string[] => {
     if (!msg) return [];
-    const { id, index, text } = msg;
+    const { id, index, text, logprobs } = msg;
     msg = null;
-    const part = { type: "output_text", text, annotations: [], logprobs: [] };
-    const item = messageItem(id, text, "completed");
+    const part = textPart(text, logprobs);
+    const item = messageItem(id, text, "completed", logprobs);
     output[index] = item;
     return [
-      ev("response.output_text.done", { item_id: id, output_index: index, content_index: 0, text, logprobs: [] }),
+      ev("response.output_text.done", { item_id: id, output_index: index, content_index: 0, text, logprobs: part.logprobs }),
       ev("response.content_part.done", { item_id: id, output_index: index, content_index: 0, part }),
       ev("response.output_item.done", { output_index: index, item }),
     ];
@@ -101,16 +107,17 @@ export function responseStreamShapes(m: ResponseMeta): ResponseShapes {
       const r = responseObject(m, "in_progress", [], null);
       return bytes([ev("response.created", { response: r }), ev("response.in_progress", { response: r })]);
     },
-    delta: (text) => {
+    delta: (text, lps) => {
       const out = closeCall();
       if (!msg) {
-        msg = { id: newId("msg_"), index: output.length, text: "" };
+        msg = { id: newId("msg_"), index: output.length, text: "", logprobs: [] };
         output.push(null);
         out.push(ev("response.output_item.added", { output_index: msg.index, item: messageItem(msg.id, "", "in_progress") }));
-        out.push(ev("response.content_part.added", { item_id: msg.id, output_index: msg.index, content_index: 0, part: { type: "output_text", text: "", annotations: [], logprobs: [] } }));
+        out.push(ev("response.content_part.added", { item_id: msg.id, output_index: msg.index, content_index: 0, part: textPart("", null) }));
       }
       msg.text += text;
-      out.push(ev("response.output_text.delta", { item_id: msg.id, output_index: msg.index, content_index: 0, delta: text, logprobs: [] }));
+      if (lps) msg.logprobs.push(...lps);
+      out.push(ev("response.output_text.delta", { item_id: msg.id, output_index: msg.index, content_index: 0, delta: text, logprobs: logprobsJson(lps) }));
       return bytes(out);
     },
     toolDelta: (d: ToolCallDelta) => {

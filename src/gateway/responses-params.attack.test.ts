@@ -34,6 +34,14 @@ describe("/v1/responses parameters", () => {
     expect(await post(body)).toEqual({ status: 400, code: "unsupported_param", param });
   });
 
+  it("include: only the output text's logprobs are served; anything else is refused by name", async () => {
+    expect(await post({ include: ["file_search_call.results"] })).toEqual({ status: 400, code: "unsupported_param", param: "include" });
+    expect(await post({ include: ["message.output_text.logprobs", "reasoning.encrypted_content"] })).toEqual({ status: 400, code: "unsupported_param", param: "include" });
+    expect((await post({ include: ["message.output_text.logprobs"], top_logprobs: 2 })).status).toBe(200);
+    // top_logprobs without the include returns none (as OpenAI): no logprobs generation, so tools are not refused for it.
+    expect((await post({ top_logprobs: 2, tools: [{ type: "function", name: "f" }] })).status).toBe(200);
+  });
+
   it.each([null, "auto", "default"])("service_tier %s passes", async (tier) => {
     expect((await post({ service_tier: tier })).status).toBe(200);
   });

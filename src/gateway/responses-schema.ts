@@ -59,11 +59,21 @@ export const responsesRequestSchema = z
     top_p: z.number().gt(0).max(1).nullish(),
     stream: z.boolean().nullish(),
     top_logprobs: z.number().int().min(0).max(20).nullish(),
+    // What the answer also carries; only the output text's logprobs are served (RESPONSES_UNSUPPORTED).
+    include: z.array(z.string()).nullish(),
   })
   .loose()
   .superRefine(outputsAnswerCalls);
 
 export type ResponsesRequestBody = z.infer<typeof responsesRequestSchema>;
+
+/** The `include` value that asks for the output text's logprobs (with `top_logprobs` alternatives each). */
+export const INCLUDE_LOGPROBS = "message.output_text.logprobs";
+
+/** True when the answer is to carry logprobs: asked for by `include`, as OpenAI does (`top_logprobs` alone returns none). */
+export function wantsLogprobs(b: ResponsesRequestBody): boolean {
+  return b.include?.includes(INCLUDE_LOGPROBS) === true;
+}
 
 /** The chat completions body a Responses request means (validated again by the chat schema). */
 export function toChatBody(b: ResponsesRequestBody): Record<string, unknown> {
@@ -95,7 +105,9 @@ export function toChatBody(b: ResponsesRequestBody): Record<string, unknown> {
     ...(b.max_output_tokens != null ? { max_completion_tokens: b.max_output_tokens } : {}),
     ...(b.temperature != null ? { temperature: b.temperature } : {}),
     ...(b.top_p != null ? { top_p: b.top_p } : {}),
-    ...(b.top_logprobs != null ? { logprobs: true, top_logprobs: b.top_logprobs } : {}),
+    // Without the include, OpenAI returns no logprobs whatever top_logprobs says: neither
+    // is the slower logprobs generation run here (nor tools refused for it).
+    ...(wantsLogprobs(b) ? { logprobs: true, top_logprobs: b.top_logprobs ?? 0 } : {}),
   };
 }
 
@@ -106,7 +118,7 @@ export const RESPONSES_UNSUPPORTED = {
   background: (v: unknown) => v === null || v === undefined || v === false,
   prompt: (v: unknown) => v === null || v === undefined,
   reasoning: (v: unknown) => v === null || v === undefined || (typeof v === "object" && Object.values(v).every((x) => x === null || x === undefined)),
-  include: (v: unknown) => v === null || v === undefined || (Array.isArray(v) && v.length === 0),
+  include: (v: unknown) => v === null || v === undefined || (Array.isArray(v) && v.every((x) => x === INCLUDE_LOGPROBS)),
   // A limit the backends do not enforce: ignoring it could answer with more calls than allowed.
   max_tool_calls: (v: unknown) => v === null || v === undefined,
   // As on chat completions: no other tier is served.

@@ -124,6 +124,23 @@ describe.skipIf(!stories)(`SDK compatibility on stories260K${stories ? "" : " (s
           expect(types.has("response.incomplete") || types.has("response.completed")).toBe(true);
         });
 
+        it("responses.create with include logprobs returns one entry per output token with top_logprobs alternatives, whole and streamed", async () => {
+          const ask = { model: MODEL, input: "Once upon a time", max_output_tokens: 6, temperature: 0, include: ["message.output_text.logprobs" as const], top_logprobs: 3 };
+          const r = await client().responses.create(ask);
+          const part = r.output.flatMap((o) => (o.type === "message" ? o.content : [])).find((c) => c.type === "output_text");
+          const lps = part?.type === "output_text" ? (part.logprobs ?? []) : [];
+          expect(lps).toHaveLength(r.usage?.output_tokens ?? -1);
+          expect(lps.every((t) => t.top_logprobs.length === 3)).toBe(true);
+          expect(lps.map((t) => t.token).join("")).toBe(r.output_text);
+          let streamed = 0;
+          for await (const ev of await client().responses.create({ ...ask, stream: true })) if (ev.type === "response.output_text.delta") streamed += ev.logprobs?.length ?? 0;
+          expect(streamed).toBe(lps.length);
+          // Without the include no logprobs come back, as from OpenAI (and no slower path runs).
+          const plain = await client().responses.create({ model: MODEL, input: "Once upon a time", max_output_tokens: 6, temperature: 0, top_logprobs: 3 });
+          const plainPart = plain.output.flatMap((o) => (o.type === "message" ? o.content : [])).find((c) => c.type === "output_text");
+          expect(plainPart?.type === "output_text" ? plainPart.logprobs : null).toEqual([]);
+        });
+
         it("responses.create with a required function tool returns a schema-valid function_call", async () => {
           const r = await client().responses.create({ model: MODEL, input: "Weather?", tools: [{ type: "function", name: "get_weather", parameters: params, strict: true }], tool_choice: "required", max_output_tokens: 200 });
           const call = r.output.find((o) => o.type === "function_call");
