@@ -12,13 +12,12 @@ import { chatCommand } from "../../src/cli/commands/chat.js";
 import type { CliIO } from "../../src/cli/io.js";
 import { ClientCode } from "../../src/client/codes.js";
 import { defaultReportVerifier } from "../../src/client/default-verifier.js";
-import { clientErrorOf } from "../../src/client/failure.js";
 import { createVerifiedFetch, type VerifiedFetchOptions } from "../../src/client/verified-fetch.js";
 import { ClientError } from "../../src/errors.js";
 import { E2EHeader } from "../../src/seal/e2e/headers.js";
 import { REQUEST_ID_HEADER, SIGNATURE_HEADER } from "../../src/seal/headers.js";
 import { fromHex } from "../../src/util/bytes.js";
-import { ANSWER } from "./client-fixtures.js";
+import { ANSWER, clientCodeOf } from "./client-fixtures.js";
 import { useNodeBehindProxy } from "./client-env.js";
 
 const env = useNodeBehindProxy({ apiKey: true });
@@ -54,15 +53,6 @@ function vf(over: Partial<VerifiedFetchOptions> = {}) {
 }
 const auth = () => ({ "content-type": "application/json", authorization: `Bearer ${env.node.apiKey ?? ""}` });
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    const v = await p;
-    if (v instanceof Response) return clientErrorOf(v)?.code ?? `HTTP ${v.status}`;
-    return "no error";
-  } catch (e) {
-    return e instanceof ClientError ? e.code : `not a ClientError: ${String(e)}`;
-  }
-}
 
 describe("routes the client will not send (refused before a byte leaves)", () => {
   it.each([
@@ -73,13 +63,13 @@ describe("routes the client will not send (refused before a byte leaves)", () =>
   ])("%s: ROUTE_REFUSED, nothing reaches the proxy", async (_name, path, method) => {
     const f = vf();
     const init: RequestInit = { method, headers: auth(), ...(method === "POST" ? { body: chatBody() } : {}) };
-    expect(await codeOf(f(`${env.proxy.url}${path}`, init))).toBe(ClientCode.ROUTE_REFUSED);
+    expect(await clientCodeOf(f(`${env.proxy.url}${path}`, init))).toBe(ClientCode.ROUTE_REFUSED);
     expect(sent()).toEqual([]);
   });
 
   it("another origin: ROUTE_REFUSED, the other server hears nothing", async () => {
     const before = evilHits.length;
-    expect(await codeOf(vf()(`${evilURL}/v1/chat/completions`, { method: "POST", headers: auth(), body: chatBody() }))).toBe(ClientCode.ROUTE_REFUSED);
+    expect(await clientCodeOf(vf()(`${evilURL}/v1/chat/completions`, { method: "POST", headers: auth(), body: chatBody() }))).toBe(ClientCode.ROUTE_REFUSED);
     expect(evilHits.length).toBe(before);
   });
 
@@ -89,7 +79,7 @@ describe("routes the client will not send (refused before a byte leaves)", () =>
     expect(models.data.map((m) => m.id)).toContain("fake");
     expect((await f(`${env.proxy.url}/health`)).status).toBe(200);
     env.proxy.tamper = { respond: (_m, p) => (p.startsWith("/v1/models") ? { status: 200, headers: { "content-type": "text/html" }, body: "<script>steal()</script>" } : undefined) };
-    expect(await codeOf(f(`${env.proxy.url}/v1/models`))).toBe(ClientCode.PUBLIC_ANSWER_INVALID);
+    expect(await clientCodeOf(f(`${env.proxy.url}/v1/models`))).toBe(ClientCode.PUBLIC_ANSWER_INVALID);
     expect(wireSince()).not.toContain("sk-cloister");
   });
 });
@@ -100,14 +90,14 @@ describe("redirects are refused, never followed", () => {
     await f.attest();
     const before = evilHits.length;
     env.proxy.tamper = { respond: (m, p) => (m === "POST" && p.startsWith("/v1/chat/completions") ? { status, headers: { location: `${evilURL}/steal` }, body: "" } : undefined) };
-    expect(await codeOf(f(`${env.proxy.url}/v1/chat/completions`, { method: "POST", headers: auth(), body: chatBody() }))).toBe(ClientCode.REDIRECT_REFUSED);
+    expect(await clientCodeOf(f(`${env.proxy.url}/v1/chat/completions`, { method: "POST", headers: auth(), body: chatBody() }))).toBe(ClientCode.REDIRECT_REFUSED);
     expect(evilHits.length).toBe(before);
   });
 
   it("a redirect of the attestation report: REDIRECT_REFUSED, nothing of the caller's sent", async () => {
     env.proxy.tamper = { respond: (_m, p) => (p.startsWith("/v1/attestation/report") ? { status: 302, headers: { location: `${evilURL}/report` }, body: "" } : undefined) };
     const before = evilHits.length;
-    expect(await codeOf(vf()(`${env.proxy.url}/v1/chat/completions`, { method: "POST", headers: auth(), body: chatBody() }))).toBe(ClientCode.REDIRECT_REFUSED);
+    expect(await clientCodeOf(vf()(`${env.proxy.url}/v1/chat/completions`, { method: "POST", headers: auth(), body: chatBody() }))).toBe(ClientCode.REDIRECT_REFUSED);
     expect(evilHits.length).toBe(before);
     expect(sent().every((e) => e.path.startsWith("/v1/attestation/report"))).toBe(true);
   });
@@ -171,7 +161,7 @@ describe("client checks no other check stands in for (issue #7 item 13)", () => 
     env.proxy.tamper = {
       respond: (m, p) => (m === "POST" && p.startsWith("/v1/chat/completions") ? { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ id: "x", choices: [{ message: { content: "FORGED" } }] }) } : undefined),
     };
-    expect(await codeOf(vf()(`${env.proxy.url}/v1/chat/completions`, { method: "POST", headers: auth(), body: chatBody() }))).toBe(ClientCode.E2E_RESPONSE_UNSEALED);
+    expect(await clientCodeOf(vf()(`${env.proxy.url}/v1/chat/completions`, { method: "POST", headers: auth(), body: chatBody() }))).toBe(ClientCode.E2E_RESPONSE_UNSEALED);
   });
 
   it.each([false, true])("plain mode, signature and request-id headers stripped (stream: %s): SIGNATURE_MISSING", async (stream) => {
@@ -187,7 +177,7 @@ describe("client checks no other check stands in for (issue #7 item 13)", () => 
     };
     const f = vf({ e2e: false });
     const got = f(`${env.proxy.url}/v1/chat/completions`, { method: "POST", headers: auth(), body: chatBody(stream) }).then((r) => r.text());
-    expect(await codeOf(got)).toBe(ClientCode.SIGNATURE_MISSING);
+    expect(await clientCodeOf(got)).toBe(ClientCode.SIGNATURE_MISSING);
   });
 
   it("a TLS-bound report whose nonce half is not ours: NONCE_MISMATCH before the report is even verified", async () => {
@@ -203,7 +193,7 @@ describe("client checks no other check stands in for (issue #7 item 13)", () => 
     };
     let verifierCalls = 0;
     const f = vf({ verifyReport: (r, o) => (verifierCalls++, defaultReportVerifier(r, o)) });
-    expect(await codeOf(f.attest())).toBe(ClientCode.NONCE_MISMATCH);
+    expect(await clientCodeOf(f.attest())).toBe(ClientCode.NONCE_MISMATCH);
     expect(verifierCalls).toBe(0);
   });
 

@@ -7,6 +7,8 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createSimulatorProvider } from "../../src/attest/simulator/provider.js";
+import { clientErrorOf } from "../../src/client/failure.js";
+import { ClientError } from "../../src/errors.js";
 import type { TeeProvider } from "../../src/attest/provider.js";
 import type { GenerationEvent, InferenceBackend } from "../../src/inference/backend.js";
 import { createGateway, type GatewayDeps } from "../../src/gateway/app.js";
@@ -246,3 +248,18 @@ export function flipByte(buf: Buffer, at: number): Buffer {
   return out;
 }
 
+
+/**
+ * The client error code a verifying-client call ended with: its ClientError's code, or that
+ * of a Response carrying one (onFailure "response"), "HTTP <status>" for another error
+ * Response, "no error" when it succeeded.
+ */
+export async function clientCodeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    const v = await p;
+    if (v instanceof Response) return clientErrorOf(v)?.code ?? `HTTP ${v.status}`;
+    return "no error";
+  } catch (e) {
+    return e instanceof ClientError ? e.code : `not a ClientError: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
+  }
+}

@@ -2,9 +2,8 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ClientCode } from "../../src/client/codes.js";
 import { createVerifiedFetch, type VerifiedFetch } from "../../src/client/verified-fetch.js";
-import { ClientError } from "../../src/errors.js";
 import { toHex, utf8 } from "../../src/util/bytes.js";
-import { flipByte, startRecordingProxy, startTestNode, type RecordingProxy, type TestNode } from "./client-fixtures.js";
+import { clientCodeOf, flipByte, startRecordingProxy, startTestNode, type RecordingProxy, type TestNode } from "./client-fixtures.js";
 
 const PROMPT = "the launch password is marmalade-ocelot";
 const body = (stream: boolean) => JSON.stringify({ model: "fake", stream, messages: [{ role: "user", content: PROMPT }] });
@@ -34,15 +33,6 @@ async function chat(f: VerifiedFetch, stream: boolean): Promise<string> {
   return res.text();
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ClientError) return e.code;
-    return `not a ClientError: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
-  }
-  return "no error";
-}
 
 const isReport = (path: string) => path.startsWith("/v1/attestation/report");
 const isChat = (path: string) => path.startsWith("/v1/chat/completions");
@@ -62,24 +52,24 @@ describe("a man in the middle sees only ciphertext", () => {
 describe("the client refuses tampering with the matching code", () => {
   it("a flipped byte in a sealed response body: E2E_DECRYPT_FAILED", async () => {
     proxy.tamper = { responseBody: (p, b) => (isChat(p) ? flipByte(b, 20) : undefined) };
-    expect(await codeOf(chat(client(), false))).toBe(ClientCode.E2E_DECRYPT_FAILED);
+    expect(await clientCodeOf(chat(client(), false))).toBe(ClientCode.E2E_DECRYPT_FAILED);
   });
 
   it("a flipped byte in a sealed stream event: E2E_DECRYPT_FAILED", async () => {
     proxy.tamper = { responseChunk: (p, i, c) => (isChat(p) && i === 0 ? flipByte(c, 8) : undefined) };
-    expect(await codeOf(chat(client(), true))).toBe(ClientCode.E2E_DECRYPT_FAILED);
+    expect(await clientCodeOf(chat(client(), true))).toBe(ClientCode.E2E_DECRYPT_FAILED);
   });
 
   it("a sealed stream cut short: E2E_TRUNCATED", async () => {
     proxy.tamper = { responseBody: (p, b) => (isChat(p) ? b.subarray(0, b.length - 5) : undefined) };
-    expect(await codeOf(chat(client(), true))).toBe(ClientCode.E2E_TRUNCATED);
+    expect(await clientCodeOf(chat(client(), true))).toBe(ClientCode.E2E_TRUNCATED);
   });
 
   it("without E2E, a flipped byte in a response or a stream event: SIGNATURE_INVALID", async () => {
     proxy.tamper = { responseBody: (p, b) => (isChat(p) ? flipByte(b, 30) : undefined) };
-    expect(await codeOf(chat(client({ e2e: false }), false))).toBe(ClientCode.SIGNATURE_INVALID);
+    expect(await clientCodeOf(chat(client({ e2e: false }), false))).toBe(ClientCode.SIGNATURE_INVALID);
     proxy.tamper = { responseChunk: (p, i, c) => (isChat(p) && i === 0 ? flipByte(c, 10) : undefined) };
-    expect(await codeOf(chat(client({ e2e: false }), true))).toBe(ClientCode.SIGNATURE_INVALID);
+    expect(await clientCodeOf(chat(client({ e2e: false }), true))).toBe(ClientCode.SIGNATURE_INVALID);
   });
 
   it("a flipped byte in the attestation quote: ATTESTATION_FAILED, and the prompt is never sent", async () => {
@@ -93,7 +83,7 @@ describe("the client refuses tampering with the matching code", () => {
         return out;
       },
     };
-    expect(await codeOf(chat(client(), false))).toBe(ClientCode.ATTESTATION_FAILED);
+    expect(await clientCodeOf(chat(client(), false))).toBe(ClientCode.ATTESTATION_FAILED);
     expect(proxy.exchanges.slice(before).every((e) => isReport(e.path))).toBe(true);
   });
 
@@ -102,7 +92,7 @@ describe("the client refuses tampering with the matching code", () => {
     for (const at of [5, 60, 200, Math.floor(sample / 2), sample - 40]) {
       const before = proxy.exchanges.length;
       proxy.tamper = { responseBody: (p, b) => (isReport(p) ? flipByte(b, at) : undefined) };
-      const code = await codeOf(chat(client(), false));
+      const code = await clientCodeOf(chat(client(), false));
       expect([ClientCode.ATTESTATION_FAILED, ClientCode.NONCE_MISMATCH, ClientCode.REPORT_SWAPPED]).toContain(code);
       expect(proxy.exchanges.slice(before).every((e) => isReport(e.path))).toBe(true);
     }
@@ -113,14 +103,14 @@ describe("the client refuses tampering with the matching code", () => {
     const old = [...proxy.exchanges].reverse().find((e) => isReport(e.path))?.responseBytes;
     const stale = Buffer.concat(old ?? []);
     proxy.tamper = { responseBody: (p) => (isReport(p) ? stale : undefined) };
-    expect(await codeOf(chat(client(), false))).toBe(ClientCode.NONCE_MISMATCH);
+    expect(await clientCodeOf(chat(client(), false))).toBe(ClientCode.NONCE_MISMATCH);
   });
 
   it("another node's report (fresh nonce, valid): REPORT_SWAPPED with E2E, SIGNER_MISMATCH without", async () => {
     proxy.tamper = { route: (p) => (isReport(p) ? other.url : undefined) };
-    expect(await codeOf(chat(client(), false))).toBe(ClientCode.REPORT_SWAPPED);
+    expect(await clientCodeOf(chat(client(), false))).toBe(ClientCode.REPORT_SWAPPED);
     const plain = client({ e2e: false });
-    expect(await codeOf(chat(plain, false))).toBe(ClientCode.SIGNER_MISMATCH);
+    expect(await clientCodeOf(chat(plain, false))).toBe(ClientCode.SIGNER_MISMATCH);
     // The pin is dropped so the next call attests afresh instead of failing forever.
     expect(plain.pinned).toBeNull();
   });
@@ -134,7 +124,7 @@ describe("the client refuses tampering with the matching code", () => {
         return Buffer.from(JSON.stringify({ ...r, e2e_public_key: attackerKey }));
       },
     };
-    expect(await codeOf(chat(client(), false))).toBe(ClientCode.REPORT_SWAPPED);
+    expect(await clientCodeOf(chat(client(), false))).toBe(ClientCode.REPORT_SWAPPED);
   });
 });
 
@@ -152,7 +142,7 @@ describe("rotation and release", () => {
     proxy.tamper = { responseChunk: (p, i, c) => (isChat(p) && i === 0 ? flipByte(c, 10) : undefined) };
     const f = createVerifiedFetch({ baseURL: `${proxy.url}/v1`, allowSimulated: true, e2e: false, verifyStreamBeforeRelease: true, onFailure: "throw" });
     const got = f(`${proxy.url}/v1/chat/completions`, { method: "POST", body: body(true) });
-    expect(await codeOf(got)).toBe(ClientCode.SIGNATURE_INVALID);
+    expect(await clientCodeOf(got)).toBe(ClientCode.SIGNATURE_INVALID);
   });
 });
 

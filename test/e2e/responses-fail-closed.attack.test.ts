@@ -7,11 +7,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { ClientCode } from "../../src/client/codes.js";
-import { clientErrorOf } from "../../src/client/failure.js";
 import { createVerifiedFetch, type VerifiedFetchOptions } from "../../src/client/verified-fetch.js";
-import { ClientError } from "../../src/errors.js";
 import { REQUEST_ID_HEADER, SIGNATURE_HEADER } from "../../src/seal/headers.js";
-import { ANSWER, dropFinalFrames, flipByte } from "./client-fixtures.js";
+import { ANSWER, clientCodeOf, dropFinalFrames, flipByte } from "./client-fixtures.js";
 import { useNodeBehindProxy } from "./client-env.js";
 
 const env = useNodeBehindProxy({ apiKey: true });
@@ -24,15 +22,6 @@ function vf(over: Partial<VerifiedFetchOptions> = {}) {
 const ask = (stream: boolean, over: Partial<VerifiedFetchOptions> = {}) =>
   vf(over)(`${env.proxy.url}/v1/responses`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${env.node.apiKey ?? ""}` }, body: body(stream) }).then((r) => r.text());
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    const v = await p;
-    if (v instanceof Response) return clientErrorOf(v)?.code ?? `HTTP ${v.status}`;
-    return "no error";
-  } catch (e) {
-    return e instanceof ClientError ? e.code : `not a ClientError: ${String(e)}`;
-  }
-}
 
 describe("/v1/responses through the verifying client", () => {
   it.each([false, true])("untampered, plain and sealed (stream: %s): the answer is read", async (stream) => {
@@ -47,7 +36,7 @@ describe("/v1/responses through the verifying client", () => {
   it.each([false, true])("plain, the text rewritten by the proxy (stream: %s): SIGNATURE_INVALID", async (stream) => {
     const swap = (c: Buffer) => Buffer.from(c.toString("latin1").replace("pangolin", "PWNEDxxx"), "latin1");
     env.proxy.tamper = stream ? { responseChunk: (p, _i, c) => (isResponses(p) ? swap(c) : undefined) } : { responseBody: (p, b) => (isResponses(p) ? swap(b) : undefined) };
-    expect(await codeOf(ask(stream, { e2e: false }))).toBe(ClientCode.SIGNATURE_INVALID);
+    expect(await clientCodeOf(ask(stream, { e2e: false }))).toBe(ClientCode.SIGNATURE_INVALID);
   });
 
   it.each([false, true])("plain, signature and request id stripped (stream: %s): SIGNATURE_MISSING", async (stream) => {
@@ -61,27 +50,27 @@ describe("/v1/responses through the verifying client", () => {
         return out;
       },
     };
-    expect(await codeOf(ask(stream, { e2e: false }))).toBe(ClientCode.SIGNATURE_MISSING);
+    expect(await clientCodeOf(ask(stream, { e2e: false }))).toBe(ClientCode.SIGNATURE_MISSING);
   });
 
   it("plain stream cut before response.completed: never read as a whole verified answer", async () => {
     // Keeps the first chunk (response.created) and drops the rest, the signature trailer included.
     env.proxy.tamper = { responseChunk: (p, i, c) => (isResponses(p) ? (i === 0 ? c : Buffer.alloc(0)) : undefined) };
-    expect(await codeOf(ask(true, { e2e: false }))).not.toBe("no error");
+    expect(await clientCodeOf(ask(true, { e2e: false }))).not.toBe("no error");
   });
 
   it("sealed stream whose final (signature) frame was dropped: E2E_TRUNCATED", async () => {
     env.proxy.tamper = { responseChunk: dropFinalFrames(isResponses) };
-    expect(await codeOf(ask(true))).toBe(ClientCode.E2E_TRUNCATED);
+    expect(await clientCodeOf(ask(true))).toBe(ClientCode.E2E_TRUNCATED);
   });
 
   it.each([false, true])("sealed, one byte flipped (stream: %s): refused", async (stream) => {
     env.proxy.tamper = stream ? { responseChunk: (p, i, c) => (isResponses(p) && i === 0 ? flipByte(c, -1) : undefined) } : { responseBody: (p, b) => (isResponses(p) ? flipByte(b, -1) : undefined) };
-    expect(await codeOf(ask(stream))).toMatch(/^E2E_/);
+    expect(await clientCodeOf(ask(stream))).toMatch(/^E2E_/);
   });
 
   it("a forged unsealed answer to a sealed request: E2E_RESPONSE_UNSEALED", async () => {
     env.proxy.tamper = { respond: (m, p) => (m === "POST" && isResponses(p) ? { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ object: "response", output: [] }) } : undefined) };
-    expect(await codeOf(ask(false))).toBe(ClientCode.E2E_RESPONSE_UNSEALED);
+    expect(await clientCodeOf(ask(false))).toBe(ClientCode.E2E_RESPONSE_UNSEALED);
   });
 });

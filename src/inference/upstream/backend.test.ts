@@ -110,6 +110,15 @@ describe("upstream backend against a canned OpenAI-compatible server process", (
   });
 });
 
+/** A loopback server that accepts connections and never answers. */
+async function silentServer(): Promise<{ port: number; close(): void }> {
+  const sockets: Array<{ destroy(): void }> = [];
+  const silent = createServer((socket) => void sockets.push(socket));
+  await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+  const { port } = silent.address() as { port: number };
+  return { port, close: () => (sockets.forEach((s) => s.destroy()), silent.close()) };
+}
+
 // Both ways of bounding the wait: the backend's own timer (any fetch), and the node's
 // createHttpFetch, which bounds it itself (undici's per-request headersTimeout).
 describe.each([
@@ -118,10 +127,7 @@ describe.each([
 ] as const)("upstream backend timeouts, through %s", (_name, via) => {
   const opts = via ? { fetch: via } : {};
   it("gives up with BACKEND_UNAVAILABLE when the upstream accepts but never answers", async () => {
-    const sockets: Array<{ destroy(): void }> = [];
-    const silent = createServer((socket) => void sockets.push(socket));
-    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
-    const { port } = silent.address() as { port: number };
+    const { port, close } = await silentServer();
     try {
       const backend = createUpstreamBackend({ baseURL: `http://127.0.0.1:${port}`, timeoutMs: 100, ...opts });
       const err: unknown = await collect(backend.complete({ model: "m", prompt: "x" })).catch((e: unknown) => e);
@@ -130,8 +136,7 @@ describe.each([
       const pt: unknown = await backend.passthrough?.("/v1/chat/completions", new TextEncoder().encode("{}"), new AbortController().signal).catch((e: unknown) => e);
       expect((pt as Error).message).toContain("no answer within 100 ms");
     } finally {
-      sockets.forEach((s) => s.destroy());
-      silent.close();
+      close();
     }
   });
 
@@ -158,10 +163,7 @@ describe.each([
   });
 
   it("is cancelled, not timed out, when the caller's signal aborts before the headers", async () => {
-    const sockets: Array<{ destroy(): void }> = [];
-    const silent = createServer((socket) => void sockets.push(socket));
-    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
-    const { port } = silent.address() as { port: number };
+    const { port, close } = await silentServer();
     try {
       const backend = createUpstreamBackend({ baseURL: `http://127.0.0.1:${port}`, timeoutMs: 5_000, ...opts });
       const ac = new AbortController();
@@ -169,8 +171,7 @@ describe.each([
       const err: unknown = await backend.passthrough?.("/v1/chat/completions", new TextEncoder().encode("{}"), ac.signal).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: "CANCELLED" });
     } finally {
-      sockets.forEach((s) => s.destroy());
-      silent.close();
+      close();
     }
   });
 });
