@@ -197,7 +197,8 @@ describe("gateway errors are OpenAI-shaped with the right status", () => {
     const text = await res.text();
     expect(text).toContain('"code":"request_timeout"');
     expect(text).not.toContain("[DONE]");
-    expect((await store.listUsage())[0]?.status).toBe("cancelled");
+    // The node's own limit: an error, as for a whole answer past it (a client that left reads "cancelled").
+    expect((await store.listUsage())[0]?.status).toBe("error");
   });
 
   it("answers 401 without a valid key and 200 with one; never crashes on garbage auth", async () => {

@@ -8,6 +8,7 @@ import { GatewayError } from "../errors.js";
 import type { FinishReason, GenerationEvent, TokenLogprob, ToolCall, Usage } from "../inference/backend.js";
 import type { GatewayContext } from "./context.js";
 import { errorBody, GatewayCode, toGatewayError, type OpenAIErrorBody } from "./errors.js";
+import { stoppedStatus } from "./meter.js";
 import { bufferedResponse } from "./stream-tap.js";
 
 /** What a whole (non-streamed) answer holds besides its text. */
@@ -129,7 +130,7 @@ export async function runGeneration(c: GatewayContext, plan: GenerationPlan): Pr
           const failure = errorBody(toGatewayError(cancelled && signal.reason instanceof GatewayError ? signal.reason : err));
           ctrl.enqueue(sse(plan.shapes.error ? plan.shapes.error(failure) : failure));
           await release();
-          await meter.end(null, cancelled ? "cancelled" : "error");
+          await meter.end(null, cancelled ? stoppedStatus(signal) : "error");
           ctrl.close();
         }
       },

@@ -11,8 +11,20 @@
 import type { Usage } from "../inference/backend.js";
 import type { Logger } from "../log/logger.js";
 import type { Store, UsageFinish } from "../store/store.js";
+import { GatewayError } from "../errors.js";
 import type { Metrics } from "./metrics.js";
 import { PROGRESS_INTERVAL_MS } from "./handlers/usage-progress.js";
+
+/**
+ * How a request stopped early is metered: `error` when the node's own time limit cut it
+ * (the scope aborts with a 408 GatewayError: the node failed to finish), `cancelled` when
+ * the client left or the node is shutting down. The same for a whole answer and a stream,
+ * generated here or passed through.
+ */
+export function stoppedStatus(signal: AbortSignal | undefined): "error" | "cancelled" {
+  const r: unknown = signal?.aborted ? signal.reason : undefined;
+  return r instanceof GatewayError && r.status === 408 ? "error" : "cancelled";
+}
 
 export interface Meter {
   /** Opens the usage row once the model is known (queued: see committed()). */

@@ -11,8 +11,10 @@ import { InferenceError } from "../errors.js";
 import { InferenceCode, type InferenceBackend, type Usage } from "../inference/backend.js";
 import type { GatewayContext } from "./context.js";
 import { bodyBytes } from "./context.js";
-import { GatewayCode } from "./errors.js";
+import { errorBody, GatewayCode } from "./errors.js";
+import { utf8 } from "../util/bytes.js";
 import { fetchedBody } from "./http-fetch.js";
+import { stoppedStatus } from "./meter.js";
 import { readPrefix } from "../inference/upstream/bounded-read.js";
 import { bufferedResponse, streamedResponse, tapStream } from "./stream-tap.js";
 
@@ -52,8 +54,17 @@ async function readAtMost(body: ReadableStream<Uint8Array>, limit: number): Prom
   return bytes;
 }
 
+/** The node's own reason to stop (its time limit: 408 request_timeout) wins over the backend's generic "cancelled by the client". */
+function nodeReason(c: GatewayContext, err: unknown): unknown {
+  const signal = c.get("signal");
+  return signal.aborted && signal.reason instanceof GatewayError ? signal.reason : err;
+}
+
 export async function runPassthrough(c: GatewayContext, passthrough: Passthrough, stream: boolean): Promise<Response> {
-  const res = await passthrough(c.req.path, await bodyBytes(c), c.get("signal"));
+  const requestBody = await bodyBytes(c);
+  const res = await passthrough(c.req.path, requestBody, c.get("signal")).catch((err: unknown) => {
+    throw nodeReason(c, err);
+  });
   // Bytes createHttpFetch already holds are used as they are: `res.body`,
   // `res.arrayBuffer()` and `res.headers` would each build Web objects around them again.
   const whole = fetchedBody(res);
@@ -65,7 +76,13 @@ export async function runPassthrough(c: GatewayContext, passthrough: Passthrough
   const meter = c.get("meter");
   const contentType = (whole ? whole.contentType : res.headers.get("content-type")) ?? (stream ? "text/event-stream" : "application/json");
   if (!upstreamBody || !stream || !contentType.startsWith("text/event-stream")) {
-    const bytes = whole?.bytes ?? (upstreamBody ? await readAtMost(upstreamBody, WHOLE_BODY_LIMIT) : new Uint8Array());
+    const bytes =
+      whole?.bytes ??
+      (upstreamBody
+        ? await readAtMost(upstreamBody, WHOLE_BODY_LIMIT).catch((err: unknown) => {
+            throw nodeReason(c, err);
+          })
+        : new Uint8Array());
     let parsed: unknown = null;
     try {
       parsed = JSON.parse(dec.decode(bytes));
@@ -78,6 +95,7 @@ export async function runPassthrough(c: GatewayContext, passthrough: Passthrough
 
   let usage: Usage | null = null;
   let chunks = 0;
+  let stopped = false;
   let carry = "";
   const streamDec = new TextDecoder();
   const body = tapStream(upstreamBody, {
@@ -96,8 +114,16 @@ export async function runPassthrough(c: GatewayContext, passthrough: Passthrough
         }
       }
     },
-    end: () => meter.end(usage ?? { promptTokens: 0, completionTokens: chunks }, "ok"),
-    abort: () => void meter.end(usage ?? { promptTokens: 0, completionTokens: chunks }, "cancelled"),
+    // Cut by the node's own time limit: the stream ends with the same request_timeout
+    // error event a generated stream gets (../generate.ts), not a broken connection.
+    recover: (err) => {
+      const reason = nodeReason(c, err);
+      if (!(reason instanceof GatewayError)) return null;
+      stopped = true;
+      return utf8.encode(`data: ${JSON.stringify(errorBody(reason))}\n\n`);
+    },
+    end: () => meter.end(usage ?? { promptTokens: 0, completionTokens: chunks }, stopped ? stoppedStatus(c.get("signal")) : "ok"),
+    abort: () => void meter.end(usage ?? { promptTokens: 0, completionTokens: chunks }, stoppedStatus(c.get("signal"))),
   });
   return streamedResponse(body, { status: 200, headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" } });
 }

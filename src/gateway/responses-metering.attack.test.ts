@@ -87,4 +87,22 @@ describe("usage rows of /v1/responses", () => {
     expect(row?.status).toBe("cancelled");
     expect(row?.completionTokens).toBeGreaterThanOrEqual(2);
   });
+
+  it("cut by the node's own time limit: error, streamed or not, with the tokens generated so far", async () => {
+    const limited = openSqliteStore({ path: ":memory:" });
+    const slowApp = createGateway({ backend: scripted(), tee: echoTee, store: limited, authRequired: false, limits: { requestTimeoutMs: 60 } });
+    for (const stream of [true, false]) {
+      const res = await slowApp.request("/v1/responses", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "slow", input: "hi", stream }) });
+      const text = await res.text();
+      expect(text).toContain("request_timeout");
+      const id = res.headers.get("x-request-id") ?? "";
+      let row = (await limited.listUsage()).find((u) => u.requestId === id);
+      for (let i = 0; i < 50 && row?.status === "in_flight"; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        row = (await limited.listUsage()).find((u) => u.requestId === id);
+      }
+      expect(row?.status, `stream: ${stream}`).toBe("error");
+      if (stream) expect(row?.completionTokens).toBeGreaterThanOrEqual(2);
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bufferedBody, bufferedResponse, headerOf, isEventStream, withBufferedHeaders } from "./stream-tap.js";
+import { bufferedBody, bufferedResponse, headerOf, isEventStream, tapStream, withBufferedHeaders } from "./stream-tap.js";
 
 const bytes = new TextEncoder().encode('{"ok":true}');
 
@@ -38,5 +38,39 @@ describe("buffered responses' header record", () => {
     const res = bufferedResponse(bytes, { status: 201, headers: {} });
     expect(res).toBeInstanceOf(Response);
     expect(res.status).toBe(201);
+  });
+});
+
+describe("a tapped stream whose source fails", () => {
+  // One event, then the source fails (as an upstream body cut by the node's time limit).
+  const failing = () => {
+    let pulls = 0;
+    return new ReadableStream<Uint8Array>(
+      {
+        pull(ctrl) {
+          if (pulls++ === 0) ctrl.enqueue(new TextEncoder().encode("data: 1\n\n"));
+          else ctrl.error(new Error("upstream cut"));
+        },
+      },
+      { highWaterMark: 0 },
+    );
+  };
+
+  it("ends with the bytes a hook recovers with: every hook sees them, end hooks run, no abort", async () => {
+    const seen: string[] = [];
+    const calls: string[] = [];
+    const dec = new TextDecoder();
+    let body = tapStream(failing(), { recover: () => new TextEncoder().encode("data: {\"error\":1}\n\n"), end: () => void calls.push("end 1"), abort: () => void calls.push("abort 1") });
+    body = tapStream(body, { chunk: (b) => void seen.push(dec.decode(b)), end: () => void calls.push("end 2"), abort: () => void calls.push("abort 2") });
+    expect(await new Response(body).text()).toBe('data: 1\n\ndata: {"error":1}\n\n');
+    expect(seen).toEqual(["data: 1\n\n", 'data: {"error":1}\n\n']);
+    expect(calls).toEqual(["end 1", "end 2"]);
+  });
+
+  it("fails, aborting every hook, when no hook recovers", async () => {
+    const calls: string[] = [];
+    const body = tapStream(failing(), { recover: () => null, abort: () => void calls.push("abort"), end: () => void calls.push("end") });
+    await expect(new Response(body).text()).rejects.toThrow();
+    expect(calls).toEqual(["abort"]);
   });
 });

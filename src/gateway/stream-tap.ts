@@ -15,6 +15,12 @@ export interface TapHooks {
   /** Runs before the stream closes: its work (signing, trailers) precedes the end of the response. */
   end?(): void | Promise<void>;
   abort?(reason: unknown): void;
+  /**
+   * On an error from the source: bytes to end the stream with instead of failing it (an
+   * SSE error event), or null. The first hook to give some wins; every hook then sees them
+   * as a last chunk, and the stream ends as a finished one (end hooks, then close).
+   */
+  recover?(err: unknown): Uint8Array | null;
 }
 
 const tapped = new WeakMap<ReadableStream<Uint8Array>, TapHooks[]>();
@@ -52,8 +58,22 @@ export function tapStream(src: ReadableStream<Uint8Array>, hooks: TapHooks): Rea
           for (const h of all) h.chunk?.(value);
           ctrl.enqueue(value);
         } catch (err) {
-          abortRest(err);
-          ctrl.error(err);
+          let last: Uint8Array | null = null;
+          for (const h of all) if ((last = h.recover?.(err) ?? null)) break;
+          if (!last) {
+            abortRest(err);
+            ctrl.error(err);
+            return;
+          }
+          try {
+            for (const h of all) h.chunk?.(last);
+            ctrl.enqueue(last);
+            while (settledUpTo < all.length) await all[settledUpTo++]?.end?.();
+            ctrl.close();
+          } catch (endErr) {
+            abortRest(endErr);
+            ctrl.error(endErr);
+          }
         }
       },
       async cancel(reason) {

@@ -53,3 +53,24 @@ describe("a client that goes away", () => {
     }
   }, 30_000);
 });
+
+describe("a pass-through request the node's own time limit cuts", () => {
+  let limited: RunningNode;
+  beforeAll(async () => {
+    limited = await startNode(["--upstream", `http://127.0.0.1:${upstream.port}`, "--no-auth", "--tee", "simulated", "--request-timeout-ms", "1000"]);
+  }, 60_000);
+  afterAll(async () => limited?.stop());
+
+  it.each([false, true])("is metered error, not cancelled: the client did not leave (stream: %s)", async (stream) => {
+    const body = JSON.stringify({ model: "canned-slow", stream, messages: [{ role: "user", content: "go" }] });
+    const res = await fetch(`${limited.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const text = await res.text();
+    expect(text).toContain("request_timeout");
+    const db = new Database(storePath(limited.dataDir), { readonly: true });
+    try {
+      await expect.poll(() => (db.prepare("SELECT status FROM usage ORDER BY started_at DESC LIMIT 1").get() as { status: string } | undefined)?.status, { timeout: 5_000 }).toBe("error");
+    } finally {
+      db.close();
+    }
+  }, 30_000);
+});

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { GatewayEnv } from "../context.js";
-import { createMeter, type MeterDeps } from "../meter.js";
+import { createMeter, stoppedStatus, type MeterDeps } from "../meter.js";
 import { routeLabel } from "../metrics.js";
 import { GatewayError } from "../../errors.js";
 
@@ -18,7 +18,7 @@ export function metering(deps: MeterDeps): MiddlewareHandler<GatewayEnv> {
       const signal = c.get("signal");
       return signal?.aborted === true && !(signal.reason instanceof GatewayError);
     };
-    c.get("onEnd")((o) => void meter.end(null, o.aborted || cancelled() ? "cancelled" : o.status >= 400 ? "error" : "ok"));
+    c.get("onEnd")((o) => void meter.end(null, o.aborted || cancelled() ? stoppedStatus(c.get("signal")) : o.status >= 400 ? "error" : "ok"));
     try {
       await next();
       await meter.committed();
