@@ -135,6 +135,13 @@ export function createHttpFetch(options: { maxSockets?: number } = {}): TimedFet
     if (signal?.aborted) throw signal.reason;
     const method = init.method ?? "GET";
     const timeout = init.headersTimeoutMs;
+    // undici restarts headersTimeout on each informational (1xx) response, so an upstream
+    // sending 103s forever would never time out: one past the bound fails the request
+    // (the wait then ends within twice the bound). Only 1xx responses pay for the check.
+    const since = timeout !== undefined ? performance.now() : 0;
+    const onInfo = (): void => {
+      if (timeout !== undefined && performance.now() - since > timeout) throw new errors.HeadersTimeoutError();
+    };
     let res: Awaited<ReturnType<typeof dispatcher.request>>;
     try {
       res = await dispatcher.request({
@@ -144,7 +151,7 @@ export function createHttpFetch(options: { maxSockets?: number } = {}): TimedFet
         headers,
         ...(payload !== undefined ? { body: payload } : {}),
         ...(signal ? { signal } : {}),
-        ...(timeout !== undefined ? { headersTimeout: timeout } : {}),
+        ...(timeout !== undefined ? { headersTimeout: timeout, onInfo } : {}),
       });
     } catch (err) {
       if (err instanceof errors.HeadersTimeoutError) throw new DOMException(`no answer within ${timeout} ms`, "TimeoutError");

@@ -120,7 +120,10 @@ export async function runPassthrough(c: GatewayContext, passthrough: Passthrough
       const reason = nodeReason(c, err);
       if (!(reason instanceof GatewayError)) return null;
       stopped = true;
-      return utf8.encode(`data: ${JSON.stringify(errorBody(reason))}\n\n`);
+      // The upstream's bytes go out as they came, so the cut may fall inside an event:
+      // a blank line first ends it there (after a whole event it dispatches nothing), else
+      // the client's parser glues the error onto it and parses neither.
+      return utf8.encode(`\n\ndata: ${JSON.stringify(errorBody(reason))}\n\n`);
     },
     end: () => meter.end(usage ?? { promptTokens: 0, completionTokens: chunks }, stopped ? stoppedStatus(c.get("signal")) : "ok"),
     abort: () => void meter.end(usage ?? { promptTokens: 0, completionTokens: chunks }, stoppedStatus(c.get("signal"))),
