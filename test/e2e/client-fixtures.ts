@@ -50,7 +50,7 @@ export interface TestNode {
   close(): Promise<void>;
 }
 
-export async function startTestNode(opts: { requireE2E?: boolean; backend?: InferenceBackend; tee?: TeeProvider; apiKey?: boolean; tokens?: boolean; agents?: GatewayDeps["agents"]; tokenSale?: (key: IssuerKey) => TokenSale; signers?: GatewayDeps["signers"] } = {}): Promise<TestNode> {
+export async function startTestNode(opts: { requireE2E?: boolean; backend?: InferenceBackend; tee?: TeeProvider; apiKey?: boolean; tokens?: boolean; agents?: GatewayDeps["agents"]; tokenSale?: (key: IssuerKey) => TokenSale; signers?: GatewayDeps["signers"]; requestTimeoutMs?: number } = {}): Promise<TestNode> {
   const store = openSqliteStore({ path: ":memory:" });
   let apiKey: string | null = null;
   if (opts.apiKey) {
@@ -71,7 +71,7 @@ export async function startTestNode(opts: { requireE2E?: boolean; backend?: Infe
     e2e,
     // These tests attest hundreds of times from 127.0.0.1; the limit has its own test
     // (test/e2e/report-rate-limit.test.ts).
-    limits: { reportRateLimit: { burst: 100_000, perSecond: 100_000 } },
+    limits: { reportRateLimit: { burst: 100_000, perSecond: 100_000 }, ...(opts.requestTimeoutMs ? { requestTimeoutMs: opts.requestTimeoutMs } : {}) },
     ...(opts.agents ? { agents: opts.agents } : {}),
     ...(opts.signers ? { signers: opts.signers } : {}),
   });
