@@ -27,6 +27,7 @@ import { pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
+import type { CliIO } from "../src/cli/io.js";
 import { startUpstreamServer } from "../test/fixtures/upstream-server.js";
 import { baselinesFromEnv } from "./gateway.bench.js";
 import { root } from "./gateway-procs.js";
@@ -38,13 +39,6 @@ const ROUNDS = Number(process.env["BENCH_CHAIN_ROUNDS"] ?? 5);
 const REQUESTS = Number(process.env["BENCH_CHAIN_REQUESTS"] ?? 1500);
 const WARMUP = Number(process.env["BENCH_WARMUP"] ?? 3000);
 
-interface CliIO {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-  readonly env: NodeJS.ProcessEnv;
-  readonly cwd: string;
-  readonly signal?: AbortSignal;
-}
 type Main = (argv: string[], io: CliIO) => Promise<number>;
 
 interface Side {
