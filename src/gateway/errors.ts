@@ -43,6 +43,15 @@ const INFERENCE_STATUS: Readonly<Record<string, number>> = {
 };
 
 /** Normalises anything thrown into a GatewayError with an HTTP status. */
+/**
+ * The node's own reason to stop a request (its time limit: 408 request_timeout) when the
+ * request's signal carries one, else `err`: it wins over the backend's generic "cancelled
+ * by the client" that the abort made.
+ */
+export function nodeReasonOr(signal: AbortSignal, err: unknown): unknown {
+  return signal.aborted && signal.reason instanceof GatewayError ? signal.reason : err;
+}
+
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
   // The request schemas use zod's v4 API (./schemas.ts: about a third of v3's parse time per request); other parts still throw v3 errors.

@@ -7,7 +7,7 @@
 import { GatewayError } from "../errors.js";
 import type { FinishReason, GenerationEvent, TokenLogprob, ToolCall, Usage } from "../inference/backend.js";
 import type { GatewayContext } from "./context.js";
-import { errorBody, GatewayCode, toGatewayError, type OpenAIErrorBody } from "./errors.js";
+import { errorBody, GatewayCode, nodeReasonOr, toGatewayError, type OpenAIErrorBody } from "./errors.js";
 import { stoppedStatus } from "./meter.js";
 import { bufferedResponse } from "./stream-tap.js";
 
@@ -61,7 +61,7 @@ export async function runGeneration(c: GatewayContext, plan: GenerationPlan): Pr
     await it.return?.(undefined).catch(() => undefined);
   };
   const first = await it.next().catch((err: unknown) => {
-    throw signal.aborted && signal.reason instanceof GatewayError ? signal.reason : err;
+    throw nodeReasonOr(signal, err);
   });
 
   if (!plan.stream) {
@@ -88,8 +88,7 @@ export async function runGeneration(c: GatewayContext, plan: GenerationPlan): Pr
     } catch (err) {
       // The node's own reasons to stop (time limit: 408 request_timeout; shutdown) win over
       // the backend's generic "cancelled".
-      if (signal.aborted && signal.reason instanceof GatewayError) throw signal.reason;
-      throw err;
+      throw nodeReasonOr(signal, err);
     }
   }
 
@@ -127,7 +126,7 @@ export async function runGeneration(c: GatewayContext, plan: GenerationPlan): Pr
           }
         } catch (err) {
           const cancelled = signal.aborted;
-          const failure = errorBody(toGatewayError(cancelled && signal.reason instanceof GatewayError ? signal.reason : err));
+          const failure = errorBody(toGatewayError(nodeReasonOr(signal, err)));
           ctrl.enqueue(sse(plan.shapes.error ? plan.shapes.error(failure) : failure));
           await release();
           await meter.end(null, cancelled ? stoppedStatus(signal) : "error");

@@ -17,6 +17,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { Readable } from "node:stream";
 import { Agent, errors } from "undici";
 import type { HeadersTimeoutInit, TimedFetch } from "../inference/upstream/backend.js";
+import { fetchWithHeadersTimeout } from "../inference/upstream/headers-timeout.js";
 
 const BUFFER_LIMIT = 8 * 1024 * 1024;
 
@@ -78,22 +79,11 @@ function decoded(part: string): string {
 /** Parsed request targets by URL string: a gateway calls the same few URLs, and `new URL` costs more than the lookup. */
 const MAX_TARGETS = 256;
 
-/** The global fetch for what this module does not serve, with `headersTimeoutMs` kept: a timer until the headers arrive. */
-async function globalFetch(input: string | URL | Request, init: HeadersTimeoutInit): Promise<Response> {
+/** The global fetch for what this module does not serve, with `headersTimeoutMs` kept (a timer until the headers arrive). */
+function globalFetch(input: string | URL | Request, init: HeadersTimeoutInit): Promise<Response> {
   const { headersTimeoutMs, ...rest } = init;
   const fetchInit: RequestInit = { ...rest, redirect: init.redirect ?? "manual" };
-  if (headersTimeoutMs === undefined) return fetch(input, fetchInit);
-  const ac = new AbortController();
-  const outer = init.signal ?? undefined;
-  const onAbort = (): void => ac.abort(outer?.reason);
-  if (outer?.aborted) onAbort();
-  else outer?.addEventListener("abort", onAbort, { once: true });
-  const timer = setTimeout(() => ac.abort(new DOMException(`no answer within ${headersTimeoutMs} ms`, "TimeoutError")), headersTimeoutMs);
-  try {
-    return await fetch(input, { ...fetchInit, signal: ac.signal });
-  } finally {
-    clearTimeout(timer);
-  }
+  return headersTimeoutMs === undefined ? fetch(input, fetchInit) : fetchWithHeadersTimeout(fetch, input, fetchInit, headersTimeoutMs);
 }
 
 /**

@@ -11,7 +11,7 @@ import { InferenceError } from "../errors.js";
 import { InferenceCode, type InferenceBackend, type Usage } from "../inference/backend.js";
 import type { GatewayContext } from "./context.js";
 import { bodyBytes } from "./context.js";
-import { errorBody, GatewayCode } from "./errors.js";
+import { errorBody, GatewayCode, nodeReasonOr } from "./errors.js";
 import { utf8 } from "../util/bytes.js";
 import { fetchedBody } from "./http-fetch.js";
 import { stoppedStatus } from "./meter.js";
@@ -54,16 +54,10 @@ async function readAtMost(body: ReadableStream<Uint8Array>, limit: number): Prom
   return bytes;
 }
 
-/** The node's own reason to stop (its time limit: 408 request_timeout) wins over the backend's generic "cancelled by the client". */
-function nodeReason(c: GatewayContext, err: unknown): unknown {
-  const signal = c.get("signal");
-  return signal.aborted && signal.reason instanceof GatewayError ? signal.reason : err;
-}
-
 export async function runPassthrough(c: GatewayContext, passthrough: Passthrough, stream: boolean): Promise<Response> {
   const requestBody = await bodyBytes(c);
   const res = await passthrough(c.req.path, requestBody, c.get("signal")).catch((err: unknown) => {
-    throw nodeReason(c, err);
+    throw nodeReasonOr(c.get("signal"), err);
   });
   // Bytes createHttpFetch already holds are used as they are: `res.body`,
   // `res.arrayBuffer()` and `res.headers` would each build Web objects around them again.
@@ -80,7 +74,7 @@ export async function runPassthrough(c: GatewayContext, passthrough: Passthrough
       whole?.bytes ??
       (upstreamBody
         ? await readAtMost(upstreamBody, WHOLE_BODY_LIMIT).catch((err: unknown) => {
-            throw nodeReason(c, err);
+            throw nodeReasonOr(c.get("signal"), err);
           })
         : new Uint8Array());
     let parsed: unknown = null;
@@ -117,7 +111,7 @@ export async function runPassthrough(c: GatewayContext, passthrough: Passthrough
     // Cut by the node's own time limit: the stream ends with the same request_timeout
     // error event a generated stream gets (../generate.ts), not a broken connection.
     recover: (err) => {
-      const reason = nodeReason(c, err);
+      const reason = nodeReasonOr(c.get("signal"), err);
       if (!(reason instanceof GatewayError)) return null;
       stopped = true;
       // The upstream's bytes go out as they came, so the cut may fall inside an event:

@@ -7,19 +7,20 @@
  * One log per boot: its origin names the boot's signing address.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import { concatBytes, fromHex, toHex, utf8 } from "../util/bytes.js";
+import { fromHex, toHex, utf8 } from "../util/bytes.js";
 import { pooledRandomBytes } from "../util/random-pool.js";
 import { toBase64 } from "./base64.js";
 import { formatCheckpoint, parseCheckpointText } from "./checkpoint.js";
-import { consistencyProof, inclusionProof, leafHash, nobleTreeHashes, verifyInclusion, type Hash, type TreeHashes } from "./merkle.js";
+import { consistencyProof, inclusionProof, nobleTreeHashes, verifyInclusion, type Hash, type TreeHashes } from "./merkle.js";
 import type { OnSigned, SignedKind, SignedRecord } from "./signed-hook.js";
 import { MerkleTree } from "./tree.js";
 import { ByteColumn } from "./byte-column.js";
 
 const LEAF_CONTEXT = utf8.encode("cloister/receipt/v1\0");
 
-export function receiptLeaf(salt: Uint8Array, signedText: string): Hash {
-  return leafHash(concatBytes(LEAF_CONTEXT, salt, utf8.encode(signedText)));
+/** `hashes`: whose SHA-256 (the same bytes either way; a node's log passes OpenSSL's). */
+export function receiptLeaf(salt: Uint8Array, signedText: string, hashes: TreeHashes = nobleTreeHashes): Hash {
+  return hashes.leaf(LEAF_CONTEXT, salt, utf8.encode(signedText));
 }
 
 export interface ReceiptRef {
@@ -102,8 +103,7 @@ export class ReceiptLog {
     this.hashing = null;
     const texts = this.queued;
     this.queued = [];
-    // receiptLeaf(), with this log's hashes.
-    for (const text of texts) this.hashed.append(this.hashes.leaf(LEAF_CONTEXT, this.salts.view(this.hashed.size), utf8.encode(text)));
+    for (const text of texts) this.hashed.append(receiptLeaf(this.salts.view(this.hashed.size), text, this.hashes));
   };
 
   get size(): number {

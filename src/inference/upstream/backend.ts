@@ -15,6 +15,7 @@ import {
   type SamplingParams,
 } from "../backend.js";
 import { readPrefix } from "./bounded-read.js";
+import { fetchWithHeadersTimeout, isHeadersTimeout } from "./headers-timeout.js";
 import { parseSse } from "./sse.js";
 import { chatChunk, completionChunk, errorMessage, modelList } from "./wire.js";
 
@@ -66,34 +67,16 @@ export function createUpstreamBackend(options: UpstreamBackendOptions): Inferenc
   };
 
   async function send(path: string, init: { method: string; body?: BodyInit }, signal?: AbortSignal): Promise<Response> {
-    if (timed) {
-      try {
-        return await timed(`${root}${path}`, { ...init, headers: headers(), headersTimeoutMs: timeoutMs, ...(signal ? { signal } : {}) });
-      } catch (cause) {
-        throw failed(cause, signal, cause instanceof DOMException && cause.name === "TimeoutError");
-      }
-    }
-    // One controller and a plain timer: AbortSignal.timeout + AbortSignal.any cost several
-    // times more per request in Node 20 (bench/gateway.bench.ts profile).
-    const ac = new AbortController();
-    let timedOut = false;
-    // The timeout covers connecting and the headers only; a long generation is fine.
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ac.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError"));
-    }, timeoutMs);
-    const onAbort = (): void => ac.abort(signal?.reason);
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener("abort", onAbort, { once: true });
-    const combined = ac.signal;
+    const url = `${root}${path}`;
+    const req = { ...init, headers: headers(), ...(signal ? { signal } : {}) };
+    // The timeout covers the wait for the headers only; a long generation is fine.
     try {
-      return await doFetch(`${root}${path}`, { ...init, headers: headers(), signal: combined });
+      return await (timed ? timed(url, { ...req, headersTimeoutMs: timeoutMs }) : fetchWithHeadersTimeout(doFetch, url, req, timeoutMs));
     } catch (cause) {
-      throw failed(cause, signal, timedOut);
-    } finally {
-      clearTimeout(timer);
+      throw failed(cause, signal, isHeadersTimeout(cause));
     }
   }
+
 
   /** A /v1/models body (null: cut at MODEL_LIST_BYTES) as model infos. */
   function toModels(bytes: Uint8Array | null): readonly ModelInfo[] {
